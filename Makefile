@@ -1,0 +1,46 @@
+# offline_join — PGXS build.
+#
+#   make && make install          build and install into the pg_config found
+#   make installcheck             regression, isolation and TAP tests against
+#                                 a running server (PGHOST/PGPORT)
+#   make test-all                 everything from a bare Debian 12: installs
+#                                 packages, builds, starts throwaway clusters
+#   make demo                     the README's demo, same set-up
+#
+EXTENSION   = offline_join
+MODULE_big  = offline_join
+OBJS        = $(patsubst %.c,%.o,$(wildcard src/*.c))
+DATA        = $(wildcard sql/offline_join--*.sql)
+PGFILEDESC  = "offline_join - validated offline CSV events joined to online sessions"
+
+SHLIB_LINK += -lcsv
+PG_CFLAGS  += -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
+
+# One pg_regress file per feature; the install scripts share sql/ but are not tests.
+REGRESS      = $(filter-out offline_join--%,$(basename $(notdir $(wildcard sql/*.sql))))
+REGRESS_OPTS =
+ISOLATION      = $(basename $(notdir $(wildcard test/isolation/specs/*.spec)))
+ISOLATION_OPTS = --inputdir=test/isolation
+TAP_TESTS   = 1
+PROVE_TESTS = test/t/*.pl
+
+EXTRA_CLEAN = results regression.diffs regression.out output_iso tmp_check tmp_check_iso log
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell command -v $(PG_CONFIG) >/dev/null 2>&1 && $(PG_CONFIG) --pgxs)
+
+ifneq ($(PGXS),)
+include $(PGXS)
+# No LLVM bitcode: nothing to gain from JIT-inlining this module, and the
+# build then needs no clang.
+override with_llvm = no
+else
+all install installcheck:
+	@echo "pg_config not found: run 'make test-all' or 'make demo' (they install PostgreSQL 15), or install postgresql-server-dev-15" >&2; exit 1
+endif
+
+.PHONY: test-all demo bench
+test-all:
+	bash test/scripts/test_all.sh
+demo:
+	bash test/scripts/demo.sh

@@ -1,0 +1,93 @@
+-- Online side (spec section 1): sessions, transactions, record_transaction().
+SET client_min_messages = warning;
+DROP EXTENSION IF EXISTS offline_join CASCADE;
+CREATE EXTENSION offline_join;
+RESET client_min_messages;
+-- err(sql): 'ok', or the SQLSTATE and message of the error it raises
+CREATE FUNCTION pg_temp.err(q text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN EXECUTE q; RETURN 'ok';
+EXCEPTION WHEN others THEN RETURN SQLSTATE || ': ' || SQLERRM; END $$;
+
+SHOW offline_join.transaction_window;
+
+-- first online hit wins while unexpired
+SELECT offline_join.record_transaction('lead-1', 'v1', 's1', '{"channel":"email"}',
+                                        '2026-03-01 10:00+00');
+SELECT offline_join.record_transaction('lead-1', 'v2', 's2', '{"channel":"search"}',
+                                        '2026-03-02 10:00+00');
+SELECT transaction_id, visitor_id, session_id, recorded_at, expires_at, snapshot
+  FROM offline_join.transactions;
+-- exactly at expires_at the row is still unexpired
+SELECT offline_join.record_transaction('lead-1', 'v3', NULL, '{}', '2026-05-30 10:00+00');
+-- past it, an expired row (not yet purged) is replaced
+SELECT offline_join.record_transaction('lead-1', 'v4', 's4', '{"channel":"store"}',
+                                        '2026-05-30 10:00:01+00');
+SELECT transaction_id, visitor_id, session_id, recorded_at, expires_at, snapshot
+  FROM offline_join.transactions;
+
+-- retention: explicit, default from the GUC, bounds
+SELECT offline_join.record_transaction('lead-2', 'v1', retention => '2 years',
+                                        recorded_at => '2026-01-01 00:00+00');
+SET offline_join.transaction_window = '10 days';
+SELECT offline_join.record_transaction('lead-3', 'v1', recorded_at => '2026-01-01 00:00+00');
+RESET offline_join.transaction_window;
+SELECT transaction_id, expires_at - recorded_at AS kept
+  FROM offline_join.transactions WHERE transaction_id IN ('lead-2', 'lead-3') ORDER BY 1;
+SELECT pg_temp.err($$SELECT offline_join.record_transaction('x', 'v', retention => '2 years 1 day')$$);
+SELECT pg_temp.err($$SELECT offline_join.record_transaction('x', 'v', retention => '0')$$);
+SELECT pg_temp.err($$SELECT offline_join.record_transaction('x', 'v', retention => '-1 day')$$);
+SELECT pg_temp.err($$SELECT offline_join.record_transaction('x', 'v', retention => '1 mon -40 days')$$);
+
+-- the GUC has the same bounds, checked when set
+SELECT pg_temp.err($$SET offline_join.transaction_window = '3 years'$$);
+SELECT pg_temp.err($$SET offline_join.transaction_window = '0 days'$$);
+SELECT pg_temp.err($$SET offline_join.transaction_window = 'soon'$$);
+SELECT pg_temp.err($$SET offline_join.transaction_window = 'P1M'$$);
+SHOW offline_join.transaction_window;
+RESET offline_join.transaction_window;
+SELECT pg_temp.err($$SET offline_join.no_such_setting = 1$$);
+
+-- transaction IDs: 1 to 100 bytes; visitor required
+SELECT pg_temp.err($$SELECT offline_join.record_transaction('', 'v')$$);
+SELECT pg_temp.err($$SELECT offline_join.record_transaction(repeat('x', 101), 'v')$$);
+SELECT pg_temp.err($$SELECT offline_join.record_transaction(repeat('é', 51), 'v')$$);
+SELECT offline_join.record_transaction(repeat('x', 100), 'v');
+SELECT pg_temp.err($$SELECT offline_join.record_transaction(NULL, 'v')$$);
+SELECT pg_temp.err($$SELECT offline_join.record_transaction('x', NULL)$$);
+SELECT pg_temp.err($$SELECT offline_join.record_transaction('x', '')$$);
+SELECT pg_temp.err($$SELECT offline_join.record_transaction('x', 'v', snapshot => '[1]')$$);
+SELECT pg_temp.err($$SELECT offline_join.record_transaction('x', 'v', recorded_at => NULL)$$);
+SELECT pg_temp.err($$SELECT offline_join.record_transaction('x', 'v', recorded_at => 'infinity')$$);
+SELECT count(*) FROM offline_join.transactions WHERE transaction_id = 'x';
+
+-- plain INSERT and COPY without expires_at fill it from the window
+INSERT INTO offline_join.transactions (transaction_id, visitor_id, recorded_at)
+VALUES ('bulk-1', 'v9', '2026-02-01 00:00+00');
+SET offline_join.transaction_window = '7 days';
+COPY offline_join.transactions (transaction_id, visitor_id, session_id, recorded_at, snapshot) FROM stdin;
+bulk-2	v9	s9	2026-02-01 00:00:00+00	{"cart": ["SKU-1"]}
+bulk-3	v9	\N	2026-02-02 00:00:00+00	{}
+\.
+RESET offline_join.transaction_window;
+SELECT transaction_id, expires_at - recorded_at AS kept, snapshot
+  FROM offline_join.transactions WHERE transaction_id LIKE 'bulk-%' ORDER BY 1;
+-- an explicit expires_at is kept, within the 2-year ceiling
+INSERT INTO offline_join.transactions (transaction_id, visitor_id, recorded_at, expires_at)
+VALUES ('bulk-4', 'v9', '2026-02-01 00:00+00', '2026-02-03 00:00+00');
+SELECT expires_at FROM offline_join.transactions WHERE transaction_id = 'bulk-4';
+SELECT pg_temp.err($$INSERT INTO offline_join.transactions (transaction_id, visitor_id, recorded_at, expires_at)
+                     VALUES ('bulk-5', 'v9', '2026-02-01 00:00+00', '2028-02-02 00:00+00')$$);
+SELECT pg_temp.err($$INSERT INTO offline_join.transactions (transaction_id, visitor_id, recorded_at, expires_at)
+                     VALUES ('bulk-6', 'v9', '2026-02-01 00:00+00', '2026-01-01 00:00+00')$$);
+SELECT pg_temp.err($$INSERT INTO offline_join.transactions (transaction_id, visitor_id) VALUES ('', 'v9')$$);
+
+-- sessions: the online visits
+INSERT INTO offline_join.sessions (session_id, visitor_id, customer_id, started_at, attrs)
+VALUES ('s1', 'v1', 'CUST-1', '2026-03-01 09:55+00', '{"channel":"email","cart":["SKU-1"]}');
+SELECT session_id, visitor_id, customer_id, attrs FROM offline_join.sessions;
+SELECT pg_temp.err($$INSERT INTO offline_join.sessions (session_id, started_at) VALUES ('s2', now())$$);
+
+-- the indexes the expiry worker and the joins use
+SELECT indexrelid::regclass FROM pg_index
+ WHERE indrelid IN ('offline_join.transactions'::regclass, 'offline_join.sessions'::regclass)
+ ORDER BY indexrelid::regclass::text;

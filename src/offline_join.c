@@ -1,0 +1,25 @@
+/*-------------------------------------------------------------------------
+ *
+ * offline_join.c
+ *	  Module entry point: _PG_init calls each part's init function.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "miscadmin.h"
+
+#include "offline_join.h"
+
+PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+void
+_PG_init(void)
+{
+	if (IsBinaryUpgrade)
+		return;
+	oj_guc_init();
+}

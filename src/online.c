@@ -1,0 +1,215 @@
+/*-------------------------------------------------------------------------
+ *
+ * online.c
+ *	  The online side (spec section 1): record_transaction() and the trigger
+ *	  that fills transactions.expires_at from the transaction window.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "mb/pg_wchar.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/timestamp.h"
+
+#include "offline_join.h"
+
+PG_FUNCTION_INFO_V1(oj_record_transaction);
+PG_FUNCTION_INFO_V1(oj_transactions_fill_expiry);
+
+/* Raises ERROR unless id is a valid transaction ID (1 to 100 bytes). */
+void
+oj_check_transaction_id(const char *id, size_t len)
+{
+	if (len == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("transaction ID must not be empty")));
+	if (len > OJ_MAX_ID_BYTES)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("transaction ID \"%.*s...\" is %zu bytes long",
+						pg_mbcliplen(id, len, 20), id, len),
+				 errdetail("Transaction IDs are at most %d bytes.", OJ_MAX_ID_BYTES)));
+}
+
+/* expires_at for a row recorded at recorded_at and kept for retention. */
+static TimestampTz
+oj_expiry_of(TimestampTz recorded_at, const Interval *retention)
+{
+	return DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
+												   TimestampTzGetDatum(recorded_at),
+												   IntervalPGetDatum(unconstify(Interval *, retention))));
+}
+
+/* Raises ERROR 22004 naming the argument when it is NULL. */
+static void
+oj_require_arg(FunctionCallInfo fcinfo, int argno, const char *name)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be null", name)));
+}
+
+/*
+ * record_transaction(transaction_id, visitor_id, session_id, snapshot,
+ *					  recorded_at, retention) RETURNS boolean
+ *
+ * The first online hit wins while it is unexpired: the upsert only replaces a
+ * row whose expires_at lies before the new hit.  ON CONFLICT makes two
+ * sessions racing on one ID agree: exactly one returns true.
+ */
+Datum
+oj_record_transaction(PG_FUNCTION_ARGS)
+{
+	static SPIPlanPtr plan = NULL;
+	text	   *tid;
+	text	   *visitor;
+	Jsonb	   *snapshot = NULL;
+	TimestampTz recorded_at;
+	Interval   *retention;
+	Datum		values[6];
+	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+	bool		won;
+	int			rc;
+
+	oj_require_arg(fcinfo, 0, "transaction_id");
+	oj_require_arg(fcinfo, 1, "visitor_id");
+	oj_require_arg(fcinfo, 4, "recorded_at");
+
+	tid = PG_GETARG_TEXT_PP(0);
+	oj_check_transaction_id(VARDATA_ANY(tid), VARSIZE_ANY_EXHDR(tid));
+	visitor = PG_GETARG_TEXT_PP(1);
+	if (VARSIZE_ANY_EXHDR(visitor) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("visitor_id must not be empty")));
+	if (!PG_ARGISNULL(3))
+	{
+		snapshot = PG_GETARG_JSONB_P(3);
+		if (!JB_ROOT_IS_OBJECT(snapshot) || JB_ROOT_IS_SCALAR(snapshot))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("snapshot of transaction \"%s\" must be a JSON object",
+							text_to_cstring(tid))));
+	}
+	recorded_at = PG_GETARG_TIMESTAMPTZ(4);
+	if (TIMESTAMP_NOT_FINITE(recorded_at))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("recorded_at of transaction \"%s\" must be finite",
+						text_to_cstring(tid))));
+	retention = PG_ARGISNULL(5) ? oj_transaction_window() : PG_GETARG_INTERVAL_P(5);
+	oj_check_retention(retention, "retention");
+
+	values[0] = PointerGetDatum(tid);
+	values[1] = PointerGetDatum(visitor);
+	values[2] = PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2);
+	nulls[2] = PG_ARGISNULL(2) ? 'n' : ' ';
+	values[3] = TimestampTzGetDatum(recorded_at);
+	values[4] = TimestampTzGetDatum(oj_expiry_of(recorded_at, retention));
+	values[5] = snapshot ? JsonbPGetDatum(snapshot)
+		: DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"));
+
+	SPI_connect();
+	if (plan == NULL)
+	{
+		Oid			types[6] = {TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, JSONBOID};
+		SPIPlanPtr	p;
+
+		p = SPI_prepare("INSERT INTO offline_join.transactions AS t"
+						" (transaction_id, visitor_id, session_id, recorded_at, expires_at, snapshot)"
+						" VALUES ($1, $2, $3, $4, $5, $6)"
+						" ON CONFLICT (transaction_id) DO UPDATE"
+						" SET visitor_id = EXCLUDED.visitor_id, session_id = EXCLUDED.session_id,"
+						"     recorded_at = EXCLUDED.recorded_at, expires_at = EXCLUDED.expires_at,"
+						"     snapshot = EXCLUDED.snapshot"
+						" WHERE t.expires_at OPERATOR(pg_catalog.<) EXCLUDED.recorded_at"
+						" RETURNING 1", 6, types);
+		if (p == NULL)
+			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		SPI_keepplan(p);
+		plan = p;
+	}
+	rc = SPI_execute_plan(plan, values, nulls, false, 0);
+	if (rc != SPI_OK_INSERT_RETURNING)
+		elog(ERROR, "recording transaction failed: %s", SPI_result_code_string(rc));
+	won = SPI_processed > 0;
+	SPI_finish();
+
+	PG_RETURN_BOOL(won);
+}
+
+/*
+ * BEFORE INSERT trigger on offline_join.transactions: a row without
+ * expires_at expires one transaction window after recorded_at; a given
+ * expires_at may not lie more than 2 years after recorded_at.
+ */
+Datum
+oj_transactions_fill_expiry(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TupleDesc	tupdesc;
+	HeapTuple	tuple;
+	int			recorded_col;
+	int			expires_col;
+	int			id_col;
+	bool		isnull;
+	Datum		recorded;
+	Datum		expires;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) || !TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("transactions_fill_expiry() must be a BEFORE INSERT row trigger")));
+
+	tupdesc = trigdata->tg_relation->rd_att;
+	tuple = trigdata->tg_trigtuple;
+	recorded_col = SPI_fnumber(tupdesc, "recorded_at");
+	expires_col = SPI_fnumber(tupdesc, "expires_at");
+	id_col = SPI_fnumber(tupdesc, "transaction_id");
+	if (recorded_col <= 0 || expires_col <= 0 || id_col <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("table \"%s\" lacks the columns of offline_join.transactions",
+						RelationGetRelationName(trigdata->tg_relation))));
+
+	recorded = heap_getattr(tuple, recorded_col, tupdesc, &isnull);
+	if (isnull)
+		return PointerGetDatum(tuple);	/* NOT NULL will name the column */
+
+	expires = heap_getattr(tuple, expires_col, tupdesc, &isnull);
+	if (isnull)
+	{
+		Datum		value = TimestampTzGetDatum(oj_expiry_of(DatumGetTimestampTz(recorded),
+															 oj_transaction_window()));
+		bool		replnull = false;
+
+		tuple = heap_modify_tuple_by_cols(tuple, tupdesc, 1, &expires_col, &value, &replnull);
+	}
+	else
+	{
+		Interval	ceiling = {0, 0, 24};
+
+		if (DatumGetTimestampTz(expires) > oj_expiry_of(DatumGetTimestampTz(recorded), &ceiling))
+		{
+			bool		idnull;
+			Datum		id = heap_getattr(tuple, id_col, tupdesc, &idnull);
+
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("expires_at of transaction \"%s\" is more than 2 years after recorded_at",
+							idnull ? "" : TextDatumGetCString(id)),
+					 errhint("Transaction IDs are kept for at most 2 years.")));
+		}
+	}
+	return PointerGetDatum(tuple);
+}

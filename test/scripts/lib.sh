@@ -1,0 +1,74 @@
+# Shared by test_all.sh, demo.sh and the benchmarks: install what the
+# project needs from Debian's packages, build it, and run throwaway clusters
+# as the postgres user on a unix socket in a temp directory.
+#
+# Source it; it defines functions only.
+
+OJ_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+OJ_PG_BIN=/usr/lib/postgresql/15/bin
+OJ_PACKAGES="postgresql-15 postgresql-server-dev-15 libcsv-dev postgresql-15-cron libipc-run-perl make gcc clang libclang-rt-14-dev"
+
+oj_say() { printf '\n== %s\n' "$*"; }
+
+# Installs the Debian packages that are missing (apt-get update once, first).
+oj_install_deps() {
+    local missing=() p
+    for p in $OJ_PACKAGES; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" != 0 ]; then
+        echo "missing packages: ${missing[*]} (run as root, or install them)" >&2
+        return 1
+    fi
+    oj_say "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # Debian's postgresql package creates and starts a cluster on 5432; we
+    # use our own throwaway ones only.
+    command -v pg_ctlcluster >/dev/null && pg_ctlcluster 15 main stop 2>/dev/null || true
+}
+
+# Builds (warnings are errors) and installs the extension.
+oj_build_install() {
+    oj_say "building offline_join"
+    make -C "$OJ_ROOT" -s clean >/dev/null
+    make -C "$OJ_ROOT" -s -j2 PG_CFLAGS="-Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare" >/dev/null
+    make -C "$OJ_ROOT" -s install >/dev/null
+}
+
+# oj_start_cluster DIR [postgresql.conf lines...]: initdb + start as postgres
+# in DIR (created, owned by postgres); exports PGHOST, PGPORT, PGUSER.
+oj_start_cluster() {
+    local dir=$1; shift
+    mkdir -p "$dir"
+    chown postgres: "$dir"
+    runuser -u postgres -- "$OJ_PG_BIN/initdb" -D "$dir/data" -A trust -U postgres \
+        --no-sync -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
+        { cat "$dir/initdb.log"; return 1; }
+    {
+        echo "listen_addresses = ''"
+        echo "unix_socket_directories = '$dir'"
+        echo "port = 5432"
+        echo "fsync = off"
+        echo "max_prepared_transactions = 4"
+        local line
+        for line in "$@"; do echo "$line"; done
+    } >>"$dir/data/postgresql.conf"
+    runuser -u postgres -- "$OJ_PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w start >/dev/null ||
+        { cat "$dir/server.log"; return 1; }
+    export PGHOST=$dir PGPORT=5432 PGUSER=postgres
+    OJ_CLUSTERS+=("$dir")
+}
+
+# Stops every cluster this shell started.
+oj_stop_clusters() {
+    local dir
+    for dir in "${OJ_CLUSTERS[@]}"; do
+        [ -f "$dir/data/postmaster.pid" ] &&
+            runuser -u postgres -- "$OJ_PG_BIN/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1
+    done
+    OJ_CLUSTERS=()
+}
+OJ_CLUSTERS=()

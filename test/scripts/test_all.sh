@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The whole test suite, from a bare Debian 12 (as root): installs packages,
+# builds with warnings as errors, runs the core unit tests under ASan/UBSan,
+# starts a throwaway preloaded cluster, runs pg_regress, isolation and TAP
+# tests (make installcheck) as the postgres user, then a fuzz smoke run.
+# Exits non-zero on any failure; prints regression.diffs when there are any.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+start=$(date +%s)
+work=$(mktemp -d /tmp/offline_join_test.XXXXXX)
+chmod 755 "$work"
+cleanup() { oj_stop_clusters; [ "${OJ_KEEP:-}" ] || rm -rf "$work"; }
+trap cleanup EXIT
+
+oj_install_deps
+oj_build_install
+
+failed=0
+passed=0
+step() {  # step NAME COMMAND...: runs one part of the suite and counts it
+    local name=$1; shift
+    oj_say "$name"
+    if "$@"; then passed=$((passed + 1)); else echo "FAILED: $name"; failed=$((failed + 1)); fi
+}
+
+if [ -x "$OJ_ROOT/test/unit/run.sh" ]; then
+    step "core unit tests (ASan, UBSan)" "$OJ_ROOT/test/unit/run.sh"
+fi
+
+# The tests write results next to the sources: run them from a copy the
+# postgres user owns.
+cp -a "$OJ_ROOT" "$work/tree"
+chown -R postgres: "$work/tree"
+oj_start_cluster "$work/cluster" \
+    "shared_preload_libraries = 'offline_join'" \
+    "offline_join.database = 'postgres'"
+
+installcheck() {
+    runuser -u postgres -- env PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER=postgres \
+        make -C "$work/tree" -s installcheck
+}
+if ! step "pg_regress, isolation and TAP tests (make installcheck)" installcheck; then
+    for f in "$work/tree/regression.diffs" "$work/tree/output_iso/regression.diffs"; do
+        [ -s "$f" ] && { echo "---- $f"; cat "$f"; }
+    done
+    for f in "$work"/tree/tmp_check/log/regress_log_*; do
+        [ -f "$f" ] && grep -q "not ok\|Dubious\|died" "$f" && { echo "---- $f"; tail -n 60 "$f"; }
+    done
+fi
+
+if [ -x "$OJ_ROOT/test/fuzz/run.sh" ]; then
+    step "fuzz smoke run (regression inputs + ${OJ_FUZZ_SECONDS:-30}s)" \
+        bash -c "'$OJ_ROOT/test/fuzz/run.sh' 0 && '$OJ_ROOT/test/fuzz/run.sh' ${OJ_FUZZ_SECONDS:-30}"
+fi
+
+echo
+echo "suite took $(( $(date +%s) - start ))s"
+echo "suite: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
