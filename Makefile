@@ -29,11 +29,12 @@ EXTRA_CLEAN = results regression.diffs regression.out output_iso tmp_check tmp_c
 PG_CONFIG ?= pg_config
 PGXS := $(shell command -v $(PG_CONFIG) >/dev/null 2>&1 && $(PG_CONFIG) --pgxs)
 
+# No LLVM bitcode: nothing to gain from JIT-inlining this module, and the
+# build then needs no clang.  (Set before the include: PGXS tests it there.)
+override with_llvm = no
+
 ifneq ($(PGXS),)
 include $(PGXS)
-# No LLVM bitcode: nothing to gain from JIT-inlining this module, and the
-# build then needs no clang.
-override with_llvm = no
 else
 all install installcheck:
 	@echo "pg_config not found: run 'make test-all' or 'make demo' (they install PostgreSQL 15), or install postgresql-server-dev-15" >&2; exit 1
