@@ -188,6 +188,11 @@ extern bool oj_is_plain_decimal(const char *s, size_t len);
 #ifdef POSTGRES_H
 
 #include "datatype/timestamp.h"
+#include "utils/jsonb.h"
+#include "utils/relcache.h"
+#include "nodes/pg_list.h"
+#include "utils/snapshot.h"
+#include "access/tupdesc.h"
 
 #define OJ_SCHEMA "offline_join"
 
@@ -200,6 +205,107 @@ extern void oj_guc_init(void);
 extern bool oj_parse_interval(const char *str, Interval *result);
 extern Interval *oj_transaction_window(void);
 extern void oj_check_retention(const Interval *retention, const char *what);
+
+/* An offline source with its options checked (source.c). */
+typedef struct OjSource
+{
+	char	   *name;
+	OjFormatKind kind;
+	bool		header;
+	char	   *timezone;
+	struct pg_tz *tz;
+	int64		reject_limit;	/* -1: no limit */
+	Interval	lookback;
+	bool		require_known_product;
+	bool		has_tolerance;
+	struct NumericData *total_tolerance;
+} OjSource;
+
+/* in source.c */
+extern void oj_source_parse(const char *name, const char *format, Jsonb *options,
+							OjSource *src);
+extern OjSource *oj_source_get(const char *name);
+
+/* in bulk_insert.c */
+typedef struct OjBulk OjBulk;
+extern OjBulk *oj_bulk_open(Oid relid);
+extern void oj_bulk_add(OjBulk *b, Datum *values, bool *nulls);
+extern void oj_bulk_flush(OjBulk *b);
+extern Relation oj_bulk_relation(OjBulk *b);
+extern void oj_bulk_close(OjBulk *b);
+
+/* The result of matching one event (match.c). */
+typedef struct OjMatch
+{
+	const char *kind;			/* "transaction", "customer" or "unmatched" */
+	Datum		visitor_id, session_id, snapshot;
+	bool		visitor_null, session_null, snapshot_null;
+} OjMatch;
+
+/* in match.c */
+typedef struct OjMatcher OjMatcher;
+extern Oid	oj_relation_oid(const char *name);
+extern OjMatcher *oj_matcher_open(void);
+extern void oj_match(OjMatcher *m, TimestampTz event_time, text *customer_id,
+					 text *transaction_id, const Interval *lookback, OjMatch *out);
+extern void oj_matcher_close(OjMatcher *m);
+
+/* One run of the row pipeline (ingest.c): a file, or a COPY statement. */
+typedef struct OjIngest
+{
+	OjSource   *src;
+	int64		load_id;		/* 0: dry run */
+	OjLayout	layout;
+	bool		layout_ready;
+	OjAllocator alloc;
+	OjNow		now;
+	bool		check_utf8;
+	int			encoding;
+	MemoryContext cxt;
+	MemoryContext rowcxt;		/* reset after every row */
+	text	   *source_text;
+	Jsonb	   *empty_object;
+	/* sinks */
+	OjMatcher  *matcher;
+	OjBulk	   *events;
+	OjBulk	   *rejects;
+	struct Tuplestorestate *dry_rejects;
+	TupleDesc	dry_desc;
+	int			ev_natts;
+	int			ev_att[18];
+	Datum	   *ev_values;
+	bool	   *ev_nulls;
+	Oid			event_seq;
+	/* product feed, when the source's options use it */
+	Relation	prod_rel;
+	Relation	prod_idx;
+	struct IndexScanDescData *prod_scan;
+	struct TupleTableSlot *prod_slot;
+	Snapshot	prod_snapshot;
+	AttrNumber	prod_price_att;
+	/* counts */
+	int64		rows_total;
+	int64		rows_loaded;
+	int64		rows_rejected;
+	int64		rows_matched;
+} OjIngest;
+
+/* in files.c */
+extern void oj_check_server_file_access(const char *path);
+extern int	oj_open_file(const char *path, int64 *size);
+extern long oj_fd_read(void *arg, char *buf, size_t len);
+extern void oj_file_sha256(int fd, const char *path, char hex[65], int64 *bytes);
+extern List *oj_glob(const char *pattern);
+
+/* in ingest.c */
+extern OjAllocator oj_palloc_allocator(MemoryContext cxt);
+extern text *oj_safe_text(const char *s, size_t len);
+extern OjIngest *oj_ingest_begin(OjSource *src, int64 load_id,
+								 struct Tuplestorestate *dry_rejects, TupleDesc dry_desc);
+extern bool oj_ingest_wants_header(OjIngest *in);
+extern void oj_ingest_header(OjIngest *in, const OjRecord *rec);
+extern void oj_ingest_record(OjIngest *in, const OjRecord *rec);
+extern void oj_ingest_end(OjIngest *in);
 
 /* in online.c */
 extern void oj_check_transaction_id(const char *id, size_t len);

@@ -1,0 +1,135 @@
+/*-------------------------------------------------------------------------
+ *
+ * bulk_insert.c
+ *	  Buffered inserts the way COPY FROM does them: tuples collect in slots,
+ *	  and every 1000 rows or 64 kB go to table_multi_insert() with a
+ *	  BulkInsertState, then to the indexes.  Constraints are checked per row
+ *	  as COPY checks them.  This is the one place that writes events and
+ *	  rejects, so a distributed-table path could sit beside it.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/heapam.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "executor/executor.h"
+#include "nodes/makefuncs.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "offline_join.h"
+
+#define OJ_BULK_MAX_TUPLES	1000
+#define OJ_BULK_MAX_BYTES	65535
+
+struct OjBulk
+{
+	Relation	rel;
+	EState	   *estate;
+	ResultRelInfo *rri;
+	BulkInsertState bistate;
+	CommandId	cid;
+	MemoryContext cxt;
+	bool		check_constraints;
+	int			nused;
+	size_t		bytes;
+	TupleTableSlot *slots[OJ_BULK_MAX_TUPLES];
+};
+
+/* Opens relid for buffered inserts (RowExclusiveLock). */
+OjBulk *
+oj_bulk_open(Oid relid)
+{
+	OjBulk	   *b = palloc0(sizeof(OjBulk));
+	MemoryContext old;
+
+	b->cxt = AllocSetContextCreate(CurrentMemoryContext, "offline_join bulk insert",
+								   ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(b->cxt);
+	b->rel = table_open(relid, RowExclusiveLock);
+	b->estate = CreateExecutorState();
+	b->rri = makeNode(ResultRelInfo);
+	InitResultRelInfo(b->rri, b->rel, 0, NULL, 0);
+	ExecOpenIndices(b->rri, false);
+	b->bistate = GetBulkInsertState();
+	b->cid = GetCurrentCommandId(true);
+	b->check_constraints = b->rel->rd_att->constr != NULL;
+	MemoryContextSwitchTo(old);
+	return b;
+}
+
+/* Writes the buffered rows: heap first, then each index. */
+void
+oj_bulk_flush(OjBulk *b)
+{
+	int			i;
+	MemoryContext old;
+
+	if (b->nused == 0)
+		return;
+	old = MemoryContextSwitchTo(GetPerTupleMemoryContext(b->estate));
+	table_multi_insert(b->rel, b->slots, b->nused, b->cid, 0, b->bistate);
+	for (i = 0; i < b->nused; i++)
+	{
+		if (b->rri->ri_NumIndices > 0)
+			list_free(ExecInsertIndexTuples(b->rri, b->slots[i], b->estate,
+											false, false, NULL, NIL));
+		ExecClearTuple(b->slots[i]);
+	}
+	MemoryContextSwitchTo(old);
+	ResetPerTupleExprContext(b->estate);
+	b->nused = 0;
+	b->bytes = 0;
+}
+
+/* Adds one row (values in the relation's column order); flushes when full. */
+void
+oj_bulk_add(OjBulk *b, Datum *values, bool *nulls)
+{
+	TupleTableSlot *slot;
+	MemoryContext old;
+
+	if (b->slots[b->nused] == NULL)
+	{
+		old = MemoryContextSwitchTo(b->cxt);
+		b->slots[b->nused] = table_slot_create(b->rel, NULL);
+		MemoryContextSwitchTo(old);
+	}
+	slot = b->slots[b->nused];
+	ExecClearTuple(slot);
+	memcpy(slot->tts_values, values, sizeof(Datum) * slot->tts_tupleDescriptor->natts);
+	memcpy(slot->tts_isnull, nulls, sizeof(bool) * slot->tts_tupleDescriptor->natts);
+	ExecStoreVirtualTuple(slot);
+	if (b->check_constraints)
+		ExecConstraints(b->rri, slot, b->estate);
+	ExecMaterializeSlot(slot);	/* the caller's row memory is reset next row */
+	b->nused++;
+	b->bytes += ((HeapTupleTableSlot *) slot)->tuple ? ((HeapTupleTableSlot *) slot)->tuple->t_len : 0;
+	if (b->nused == OJ_BULK_MAX_TUPLES || b->bytes >= OJ_BULK_MAX_BYTES)
+		oj_bulk_flush(b);
+}
+
+/* The relation being written. */
+Relation
+oj_bulk_relation(OjBulk *b)
+{
+	return b->rel;
+}
+
+/* Flushes and releases everything (the lock stays until transaction end). */
+void
+oj_bulk_close(OjBulk *b)
+{
+	int			i;
+
+	oj_bulk_flush(b);
+	for (i = 0; i < OJ_BULK_MAX_TUPLES && b->slots[i] != NULL; i++)
+		ExecDropSingleTupleTableSlot(b->slots[i]);
+	FreeBulkInsertState(b->bistate);
+	ExecCloseIndices(b->rri);
+	FreeExecutorState(b->estate);
+	table_close(b->rel, NoLock);
+	MemoryContextDelete(b->cxt);
+}

@@ -1,0 +1,169 @@
+/*-------------------------------------------------------------------------
+ *
+ * files.c
+ *	  Server files: who may read them, opening one safely (regular files
+ *	  only, errors that name the path and the OS reason), its sha256, and
+ *	  glob patterns in name order.  Used by load(), load_dir(),
+ *	  validate_file() and the foreign data wrapper.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <glob.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "catalog/pg_authid.h"
+#include "common/cryptohash.h"
+#include "miscadmin.h"
+#include "nodes/pg_list.h"
+#include "storage/fd.h"
+#include "utils/acl.h"
+
+#include "offline_join.h"
+
+/* ERROR 42501 unless the current user may read server files. */
+void
+oj_check_server_file_access(const char *path)
+{
+	if (superuser() || has_privs_of_role(GetUserId(), ROLE_PG_READ_SERVER_FILES))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied to read server file \"%s\"", path),
+			 errdetail("Only superusers and members of pg_read_server_files can read files on the server."),
+			 errhint("Send the file from the client instead: \\copy offline_join.inbox_<source> FROM 'file' (FORMAT csv, HEADER).")));
+}
+
+/* ERROR unless path is absolute (relative paths would depend on the server's working directory). */
+static void
+oj_check_absolute(const char *path)
+{
+	if (!is_absolute_path(path))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("path \"%s\" is not absolute", path),
+				 errhint("Give the full path of the file on the database server.")));
+}
+
+/*
+ * Opens a regular file for reading; fills *size.  ERROR naming the path and
+ * the OS reason when it is missing, unreadable, a directory or not a file.
+ */
+int
+oj_open_file(const char *path, int64 *size)
+{
+	int			fd;
+	struct stat st;
+
+	oj_check_absolute(path);
+	fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
+	if (fd < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open file \"%s\" for reading: %m", path)));
+	if (fstat(fd, &st) != 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not stat file \"%s\": %m", path)));
+	if (S_ISDIR(st.st_mode))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is a directory", path),
+				 errhint("Use offline_join.load_dir() with a pattern such as '/dir/*.csv' to load every file of a directory.")));
+	if (!S_ISREG(st.st_mode))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a regular file", path)));
+	*size = st.st_size;
+	return fd;
+}
+
+/* read() for the core reader: arg points to the file descriptor. */
+long
+oj_fd_read(void *arg, char *buf, size_t len)
+{
+	ssize_t		n;
+
+	do
+		n = read(*(int *) arg, buf, len);
+	while (n < 0 && errno == EINTR);
+	return (long) n;
+}
+
+/* The sha256 (hex) and size of an open file; leaves the offset at 0. */
+void
+oj_file_sha256(int fd, const char *path, char hex[65], int64 *bytes)
+{
+	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
+	uint8		digest[32];
+	char		buf[65536];
+	long		n;
+	int			i;
+
+	*bytes = 0;
+	if (pg_cryptohash_init(ctx) < 0)
+		elog(ERROR, "could not initialize sha256: %s", pg_cryptohash_error(ctx));
+	while ((n = oj_fd_read(&fd, buf, sizeof(buf))) > 0)
+	{
+		if (pg_cryptohash_update(ctx, (uint8 *) buf, n) < 0)
+			elog(ERROR, "could not compute sha256: %s", pg_cryptohash_error(ctx));
+		*bytes += n;
+		CHECK_FOR_INTERRUPTS();
+	}
+	if (n < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not read file \"%s\": %m", path)));
+	if (pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
+		elog(ERROR, "could not finish sha256: %s", pg_cryptohash_error(ctx));
+	pg_cryptohash_free(ctx);
+	for (i = 0; i < 32; i++)
+		sprintf(hex + 2 * i, "%02x", digest[i]);
+	if (lseek(fd, 0, SEEK_SET) != 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not seek in file \"%s\": %m", path)));
+}
+
+static int
+oj_cmp_names(const ListCell *a, const ListCell *b)
+{
+	return strcmp((const char *) lfirst(a), (const char *) lfirst(b));
+}
+
+/* The paths matching a glob pattern, in byte order of their names (NIL if none). */
+List *
+oj_glob(const char *pattern)
+{
+	glob_t		g;
+	int			rc;
+	List	   *volatile paths = NIL;
+	size_t		i;
+
+	oj_check_absolute(pattern);
+	rc = glob(pattern, GLOB_NOSORT, NULL, &g);
+	if (rc == GLOB_NOMATCH)
+		return NIL;
+	if (rc != 0)
+	{
+		globfree(&g);
+		ereport(ERROR,
+				(errcode(ERRCODE_IO_ERROR),
+				 errmsg("could not expand pattern \"%s\"%s", pattern,
+						rc == GLOB_NOSPACE ? ": out of memory" : ": read error")));
+	}
+	PG_TRY();
+	{
+		for (i = 0; i < g.gl_pathc; i++)
+			paths = lappend(paths, pstrdup(g.gl_pathv[i]));
+	}
+	PG_FINALLY();
+	{
+		globfree(&g);
+	}
+	PG_END_TRY();
+	list_sort(paths, oj_cmp_names);
+	return paths;
+}

@@ -1,0 +1,497 @@
+/*-------------------------------------------------------------------------
+ *
+ * ingest.c
+ *	  The per-row pipeline every loader drives: the core validates a record,
+ *	  then this file checks what needs the database (encoding, products),
+ *	  converts the already-checked fields (so no input function can throw),
+ *	  matches the event and hands it to a sink: buffered inserts into events
+ *	  and rejects, or, for validate_file(), a tuplestore of rejects.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/dependency.h"
+#include "commands/sequence.h"
+#include "executor/tuptable.h"
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
+#include "pgtime.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/numeric.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/tuplestore.h"
+#include "utils/timestamp.h"
+
+#include "offline_join.h"
+
+/* Column positions (0-based) of offline_join.events. */
+enum
+{
+	EV_EVENT_ID, EV_LOAD_ID, EV_LINE_NO, EV_SOURCE, EV_EVENT_TIME, EV_CUSTOMER_ID,
+	EV_TRANSACTION_ID, EV_EVENT_TYPE, EV_CATEGORY, EV_PRODUCT, EV_NUM1, EV_NUM2,
+	EV_DIMS, EV_ATTRS, EV_MATCH, EV_VISITOR_ID, EV_SESSION_ID, EV_SNAPSHOT, EV_NCOLS
+};
+static const char *const oj_event_columns[EV_NCOLS] = {
+	"event_id", "load_id", "line_no", "source", "event_time", "customer_id",
+	"transaction_id", "event_type", "category", "product", "num1", "num2",
+	"dims", "attrs", "match", "visitor_id", "session_id", "snapshot"
+};
+
+/* palloc-backed allocator for the core; NULL instead of ERROR past the cap. */
+static void *
+oj_core_alloc(void *ctx, size_t size)
+{
+	return MemoryContextAllocExtended((MemoryContext) ctx, size, MCXT_ALLOC_NO_OOM | MCXT_ALLOC_HUGE);
+}
+
+static void *
+oj_core_realloc(void *ctx, void *ptr, size_t size)
+{
+	if (ptr == NULL)
+		return oj_core_alloc(ctx, size);
+	if (size > OJ_MAX_RECORD_BYTES * 4)
+		return NULL;
+	return repalloc_huge(ptr, size);
+}
+
+static void
+oj_core_free(void *ctx, void *ptr)
+{
+	if (ptr != NULL)
+		pfree(ptr);
+}
+
+/* An allocator for the core that allocates in cxt. */
+OjAllocator
+oj_palloc_allocator(MemoryContext cxt)
+{
+	OjAllocator a = {oj_core_alloc, oj_core_realloc, oj_core_free, cxt};
+
+	return a;
+}
+
+/*
+ * Text that is safe to store whatever the bytes: NUL bytes and sequences
+ * invalid in the database encoding become \xNN.
+ */
+text *
+oj_safe_text(const char *s, size_t len)
+{
+	int			enc = GetDatabaseEncoding();
+	StringInfoData buf;
+	size_t		i = 0;
+
+	if (memchr(s, '\0', len) == NULL && pg_verify_mbstr(enc, s, len, true))
+		return cstring_to_text_with_len(s, len);
+	initStringInfo(&buf);
+	while (i < len)
+	{
+		int			l = s[i] == '\0' ? -1 : pg_encoding_verifymbchar(enc, s + i, len - i);
+
+		if (l <= 0)
+		{
+			appendStringInfo(&buf, "\\x%02x", (unsigned char) s[i]);
+			i++;
+		}
+		else
+		{
+			appendBinaryStringInfo(&buf, s + i, l);
+			i += l;
+		}
+	}
+	return cstring_to_text_with_len(buf.data, buf.len);
+}
+
+/* Opens the product feed when the source's options need it. */
+static void
+oj_products_open(OjIngest *in)
+{
+	in->prod_rel = table_open(oj_relation_oid("products"), AccessShareLock);
+	in->prod_idx = index_open(oj_relation_oid("products_pkey"), AccessShareLock);
+	in->prod_slot = table_slot_create(in->prod_rel, NULL);
+	in->prod_snapshot = RegisterSnapshot(GetActiveSnapshot());
+	in->prod_scan = index_beginscan(in->prod_rel, in->prod_idx, in->prod_snapshot, 1, 0);
+	in->prod_price_att = get_attnum(RelationGetRelid(in->prod_rel), "unit_price");
+}
+
+/*
+ * Starts a pipeline for one file or COPY statement.  With load_id > 0 good
+ * rows go to events and bad ones to rejects; with load_id 0 (dry run) the
+ * rejects go to the tuplestore dry_rejects.
+ */
+OjIngest *
+oj_ingest_begin(OjSource *src, int64 load_id, Tuplestorestate *dry_rejects, TupleDesc dry_desc)
+{
+	OjIngest   *in = palloc0(sizeof(OjIngest));
+	TimestampTz now = GetCurrentTimestamp();
+	struct pg_tm tm;
+	fsec_t		fsec;
+	int			tz;
+
+	in->src = src;
+	in->load_id = load_id;
+	in->cxt = AllocSetContextCreate(CurrentMemoryContext, "offline_join ingest", ALLOCSET_DEFAULT_SIZES);
+	in->rowcxt = AllocSetContextCreate(in->cxt, "offline_join row", ALLOCSET_DEFAULT_SIZES);
+	in->alloc = oj_palloc_allocator(in->cxt);
+	in->encoding = GetDatabaseEncoding();
+	in->check_utf8 = in->encoding == PG_UTF8;
+	in->dry_rejects = dry_rejects;
+	in->dry_desc = dry_desc;
+
+	/* "now" as local time of the source's zone, for the future-date rule */
+	timestamp2tm(now, &tz, &tm, &fsec, NULL, src->tz);
+	in->now.year = tm.tm_year;
+	in->now.month = tm.tm_mon;
+	in->now.day = tm.tm_mday;
+	in->now.hour = tm.tm_hour;
+	in->now.minute = tm.tm_min;
+	in->now.second = tm.tm_sec;
+
+	in->source_text = cstring_to_text(src->name);
+	in->empty_object = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")));
+
+	if (load_id > 0)
+	{
+		Relation	rel;
+		int			i;
+
+		in->events = oj_bulk_open(oj_relation_oid("events"));
+		in->rejects = oj_bulk_open(oj_relation_oid("rejects"));
+		rel = oj_bulk_relation(in->events);
+		in->ev_natts = RelationGetDescr(rel)->natts;
+		in->ev_values = palloc0(sizeof(Datum) * in->ev_natts);
+		in->ev_nulls = palloc(sizeof(bool) * in->ev_natts);
+		for (i = 0; i < EV_NCOLS; i++)
+		{
+			AttrNumber	att = get_attnum(RelationGetRelid(rel), oj_event_columns[i]);
+
+			if (att == InvalidAttrNumber)
+				ereport(ERROR,
+						(errcode(ERRCODE_UNDEFINED_COLUMN),
+						 errmsg("column \"%s\" of relation \"offline_join.events\" does not exist",
+								oj_event_columns[i])));
+			in->ev_att[i] = att - 1;
+		}
+		in->event_seq = getIdentitySequence(RelationGetRelid(rel), in->ev_att[EV_EVENT_ID] + 1, false);
+		in->matcher = oj_matcher_open();
+	}
+	if (src->require_known_product || src->has_tolerance)
+		oj_products_open(in);
+	return in;
+}
+
+/* Does the next record have to be the header? */
+bool
+oj_ingest_wants_header(OjIngest *in)
+{
+	return !in->layout_ready && (in->src->kind == OJ_FORMAT_ADOBE || in->src->header);
+}
+
+/* Reads the header record (or, with rec NULL, sets up a header-less layout). */
+void
+oj_ingest_header(OjIngest *in, const OjRecord *rec)
+{
+	char		err[512];
+
+	if (rec != NULL && rec->error != OJ_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+				 errmsg("cannot read the header line of a %s file: %s",
+						in->src->kind == OJ_FORMAT_RMC ? "rmc" : "adobe", rec->error_message)));
+	if (!oj_layout_init(&in->layout, in->src->kind, rec, &in->alloc, err, sizeof(err)))
+		ereport(ERROR,
+				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+				 errmsg("invalid header for source \"%s\": %s", in->src->name, err)));
+	in->layout_ready = true;
+}
+
+/* The layout column name for a role, for rejects found here. */
+static const char *
+oj_role_name(OjIngest *in, OjRole role)
+{
+	int			i;
+
+	for (i = 0; i < in->layout.ncols; i++)
+		if (in->layout.cols[i].role == role)
+			return in->layout.cols[i].name;
+	return role == OJ_COL_PRODUCT ? "Event Name" : "Num2";
+}
+
+/* Stores one reject in the sink. */
+static void
+oj_emit_reject(OjIngest *in, const OjRecord *rec, const OjReject *rj)
+{
+	Datum		values[6];
+	bool		nulls[6] = {false, false, false, false, false, false};
+
+	in->rows_rejected++;
+	values[0] = Int64GetDatum(in->load_id);
+	values[1] = Int64GetDatum(rec->line_no);
+	values[2] = rj->field ? PointerGetDatum(oj_safe_text(rj->field, strlen(rj->field))) : (Datum) 0;
+	nulls[2] = rj->field == NULL;
+	values[3] = CStringGetTextDatum(oj_reason_name(rj->reason));
+	values[4] = PointerGetDatum(oj_safe_text(rj->message, strlen(rj->message)));
+	values[5] = PointerGetDatum(oj_safe_text(rec->raw ? rec->raw : "", rec->raw_len));
+	if (in->rejects)
+		oj_bulk_add(in->rejects, values, nulls);
+	else if (in->dry_rejects)
+		tuplestore_putvalues(in->dry_rejects, in->dry_desc, values + 1, nulls + 1);
+}
+
+/* numeric from a checked plain decimal. */
+static Datum
+oj_numeric(OjField f)
+{
+	char	   *s = pnstrdup(f.data, f.len);
+
+	return DirectFunctionCall3(numeric_in, CStringGetDatum(s), ObjectIdGetDatum(InvalidOid),
+							   Int32GetDatum(-1));
+}
+
+/* A jsonb object of the key/values, or the shared empty object. */
+static Datum
+oj_jsonb_object(OjIngest *in, const OjKeyValue *kv, int n)
+{
+	JsonbParseState *state = NULL;
+	JsonbValue *res;
+	int			i;
+
+	if (n == 0)
+		return JsonbPGetDatum(in->empty_object);
+	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	for (i = 0; i < n; i++)
+	{
+		JsonbValue	k,
+					v;
+
+		k.type = jbvString;
+		k.val.string.val = unconstify(char *, kv[i].key);
+		k.val.string.len = strlen(kv[i].key);
+		pushJsonbValue(&state, WJB_KEY, &k);
+		if (kv[i].numeric)
+		{
+			v.type = jbvNumeric;
+			v.val.numeric = DatumGetNumeric(oj_numeric(kv[i].value));
+		}
+		else
+		{
+			v.type = jbvString;
+			v.val.string.val = unconstify(char *, kv[i].value.data);
+			v.val.string.len = kv[i].value.len;
+		}
+		pushJsonbValue(&state, WJB_VALUE, &v);
+	}
+	res = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
+	return JsonbPGetDatum(JsonbValueToJsonb(res));
+}
+
+/*
+ * event_time from the row's local time in the source's zone.  Returns false
+ * when the instant is outside timestamptz's range.
+ */
+static bool
+oj_event_time(OjIngest *in, const OjRow *row, TimestampTz *result)
+{
+	struct pg_tm tm;
+	int			tz;
+
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = row->year;
+	tm.tm_mon = row->month;
+	tm.tm_mday = row->day;
+	tm.tm_hour = row->hour;
+	tm.tm_min = row->minute;
+	tm.tm_sec = row->second;
+	tz = DetermineTimeZoneOffset(&tm, in->src->tz);
+	return tm2timestamp(&tm, 0, &tz, result) == 0 && IS_VALID_TIMESTAMP(*result);
+}
+
+/* Database-side checks of a valid row: encoding, product feed.  False with *rj filled. */
+static bool
+oj_check_row(OjIngest *in, const OjRecord *rec, const OjRow *row, OjReject *rj)
+{
+	if (!in->check_utf8 && in->encoding != PG_SQL_ASCII)
+	{
+		int			i;
+
+		for (i = 0; i < rec->nfields; i++)
+			if (!pg_verify_mbstr(in->encoding, rec->fields[i].data, rec->fields[i].len, true))
+			{
+				rj->reason = OJ_R_ENCODING;
+				rj->field = i < in->layout.ncols ? in->layout.cols[i].name : NULL;
+				snprintf(rj->message, sizeof(rj->message), "value is not valid in encoding %s",
+						 GetDatabaseEncodingName());
+				return false;
+			}
+	}
+	if (in->prod_rel != NULL && row->has_product)
+	{
+		ScanKeyData key;
+		text	   *code = cstring_to_text_with_len(row->product.data, row->product.len);
+		bool		found;
+
+		ScanKeyEntryInitialize(&key, 0, 1, BTEqualStrategyNumber, InvalidOid,
+							   in->prod_idx->rd_indcollation[0], F_TEXTEQ, PointerGetDatum(code));
+		index_rescan(in->prod_scan, &key, 1, NULL, 0);
+		found = index_getnext_slot(in->prod_scan, ForwardScanDirection, in->prod_slot);
+		if (!found && in->src->require_known_product)
+		{
+			rj->reason = OJ_R_UNKNOWN_PRODUCT;
+			rj->field = oj_role_name(in, OJ_COL_PRODUCT);
+			snprintf(rj->message, sizeof(rj->message),
+					 "product \"%.*s\" is not in offline_join.products",
+					 pg_mbcliplen(row->product.data, row->product.len, 60), row->product.data);
+			return false;
+		}
+		if (found && in->src->has_tolerance && row->has_num1 && row->has_num2)
+		{
+			bool		isnull;
+			Datum		price = slot_getattr(in->prod_slot, in->prod_price_att, &isnull);
+
+			if (!isnull)
+			{
+				Datum		expected = DirectFunctionCall2(numeric_mul, oj_numeric(row->num1), price);
+				Datum		diff = DirectFunctionCall1(numeric_abs,
+													   DirectFunctionCall2(numeric_sub, oj_numeric(row->num2), expected));
+
+				if (DatumGetBool(DirectFunctionCall2(numeric_gt, diff,
+													 NumericGetDatum(in->src->total_tolerance))))
+				{
+					rj->reason = OJ_R_TOTAL_MISMATCH;
+					rj->field = oj_role_name(in, OJ_COL_NUM2);
+					snprintf(rj->message, sizeof(rj->message),
+							 "total %.*s differs from %.*s x unit price %s = %s by more than %s",
+							 (int) Min(row->num2.len, 40), row->num2.data,
+							 (int) Min(row->num1.len, 40), row->num1.data,
+							 DatumGetCString(DirectFunctionCall1(numeric_out, price)),
+							 DatumGetCString(DirectFunctionCall1(numeric_out, expected)),
+							 DatumGetCString(DirectFunctionCall1(numeric_out,
+																 NumericGetDatum(in->src->total_tolerance))));
+					return false;
+				}
+			}
+		}
+	}
+	return true;
+}
+
+/* Builds, matches and buffers one events row from a valid row. */
+static void
+oj_emit_event(OjIngest *in, const OjRecord *rec, const OjRow *row, TimestampTz event_time)
+{
+	Datum	   *v = in->ev_values;
+	bool	   *n = in->ev_nulls;
+	OjMatch		m;
+	text	   *customer = NULL;
+	text	   *txn = NULL;
+
+	memset(n, true, sizeof(bool) * in->ev_natts);
+#define SET(col, val) (v[in->ev_att[col]] = (val), n[in->ev_att[col]] = false)
+	SET(EV_EVENT_ID, Int64GetDatum(nextval_internal(in->event_seq, false)));
+	SET(EV_LOAD_ID, Int64GetDatum(in->load_id));
+	SET(EV_LINE_NO, Int64GetDatum(rec->line_no));
+	SET(EV_SOURCE, PointerGetDatum(in->source_text));
+	SET(EV_EVENT_TIME, TimestampTzGetDatum(event_time));
+	if (row->has_customer)
+	{
+		customer = cstring_to_text_with_len(row->customer_id.data, row->customer_id.len);
+		SET(EV_CUSTOMER_ID, PointerGetDatum(customer));
+	}
+	if (row->has_transaction)
+	{
+		txn = cstring_to_text_with_len(row->transaction_id.data, row->transaction_id.len);
+		SET(EV_TRANSACTION_ID, PointerGetDatum(txn));
+	}
+	if (row->has_event_type)
+		SET(EV_EVENT_TYPE, Int32GetDatum(row->event_type));
+	if (row->has_category)
+		SET(EV_CATEGORY, PointerGetDatum(cstring_to_text_with_len(row->category.data, row->category.len)));
+	if (row->has_product)
+		SET(EV_PRODUCT, PointerGetDatum(cstring_to_text_with_len(row->product.data, row->product.len)));
+	if (row->has_num1)
+		SET(EV_NUM1, oj_numeric(row->num1));
+	if (row->has_num2)
+		SET(EV_NUM2, oj_numeric(row->num2));
+	SET(EV_DIMS, oj_jsonb_object(in, row->dims, row->ndims));
+	SET(EV_ATTRS, oj_jsonb_object(in, row->attrs, row->nattrs));
+
+	oj_match(in->matcher, event_time, customer, txn, &in->src->lookback, &m);
+	SET(EV_MATCH, CStringGetTextDatum(m.kind));
+	v[in->ev_att[EV_VISITOR_ID]] = m.visitor_id;
+	n[in->ev_att[EV_VISITOR_ID]] = m.visitor_null;
+	v[in->ev_att[EV_SESSION_ID]] = m.session_id;
+	n[in->ev_att[EV_SESSION_ID]] = m.session_null;
+	v[in->ev_att[EV_SNAPSHOT]] = m.snapshot;
+	n[in->ev_att[EV_SNAPSHOT]] = m.snapshot_null;
+#undef SET
+	if (strcmp(m.kind, "unmatched") != 0)
+		in->rows_matched++;
+	in->rows_loaded++;
+	oj_bulk_add(in->events, v, n);
+}
+
+/* Runs one record through the pipeline: an event or a reject, never neither. */
+void
+oj_ingest_record(OjIngest *in, const OjRecord *rec)
+{
+	MemoryContext old = MemoryContextSwitchTo(in->rowcxt);
+	OjRow		row;
+	OjReject	rj;
+	TimestampTz event_time = 0;
+
+	if (!in->layout_ready)
+		oj_ingest_header(in, NULL);
+	in->rows_total++;
+	memset(&rj, 0, sizeof(rj));
+	if (oj_validate_record(&in->layout, rec, &in->now, in->check_utf8, &row, &rj, &in->alloc) &&
+		oj_check_row(in, rec, &row, &rj))
+	{
+		if (!oj_event_time(in, &row, &event_time))
+		{
+			rj.reason = OJ_R_RANGE;
+			rj.field = oj_role_name(in, OJ_COL_TIME);
+			snprintf(rj.message, sizeof(rj.message), "time %04d-%02d-%02d %02d:%02d:%02d is out of range",
+					 row.year, row.month, row.day, row.hour, row.minute, row.second);
+			oj_emit_reject(in, rec, &rj);
+		}
+		else if (in->events)
+			oj_emit_event(in, rec, &row, event_time);
+		else
+			in->rows_loaded++;	/* dry run: valid */
+	}
+	else
+		oj_emit_reject(in, rec, &rj);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(in->rowcxt);
+}
+
+/* Flushes the sinks and releases the pipeline's resources. */
+void
+oj_ingest_end(OjIngest *in)
+{
+	if (in->events)
+	{
+		oj_bulk_close(in->events);
+		oj_bulk_close(in->rejects);
+		oj_matcher_close(in->matcher);
+	}
+	if (in->prod_rel)
+	{
+		index_endscan(in->prod_scan);
+		ExecDropSingleTupleTableSlot(in->prod_slot);
+		UnregisterSnapshot(in->prod_snapshot);
+		index_close(in->prod_idx, NoLock);
+		table_close(in->prod_rel, NoLock);
+	}
+	MemoryContextDelete(in->cxt);
+}

@@ -1,0 +1,524 @@
+/*-------------------------------------------------------------------------
+ *
+ * load.c
+ *	  Loading server files (spec section 3): load(), load_dir() and
+ *	  validate_file(); the ledger offline_join.loads, idempotency by sha256,
+ *	  reject_limit, progress in pg_stat_progress_copy, the NOTICE summary.
+ *
+ *	  One load() is one transaction: what it writes commits or aborts with
+ *	  the caller's.  The rows of one file are written in a subtransaction so
+ *	  that a file over its reject_limit leaves only its 'failed' ledger row,
+ *	  and load_dir() can record a failing file and go on with the next.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <sys/stat.h>
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "commands/progress.h"
+#include "commands/sequence.h"
+#include "common/hashfn.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/fd.h"
+#include "storage/lmgr.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+
+#include "offline_join.h"
+
+PG_FUNCTION_INFO_V1(oj_load);
+PG_FUNCTION_INFO_V1(oj_load_dir);
+PG_FUNCTION_INFO_V1(oj_validate_file);
+
+#define OJ_PROGRESS_EVERY 4096	/* records between progress reports */
+
+/* A ledger row before it is written. */
+typedef struct OjLedger
+{
+	int64		load_id;		/* 0: take the next from the identity */
+	const char *source;
+	const char *path;
+	char		sha256[65];
+	bool		have_sha;
+	int64		bytes;
+	TimestampTz started_at;
+	int64		rows_total, rows_loaded, rows_rejected, rows_matched;
+	const char *status;
+	const char *message;
+} OjLedger;
+
+/* Where an error happened, for the error context. */
+typedef struct OjErrorPlace
+{
+	const char *source;
+	const char *path;
+	int64		line_no;
+} OjErrorPlace;
+
+static void
+oj_error_context(void *arg)
+{
+	OjErrorPlace *place = arg;
+
+	if (place->line_no > 0)
+		errcontext("source \"%s\", file \"%s\", line %lld",
+				   place->source, place->path, (long long) place->line_no);
+	else
+		errcontext("source \"%s\", file \"%s\"", place->source, place->path);
+}
+
+/* Inserts the ledger row; returns it as a datum of type offline_join.loads. */
+static Datum
+oj_ledger_write(const OjLedger *l, TupleDesc result_desc)
+{
+	Oid			types[13] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, INT8OID, TIMESTAMPTZOID,
+	INT8OID, INT8OID, INT8OID, INT8OID, TEXTOID, TEXTOID, INT8OID};
+	Datum		values[13];
+	char		nulls[13];
+	MemoryContext outer = CurrentMemoryContext;
+	Datum		result;
+	int			rc;
+
+	memset(nulls, ' ', sizeof(nulls));
+	values[0] = Int64GetDatum(l->load_id);
+	nulls[0] = l->load_id > 0 ? ' ' : 'n';
+	values[1] = CStringGetTextDatum(l->source);
+	values[2] = CStringGetTextDatum(l->path);
+	values[3] = l->have_sha ? CStringGetTextDatum(l->sha256) : (Datum) 0;
+	nulls[3] = l->have_sha ? ' ' : 'n';
+	values[4] = Int64GetDatum(l->bytes);
+	nulls[4] = l->bytes >= 0 ? ' ' : 'n';
+	values[5] = TimestampTzGetDatum(l->started_at);
+	values[6] = Int64GetDatum(l->rows_total);
+	values[7] = Int64GetDatum(l->rows_loaded);
+	values[8] = Int64GetDatum(l->rows_rejected);
+	values[9] = Int64GetDatum(l->rows_matched);
+	values[10] = CStringGetTextDatum(l->status);
+	values[11] = l->message ? CStringGetTextDatum(l->message) : (Datum) 0;
+	nulls[11] = l->message ? ' ' : 'n';
+	values[12] = 0;
+
+	SPI_connect();
+	rc = SPI_execute_with_args("INSERT INTO offline_join.loads (load_id, source, path, sha256, bytes,"
+							   " started_at, finished_at, rows_total, rows_loaded, rows_rejected,"
+							   " rows_matched, status, message)"
+							   " VALUES (COALESCE($1, pg_catalog.nextval('offline_join.loads_load_id_seq')),"
+							   " $2, $3, $4, $5, $6, pg_catalog.clock_timestamp(), $7, $8, $9, $10, $11, $12)"
+							   " RETURNING *",
+							   12, types, values, nulls, false, 0);
+	if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
+		elog(ERROR, "writing to offline_join.loads failed: %s", SPI_result_code_string(rc));
+	{
+		MemoryContext spi = MemoryContextSwitchTo(outer);
+
+		result = heap_copy_tuple_as_datum(SPI_tuptable->vals[0],
+										  result_desc ? result_desc : SPI_tuptable->tupdesc);
+		MemoryContextSwitchTo(spi);
+	}
+	SPI_finish();
+	return result;
+}
+
+/* load_id of an earlier 'loaded' load of this content for this source, or 0. */
+static int64
+oj_find_loaded(const char *source, const char *sha256, const char *path)
+{
+	Datum		args[3];
+	int64		found = 0;
+	int			rc;
+	SPIPlanPtr	plan;
+
+	args[0] = CStringGetTextDatum(source);
+	args[1] = CStringGetTextDatum(sha256);
+	args[2] = path ? CStringGetTextDatum(path) : (Datum) 0;
+	SPI_connect();
+	/* the latest committed state, even under REPEATABLE READ: we hold the lock */
+	plan = SPI_prepare(path
+					   ? "SELECT load_id FROM offline_join.loads WHERE source = $1 AND sha256 = $2"
+					   "  AND path = $3 ORDER BY load_id LIMIT 1"
+					   : "SELECT load_id FROM offline_join.loads WHERE source = $1 AND sha256 = $2"
+					   "  AND status = 'loaded' ORDER BY load_id LIMIT 1",
+					   path ? 3 : 2, (Oid[]) {TEXTOID, TEXTOID, TEXTOID});
+	rc = SPI_execute_snapshot(plan, args, NULL, GetLatestSnapshot(), InvalidSnapshot, true, false, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "reading offline_join.loads failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed > 0)
+	{
+		bool		isnull;
+
+		found = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	SPI_finish();
+	return found;
+}
+
+/* Serializes loads of one content for one source (transaction-level lock). */
+static void
+oj_lock_content(const char *source, const char *sha256)
+{
+	LOCKTAG		tag;
+	uint32		h1 = hash_bytes((const unsigned char *) sha256, 64);
+	uint32		h2 = hash_bytes((const unsigned char *) source, strlen(source));
+
+	/* an advisory lock in a key space of its own: the last field is 0x4f4a ("OJ") */
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, h1, h2, 0x4f4a);
+	(void) LockAcquire(&tag, ExclusiveLock, false, false);
+}
+
+/* Reads the whole file through the pipeline.  Returns false when reject_limit was passed. */
+static bool
+oj_ingest_file(OjIngest *in, int fd, const char *path, int64 bytes_total, OjErrorPlace *place)
+{
+	OjReader   *reader;
+	OjRecord	rec;
+	int			rc;
+	int64		records = 0;
+	const int	progress_index[] = {PROGRESS_COPY_BYTES_PROCESSED, PROGRESS_COPY_TUPLES_PROCESSED,
+	PROGRESS_COPY_TUPLES_EXCLUDED};
+	int64		progress_value[3];
+
+	reader = oj_reader_create(in->src->kind == OJ_FORMAT_ADOBE ? OJ_DIALECT_TSV : OJ_DIALECT_CSV,
+							  oj_fd_read, &fd, &in->alloc, OJ_MAX_RECORD_BYTES);
+	while ((rc = oj_reader_next(reader, &rec)) == 1)
+	{
+		CHECK_FOR_INTERRUPTS();
+		place->line_no = rec.line_no;
+		if (oj_ingest_wants_header(in))
+			oj_ingest_header(in, &rec);
+		else
+			oj_ingest_record(in, &rec);
+		if (in->src->reject_limit >= 0 && in->rows_rejected > in->src->reject_limit)
+		{
+			oj_reader_destroy(reader);
+			return false;
+		}
+		if (++records % OJ_PROGRESS_EVERY == 0)
+		{
+			progress_value[0] = oj_reader_bytes(reader);
+			progress_value[1] = in->rows_loaded;
+			progress_value[2] = in->rows_rejected;
+			pgstat_progress_update_multi_param(3, progress_index, progress_value);
+		}
+	}
+	if (rc < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not read file \"%s\": %m", path)));
+	place->line_no = 0;
+	progress_value[0] = bytes_total;
+	progress_value[1] = in->rows_loaded;
+	progress_value[2] = in->rows_rejected;
+	pgstat_progress_update_multi_param(3, progress_index, progress_value);
+	oj_reader_destroy(reader);
+	return true;
+}
+
+/*
+ * Loads one file: the heart of load() and load_dir().  Returns the ledger
+ * row, or (Datum) 0 when in_dir and this path with this content already has
+ * a ledger row (load_dir skips it without a new row).
+ */
+static Datum
+oj_load_file(OjSource *src, const char *path, bool force, bool in_dir, TupleDesc result_desc,
+			 OjLedger *lp)
+{
+	OjLedger	l;
+	OjErrorPlace place = {src->name, path, 0};
+	ErrorContextCallback errcb;
+	int			fd;
+	int64		size;
+	int64		earlier;
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	OjIngest   *volatile in = NULL;
+	volatile bool within_limit = false;
+	Datum		result;
+
+	memset(&l, 0, sizeof(l));
+	l.source = src->name;
+	l.path = path;
+	l.started_at = GetCurrentTimestamp();
+
+	errcb.callback = oj_error_context;
+	errcb.arg = &place;
+	errcb.previous = error_context_stack;
+	error_context_stack = &errcb;
+
+	fd = oj_open_file(path, &size);
+	oj_file_sha256(fd, path, l.sha256, &l.bytes);
+	l.have_sha = true;
+	*lp = l;					/* what a failure record can say about the file */
+
+	oj_lock_content(src->name, l.sha256);
+	if (in_dir && !force && oj_find_loaded(src->name, l.sha256, path) > 0)
+	{
+		CloseTransientFile(fd);
+		error_context_stack = errcb.previous;
+		return (Datum) 0;
+	}
+	if (!force && (earlier = oj_find_loaded(src->name, l.sha256, NULL)) > 0)
+	{
+		CloseTransientFile(fd);
+		error_context_stack = errcb.previous;
+		l.status = "duplicate";
+		l.message = psprintf("same content as load %lld", (long long) earlier);
+		ereport(NOTICE,
+				(errmsg("file \"%s\" was already loaded for source \"%s\" as load %lld; nothing loaded",
+						path, src->name, (long long) earlier),
+				 errhint("Use force => true to load it again.")));
+		return oj_ledger_write(&l, result_desc);
+	}
+
+	l.load_id = nextval_internal(oj_relation_oid("loads_load_id_seq"), false);
+
+	pgstat_progress_start_command(PROGRESS_COMMAND_COPY, oj_relation_oid("events"));
+	{
+		const int	index[] = {PROGRESS_COPY_COMMAND, PROGRESS_COPY_TYPE, PROGRESS_COPY_BYTES_TOTAL};
+		int64		value[] = {PROGRESS_COPY_COMMAND_FROM, PROGRESS_COPY_TYPE_FILE, l.bytes};
+
+		pgstat_progress_update_multi_param(3, index, value);
+	}
+
+	/* an internal subtransaction must end here, whatever happens inside it */
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		in = oj_ingest_begin(src, l.load_id, NULL, NULL);
+		within_limit = oj_ingest_file(in, fd, path, l.bytes, &place);
+		oj_ingest_end(in);
+	}
+	PG_CATCH();
+	{
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	if (within_limit)
+		ReleaseCurrentSubTransaction();
+	else
+		RollbackAndReleaseCurrentSubTransaction();
+	MemoryContextSwitchTo(oldcxt);
+	CurrentResourceOwner = oldowner;
+	pgstat_progress_end_command();
+	CloseTransientFile(fd);
+	error_context_stack = errcb.previous;
+
+	if (within_limit)
+	{
+		l.status = "loaded";
+		l.rows_total = in->rows_total;
+		l.rows_loaded = in->rows_loaded;
+		l.rows_rejected = in->rows_rejected;
+		l.rows_matched = in->rows_matched;
+		ereport(NOTICE,
+				(errmsg("load %lld of \"%s\" (source \"%s\"): %lld rows, %lld loaded, %lld rejected, %lld matched",
+						(long long) l.load_id, path, src->name, (long long) l.rows_total,
+						(long long) l.rows_loaded, (long long) l.rows_rejected,
+						(long long) l.rows_matched),
+				 l.rows_rejected > 0
+				 ? errhint("See SELECT * FROM offline_join.rejects WHERE load_id = %lld.", (long long) l.load_id)
+				 : 0));
+	}
+	else
+	{
+		l.status = "failed";
+		l.message = psprintf("more than %lld rows rejected (reject_limit of source \"%s\"); "
+							 "stopped at line %lld, nothing loaded",
+							 (long long) src->reject_limit, src->name, (long long) place.line_no);
+		ereport(NOTICE,
+				(errmsg("load %lld of \"%s\" failed: %s", (long long) l.load_id, path, l.message),
+				 errhint("See the rejected rows with SELECT * FROM offline_join.validate_file('%s', '%s').",
+						 src->name, path)));
+	}
+	result = oj_ledger_write(&l, result_desc);
+	return result;
+}
+
+/* load(source, path, force) RETURNS offline_join.loads */
+Datum
+oj_load(PG_FUNCTION_ARGS)
+{
+	char	   *source = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *path = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	TupleDesc	desc;
+	OjSource   *src;
+	OjLedger	l;
+
+	oj_check_server_file_access(path);
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	src = oj_source_get(source);
+	PG_RETURN_DATUM(oj_load_file(src, path, PG_GETARG_BOOL(2), false, BlessTupleDesc(desc), &l));
+}
+
+/* Does path end in ".fin" (an upload marker, never data)? */
+static bool
+oj_is_fin_marker(const char *path)
+{
+	size_t		len = strlen(path);
+
+	return len >= 4 && strcmp(path + len - 4, ".fin") == 0;
+}
+
+/*
+ * load_dir(source, pattern, require_fin) RETURNS SETOF offline_join.loads
+ *
+ * Every matching file in name order, each in its own subtransaction: a file
+ * that fails gets a 'failed' ledger row and the next one goes on.  A file
+ * whose path and content already have a ledger row is skipped without a new
+ * row, so a scheduled job can run as often as it likes.
+ */
+Datum
+oj_load_dir(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	   *source = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *pattern = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	bool		require_fin = PG_GETARG_BOOL(2);
+	OjSource   *src;
+	List	   *paths;
+	ListCell   *lc;
+	TupleDesc	desc;
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+
+	oj_check_server_file_access(pattern);
+	src = oj_source_get(source);
+	InitMaterializedSRF(fcinfo, 0);
+	desc = rsinfo->setDesc;
+
+	paths = oj_glob(pattern);
+	if (paths == NIL)
+		ereport(NOTICE,
+				(errmsg("no file matches \"%s\"", pattern)));
+	foreach(lc, paths)
+	{
+		char	   *path = lfirst(lc);
+		volatile Datum row = (Datum) 0;
+		OjLedger	known;
+
+		if (oj_is_fin_marker(path))
+			continue;
+		if (require_fin)
+		{
+			struct stat st;
+			char	   *fin = psprintf("%s.fin", path);
+
+			if (stat(fin, &st) != 0)
+				continue;		/* still uploading */
+		}
+		{
+			struct stat st;
+
+			if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+				continue;
+		}
+
+		memset(&known, 0, sizeof(known));
+		known.bytes = -1;
+		BeginInternalSubTransaction(NULL);
+		MemoryContextSwitchTo(oldcxt);
+		PG_TRY();
+		{
+			row = oj_load_file(src, path, false, true, desc, &known);
+			ReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(oldcxt);
+			CurrentResourceOwner = oldowner;
+		}
+		PG_CATCH();
+		{
+			ErrorData  *edata;
+			OjLedger	l;
+
+			MemoryContextSwitchTo(oldcxt);
+			edata = CopyErrorData();
+			FlushErrorState();
+			RollbackAndReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(oldcxt);
+			CurrentResourceOwner = oldowner;
+			/* a cancel or shutdown stops the whole call */
+			if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
+				ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_OPERATOR_INTERVENTION)
+				ReThrowError(edata);
+			ereport(WARNING,
+					(errmsg("could not load \"%s\": %s", path, edata->message)));
+			/* with its sha256 when it was read, so an unchanged file is not retried */
+			l = known;
+			l.load_id = 0;
+			l.source = src->name;
+			l.path = path;
+			l.started_at = GetCurrentTimestamp();
+			l.status = "failed";
+			l.message = edata->message;
+			row = oj_ledger_write(&l, desc);
+			FreeErrorData(edata);
+		}
+		PG_END_TRY();
+		if (row != (Datum) 0)
+		{
+			HeapTupleHeader th = DatumGetHeapTupleHeader(row);
+			HeapTupleData tuple;
+
+			tuple.t_len = HeapTupleHeaderGetDatumLength(th);
+			ItemPointerSetInvalid(&tuple.t_self);
+			tuple.t_tableOid = InvalidOid;
+			tuple.t_data = th;
+			tuplestore_puttuple(rsinfo->setResult, &tuple);
+		}
+	}
+	return (Datum) 0;
+}
+
+/* validate_file(source, path) RETURNS TABLE(line_no, field, reason, message): a dry run. */
+Datum
+oj_validate_file(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	   *source = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *path = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	OjSource   *src;
+	OjErrorPlace place;
+	ErrorContextCallback errcb;
+	int			fd;
+	int64		size;
+	OjIngest   *in;
+
+	oj_check_server_file_access(path);
+	src = oj_source_get(source);
+	InitMaterializedSRF(fcinfo, 0);
+
+	place.source = src->name;
+	place.path = path;
+	place.line_no = 0;
+	errcb.callback = oj_error_context;
+	errcb.arg = &place;
+	errcb.previous = error_context_stack;
+	error_context_stack = &errcb;
+
+	fd = oj_open_file(path, &size);
+	in = oj_ingest_begin(src, 0, rsinfo->setResult, rsinfo->setDesc);
+	in->src->reject_limit = -1;	/* a dry run reports every bad row */
+	(void) oj_ingest_file(in, fd, path, size, &place);
+	ereport(NOTICE,
+			(errmsg("\"%s\" (source \"%s\"): %lld rows, %lld valid, %lld rejected",
+					path, src->name, (long long) in->rows_total, (long long) in->rows_loaded,
+					(long long) in->rows_rejected)));
+	oj_ingest_end(in);
+	CloseTransientFile(fd);
+	error_context_stack = errcb.previous;
+	return (Datum) 0;
+}

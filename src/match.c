@@ -1,0 +1,387 @@
+/*-------------------------------------------------------------------------
+ *
+ * match.c
+ *	  The matching rule of spec section 5, in one place: load(), the inbox,
+ *	  rematch() and attribute() all call oj_match(), so they cannot drift.
+ *
+ *	  An event with a transaction ID matches the transactions row with that
+ *	  ID when event_time <= expires_at.  Otherwise an event with a customer ID
+ *	  matches that customer's latest session with started_at in
+ *	  [event_time - lookback, event_time].  Otherwise it is unmatched.
+ *
+ *	  Both lookups are btree index scans kept open and rescanned per event.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/relscan.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "offline_join.h"
+
+PG_FUNCTION_INFO_V1(oj_attribute);
+PG_FUNCTION_INFO_V1(oj_rematch);
+
+struct OjMatcher
+{
+	Relation	txn_rel;
+	Relation	txn_idx;
+	Relation	sess_rel;
+	Relation	sess_idx;
+	IndexScanDesc txn_scan;
+	IndexScanDesc sess_scan;
+	TupleTableSlot *txn_slot;
+	TupleTableSlot *sess_slot;
+	Snapshot	snapshot;
+	/* column numbers in transactions and sessions */
+	AttrNumber	t_expires, t_visitor, t_session, t_snapshot;
+	AttrNumber	s_visitor, s_session, s_attrs;
+};
+
+/* The OID of offline_join.<name>; ERROR when the extension's object is missing. */
+Oid
+oj_relation_oid(const char *name)
+{
+	Oid			nsp = get_namespace_oid(OJ_SCHEMA, false);
+	Oid			relid = get_relname_relid(name, nsp);
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation \"%s.%s\" does not exist", OJ_SCHEMA, name),
+				 errhint("Is the offline_join extension installed in this database?")));
+	return relid;
+}
+
+/* Column number of a column the extension created; ERROR if it was dropped. */
+static AttrNumber
+oj_column(Relation rel, const char *name)
+{
+	AttrNumber	att = get_attnum(RelationGetRelid(rel), name);
+
+	if (att == InvalidAttrNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column \"%s\" of relation \"%s\" does not exist",
+						name, RelationGetRelationName(rel))));
+	return att;
+}
+
+/* Opens the online tables and their lookup indexes for matching. */
+OjMatcher *
+oj_matcher_open(void)
+{
+	OjMatcher  *m = palloc0(sizeof(OjMatcher));
+
+	m->snapshot = RegisterSnapshot(GetActiveSnapshot());
+	m->txn_rel = table_open(oj_relation_oid("transactions"), AccessShareLock);
+	m->txn_idx = index_open(oj_relation_oid("transactions_pkey"), AccessShareLock);
+	m->sess_rel = table_open(oj_relation_oid("sessions"), AccessShareLock);
+	m->sess_idx = index_open(oj_relation_oid("sessions_customer_started_idx"), AccessShareLock);
+	m->txn_slot = table_slot_create(m->txn_rel, NULL);
+	m->sess_slot = table_slot_create(m->sess_rel, NULL);
+	m->txn_scan = index_beginscan(m->txn_rel, m->txn_idx, m->snapshot, 1, 0);
+	m->sess_scan = index_beginscan(m->sess_rel, m->sess_idx, m->snapshot, 3, 0);
+	m->t_expires = oj_column(m->txn_rel, "expires_at");
+	m->t_visitor = oj_column(m->txn_rel, "visitor_id");
+	m->t_session = oj_column(m->txn_rel, "session_id");
+	m->t_snapshot = oj_column(m->txn_rel, "snapshot");
+	m->s_visitor = oj_column(m->sess_rel, "visitor_id");
+	m->s_session = oj_column(m->sess_rel, "session_id");
+	m->s_attrs = oj_column(m->sess_rel, "attrs");
+	return m;
+}
+
+/* Releases what oj_matcher_open took (locks stay until transaction end). */
+void
+oj_matcher_close(OjMatcher *m)
+{
+	index_endscan(m->txn_scan);
+	index_endscan(m->sess_scan);
+	ExecDropSingleTupleTableSlot(m->txn_slot);
+	ExecDropSingleTupleTableSlot(m->sess_slot);
+	index_close(m->txn_idx, NoLock);
+	index_close(m->sess_idx, NoLock);
+	table_close(m->txn_rel, NoLock);
+	table_close(m->sess_rel, NoLock);
+	UnregisterSnapshot(m->snapshot);
+	pfree(m);
+}
+
+/* A detoasted copy of a slot's column in CurrentMemoryContext, or 0 when NULL. */
+static Datum
+oj_slot_copy(TupleTableSlot *slot, AttrNumber att, bool *isnull)
+{
+	Datum		d = slot_getattr(slot, att, isnull);
+
+	return *isnull ? (Datum) 0 : PointerGetDatum(PG_DETOAST_DATUM_COPY(d));
+}
+
+/* Fills the match columns of *out from a matched row. */
+static void
+oj_fill(OjMatch *out, const char *kind, TupleTableSlot *slot,
+		AttrNumber visitor, AttrNumber session, AttrNumber snapshot)
+{
+	out->kind = kind;
+	out->visitor_id = oj_slot_copy(slot, visitor, &out->visitor_null);
+	out->session_id = oj_slot_copy(slot, session, &out->session_null);
+	out->snapshot = oj_slot_copy(slot, snapshot, &out->snapshot_null);
+}
+
+/*
+ * Applies the rule to one event.  customer_id and transaction_id are text
+ * datums or NULL pointers.  Results are allocated in CurrentMemoryContext.
+ */
+void
+oj_match(OjMatcher *m, TimestampTz event_time, text *customer_id, text *transaction_id,
+		 const Interval *lookback, OjMatch *out)
+{
+	ScanKeyData keys[3];
+
+	out->kind = "unmatched";
+	out->visitor_null = out->session_null = out->snapshot_null = true;
+	out->visitor_id = out->session_id = out->snapshot = (Datum) 0;
+
+	if (transaction_id != NULL && VARSIZE_ANY_EXHDR(transaction_id) > 0)
+	{
+		ScanKeyEntryInitialize(&keys[0], 0, 1, BTEqualStrategyNumber, InvalidOid,
+							   m->txn_idx->rd_indcollation[0], F_TEXTEQ,
+							   PointerGetDatum(transaction_id));
+		index_rescan(m->txn_scan, keys, 1, NULL, 0);
+		if (index_getnext_slot(m->txn_scan, ForwardScanDirection, m->txn_slot))
+		{
+			bool		isnull;
+			TimestampTz expires = DatumGetTimestampTz(slot_getattr(m->txn_slot, m->t_expires, &isnull));
+
+			if (!isnull && event_time <= expires)
+			{
+				oj_fill(out, "transaction", m->txn_slot, m->t_visitor, m->t_session, m->t_snapshot);
+				return;
+			}
+		}
+	}
+
+	if (customer_id != NULL && VARSIZE_ANY_EXHDR(customer_id) > 0)
+	{
+		TimestampTz earliest = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
+																	   TimestampTzGetDatum(event_time),
+																	   IntervalPGetDatum(unconstify(Interval *, lookback))));
+
+		ScanKeyEntryInitialize(&keys[0], 0, 1, BTEqualStrategyNumber, InvalidOid,
+							   m->sess_idx->rd_indcollation[0], F_TEXTEQ,
+							   PointerGetDatum(customer_id));
+		ScanKeyEntryInitialize(&keys[1], 0, 2, BTGreaterEqualStrategyNumber, InvalidOid,
+							   InvalidOid, F_TIMESTAMPTZ_GE, TimestampTzGetDatum(earliest));
+		ScanKeyEntryInitialize(&keys[2], 0, 2, BTLessEqualStrategyNumber, InvalidOid,
+							   InvalidOid, F_TIMESTAMPTZ_LE, TimestampTzGetDatum(event_time));
+		index_rescan(m->sess_scan, keys, 3, NULL, 0);
+		/* backwards: the latest session first */
+		if (index_getnext_slot(m->sess_scan, BackwardScanDirection, m->sess_slot))
+			oj_fill(out, "customer", m->sess_slot, m->s_visitor, m->s_session, m->s_attrs);
+	}
+}
+
+/*
+ * attribute(event_time, customer_id, transaction_id, lookback): the rule for
+ * one ad-hoc row.  Always returns exactly one row, so a LATERAL join keeps
+ * every offline row.
+ */
+Datum
+oj_attribute(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Datum		values[4];
+	bool		nulls[4] = {false, false, false, false};
+	OjMatch		res;
+	Interval   *lookback;
+	Interval	zero = {0, 0, 0};
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	tupdesc = BlessTupleDesc(tupdesc);
+
+	if (PG_ARGISNULL(3))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("lookback must not be null")));
+	lookback = PG_GETARG_INTERVAL_P(3);
+	if (DatumGetInt32(DirectFunctionCall2(interval_cmp, IntervalPGetDatum(lookback),
+										  IntervalPGetDatum(&zero))) < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("lookback must not be negative")));
+
+	res.kind = "unmatched";
+	res.visitor_null = res.session_null = res.snapshot_null = true;
+	if (!PG_ARGISNULL(0) && !TIMESTAMP_NOT_FINITE(PG_GETARG_TIMESTAMPTZ(0)))
+	{
+		OjMatcher  *m = oj_matcher_open();
+
+		oj_match(m, PG_GETARG_TIMESTAMPTZ(0),
+				 PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1),
+				 PG_ARGISNULL(2) ? NULL : PG_GETARG_TEXT_PP(2),
+				 lookback, &res);
+		oj_matcher_close(m);
+	}
+	values[0] = CStringGetTextDatum(res.kind);
+	values[1] = res.visitor_id;
+	nulls[1] = res.visitor_null;
+	values[2] = res.session_id;
+	nulls[2] = res.session_null;
+	values[3] = res.snapshot;
+	nulls[3] = res.snapshot_null;
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+/* Arrays of one rematch batch. */
+typedef struct OjRematchBatch
+{
+	ArrayBuildState *ids, *kinds, *visitors, *sessions, *snapshots;
+	int			n;
+} OjRematchBatch;
+
+static void
+oj_batch_reset(OjRematchBatch *b, MemoryContext cxt)
+{
+	b->ids = initArrayResult(INT8OID, cxt, false);
+	b->kinds = initArrayResult(TEXTOID, cxt, false);
+	b->visitors = initArrayResult(TEXTOID, cxt, false);
+	b->sessions = initArrayResult(TEXTOID, cxt, false);
+	b->snapshots = initArrayResult(JSONBOID, cxt, false);
+	b->n = 0;
+}
+
+/* Writes one batch of new matches with a single UPDATE. */
+static void
+oj_batch_write(OjRematchBatch *b, SPIPlanPtr plan, MemoryContext cxt)
+{
+	Datum		args[5];
+	int			rc;
+
+	if (b->n == 0)
+		return;
+	args[0] = makeArrayResult(b->ids, cxt);
+	args[1] = makeArrayResult(b->kinds, cxt);
+	args[2] = makeArrayResult(b->visitors, cxt);
+	args[3] = makeArrayResult(b->sessions, cxt);
+	args[4] = makeArrayResult(b->snapshots, cxt);
+	rc = SPI_execute_plan(plan, args, NULL, false, 0);
+	if (rc != SPI_OK_UPDATE)
+		elog(ERROR, "updating offline_join.events failed: %s", SPI_result_code_string(rc));
+}
+
+/*
+ * rematch(load_id DEFAULT NULL) RETURNS bigint
+ *
+ * Retries the unmatched events (of one load, or all) with the same rule as
+ * load time, each with its source's lookback; returns how many now match.
+ */
+Datum
+oj_rematch(PG_FUNCTION_ARGS)
+{
+	Datum		arg = PG_ARGISNULL(0) ? (Datum) 0 : PG_GETARG_DATUM(0);
+	char		argnull = PG_ARGISNULL(0) ? 'n' : ' ';
+	Portal		cursor;
+	SPIPlanPtr	select_plan;
+	SPIPlanPtr	update_plan;
+	OjMatcher  *m;
+	MemoryContext batch_cxt;
+	MemoryContext outer = CurrentMemoryContext;
+	OjRematchBatch batch;
+	int64		matched = 0;
+
+	SPI_connect();
+	select_plan = SPI_prepare("SELECT e.event_id, e.event_time, e.customer_id, e.transaction_id,"
+							  "       COALESCE((s.options OPERATOR(pg_catalog.->>) 'lookback')::interval,"
+							  "                '30 days'::interval)"
+							  "  FROM offline_join.events e"
+							  "  LEFT JOIN offline_join.sources s ON s.name = e.source"
+							  " WHERE e.match = 'unmatched' AND ($1 IS NULL OR e.load_id = $1)"
+							  " ORDER BY e.event_id",
+							  1, (Oid[]) {INT8OID});
+	update_plan = SPI_prepare("UPDATE offline_join.events e"
+							  "   SET match = u.match, visitor_id = u.visitor_id,"
+							  "       session_id = u.session_id, snapshot = u.snapshot"
+							  /* multi-argument unnest is grammar, so unqualified; search_path is pinned */
+							  "  FROM unnest($1, $2, $3, $4, $5)"
+							  "       AS u(event_id, match, visitor_id, session_id, snapshot)"
+							  " WHERE e.event_id = u.event_id",
+							  5, (Oid[]) {INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+							  JSONBARRAYOID});
+	if (select_plan == NULL || update_plan == NULL)
+		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	cursor = SPI_cursor_open(NULL, select_plan, &arg, &argnull, true);
+	m = oj_matcher_open();
+	batch_cxt = AllocSetContextCreate(outer, "offline_join rematch batch", ALLOCSET_DEFAULT_SIZES);
+	oj_batch_reset(&batch, batch_cxt);
+
+	for (;;)
+	{
+		uint64		i;
+
+		SPI_cursor_fetch(cursor, true, 1000);
+		if (SPI_processed == 0)
+			break;
+		for (i = 0; i < SPI_processed; i++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[i];
+			TupleDesc	desc = SPI_tuptable->tupdesc;
+			bool		n_id, n_time, n_cust, n_txn, n_lb;
+			Datum		id = SPI_getbinval(tup, desc, 1, &n_id);
+			Datum		t = SPI_getbinval(tup, desc, 2, &n_time);
+			Datum		cust = SPI_getbinval(tup, desc, 3, &n_cust);
+			Datum		txn = SPI_getbinval(tup, desc, 4, &n_txn);
+			Datum		lb = SPI_getbinval(tup, desc, 5, &n_lb);
+			MemoryContext old = MemoryContextSwitchTo(batch_cxt);
+			OjMatch		res;
+
+			oj_match(m, DatumGetTimestampTz(t),
+					 n_cust ? NULL : DatumGetTextPP(cust),
+					 n_txn ? NULL : DatumGetTextPP(txn),
+					 DatumGetIntervalP(lb), &res);
+			if (strcmp(res.kind, "unmatched") != 0)
+			{
+				accumArrayResult(batch.ids, id, false, INT8OID, batch_cxt);
+				accumArrayResult(batch.kinds, CStringGetTextDatum(res.kind), false, TEXTOID, batch_cxt);
+				accumArrayResult(batch.visitors, res.visitor_id, res.visitor_null, TEXTOID, batch_cxt);
+				accumArrayResult(batch.sessions, res.session_id, res.session_null, TEXTOID, batch_cxt);
+				accumArrayResult(batch.snapshots, res.snapshot, res.snapshot_null, JSONBOID, batch_cxt);
+				batch.n++;
+				matched++;
+			}
+			MemoryContextSwitchTo(old);
+			CHECK_FOR_INTERRUPTS();
+		}
+		SPI_freetuptable(SPI_tuptable);
+		if (batch.n >= 1000)
+		{
+			oj_batch_write(&batch, update_plan, batch_cxt);
+			MemoryContextReset(batch_cxt);
+			oj_batch_reset(&batch, batch_cxt);
+		}
+	}
+	oj_batch_write(&batch, update_plan, batch_cxt);
+	SPI_cursor_close(cursor);
+	oj_matcher_close(m);
+	MemoryContextDelete(batch_cxt);
+	SPI_finish();
+	PG_RETURN_INT64(matched);
+}
