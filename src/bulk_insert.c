@@ -49,6 +49,7 @@ oj_bulk_open(Oid relid)
 								   ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(b->cxt);
 	b->rel = table_open(relid, RowExclusiveLock);
+	oj_check_table_privilege(b->rel, ACL_INSERT);
 	b->estate = CreateExecutorState();
 	b->rri = makeNode(ResultRelInfo);
 	InitResultRelInfo(b->rri, b->rel, 0, NULL, 0);

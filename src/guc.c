@@ -164,12 +164,16 @@ oj_guc_init(void)
 							PGC_SIGHUP, 0,
 							NULL, NULL, NULL);
 
+	/*
+	 * Not PGC_POSTMASTER: that would be FATAL when the library is loaded
+	 * without preloading.  The worker restarts itself when it changes.
+	 */
 	DefineCustomStringVariable("offline_join.database",
 							   "Database the expiry worker connects to.",
 							   NULL,
 							   &oj_database,
 							   "postgres",
-							   PGC_POSTMASTER, 0,
+							   PGC_SIGHUP, 0,
 							   NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("offline_join");

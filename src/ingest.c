@@ -118,6 +118,7 @@ oj_products_open(OjIngest *in)
 {
 	in->prod_rel = table_open(oj_relation_oid("products"), AccessShareLock);
 	in->prod_idx = index_open(oj_relation_oid("products_pkey"), AccessShareLock);
+	oj_check_table_privilege(in->prod_rel, ACL_SELECT);
 	in->prod_slot = table_slot_create(in->prod_rel, NULL);
 	in->prod_snapshot = RegisterSnapshot(GetActiveSnapshot());
 	in->prod_scan = index_beginscan(in->prod_rel, in->prod_idx, in->prod_snapshot, 1, 0);

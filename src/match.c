@@ -27,6 +27,7 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -71,6 +72,19 @@ oj_relation_oid(const char *name)
 	return relid;
 }
 
+/*
+ * ERROR unless the current user has the privilege on rel: the loaders write
+ * and read below the executor, so they check what the executor would.
+ */
+void
+oj_check_table_privilege(Relation rel, AclMode mode)
+{
+	AclResult	r = pg_class_aclcheck(RelationGetRelid(rel), GetUserId(), mode);
+
+	if (r != ACLCHECK_OK)
+		aclcheck_error(r, OBJECT_TABLE, RelationGetRelationName(rel));
+}
+
 /* Column number of a column the extension created; ERROR if it was dropped. */
 static AttrNumber
 oj_column(Relation rel, const char *name)
@@ -96,6 +110,8 @@ oj_matcher_open(void)
 	m->txn_idx = index_open(oj_relation_oid("transactions_pkey"), AccessShareLock);
 	m->sess_rel = table_open(oj_relation_oid("sessions"), AccessShareLock);
 	m->sess_idx = index_open(oj_relation_oid("sessions_customer_started_idx"), AccessShareLock);
+	oj_check_table_privilege(m->txn_rel, ACL_SELECT);
+	oj_check_table_privilege(m->sess_rel, ACL_SELECT);
 	m->txn_slot = table_slot_create(m->txn_rel, NULL);
 	m->sess_slot = table_slot_create(m->sess_rel, NULL);
 	m->txn_scan = index_beginscan(m->txn_rel, m->txn_idx, m->snapshot, 1, 0);

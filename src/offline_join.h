@@ -191,6 +191,7 @@ extern bool oj_is_plain_decimal(const char *s, size_t len);
 #include "utils/jsonb.h"
 #include "utils/relcache.h"
 #include "nodes/pg_list.h"
+#include "nodes/parsenodes.h"
 #include "utils/snapshot.h"
 #include "access/tupdesc.h"
 
@@ -245,6 +246,7 @@ typedef struct OjMatch
 /* in match.c */
 typedef struct OjMatcher OjMatcher;
 extern Oid	oj_relation_oid(const char *name);
+extern void oj_check_table_privilege(Relation rel, AclMode mode);
 extern OjMatcher *oj_matcher_open(void);
 extern void oj_match(OjMatcher *m, TimestampTz event_time, text *customer_id,
 					 text *transaction_id, const Interval *lookback, OjMatch *out);

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Benchmark: offline_join.load() against plain COPY of the same file.
+#
+#   bash test/bench/load_vs_copy.sh [ROWS] [RUNS]     (defaults 1000000, 5)
+#
+# Starts its own throwaway cluster (same settings for both sides), generates
+# an rmc file of ROWS rows (23 columns) and, alternating, times RUNS times:
+#   copy   COPY ... (FORMAT csv, HEADER) into a typed table with the same
+#          indexes as offline_join.events (validates nothing, stops at the
+#          first bad row)
+#   load   offline_join.load() of the same file (validates, matches, ledger)
+# then the same load with 1% bad rows, and with 1,000,000 sessions and
+# transactions to match against, and the backend's peak anonymous memory
+# (RssAnon, shared buffers excluded) for a ROWS and a 5 x ROWS file.
+# Prints medians and ratios (> 1 means load is faster).
+set -euo pipefail
+. "$(dirname "$0")/../scripts/lib.sh"
+
+rows=${1:-1000000}
+runs=${2:-5}
+work=$(mktemp -d /tmp/offline_join_bench.XXXXXX)
+chmod 755 "$work"
+trap 'oj_stop_clusters; rm -rf "$work"' EXIT
+
+oj_install_deps
+oj_build_install
+oj_start_cluster "$work/cluster" "shared_buffers = '1GB'" "max_wal_size = '20GB'" \
+    "checkpoint_timeout = '1h'" "synchronous_commit = off"
+
+sql() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
+gen() {  # gen PATH ROWS BAD_EVERY
+    sql -v rows="$2" -v bad_every="$3" -v customers=200000 -v path="$1" -f "$OJ_ROOT/test/bench/gen_rmc.sql"
+}
+now_ms() { date +%s%3N; }
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+
+oj_say "setting up: $rows rows, $runs runs each"
+sql -c "CREATE EXTENSION offline_join" -c "SELECT offline_join.create_source('rmc', 'rmc')"
+sql <<'SQL'
+CREATE TABLE bench_copy (
+  event_time timestamptz, customer_id text, event_type int, category text, product text,
+  num1 numeric, num2 numeric, var1 text, var2 text, var3 text, var4 text, var5 text,
+  attr1 text, attr2 text, attr3 text, attr4 text, attr5 text, attr6 text, attr7 text,
+  attr8 text, attr9 text, attr10 text, txn_attr1 text,
+  event_id bigint GENERATED ALWAYS AS IDENTITY (CACHE 1000) PRIMARY KEY,
+  load_id bigint NOT NULL DEFAULT 1);
+-- the indexes of offline_join.events
+CREATE UNIQUE INDEX ON bench_copy (load_id, event_id);
+CREATE INDEX ON bench_copy (event_time);
+CREATE INDEX ON bench_copy (customer_id, event_time);
+CREATE INDEX ON bench_copy (load_id) WHERE event_type = 7;
+SQL
+good="$work/cluster/rmc_good.csv"
+bad="$work/cluster/rmc_bad.csv"
+gen "$good" "$rows" 0
+gen "$bad" "$rows" 100
+cols="event_time, customer_id, event_type, category, product, num1, num2, var1, var2, var3, var4, var5, attr1, attr2, attr3, attr4, attr5, attr6, attr7, attr8, attr9, attr10, txn_attr1"
+
+time_copy() {
+    sql -c "TRUNCATE bench_copy" -c "CHECKPOINT"
+    local t0; t0=$(now_ms)
+    sql -c "COPY bench_copy ($cols) FROM '$1' (FORMAT csv, HEADER)"
+    echo $(( $(now_ms) - t0 ))
+}
+time_load() {
+    sql -c "TRUNCATE offline_join.events, offline_join.rejects, offline_join.loads" -c "CHECKPOINT"
+    local t0; t0=$(now_ms)
+    sql -c "SELECT status FROM offline_join.load('rmc', '$1')" >/dev/null 2>&1
+    echo $(( $(now_ms) - t0 ))
+}
+
+copy_ms=(); load_ms=(); bad_ms=()
+for i in $(seq "$runs"); do
+    copy_ms+=("$(time_copy "$good")")
+    load_ms+=("$(time_load "$good")")
+    bad_ms+=("$(time_load "$bad")")
+    echo "run $i: copy ${copy_ms[-1]} ms, load ${load_ms[-1]} ms, load 1% bad ${bad_ms[-1]} ms"
+done
+copy_med=$(printf '%s\n' "${copy_ms[@]}" | median)
+load_med=$(printf '%s\n' "${load_ms[@]}" | median)
+bad_med=$(printf '%s\n' "${bad_ms[@]}" | median)
+
+oj_say "matching against 1,000,000 sessions and 1,000,000 transactions"
+sql <<'SQL'
+INSERT INTO offline_join.sessions
+SELECT 'sess-' || i, 'VIS-' || i, 'CUST-' || (i % 200000),
+       timestamp '2026-01-01' + (i % 5184000) * interval '1 second', '{"channel": "email"}'
+  FROM generate_series(1, 1000000) i;
+INSERT INTO offline_join.transactions (transaction_id, visitor_id, recorded_at, snapshot)
+SELECT 'txn-' || i, 'VIS-' || i, timestamp '2026-01-01', '{"channel": "search"}'
+  FROM generate_series(1, 1000000) i;
+ANALYZE offline_join.sessions; ANALYZE offline_join.transactions;
+SQL
+match_ms=()
+for i in $(seq "$runs"); do
+    match_ms+=("$(time_load "$good")")
+    echo "run $i: load with matching ${match_ms[-1]} ms"
+done
+match_med=$(printf '%s\n' "${match_ms[@]}" | median)
+matched=$(sql -c "SELECT rows_matched FROM offline_join.loads ORDER BY load_id DESC LIMIT 1")
+
+oj_say "peak backend memory"
+peak_rss() {  # peak RssAnon (kB) of the backend running load() of $1
+    sql -c "TRUNCATE offline_join.events, offline_join.rejects, offline_join.loads" -c "CHECKPOINT"
+    rm -f "$work/cluster/pid"
+    (sql -c "COPY (SELECT pg_backend_pid()) TO '$work/cluster/pid'" -c "SELECT pg_sleep(0.5)" \
+         -c "SELECT status FROM offline_join.load('rmc', '$1')" >/dev/null 2>&1 &)
+    local tries=0
+    while [ ! -s "$work/cluster/pid" ]; do
+        sleep 0.05; tries=$((tries + 1))
+        [ "$tries" -lt 200 ] || { echo "backend pid not written" >&2; return 1; }
+    done
+    local pid peak=0 kb; pid=$(cat "$work/cluster/pid")
+    while kb=$(awk '/^RssAnon/ {print $2}' "/proc/$pid/status" 2>/dev/null) && [ -n "$kb" ]; do
+        [ "$kb" -gt "$peak" ] && peak=$kb
+        sleep 0.05
+    done
+    echo "$peak"
+}
+big="$work/cluster/rmc_big.csv"
+gen "$big" $(( rows * 5 )) 0
+mem_1=$(peak_rss "$good")
+mem_5=$(peak_rss "$big")
+rm -f "$big"
+
+oj_say "results (medians of $runs runs; ratio = COPY time / load time, > 1 means load is faster)"
+awk -v c="$copy_med" -v l="$load_med" -v b="$bad_med" -v m="$match_med" -v n="$rows" -v mt="$matched" \
+    -v m1="$mem_1" -v m5="$mem_5" 'BEGIN {
+    printf "rows per file                         %d\n", n
+    printf "COPY into typed table                 %8.0f ms  (%.0f rows/s)\n", c, n / c * 1000
+    printf "offline_join.load()                   %8.0f ms  (%.0f rows/s)\n", l, n / l * 1000
+    printf "ratio load vs COPY                    %8.2f\n", c / l
+    printf "load with 1%% bad rows                 %8.0f ms  cost %+.1f%% vs clean file\n", b, (b / l - 1) * 100
+    printf "load matching 1M sessions + 1M txns   %8.0f ms  ratio vs COPY %.2f (%d rows matched)\n", m, c / m, mt
+    printf "peak backend RssAnon, %d rows     %8d kB\n", n, m1
+    printf "peak backend RssAnon, %d rows     %8d kB\n", n * 5, m5
+}'
