@@ -1,0 +1,98 @@
+-- Matching at load time (spec section 5): transaction ID within expires_at,
+-- customer ID to the latest session within lookback, otherwise unmatched;
+-- stored on the event; rematch() for late online data; attribute() for
+-- ad-hoc rows gives the same answers.
+SET client_min_messages = warning;
+DROP EXTENSION IF EXISTS offline_join CASCADE;
+CREATE EXTENSION offline_join;
+SET timezone = 'UTC';
+SELECT current_setting('data_directory') || '/oj_regress_match_' || pg_backend_pid() || '_'
+       || extract(epoch FROM now())::bigint AS dir \gset
+CREATE FUNCTION pg_temp.raw(path text, VARIADIC lines text[]) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN EXECUTE format($q$COPY (SELECT unnest(%L::text[])) TO %L (FORMAT csv, QUOTE E'\x01', DELIMITER E'\x02')$q$, lines, path); END $$;
+
+-- online side
+SELECT offline_join.record_transaction('T-OK', 'VIS-T', 'web-t', '{"channel": "email"}',
+                                        '2026-03-01 00:00+00', '10 days');
+SELECT offline_join.record_transaction('T-SHORT', 'VIS-S', 'web-s', '{"channel": "ads"}',
+                                        '2026-03-01 00:00+00', '1 day');
+INSERT INTO offline_join.sessions VALUES
+  ('s-old',    'VIS-1', 'C1', '2026-02-01 10:00+00', '{"channel": "too old"}'),
+  ('s-edge',   'VIS-1', 'C1', '2026-02-09 10:00+00', '{"channel": "exactly lookback"}'),
+  ('s-latest', 'VIS-2', 'C1', '2026-03-10 09:59:59+00', '{"channel": "latest"}'),
+  ('s-after',  'VIS-3', 'C1', '2026-03-10 10:00:01+00', '{"channel": "after the event"}'),
+  ('s-same',   'VIS-4', 'C2', '2026-03-10 10:00+00', '{"channel": "same instant"}'),
+  ('s-edge3',  'VIS-5', 'C3', '2026-02-08 10:00+00', '{"channel": "30 days before"}'),
+  ('s-out4',   'VIS-6', 'C4', '2026-02-08 09:59:59+00', '{"channel": "a second too old"}');
+
+SELECT offline_join.create_source('adobe_tx', 'adobe');
+SELECT offline_join.create_source('rmc', 'rmc');
+SELECT offline_join.create_source('rmc_7d', 'rmc', '{"lookback": "7 days"}');
+
+-- transaction IDs: within expires_at (several rows share one ID and its
+-- snapshot), exactly at expires_at, past it, unknown
+SELECT pg_temp.raw(:'dir' || 'tx.txt',
+  E'Date\ttransactionID\tEvar 1\tEvent 1',
+  E'03/05/2026/10/00/00\tT-OK\tcall\t1',
+  E'03/06/2026/10/00/00\tT-OK\tstore\t1',
+  E'03/11/2026/00/00/00\tT-OK\tcall\t1',
+  E'03/11/2026/00/00/01\tT-OK\tcall\t1',
+  E'03/05/2026/10/00/00\tT-SHORT\tcall\t1',
+  E'03/05/2026/10/00/00\tT-NONE\tcall\t1');
+SELECT rows_loaded, rows_matched FROM offline_join.load('adobe_tx', :'dir' || 'tx.txt');
+SELECT line_no, event_time, transaction_id, match, visitor_id, session_id, snapshot
+  FROM offline_join.events WHERE source = 'adobe_tx' ORDER BY line_no;
+
+-- customers: latest session in [event_time - lookback, event_time]
+SELECT pg_temp.raw(:'dir' || 'cust.csv',
+  'Time Stamp,Customer ID,Event Type,Category,Event Name,Num1,Num2',
+  '2026-03-10 10:00:00,C1,7,,P,1,1',
+  '2026-03-10 10:00:00,C2,7,,P,1,1',
+  '2026-03-10 10:00:00,C3,7,,P,1,1',
+  '2026-03-10 10:00:00,C4,7,,P,1,1',
+  '2026-03-10 10:00:00,C5,7,,P,1,1',
+  '2026-02-09 10:00:00,C1,7,,P,1,1',
+  '2026-03-02 10:00:00,C1,7,,P,1,1');
+SELECT rows_loaded, rows_matched FROM offline_join.load('rmc', :'dir' || 'cust.csv');
+SELECT line_no, event_time, customer_id, match, visitor_id, session_id, snapshot->>'channel' AS channel
+  FROM offline_join.events WHERE source = 'rmc' ORDER BY line_no;
+-- a source's lookback applies
+SELECT rows_matched FROM offline_join.load('rmc_7d', :'dir' || 'cust.csv');
+SELECT line_no, customer_id, match, session_id
+  FROM offline_join.events WHERE source = 'rmc_7d' ORDER BY line_no;
+
+-- the match is stored: later changes online do not rewrite history
+DELETE FROM offline_join.transactions WHERE transaction_id = 'T-OK';
+SELECT count(*) FROM offline_join.events WHERE match = 'transaction';
+
+-- rematch(): late online data
+SELECT offline_join.record_transaction('T-NONE', 'VIS-N', 'web-n', '{"channel": "late"}',
+                                        '2026-03-04 00:00+00');
+INSERT INTO offline_join.sessions VALUES
+  ('s-late', 'VIS-9', 'C5', '2026-03-09 00:00+00', '{"channel": "late session"}');
+SELECT load_id AS rmc_load FROM offline_join.loads WHERE source = 'rmc' \gset
+SELECT offline_join.rematch(:rmc_load) AS matched_in_rmc_load;
+SELECT offline_join.rematch() AS matched_elsewhere;
+SELECT offline_join.rematch() AS nothing_left;
+SELECT source, line_no, match, session_id, snapshot->>'channel' AS channel
+  FROM offline_join.events
+ WHERE (source = 'rmc' AND customer_id = 'C5') OR transaction_id = 'T-NONE'
+ ORDER BY source, line_no;
+SELECT source, count(*) FILTER (WHERE match = 'unmatched') AS unmatched
+  FROM offline_join.events GROUP BY source ORDER BY source;
+
+-- attribute(): the same rule for ad-hoc rows, one row per call
+SELECT a.* FROM offline_join.attribute('2026-03-10 10:00+00', 'C1', NULL) a;
+SELECT a.* FROM offline_join.attribute('2026-03-10 10:00+00', 'C1', NULL, '1 second') a;
+SELECT a.* FROM offline_join.attribute('2026-03-05 10:00+00', 'C1', 'T-SHORT') a;
+SELECT a.* FROM offline_join.attribute('2026-03-01 10:00+00', NULL, 'T-SHORT') a;
+SELECT a.* FROM offline_join.attribute(NULL, 'C1', NULL) a;
+SELECT a.* FROM offline_join.attribute('2026-03-10 10:00+00', 'C1', NULL, NULL) a;
+-- every stored match agrees with attribute() for its event
+SELECT count(*) AS disagreements
+  FROM offline_join.events e
+  JOIN offline_join.sources s ON s.name = e.source
+ CROSS JOIN LATERAL offline_join.attribute(e.event_time, e.customer_id, e.transaction_id,
+                                           COALESCE((s.options->>'lookback')::interval, '30 days')) a
+ WHERE e.source <> 'adobe_tx'
+   AND (a.match, a.session_id) IS DISTINCT FROM (e.match, e.session_id);
