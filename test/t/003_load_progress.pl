@@ -1,0 +1,61 @@
+# A long load() shows in pg_stat_progress_copy (bytes, tuples, rejected rows
+# as excluded) and ends with one NOTICE summary.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('progress');
+$node->init;
+$node->start;
+my $dir = $node->basedir;
+my $file = "$dir/big.csv";
+
+$node->safe_psql('postgres', qq{
+CREATE EXTENSION offline_join;
+SELECT offline_join.create_source('rmc', 'rmc');
+COPY (SELECT 'Time Stamp,Customer ID,Event Type,Category,Event Name,Num1,Num2'
+      UNION ALL
+      SELECT '2026-03-02 14:05:11,CUST-' || i || ',7,c,SKU,1,' || CASE WHEN i % 100 = 0 THEN 'x' ELSE '2' END
+        FROM generate_series(1, 1000000) i) TO '$file';
+});
+
+# a lock held elsewhere makes the load wait in the middle: it takes the
+# lock on sessions only when matching starts, after progress has begun
+my $blocker = $node->background_psql('postgres');
+$blocker->query_safe('BEGIN; LOCK offline_join.sessions IN ACCESS EXCLUSIVE MODE;');
+
+my $loader = $node->background_psql('postgres');
+$loader->query_until(qr/started/, qq{
+\\echo started
+SELECT status || ' ' || rows_loaded || ' ' || rows_rejected FROM offline_join.load('rmc', '$file');
+});
+
+ok($node->poll_query_until('postgres', qq{
+SELECT count(*) = 1 FROM pg_stat_progress_copy
+ WHERE relid = 'offline_join.events'::regclass AND command = 'COPY FROM' AND type = 'FILE'
+   AND bytes_total = (pg_stat_file('$file')).size}), 'load shows in pg_stat_progress_copy');
+$blocker->query_safe('COMMIT;');
+$blocker->quit;
+
+# progress moves while the rows stream in (several seconds for 1M rows;
+# the view is polled every 0.1 s and updated every 4096 rows)
+ok($node->poll_query_until('postgres', q{
+SELECT count(*) = 1 FROM pg_stat_progress_copy
+ WHERE tuples_processed > 0 AND tuples_excluded > 0 AND bytes_processed > 0
+   AND bytes_processed < bytes_total}), 'tuples, rejected rows and bytes are reported while loading');
+
+# waits for the load to finish; the NOTICE arrives on stderr
+my ($out) = $loader->query('\\echo done');
+my $notices = $loader->{stderr};
+$loader->quit;
+like($out, qr/loaded 990000 10000/, 'load result');
+like($notices,
+     qr/NOTICE:  load 1 of "\Q$file\E" \(source "rmc"\): 1000000 rows, 990000 loaded, 10000 rejected, 0 matched/,
+     'one NOTICE summary');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM pg_stat_progress_copy'), '0',
+   'progress row gone after the load');
+
+$node->stop;
+done_testing();
