@@ -27,6 +27,7 @@
 #define OJ_MAX_RECORD_BYTES		(1024 * 1024)	/* a record longer is too_long */
 #define OJ_MAX_RAW_KEEP			1024		/* prefix of a too-long record kept as raw */
 #define OJ_MAX_ID_BYTES			100			/* transaction IDs */
+#define OJ_MAX_CUSTOMER_ID_BYTES 1000		/* customer/visitor IDs: indexed, so bounded */
 #define OJ_ADOBE_MAX_ROW_BYTES	4096
 #define OJ_ADOBE_MAX_DAYS		90
 #define OJ_MAX_NUMBER_DIGITS	1000		/* longer numbers are out of range */

@@ -767,6 +767,11 @@ validate_rmc(OjLayout *layout, const OjRecord *rec, bool check_utf8, OjRow *row,
 									  quote_value(q, f->data, f->len), col->name, why);
 				break;
 			case OJ_COL_CUSTOMER:
+				if (f->len > OJ_MAX_CUSTOMER_ID_BYTES)
+					return reject_row(reject, OJ_R_TOO_LONG, col->name,
+									  "value %s in column \"%s\" is longer than %d bytes",
+									  quote_value(q, f->data, f->len), col->name,
+									  OJ_MAX_CUSTOMER_ID_BYTES);
 				row->customer_id = *f;
 				row->has_customer = true;
 				break;
@@ -871,10 +876,11 @@ validate_adobe(OjLayout *layout, const OjRecord *rec, const OjNow *now, bool che
 	if (now != NULL && is_future(row, now, date->len == 10))
 		return reject_row(reject, OJ_R_RANGE, dcol->name, "date %s in column \"%s\" is in the future",
 						  quote_value(q, date->data, date->len), dcol->name);
-	if (layout->key_is_transaction && key->len > OJ_MAX_ID_BYTES)
+	if (key->len > (layout->key_is_transaction ? OJ_MAX_ID_BYTES : OJ_MAX_CUSTOMER_ID_BYTES))
 		return reject_row(reject, OJ_R_TOO_LONG, kcol->name,
 						  "value %s in column \"%s\" is longer than %d bytes",
-						  quote_value(q, key->data, key->len), kcol->name, OJ_MAX_ID_BYTES);
+						  quote_value(q, key->data, key->len), kcol->name,
+						  layout->key_is_transaction ? OJ_MAX_ID_BYTES : OJ_MAX_CUSTOMER_ID_BYTES);
 
 	for (int i = 1; i < rec->nfields; i++)
 	{

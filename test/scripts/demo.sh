@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's demo: installs what it needs, builds, starts a throwaway
-# cluster, and shows what offline_join does today with the sample files.
+# cluster, loads the sample files and shows validated, rejected and joined
+# rows.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -12,16 +13,68 @@ oj_install_deps
 oj_build_install
 oj_start_cluster "$work/cluster" "shared_preload_libraries = 'offline_join'"
 
+# the server reads files as the postgres user: give it its own copies
+files="$work/cluster/files"
+mkdir -p "$files"
+cp "$OJ_ROOT"/test/data/{rmc_sample.csv,rmc_every_reason.csv,adobe_transaction_sample.txt,adobe_visitor_sample.txt} "$files/"
+chown -R postgres: "$files"
+
 oj_say "demo"
-psql -X -q -v ON_ERROR_STOP=1 -P pager=off <<'SQL'
+psql -X -q -v ON_ERROR_STOP=1 -v files="$files" -P pager=off <<'SQL'
 \pset footer off
-\echo '-- the extension'
+SET client_min_messages = warning;
 CREATE EXTENSION offline_join;
-\echo '-- online: a visitor submits a lead; the site records the transaction ID with the visitor state'
-SELECT offline_join.record_transaction('lead_55012', 'VIS-9', 'sess-1',
-       '{"marketing_channel":"email","campaign":"spring"}', '2026-03-02 13:58:00+00') AS recorded;
-\echo '-- the same ID again: the first online hit wins'
-SELECT offline_join.record_transaction('lead_55012', 'VIS-10', 'sess-2', '{}') AS recorded;
+SET timezone = 'UTC';
+
+\echo
+\echo '== 1. Online: sessions, and transaction IDs recorded with the visitor''s state'
+INSERT INTO offline_join.sessions (session_id, visitor_id, customer_id, started_at, attrs) VALUES
+  ('web-1', 'VIS-1', 'CUST-1001', '2026-03-01 18:20+00', '{"marketing_channel": "email", "campaign": "spring", "cart": ["SKU-RUN-42"]}'),
+  ('web-2', 'VIS-2', 'CUST-1002', '2026-02-27 09:00+00', '{"marketing_channel": "paid search"}');
+SELECT offline_join.record_transaction('lead_55012', 'VIS-7', 'web-7',
+       '{"marketing_channel": "display", "evar1": "lead form"}', '2026-03-01 10:00+00') AS recorded;
+SELECT offline_join.record_transaction('lead_55012', 'VIS-8', 'web-8', '{}', '2026-03-01 11:00+00') AS second_hit_recorded;
 SELECT transaction_id, visitor_id, expires_at - recorded_at AS kept_for, snapshot
   FROM offline_join.transactions;
+
+\echo
+\echo '== 2. Sources: an Offline Data Import CSV (rmc) and two Adobe Data Sources files'
+SELECT offline_join.create_source('rmc', 'rmc', '{"timezone": "Europe/Copenhagen"}');
+SELECT offline_join.create_source('adobe', 'adobe');
+SELECT * FROM offline_join.sources;
+
+\echo
+\echo '== 3. Load the sample files: the ledger'
+SELECT (offline_join.load('rmc', :'files' || '/rmc_sample.csv')).load_id \gset
+SELECT (offline_join.load('adobe', :'files' || '/adobe_transaction_sample.txt')).load_id \gset
+SELECT (offline_join.load('adobe', :'files' || '/adobe_visitor_sample.txt')).load_id \gset
+SELECT (offline_join.load('rmc', :'files' || '/rmc_every_reason.csv')).load_id \gset
+\echo '   (loading a file again changes nothing)'
+SELECT (offline_join.load('rmc', :'files' || '/rmc_sample.csv')).load_id \gset
+SELECT load_id, source, regexp_replace(path, '.*/', '') AS file, rows_total, rows_loaded,
+       rows_rejected, rows_matched, status, message
+  FROM offline_join.loads ORDER BY load_id;
+
+\echo
+\echo '== 4. Validated rows, each joined to its online session'
+SELECT event_id, line_no AS line, event_time, coalesce(customer_id, transaction_id) AS key,
+       product, num2 AS total, match, session_id, snapshot
+  FROM offline_join.events ORDER BY event_id;
+
+\echo
+\echo '== 5. Rejected rows: line, field, reason, message'
+SELECT load_id, line_no AS line, field, reason, message
+  FROM offline_join.rejects ORDER BY load_id, line_no;
+
+\echo
+\echo '== 6. Late online data: a session arrives after the load; rematch() picks it up'
+INSERT INTO offline_join.sessions VALUES
+  ('web-3', 'VIS-3', 'CUST-1003', '2026-03-03 08:00+00', '{"marketing_channel": "social"}');
+SELECT offline_join.rematch() AS newly_matched;
+SELECT line_no AS line, customer_id, match, session_id, snapshot FROM offline_join.events
+ WHERE customer_id = 'CUST-1003';
+
+\echo
+\echo '== 7. Ad-hoc attribution of a row that was never loaded'
+SELECT * FROM offline_join.attribute('2026-03-02 12:00+00', 'CUST-1001', NULL);
 SQL

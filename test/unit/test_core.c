@@ -764,6 +764,27 @@ static void
 test_rmc_rows(void)
 {
 	EXPECT_RMC(RMC_OK, "2:ok\n");
+	/* customer and visitor IDs are indexed, so bounded: at most 1000 bytes */
+	{
+		char		text[4096];
+		char	   *got;
+		int			n;
+
+		for (int len = OJ_MAX_CUSTOMER_ID_BYTES; len <= OJ_MAX_CUSTOMER_ID_BYTES + 1; len++)
+		{
+			const char *want_rmc = len > OJ_MAX_CUSTOMER_ID_BYTES ? "2:too_long:Customer ID\n" : "2:ok\n";
+			const char *want_adobe = len > OJ_MAX_CUSTOMER_ID_BYTES ? "2:too_long:VisitorID\n" : "2:ok\n";
+
+			n = snprintf(text, sizeof(text), RMC_HEADER "2026-03-02 14:05:11,%0*d,7,,P,1,2\n", len, 7);
+			got = validate_text(OJ_FORMAT_RMC, true, text, n, &test_now, true);
+			CHECK_STR(got, want_rmc, "rmc customer ID length limit");
+			free(got);
+			n = snprintf(text, sizeof(text), ADOBE_HEADER "03/02/2026\t%0*d\tcall\t\t1\t\t\n", len, 7);
+			got = validate_text(OJ_FORMAT_ADOBE, true, text, n, &test_now, true);
+			CHECK_STR(got, want_adobe, "adobe visitor ID length limit");
+			free(got);
+		}
+	}
 	EXPECT_RMC(RMC_OK "2026-03-02 14:05:11,C1,7,shoes,SKU-1,1\n" RMC_OK
 			   "2026-03-02 14:05:11,C1,7,shoes,SKU-1,1,2,3\n",
 			   "2:ok\n3:columns:-\n4:ok\n5:columns:-\n");
