@@ -204,6 +204,34 @@ LANGUAGE c VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'oj_rematch';
 
+--------------------------------------------------------------------------
+-- 4. COPY path: validating inbox tables
+--------------------------------------------------------------------------
+
+-- Creates offline_join.inbox_<source>: one text column per format column
+-- (rmc: transaction_attrs EventTransaction Attr columns, default 1).
+CREATE FUNCTION offline_join.create_inbox(source text, transaction_attrs int DEFAULT NULL)
+RETURNS regclass
+LANGUAGE c VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'oj_create_inbox';
+
+-- The inbox triggers run as the extension's owner, so that a role with only
+-- INSERT on an inbox can load through it; they read no server file.
+CREATE FUNCTION offline_join.inbox_route()
+RETURNS trigger
+LANGUAGE c SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'oj_inbox_route';
+
+CREATE FUNCTION offline_join.inbox_finish()
+RETURNS trigger
+LANGUAGE c SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'oj_inbox_finish';
+
+REVOKE ALL ON FUNCTION offline_join.create_inbox(text, int) FROM PUBLIC;
+
 -- Reading server files needs superuser or pg_read_server_files: checked in C
 -- by load(), load_dir() and validate_file(), so EXECUTE stays with PUBLIC and
 -- the refusal says why.

@@ -242,7 +242,16 @@ oj_emit_reject(OjIngest *in, const OjRecord *rec, const OjReject *rj)
 	nulls[2] = rj->field == NULL;
 	values[3] = CStringGetTextDatum(oj_reason_name(rj->reason));
 	values[4] = PointerGetDatum(oj_safe_text(rj->message, strlen(rj->message)));
-	values[5] = PointerGetDatum(oj_safe_text(rec->raw ? rec->raw : "", rec->raw_len));
+	if (rec->raw == NULL && in->make_raw != NULL)
+	{
+		const char *raw;
+		size_t		len;
+
+		in->make_raw(in, rec, &raw, &len);
+		values[5] = PointerGetDatum(oj_safe_text(raw, len));
+	}
+	else
+		values[5] = PointerGetDatum(oj_safe_text(rec->raw ? rec->raw : "", rec->raw_len));
 	if (in->rejects)
 		oj_bulk_add(in->rejects, values, nulls);
 	else if (in->dry_rejects)

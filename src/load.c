@@ -43,20 +43,6 @@ PG_FUNCTION_INFO_V1(oj_validate_file);
 
 #define OJ_PROGRESS_EVERY 4096	/* records between progress reports */
 
-/* A ledger row before it is written. */
-typedef struct OjLedger
-{
-	int64		load_id;		/* 0: take the next from the identity */
-	const char *source;
-	const char *path;
-	char		sha256[65];
-	bool		have_sha;
-	int64		bytes;
-	TimestampTz started_at;
-	int64		rows_total, rows_loaded, rows_rejected, rows_matched;
-	const char *status;
-	const char *message;
-} OjLedger;
 
 /* Where an error happened, for the error context. */
 typedef struct OjErrorPlace
@@ -79,7 +65,7 @@ oj_error_context(void *arg)
 }
 
 /* Inserts the ledger row; returns it as a datum of type offline_join.loads. */
-static Datum
+Datum
 oj_ledger_write(const OjLedger *l, TupleDesc result_desc)
 {
 	Oid			types[13] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, INT8OID, TIMESTAMPTZOID,

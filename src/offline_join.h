@@ -286,6 +286,9 @@ typedef struct OjIngest
 	struct TupleTableSlot *prod_slot;
 	Snapshot	prod_snapshot;
 	AttrNumber	prod_price_att;
+	/* builds a reject's raw text when the record has none (the inbox) */
+	void		(*make_raw) (struct OjIngest *in, const OjRecord *rec, const char **raw, size_t *len);
+	void	   *make_raw_arg;
 	/* counts */
 	int64		rows_total;
 	int64		rows_loaded;
@@ -299,6 +302,24 @@ extern int	oj_open_file(const char *path, int64 *size);
 extern long oj_fd_read(void *arg, char *buf, size_t len);
 extern void oj_file_sha256(int fd, const char *path, char hex[65], int64 *bytes);
 extern List *oj_glob(const char *pattern);
+
+/* A ledger row before it is written (load.c). */
+typedef struct OjLedger
+{
+	int64		load_id;		/* 0: take the next from the identity */
+	const char *source;
+	const char *path;
+	char		sha256[65];
+	bool		have_sha;
+	int64		bytes;			/* < 0: unknown */
+	TimestampTz started_at;
+	int64		rows_total, rows_loaded, rows_rejected, rows_matched;
+	const char *status;
+	const char *message;
+} OjLedger;
+
+/* in load.c */
+extern Datum oj_ledger_write(const OjLedger *l, TupleDesc result_desc);
 
 /* in ingest.c */
 extern OjAllocator oj_palloc_allocator(MemoryContext cxt);

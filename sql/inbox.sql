@@ -1,0 +1,135 @@
+-- The COPY path (spec section 4): validating inbox tables.  A role with only
+-- INSERT on the inbox loads with COPY / \copy; rows are validated and routed
+-- exactly as load() does; one ledger row per statement; nothing stays.
+SET client_min_messages = warning;
+DROP EXTENSION IF EXISTS offline_join CASCADE;
+CREATE EXTENSION offline_join;
+SET timezone = 'UTC';
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set data :abs_srcdir '/test/data'
+SELECT set_config('oj.data', :'data', false) IS NOT NULL AS ok;
+CREATE FUNCTION pg_temp.err(q text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN EXECUTE q; RETURN 'ok';
+EXCEPTION WHEN others THEN
+  RETURN SQLSTATE || ': ' || replace(SQLERRM, current_setting('oj.data'), '<data>');
+END $$;
+
+SELECT offline_join.create_source('rmc', 'rmc');
+SELECT offline_join.create_source('adobe_tx', 'adobe');
+INSERT INTO offline_join.products VALUES ('SKU-RUN-42', 'shoes', 89.95);
+SELECT offline_join.create_source('rmc_checked', 'rmc',
+       '{"require_known_product": true, "total_tolerance": 0.01, "reject_limit": 2}');
+INSERT INTO offline_join.sessions VALUES
+  ('web-1', 'VIS-1', 'CUST-1001', '2026-03-01 12:00+00', '{"channel": "email"}');
+
+-- create_inbox: one text column per format column
+SELECT offline_join.create_inbox('rmc');
+SELECT offline_join.create_inbox('adobe_tx');
+SELECT offline_join.create_inbox('rmc_checked', transaction_attrs => 0);
+SELECT c.relname, count(*) AS columns
+  FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+ WHERE c.relname LIKE 'inbox_%' AND a.attnum > 0 GROUP BY 1 ORDER BY 1;
+SELECT attname FROM pg_attribute WHERE attrelid = 'offline_join.inbox_rmc'::regclass AND attnum > 0
+ ORDER BY attnum;
+SELECT pg_temp.err($$SELECT offline_join.create_inbox('rmc')$$);
+SELECT pg_temp.err($$SELECT offline_join.create_inbox('nope')$$);
+SELECT pg_temp.err($$SELECT offline_join.create_inbox('adobe_tx', 3)$$);
+SELECT pg_temp.err($$SELECT offline_join.create_inbox('rmc_checked', -1)$$);
+
+-- a role with USAGE on the schema and INSERT on the inboxes only
+CREATE ROLE regress_oj_copier;
+GRANT USAGE ON SCHEMA offline_join TO regress_oj_copier;
+GRANT INSERT ON offline_join.inbox_rmc, offline_join.inbox_adobe_tx, offline_join.inbox_rmc_checked
+   TO regress_oj_copier;
+SET ROLE regress_oj_copier;
+
+-- good and bad rows of every content-level reason; line numbers are the
+-- file's (header = line 1; a quoted line break counts)
+COPY offline_join.inbox_rmc FROM stdin (FORMAT csv, HEADER);
+Time Stamp,Customer ID,Event Type,Category,Event Name,Num1,Num2,Var 1,Var 2,Var 3,Var 4,Var 5,EventName Attr1,EventName Attr2,EventName Attr3,EventName Attr4,EventName Attr5,EventName Attr6,EventName Attr7,EventName Attr8,EventName Attr9,EventName Attr10,EventTransaction Attr1
+2026-03-02 14:05:11,CUST-1001,7,shoes,SKU-RUN-42,1,89.95,Aarhus,store-12,,,,blue,43,,,,,,,,,receipt-1
+2026-03-02 14:05:11,,7,shoes,SKU-RUN-42,1,89.95,,,,,,,,,,,,,,,,
+2026-03-02T14:05:11,CUST-1001,7,shoes,SKU-RUN-42,1,89.95,,,,,,,,,,,,,,,,
+2026-02-30 10:00:00,CUST-1001,7,shoes,SKU-RUN-42,1,89.95,,,,,,,,,,,,,,,,
+2026-03-02 14:05:11,CUST-1002,7,bags,SKU-BAG-07,2,"119.80",Odense,"multi
+line",,,,,,,,,,,,,,
+2026-03-02 14:05:11,CUST-1001,seven,shoes,SKU-RUN-42,1,89.95,,,,,,,,,,,,,,,,
+2026-03-02 14:05:11,CUST-1001,7,shoes,SKU-RUN-42,1,Infinity,,,,,,,,,,,,,,,,
+2026-03-03 09:12:45,CUST-1003,7,socks,SKU-SOX-3P,3,29.85,"a, b","say ""hi""",,,,,,,,,,,,,,
+\.
+-- two statements in one transaction: two ledger rows, counts kept apart
+BEGIN;
+COPY offline_join.inbox_rmc (time_stamp, customer_id, event_type, category, event_name, num1, num2) FROM stdin (FORMAT csv);
+2026-03-04 10:00:00,CUST-2001,7,,SKU-1,1,10
+2026-03-04 10:00:00,CUST-2002,7,,SKU-1,x,10
+\.
+COPY offline_join.inbox_rmc (time_stamp, customer_id, event_type, category, event_name, num1, num2) FROM stdin (FORMAT csv);
+2026-03-05 10:00:00,CUST-2003,7,,SKU-1,1,10
+\.
+COMMIT;
+-- the product feed and its reasons
+COPY offline_join.inbox_rmc_checked FROM stdin (FORMAT csv);
+2026-03-02 14:05:11,CUST-1001,7,shoes,SKU-RUN-42,2,179.90,,,,,,,,,,,,,,,
+2026-03-02 14:05:11,CUST-1001,7,shoes,SKU-RUN-42,2,150,,,,,,,,,,,,,,,
+2026-03-02 14:05:11,CUST-1001,7,shoes,SKU-NOPE,1,1,,,,,,,,,,,,,,,
+\.
+-- Adobe: tab-delimited text COPY naming the file's columns (comment lines
+-- are dropped before COPY; see the README)
+COPY offline_join.inbox_adobe_tx (date, transactionid, evar_1, tracking_code, event_1, orders) FROM stdin;
+03/02/2026/14/05/11	lead_1	call-center	em_spring	1	1
+03/04/2026	lead_2	call-center		1	
+03/04/2026	lead_3	call;center		1	1
+03/04/2026	lead_4			1	1
+03/04/2026	lead_5	call-center		one	1
+01/01/2099	lead_6	call-center		1	1
+\.
+RESET ROLE;
+
+SELECT load_id, source, path, sha256, bytes, rows_total, rows_loaded, rows_rejected, rows_matched, status
+  FROM offline_join.loads ORDER BY load_id;
+SELECT l.source, r.line_no, r.field, r.reason, r.message, r.raw
+  FROM offline_join.rejects r JOIN offline_join.loads l USING (load_id)
+ ORDER BY r.load_id, r.line_no;
+SELECT e.load_id, e.line_no, e.event_time, e.customer_id, e.transaction_id, e.num2, e.dims, e.attrs, e.match
+  FROM offline_join.events e ORDER BY e.event_id;
+SELECT count(*) AS rows_left_in_inboxes
+  FROM (SELECT 1 FROM offline_join.inbox_rmc UNION ALL SELECT 1 FROM offline_join.inbox_adobe_tx
+        UNION ALL SELECT 1 FROM offline_join.inbox_rmc_checked) s;
+
+-- a COPY that fails on structure (wrong field count) aborts with COPY's
+-- error and leaves no events, rejects or ledger rows
+SELECT count(*) AS loads_before FROM offline_join.loads \gset
+SELECT count(*) AS events_before FROM offline_join.events \gset
+SET ROLE regress_oj_copier;
+\set ON_ERROR_STOP 0
+COPY offline_join.inbox_rmc (time_stamp, customer_id, event_type, category, event_name, num1, num2) FROM stdin (FORMAT csv);
+2026-03-06 10:00:00,CUST-3001,7,,SKU-1,1,10
+2026-03-06 10:00:00,CUST-3002,7,,SKU-1
+\.
+-- more rejects than the source's reject_limit abort the COPY: nothing kept
+COPY offline_join.inbox_rmc_checked (time_stamp, customer_id, event_type, category, event_name, num1, num2) FROM stdin (FORMAT csv);
+2026-03-06 10:00:00,CUST-3001,7,,SKU-NOPE,1,10
+2026-03-06 10:00:00,CUST-3001,7,,SKU-NOPE,1,10
+2026-03-06 10:00:00,CUST-3001,7,,SKU-NOPE,1,10
+\.
+\set ON_ERROR_STOP 1
+RESET ROLE;
+SELECT count(*) = :loads_before AS no_ledger_rows, (SELECT count(*) FROM offline_join.events) = :events_before AS no_events
+  FROM offline_join.loads;
+
+-- the same role cannot read server files, nor anything else
+SET ROLE regress_oj_copier;
+SELECT pg_temp.err($$SELECT offline_join.load('rmc', current_setting('oj.data') || '/rmc_sample.csv')$$);
+SELECT pg_temp.err($$SELECT offline_join.validate_file('rmc', current_setting('oj.data') || '/rmc_sample.csv')$$);
+SELECT pg_temp.err($$SELECT count(*) FROM offline_join.events$$);
+SELECT pg_temp.err($$SELECT count(*) FROM offline_join.inbox_rmc$$);
+SELECT pg_temp.err($$INSERT INTO offline_join.events (load_id, line_no, source, event_time, match) VALUES (1, 1, 'x', now(), 'unmatched')$$);
+SELECT pg_temp.err($$SELECT offline_join.create_inbox('rmc')$$);
+RESET ROLE;
+
+-- a file sent with \copy, as a client would
+\copy offline_join.inbox_rmc FROM 'test/data/rmc_sample.csv' (FORMAT csv, HEADER)
+SELECT rows_total, rows_loaded, rows_rejected, path FROM offline_join.loads ORDER BY load_id DESC LIMIT 1;
+
+DROP OWNED BY regress_oj_copier;
+DROP ROLE regress_oj_copier;

@@ -1,0 +1,535 @@
+/*-------------------------------------------------------------------------
+ *
+ * inbox.c
+ *	  The COPY path (spec section 4): create_inbox() makes
+ *	  offline_join.inbox_<source>, one text column per format column, with
+ *	  two triggers.  A BEFORE ROW trigger runs each row through the same
+ *	  pipeline as load() and keeps nothing in the inbox; an AFTER STATEMENT
+ *	  trigger flushes and writes one ledger row per COPY statement.
+ *
+ *	  The triggers are SECURITY DEFINER: a role with only INSERT on the inbox
+ *	  can load this way.  They read no server file.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "commands/copy.h"
+#include "commands/copyfrom_internal.h"
+#include "commands/sequence.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+
+#include "offline_join.h"
+
+PG_FUNCTION_INFO_V1(oj_create_inbox);
+PG_FUNCTION_INFO_V1(oj_inbox_route);
+PG_FUNCTION_INFO_V1(oj_inbox_finish);
+
+/* The fixed columns of the two formats, as in a file header. */
+static const char *const oj_rmc_columns[] = {
+	"Time Stamp", "Customer ID", "Event Type", "Category", "Event Name", "Num1", "Num2",
+	"Var 1", "Var 2", "Var 3", "Var 4", "Var 5",
+	"EventName Attr1", "EventName Attr2", "EventName Attr3", "EventName Attr4", "EventName Attr5",
+	"EventName Attr6", "EventName Attr7", "EventName Attr8", "EventName Attr9", "EventName Attr10"
+};
+static const char *const oj_adobe_head[] = {"Date", "transactionID", "VisitorID"};
+static const char *const oj_adobe_dims[] = {
+	"Product", "Category", "Tracking Code", "Marketing Channel", "Marketing Channel Detail",
+	"Zip", "State"
+};
+static const char *const oj_adobe_metrics[] = {
+	"Orders", "Quantity", "Price", "Cart Adds", "Cart Removes", "Cart Views", "Cart Opens",
+	"Checkouts"
+};
+
+/* One COPY statement in progress into one inbox. */
+typedef struct OjInboxRun
+{
+	Oid			relid;
+	TransactionId xid;
+	SubTransactionId subid;
+	OjIngest   *in;
+	OjSource   *src;
+	int64		load_id;
+	TimestampTz started_at;
+	bool		from_copy;
+	int			natts;
+	char	  **names;			/* header names of the inbox columns */
+	bool	   *present;		/* adobe: the statement's columns */
+	Datum	   *values;
+	bool	   *nulls;
+	OjField    *fields;
+	StringInfoData raw;
+	struct OjInboxRun *next;
+} OjInboxRun;
+
+static OjInboxRun *oj_inbox_runs = NULL;
+static bool oj_inbox_callbacks = false;
+
+/* The inbox column for a header name: lower case, spaces as underscores. */
+static char *
+oj_inbox_column(const char *header)
+{
+	char	   *s = pstrdup(header);
+	char	   *p;
+
+	for (p = s; *p; p++)
+		*p = (*p == ' ') ? '_' : pg_tolower((unsigned char) *p);
+	return s;
+}
+
+/* The header names of a source's inbox columns, in table order. */
+static List *
+oj_inbox_headers(OjSource *src, int transaction_attrs)
+{
+	List	   *names = NIL;
+	int			i;
+
+	if (src->kind == OJ_FORMAT_RMC)
+	{
+		for (i = 0; i < lengthof(oj_rmc_columns); i++)
+			names = lappend(names, pstrdup(oj_rmc_columns[i]));
+		for (i = 1; i <= transaction_attrs; i++)
+			names = lappend(names, psprintf("EventTransaction Attr%d", i));
+		return names;
+	}
+	for (i = 0; i < lengthof(oj_adobe_head); i++)
+		names = lappend(names, pstrdup(oj_adobe_head[i]));
+	for (i = 1; i <= 250; i++)
+		names = lappend(names, psprintf("Evar %d", i));
+	for (i = 0; i < lengthof(oj_adobe_dims); i++)
+		names = lappend(names, pstrdup(oj_adobe_dims[i]));
+	for (i = 1; i <= 1000; i++)
+		names = lappend(names, psprintf("Event %d", i));
+	for (i = 0; i < lengthof(oj_adobe_metrics); i++)
+		names = lappend(names, pstrdup(oj_adobe_metrics[i]));
+	return names;
+}
+
+/*
+ * create_inbox(source, transaction_attrs DEFAULT NULL) RETURNS regclass
+ *
+ * transaction_attrs (rmc only, default 1) is the number of EventTransaction
+ * Attr columns.
+ */
+Datum
+oj_create_inbox(PG_FUNCTION_ARGS)
+{
+	OjSource   *src;
+	int			txn_attrs = 1;
+	char	   *table;
+	StringInfoData sql;
+	List	   *headers;
+	ListCell   *lc;
+	Oid			relid;
+	int			rc;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("source must not be null")));
+	src = oj_source_get(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	if (!PG_ARGISNULL(1))
+	{
+		txn_attrs = PG_GETARG_INT32(1);
+		if (src->kind != OJ_FORMAT_RMC)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("transaction_attrs applies only to sources of format rmc; source \"%s\" is %s",
+							src->name, "adobe")));
+		if (txn_attrs < 0 || txn_attrs > 1000)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("transaction_attrs must be between 0 and 1000, not %d", txn_attrs)));
+	}
+	table = psprintf("inbox_%s", src->name);
+	if (OidIsValid(get_relname_relid(table, get_namespace_oid(OJ_SCHEMA, false))))
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_TABLE),
+				 errmsg("inbox \"%s.%s\" already exists", OJ_SCHEMA, table),
+				 errhint("Drop it first to create it with other columns: DROP TABLE %s.%s.",
+						 OJ_SCHEMA, table)));
+
+	headers = oj_inbox_headers(src, txn_attrs);
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "CREATE TABLE %s.%s (", OJ_SCHEMA, quote_identifier(table));
+	foreach(lc, headers)
+		appendStringInfo(&sql, "%s%s text", foreach_current_index(lc) > 0 ? ", " : "",
+						 quote_identifier(oj_inbox_column(lfirst(lc))));
+	appendStringInfoString(&sql, ");");
+	appendStringInfo(&sql,
+					 "COMMENT ON TABLE %s.%s IS %s;"
+					 "CREATE TRIGGER inbox_route BEFORE INSERT ON %s.%s"
+					 " FOR EACH ROW EXECUTE FUNCTION offline_join.inbox_route(%s);"
+					 "CREATE TRIGGER inbox_finish AFTER INSERT ON %s.%s"
+					 " FOR EACH STATEMENT EXECUTE FUNCTION offline_join.inbox_finish(%s);",
+					 OJ_SCHEMA, quote_identifier(table),
+					 quote_literal_cstr(psprintf("COPY rows of source %s here: each is validated into "
+												 "offline_join.events or offline_join.rejects; nothing stays",
+												 src->name)),
+					 OJ_SCHEMA, quote_identifier(table), quote_literal_cstr(src->name),
+					 OJ_SCHEMA, quote_identifier(table), quote_literal_cstr(src->name));
+	SPI_connect();
+	rc = SPI_execute(sql.data, false, 0);
+	if (rc < 0)
+		elog(ERROR, "creating inbox failed: %s", SPI_result_code_string(rc));
+	SPI_finish();
+	relid = get_relname_relid(table, get_namespace_oid(OJ_SCHEMA, false));
+	PG_RETURN_OID(relid);
+}
+
+/* Forgets runs whose (sub)transaction ended without their statement's end. */
+static void
+oj_inbox_subxact_cb(SubXactEvent event, SubTransactionId mySubid,
+					SubTransactionId parentSubid, void *arg)
+{
+	OjInboxRun **p = &oj_inbox_runs;
+
+	if (event != SUBXACT_EVENT_ABORT_SUB)
+		return;
+	while (*p)
+	{
+		if ((*p)->subid == mySubid)
+			*p = (*p)->next;	/* its memory went with the subtransaction */
+		else
+			p = &(*p)->next;
+	}
+}
+
+static void
+oj_inbox_xact_cb(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT ||
+		event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
+		event == XACT_EVENT_PREPARE)
+		oj_inbox_runs = NULL;
+}
+
+/* The run of this statement into relid, or NULL. */
+static OjInboxRun *
+oj_inbox_find(Oid relid)
+{
+	OjInboxRun *r;
+
+	for (r = oj_inbox_runs; r; r = r->next)
+		if (r->relid == relid && r->xid == GetTopTransactionIdIfAny())
+			return r;
+	return NULL;
+}
+
+/* The COPY statement feeding this trigger, if it is a COPY. */
+static CopyFromState
+oj_current_copy(void)
+{
+	ErrorContextCallback *e;
+
+	for (e = error_context_stack; e; e = e->previous)
+		if (e->callback == CopyFromErrorCallback)
+			return (CopyFromState) e->arg;
+	return NULL;
+}
+
+/* Rebuilds a row as a line of the file, for the raw column of a reject. */
+static void
+oj_inbox_raw(OjIngest *in, const OjRecord *rec, const char **raw, size_t *len)
+{
+	OjInboxRun *r = in->make_raw_arg;
+	int			i;
+
+	resetStringInfo(&r->raw);
+	for (i = 0; i < rec->nfields; i++)
+	{
+		const OjField *f = &rec->fields[i];
+
+		if (i > 0)
+			appendStringInfoChar(&r->raw, r->src->kind == OJ_FORMAT_RMC ? ',' : '\t');
+		if (r->src->kind == OJ_FORMAT_RMC &&
+			(memchr(f->data, ',', f->len) || memchr(f->data, '"', f->len) ||
+			 memchr(f->data, '\n', f->len) || memchr(f->data, '\r', f->len)))
+		{
+			size_t		j;
+
+			appendStringInfoChar(&r->raw, '"');
+			for (j = 0; j < f->len; j++)
+			{
+				if (f->data[j] == '"')
+					appendStringInfoChar(&r->raw, '"');
+				appendStringInfoChar(&r->raw, f->data[j]);
+			}
+			appendStringInfoChar(&r->raw, '"');
+		}
+		else
+			appendBinaryStringInfo(&r->raw, f->data, f->len);
+	}
+	*raw = r->raw.data;
+	*len = r->raw.len;
+}
+
+/* Starts the run of a statement: source, ledger id, pipeline, layout (rmc). */
+static OjInboxRun *
+oj_inbox_start(Relation rel, const char *source)
+{
+	MemoryContext old = MemoryContextSwitchTo(CurTransactionContext);
+	OjInboxRun *r = palloc0(sizeof(OjInboxRun));
+	TupleDesc	desc = RelationGetDescr(rel);
+	List	   *headers;
+	int			i;
+
+	if (!oj_inbox_callbacks)
+	{
+		RegisterXactCallback(oj_inbox_xact_cb, NULL);
+		RegisterSubXactCallback(oj_inbox_subxact_cb, NULL);
+		oj_inbox_callbacks = true;
+	}
+	r->relid = RelationGetRelid(rel);
+	r->xid = GetTopTransactionId();
+	r->subid = GetCurrentSubTransactionId();
+	r->src = oj_source_get(source);
+	r->started_at = GetCurrentTimestamp();
+	r->from_copy = oj_current_copy() != NULL;
+	r->natts = desc->natts;
+	r->names = palloc0(sizeof(char *) * r->natts);
+	r->present = palloc0(sizeof(bool) * r->natts);
+	r->values = palloc(sizeof(Datum) * r->natts);
+	r->nulls = palloc(sizeof(bool) * r->natts);
+	r->fields = palloc(sizeof(OjField) * r->natts);
+	initStringInfo(&r->raw);
+
+	/*
+	 * The header name of each column, matched by column name (in the order
+	 * create_inbox made them, so mostly at the same position).
+	 */
+	headers = oj_inbox_headers(r->src, 1000);
+	{
+		int			nh = list_length(headers);
+		char	  **cols = palloc(sizeof(char *) * nh);
+		ListCell   *lc;
+
+		foreach(lc, headers)
+			cols[foreach_current_index(lc)] = oj_inbox_column(lfirst(lc));
+		for (i = 0; i < r->natts; i++)
+		{
+			const char *att = NameStr(TupleDescAttr(desc, i)->attname);
+			int			j;
+
+			if (TupleDescAttr(desc, i)->attisdropped)
+				continue;
+			if (i < nh && strcmp(cols[i], att) == 0)
+				r->names[i] = list_nth(headers, i);
+			else
+				for (j = 0; j < nh && r->names[i] == NULL; j++)
+					if (strcmp(cols[j], att) == 0)
+						r->names[i] = list_nth(headers, j);
+			if (r->names[i] == NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_COLUMN_REFERENCE),
+						 errmsg("column \"%s\" of inbox \"%s\" is not a column of format %s",
+								att, RelationGetRelationName(rel),
+								r->src->kind == OJ_FORMAT_RMC ? "rmc" : "adobe"),
+						 errhint("Re-create the inbox with offline_join.create_inbox().")));
+		}
+	}
+
+	r->load_id = nextval_internal(oj_relation_oid("loads_load_id_seq"), false);
+	r->in = oj_ingest_begin(r->src, r->load_id, NULL, NULL);
+	r->in->make_raw = oj_inbox_raw;
+	r->in->make_raw_arg = r;
+	if (r->src->kind == OJ_FORMAT_RMC)
+	{
+		OjRecord	hdr;
+		int			n = 0;
+
+		memset(&hdr, 0, sizeof(hdr));
+		for (i = 0; i < r->natts; i++)
+			if (r->names[i])
+			{
+				r->fields[n].data = r->names[i];
+				r->fields[n].len = strlen(r->names[i]);
+				r->present[i] = true;
+				n++;
+			}
+		hdr.nfields = n;
+		hdr.fields = r->fields;
+		hdr.line_no = 1;
+		oj_ingest_header(r->in, &hdr);
+	}
+	r->next = oj_inbox_runs;
+	oj_inbox_runs = r;
+	MemoryContextSwitchTo(old);
+	return r;
+}
+
+/*
+ * Adobe: the statement's columns are those its first row fills (COPY leaves
+ * the others NULL); they make the header.
+ */
+static void
+oj_inbox_adobe_header(OjInboxRun *r)
+{
+	MemoryContext old = MemoryContextSwitchTo(CurTransactionContext);
+	OjRecord	hdr;
+	int			i;
+	int			n = 0;
+
+	memset(&hdr, 0, sizeof(hdr));
+	for (i = 0; i < r->natts; i++)
+		if (r->names[i] && !r->nulls[i])
+		{
+			r->present[i] = true;
+			r->fields[n].data = r->names[i];
+			r->fields[n].len = strlen(r->names[i]);
+			n++;
+		}
+	hdr.nfields = n;
+	hdr.fields = r->fields;
+	hdr.line_no = 1;
+	oj_ingest_header(r->in, &hdr);
+	MemoryContextSwitchTo(old);
+}
+
+/* BEFORE INSERT row trigger: validates and routes the row; keeps nothing. */
+Datum
+oj_inbox_route(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	OjInboxRun *r;
+	OjRecord	rec;
+	CopyFromState copy;
+	int			i;
+	int			n = 0;
+	int64		newlines = 0;
+	bool		misshapen = false;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(td->tg_event) || !TRIGGER_FIRED_BY_INSERT(td->tg_event) ||
+		td->tg_trigger->tgnargs != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("inbox_route() must be a BEFORE INSERT row trigger with the source as argument")));
+
+	r = oj_inbox_find(RelationGetRelid(td->tg_relation));
+	if (r == NULL)
+		r = oj_inbox_start(td->tg_relation, td->tg_trigger->tgargs[0]);
+	heap_deform_tuple(td->tg_trigtuple, RelationGetDescr(td->tg_relation), r->values, r->nulls);
+	if (!r->in->layout_ready)
+		oj_inbox_adobe_header(r);
+
+	for (i = 0; i < r->natts; i++)
+	{
+		if (!r->present[i])
+		{
+			misshapen |= (r->names[i] != NULL && !r->nulls[i]);
+			continue;
+		}
+		if (r->nulls[i])
+		{
+			/* rmc: an empty CSV field is NULL; adobe: a column of the statement must be filled */
+			misshapen |= r->src->kind == OJ_FORMAT_ADOBE;
+			r->fields[n].data = "";
+			r->fields[n].len = 0;
+		}
+		else
+		{
+			text	   *t = DatumGetTextPP(r->values[i]);
+			const char *p;
+
+			r->fields[n].data = VARDATA_ANY(t);
+			r->fields[n].len = VARSIZE_ANY_EXHDR(t);
+			for (p = r->fields[n].data; (p = memchr(p, '\n', r->fields[n].data + r->fields[n].len - p)); p++)
+				newlines++;
+		}
+		n++;
+	}
+
+	memset(&rec, 0, sizeof(rec));
+	rec.fields = r->fields;
+	rec.nfields = n;
+	/* COPY's line counter is at the record's last line; quoted newlines count */
+	copy = oj_current_copy();
+	rec.line_no = copy ? (int64) copy->cur_lineno - newlines : r->in->rows_total + 1;
+	if (misshapen)
+	{
+		rec.error = OJ_R_COLUMNS;
+		rec.error_message = "row fills other columns than the first row of this statement";
+		rec.nfields = 0;
+		rec.fields = NULL;
+		rec.raw = "";
+	}
+	oj_ingest_record(r->in, &rec);
+	if (r->src->reject_limit >= 0 && r->in->rows_rejected > r->src->reject_limit)
+		ereport(ERROR,
+				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+				 errmsg("more than %lld rows rejected (reject_limit of source \"%s\"): nothing of this COPY is kept",
+						(long long) r->src->reject_limit, r->src->name),
+				 errdetail("Line %lld was reject %lld.", (long long) rec.line_no,
+						   (long long) r->in->rows_rejected),
+				 errhint("Check the file first with offline_join.validate_file(), or raise the source's reject_limit.")));
+	return PointerGetDatum(NULL);
+}
+
+/* AFTER INSERT statement trigger: flushes and writes the statement's ledger row. */
+Datum
+oj_inbox_finish(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	OjInboxRun *r;
+	OjInboxRun **p;
+	OjLedger	l;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
+		!TRIGGER_FIRED_FOR_STATEMENT(td->tg_event) || td->tg_trigger->tgnargs != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("inbox_finish() must be an AFTER INSERT statement trigger with the source as argument")));
+
+	memset(&l, 0, sizeof(l));
+	l.bytes = -1;
+	l.status = "loaded";
+	r = oj_inbox_find(RelationGetRelid(td->tg_relation));
+	if (r == NULL)
+	{
+		/* a statement without rows still gets its ledger row */
+		l.source = oj_source_get(td->tg_trigger->tgargs[0])->name;
+		l.path = oj_current_copy() ? "COPY" : "INSERT";
+		l.started_at = GetCurrentTimestamp();
+		(void) oj_ledger_write(&l, NULL);
+		return PointerGetDatum(NULL);
+	}
+	oj_ingest_end(r->in);
+	for (p = &oj_inbox_runs; *p; p = &(*p)->next)
+		if (*p == r)
+		{
+			*p = r->next;
+			break;
+		}
+	l.load_id = r->load_id;
+	l.source = r->src->name;
+	l.path = r->from_copy ? "COPY" : "INSERT";
+	l.started_at = r->started_at;
+	l.rows_total = r->in->rows_total;
+	l.rows_loaded = r->in->rows_loaded;
+	l.rows_rejected = r->in->rows_rejected;
+	l.rows_matched = r->in->rows_matched;
+	(void) oj_ledger_write(&l, NULL);
+	ereport(NOTICE,
+			(errmsg("load %lld (%s into inbox of source \"%s\"): %lld rows, %lld loaded, %lld rejected, %lld matched",
+					(long long) l.load_id, l.path, l.source, (long long) l.rows_total,
+					(long long) l.rows_loaded, (long long) l.rows_rejected,
+					(long long) l.rows_matched),
+			 l.rows_rejected > 0
+			 ? errhint("See SELECT * FROM offline_join.rejects WHERE load_id = %lld.", (long long) l.load_id)
+			 : 0));
+	return PointerGetDatum(NULL);
+}
