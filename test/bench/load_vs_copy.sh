@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Benchmark: offline_join.load() against plain COPY of the same file.
+# Benchmark: offline_join.load(), and COPY into a validating inbox table,
+# against plain COPY of the same file.
 #
 #   bash test/bench/load_vs_copy.sh [ROWS] [RUNS]     (defaults 1000000, 5)
 #
@@ -9,6 +10,9 @@
 #          indexes as offline_join.events (validates nothing, stops at the
 #          first bad row)
 #   load   offline_join.load() of the same file (validates, matches, ledger)
+#   inbox  COPY ... (FORMAT csv, HEADER) of the same file into
+#          offline_join.inbox_rmc (the same validation and routing, per row
+#          through a trigger)
 # then the same load with 1% bad rows, and with 1,000,000 sessions and
 # transactions to match against, and the backend's peak anonymous memory
 # (RssAnon, shared buffers excluded) for a ROWS and a 5 x ROWS file.
@@ -35,7 +39,8 @@ now_ms() { date +%s%3N; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 oj_say "setting up: $rows rows, $runs runs each"
-sql -c "CREATE EXTENSION offline_join" -c "SELECT offline_join.create_source('rmc', 'rmc')"
+sql -c "CREATE EXTENSION offline_join" -c "SELECT offline_join.create_source('rmc', 'rmc')" \
+    -c "SELECT offline_join.create_inbox('rmc')" >/dev/null
 sql <<'SQL'
 CREATE TABLE bench_copy (
   event_time timestamptz, customer_id text, event_type int, category text, product text,
@@ -73,16 +78,26 @@ time_load() {
     echo $(( $(now_ms) - t0 ))
 }
 
-copy_ms=(); load_ms=(); bad_ms=()
+time_inbox() {
+    sql -c "TRUNCATE offline_join.events, offline_join.rejects, offline_join.loads"; settle
+    local t0; t0=$(now_ms)
+    sql -c "COPY offline_join.inbox_rmc FROM '$1' (FORMAT csv, HEADER)" >/dev/null 2>&1
+    echo $(( $(now_ms) - t0 ))
+}
+
+copy_ms=(); load_ms=(); bad_ms=(); inbox_ms=()
 for i in $(seq "$runs"); do
     copy_ms+=("$(time_copy "$good")")
     load_ms+=("$(time_load "$good")")
     bad_ms+=("$(time_load "$bad")")
-    echo "run $i: copy ${copy_ms[-1]} ms, load ${load_ms[-1]} ms, load 1% bad ${bad_ms[-1]} ms"
+    inbox_ms+=("$(time_inbox "$good")")
+    echo "run $i: copy ${copy_ms[-1]} ms, load ${load_ms[-1]} ms, load 1% bad ${bad_ms[-1]} ms, inbox ${inbox_ms[-1]} ms"
 done
+inbox_loaded=$(sql -c "SELECT rows_loaded FROM offline_join.loads ORDER BY load_id DESC LIMIT 1")
 copy_med=$(printf '%s\n' "${copy_ms[@]}" | median)
 load_med=$(printf '%s\n' "${load_ms[@]}" | median)
 bad_med=$(printf '%s\n' "${bad_ms[@]}" | median)
+inbox_med=$(printf '%s\n' "${inbox_ms[@]}" | median)
 
 oj_say "matching against 1,000,000 sessions and 1,000,000 transactions"
 sql <<'SQL'
@@ -132,11 +147,13 @@ rm -f "$big"
 
 oj_say "results (medians of $runs runs; ratio = COPY time / load time, > 1 means load is faster)"
 awk -v c="$copy_med" -v l="$load_med" -v b="$bad_med" -v m="$match_med" -v n="$rows" -v mt="$matched" \
+    -v ib="$inbox_med" -v il="$inbox_loaded" \
     -v m1="$mem_1" -v m5="$mem_5" 'BEGIN {
     printf "rows per file                         %d\n", n
     printf "COPY into typed table                 %8.0f ms  (%.0f rows/s)\n", c, n / c * 1000
     printf "offline_join.load()                   %8.0f ms  (%.0f rows/s)\n", l, n / l * 1000
     printf "ratio load vs COPY                    %8.2f\n", c / l
+    printf "COPY into inbox_rmc (%d rows loaded)  %8.0f ms  ratio vs COPY %.2f\n", il, ib, c / ib
     printf "load with 1%% bad rows                 %8.0f ms  cost %+.1f%% vs clean file\n", b, (b / l - 1) * 100
     printf "load matching 1M sessions + 1M txns   %8.0f ms  ratio vs COPY %.2f (%d rows matched)\n", m, c / m, mt
     printf "peak backend RssAnon, %d rows     %8d kB\n", n, m1
