@@ -77,4 +77,22 @@ SELECT line_no AS line, customer_id, match, session_id, snapshot FROM offline_jo
 \echo
 \echo '== 7. Ad-hoc attribution of a row that was never loaded'
 SELECT * FROM offline_join.attribute('2026-03-02 12:00+00', 'CUST-1001', NULL);
+
+\echo
+\echo '== 8. COPY from any client into a validating inbox: a role with only INSERT on it'
+SELECT offline_join.create_inbox('rmc');
+CREATE ROLE demo_pipeline;
+GRANT USAGE ON SCHEMA offline_join TO demo_pipeline;
+GRANT INSERT ON offline_join.inbox_rmc TO demo_pipeline;
+SET ROLE demo_pipeline;
+COPY offline_join.inbox_rmc (time_stamp, customer_id, event_type, category, event_name, num1, num2) FROM stdin (FORMAT csv);
+2026-03-05 11:00:00,CUST-1001,7,shoes,SKU-RUN-42,1,89.95
+2026-03-05 11:30:00,CUST-1002,7,bags,SKU-BAG-07,two,119.80
+\.
+RESET ROLE;
+SELECT load_id, path, rows_total, rows_loaded, rows_rejected, rows_matched FROM offline_join.loads
+ ORDER BY load_id DESC LIMIT 1;
+SELECT line_no AS line, field, reason, message FROM offline_join.rejects
+ WHERE load_id = (SELECT max(load_id) FROM offline_join.loads);
+SELECT count(*) AS rows_left_in_inbox FROM offline_join.inbox_rmc;
 SQL
