@@ -4,6 +4,7 @@
 SET client_min_messages = warning;
 DROP EXTENSION IF EXISTS offline_join CASCADE;
 CREATE EXTENSION offline_join;
+DROP ROLE IF EXISTS regress_oj_copier;  -- left by an interrupted run
 SET timezone = 'UTC';
 \getenv abs_srcdir PG_ABS_SRCDIR
 \set data :abs_srcdir '/test/data'

@@ -3,6 +3,7 @@
 SET client_min_messages = warning;
 DROP EXTENSION IF EXISTS offline_join CASCADE;
 CREATE EXTENSION offline_join;
+DROP ROLE IF EXISTS regress_oj_nobody, regress_oj_loader;  -- left by an interrupted run
 -- NOTICEs name absolute paths; they are tested in test/t/003_load_progress.pl
 \getenv abs_srcdir PG_ABS_SRCDIR
 \set data :abs_srcdir '/test/data'

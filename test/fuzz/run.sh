@@ -28,6 +28,12 @@ else
 	if [ -d test/fuzz/regressions ]; then
 		cp test/fuzz/regressions/* "$tmp/corpus/" 2>/dev/null || true
 	fi
-	"$tmp/fuzz_core" -max_len=65536 -max_total_time="$secs" -print_final_stats=1 \
-		-artifact_prefix=test/fuzz/crashes/ "$tmp/corpus"
+	# the run's log is long: show its summary, or its end when it found something
+	if ! "$tmp/fuzz_core" -max_len=65536 -max_total_time="$secs" -print_final_stats=1 \
+		-artifact_prefix=test/fuzz/crashes/ "$tmp/corpus" >"$tmp/fuzz.log" 2>&1; then
+		tail -n 60 "$tmp/fuzz.log"
+		echo "fuzzing found a problem: the input is in test/fuzz/crashes/"
+		exit 1
+	fi
+	grep -E '^Done|stat::(number_of_executed_units|new_units_added|peak_rss_mb)' "$tmp/fuzz.log"
 fi

@@ -21,7 +21,10 @@ passed=0
 step() {  # step NAME COMMAND...: runs one part of the suite and counts it
     local name=$1; shift
     oj_say "$name"
-    if "$@"; then passed=$((passed + 1)); else echo "FAILED: $name"; failed=$((failed + 1)); fi
+    if "$@"; then passed=$((passed + 1)); return 0; fi
+    echo "FAILED: $name"
+    failed=$((failed + 1))
+    return 1
 }
 
 if [ -x "$OJ_ROOT/test/unit/run.sh" ]; then
