@@ -259,7 +259,7 @@ oj_emit_reject(OjIngest *in, const OjRecord *rec, const OjReject *rj)
 }
 
 /* numeric from a checked plain decimal. */
-static Datum
+Datum
 oj_numeric(OjField f)
 {
 	char	   *s = pnstrdup(f.data, f.len);
@@ -269,7 +269,7 @@ oj_numeric(OjField f)
 }
 
 /* A jsonb object of the key/values, or the shared empty object. */
-static Datum
+Datum
 oj_jsonb_object(OjIngest *in, const OjKeyValue *kv, int n)
 {
 	JsonbParseState *state = NULL;
@@ -450,6 +450,31 @@ oj_emit_event(OjIngest *in, const OjRecord *rec, const OjRow *row, TimestampTz e
 	oj_bulk_add(in->events, v, n);
 }
 
+/*
+ * Every check of one record: the core's, then the database's (encoding,
+ * product feed), then its instant.  True with *row and *event_time filled,
+ * or false with *rj filled.  Writes nothing; the FDW calls it directly.
+ */
+bool
+oj_ingest_check(OjIngest *in, const OjRecord *rec, OjRow *row, OjReject *rj, TimestampTz *event_time)
+{
+	if (!in->layout_ready)
+		oj_ingest_header(in, NULL);
+	memset(rj, 0, sizeof(*rj));
+	if (!oj_validate_record(&in->layout, rec, &in->now, in->check_utf8, row, rj, &in->alloc) ||
+		!oj_check_row(in, rec, row, rj))
+		return false;
+	if (!oj_event_time(in, row, event_time))
+	{
+		rj->reason = OJ_R_RANGE;
+		rj->field = oj_role_name(in, OJ_COL_TIME);
+		snprintf(rj->message, sizeof(rj->message), "time %04d-%02d-%02d %02d:%02d:%02d is out of range",
+				 row->year, row->month, row->day, row->hour, row->minute, row->second);
+		return false;
+	}
+	return true;
+}
+
 /* Runs one record through the pipeline: an event or a reject, never neither. */
 void
 oj_ingest_record(OjIngest *in, const OjRecord *rec)
@@ -459,28 +484,13 @@ oj_ingest_record(OjIngest *in, const OjRecord *rec)
 	OjReject	rj;
 	TimestampTz event_time = 0;
 
-	if (!in->layout_ready)
-		oj_ingest_header(in, NULL);
 	in->rows_total++;
-	memset(&rj, 0, sizeof(rj));
-	if (oj_validate_record(&in->layout, rec, &in->now, in->check_utf8, &row, &rj, &in->alloc) &&
-		oj_check_row(in, rec, &row, &rj))
-	{
-		if (!oj_event_time(in, &row, &event_time))
-		{
-			rj.reason = OJ_R_RANGE;
-			rj.field = oj_role_name(in, OJ_COL_TIME);
-			snprintf(rj.message, sizeof(rj.message), "time %04d-%02d-%02d %02d:%02d:%02d is out of range",
-					 row.year, row.month, row.day, row.hour, row.minute, row.second);
-			oj_emit_reject(in, rec, &rj);
-		}
-		else if (in->events)
-			oj_emit_event(in, rec, &row, event_time);
-		else
-			in->rows_loaded++;	/* dry run: valid */
-	}
-	else
+	if (!oj_ingest_check(in, rec, &row, &rj, &event_time))
 		oj_emit_reject(in, rec, &rj);
+	else if (in->events)
+		oj_emit_event(in, rec, &row, event_time);
+	else
+		in->rows_loaded++;		/* dry run: valid */
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(in->rowcxt);
 }

@@ -328,7 +328,11 @@ extern OjIngest *oj_ingest_begin(OjSource *src, int64 load_id,
 								 struct Tuplestorestate *dry_rejects, TupleDesc dry_desc);
 extern bool oj_ingest_wants_header(OjIngest *in);
 extern void oj_ingest_header(OjIngest *in, const OjRecord *rec);
+extern bool oj_ingest_check(OjIngest *in, const OjRecord *rec, OjRow *row, OjReject *rj,
+							TimestampTz *event_time);
 extern void oj_ingest_record(OjIngest *in, const OjRecord *rec);
+extern Datum oj_numeric(OjField f);
+extern Datum oj_jsonb_object(OjIngest *in, const OjKeyValue *kv, int n);
 extern void oj_ingest_end(OjIngest *in);
 
 /* in online.c */
