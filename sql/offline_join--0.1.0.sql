@@ -232,6 +232,31 @@ AS 'MODULE_PATHNAME', 'oj_inbox_finish';
 
 REVOKE ALL ON FUNCTION offline_join.create_inbox(text, int) FROM PUBLIC;
 
+-- Foreign data wrapper: offline files queried in place, validated.
+CREATE FUNCTION offline_join.fdw_handler()
+RETURNS fdw_handler
+LANGUAGE c STRICT
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'oj_fdw_handler';
+
+CREATE FUNCTION offline_join.fdw_validator(text[], oid)
+RETURNS void
+LANGUAGE c STRICT
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'oj_fdw_validator';
+
+CREATE FOREIGN DATA WRAPPER offline_join_fdw
+    HANDLER offline_join.fdw_handler
+    VALIDATOR offline_join.fdw_validator;
+
+-- A foreign table with every column on server offline_join_files (created
+-- when missing); an unqualified name goes to schema public.
+CREATE FUNCTION offline_join.create_foreign_table(name text, source text, filename text)
+RETURNS regclass
+LANGUAGE c VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'oj_create_foreign_table';
+
 -- Reading server files needs superuser or pg_read_server_files: checked in C
 -- by load(), load_dir() and validate_file(), so EXECUTE stays with PUBLIC and
 -- the refusal says why.
