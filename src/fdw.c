@@ -630,8 +630,8 @@ oj_fdw_end(ForeignScanState *node)
 		ereport(NOTICE,
 				(errmsg("%lld invalid rows of foreign table \"%s\" were skipped",
 						(long long) s->skipped, s->relname),
-				 errhint("List them with SELECT * FROM offline_join.validate_file('%s', <file>) for the files of \"%s\".",
-						 s->src->name, s->opts.filename)));
+				 errhint("List them with offline_join.validate_file('%s', path) for each file the table reads.",
+						 s->src->name)));
 }
 
 /* ANALYZE: a random sample of valid rows of every file (reservoir sampling). */
