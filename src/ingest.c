@@ -322,7 +322,23 @@ oj_event_time(OjIngest *in, const OjRow *row, TimestampTz *result)
 	tm.tm_hour = row->hour;
 	tm.tm_min = row->minute;
 	tm.tm_sec = row->second;
-	tz = DetermineTimeZoneOffset(&tm, in->src->tz);
+
+	/*
+	 * The zone's offset changes only on whole minutes: rows of one local
+	 * minute share it, and a file's rows usually come in time order.
+	 */
+	{
+		int64		minute = (((int64) row->year * 100 + row->month) * 100 + row->day) * 10000 +
+			row->hour * 100 + row->minute;
+
+		if (minute != in->tz_minute || !in->tz_cached)
+		{
+			in->tz_offset = DetermineTimeZoneOffset(&tm, in->src->tz);
+			in->tz_minute = minute;
+			in->tz_cached = true;
+		}
+		tz = in->tz_offset;
+	}
 	return tm2timestamp(&tm, 0, &tz, result) == 0 && IS_VALID_TIMESTAMP(*result);
 }
 

@@ -266,6 +266,9 @@ typedef struct OjIngest
 	int			encoding;
 	MemoryContext cxt;
 	MemoryContext rowcxt;		/* reset after every row */
+	bool		tz_cached;		/* the zone offset of local minute tz_minute */
+	int64		tz_minute;
+	int			tz_offset;
 	text	   *source_text;
 	Jsonb	   *empty_object;
 	/* sinks */

@@ -418,6 +418,35 @@ check_encoding(const OjField *f, const OjColumn *col, bool check_utf8, OjReject 
 	return true;
 }
 
+/*
+ * Is the record's raw text all ASCII without NUL?  Its fields are ranges of
+ * those bytes, so then no field needs its own encoding check (most rows of
+ * most files: one pass over the line instead of one per field).
+ */
+static bool
+raw_is_clean(const OjRecord *rec)
+{
+	const unsigned char *p = (const unsigned char *) rec->raw;
+	const unsigned char *end;
+
+	if (p == NULL)
+		return false;
+	end = p + rec->raw_len;
+	for (; end - p >= 8; p += 8)
+	{
+		uint64_t	w;
+
+		memcpy(&w, p, 8);
+		if ((w & UINT64_C(0x8080808080808080)) != 0 ||
+			((w - UINT64_C(0x0101010101010101)) & ~w & UINT64_C(0x8080808080808080)) != 0)
+			return false;
+	}
+	for (; p < end; p++)
+		if (*p == 0 || *p >= 0x80)
+			return false;
+	return true;
+}
+
 /* Whether s is a plain decimal: [+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+). */
 bool
 oj_is_plain_decimal(const char *s, size_t len)
@@ -713,6 +742,7 @@ validate_rmc(OjLayout *layout, const OjRecord *rec, bool check_utf8, OjRow *row,
 {
 	OjLayoutBlock *b = layout_block(layout);
 	char		q[OJ_QUOTE_BUF];
+	bool		clean;
 
 	if (layout->ncols > 0 && rec->nfields != layout->ncols)
 		return reject_row(reject, OJ_R_COLUMNS, NULL, "row has %d fields; the header has %d",
@@ -738,6 +768,7 @@ validate_rmc(OjLayout *layout, const OjRecord *rec, bool check_utf8, OjRow *row,
 	row->dims = b->dims;
 	row->attrs = b->attrs;
 
+	clean = raw_is_clean(rec);
 	for (int i = 0; i < rec->nfields; i++)
 	{
 		const OjColumn *col = &layout->cols[i];
@@ -745,7 +776,7 @@ validate_rmc(OjLayout *layout, const OjRecord *rec, bool check_utf8, OjRow *row,
 		const char *why;
 		OjReason	reason;
 
-		if (!check_encoding(f, col, check_utf8, reject))
+		if (!clean && !check_encoding(f, col, check_utf8, reject))
 			return false;
 		if (is_blank(f))
 		{
@@ -854,9 +885,10 @@ validate_adobe(OjLayout *layout, const OjRecord *rec, const OjNow *now, bool che
 	if (rec->nfields != layout->ncols)
 		return reject_row(reject, OJ_R_COLUMNS, NULL, "row has %d fields; the header has %d",
 						  rec->nfields, layout->ncols);
-	for (int i = 0; i < rec->nfields; i++)
-		if (!check_encoding(&rec->fields[i], &layout->cols[i], check_utf8, reject))
-			return false;
+	if (!raw_is_clean(rec))
+		for (int i = 0; i < rec->nfields; i++)
+			if (!check_encoding(&rec->fields[i], &layout->cols[i], check_utf8, reject))
+				return false;
 
 	key = &rec->fields[b->key_col];
 	if (is_blank(key))

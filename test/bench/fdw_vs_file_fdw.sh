@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Benchmark: offline_join_fdw against file_fdw on the same file.
+#
+#   bash test/bench/fdw_vs_file_fdw.sh [ROWS] [RUNS]     (defaults 1000000, 5)
+#
+# One throwaway cluster; an rmc file of ROWS rows (23 columns); file_fdw
+# with the file's 23 columns typed, offline_join_fdw with every field.
+# Alternating, RUNS times each:
+#   full      SELECT count(t) FROM t          (a whole-row reference: every column converted)
+#   count     SELECT count(*) FROM t
+#   one col   SELECT max(customer_id) FROM t
+# offline_join_fdw also validates every row (file_fdw checks nothing but
+# what its input functions reject).  Prints medians and ratios (file_fdw
+# time / offline_join_fdw time: > 1 means offline_join_fdw is faster).
+set -euo pipefail
+. "$(dirname "$0")/../scripts/lib.sh"
+
+rows=${1:-1000000}
+runs=${2:-5}
+work=$(mktemp -d /tmp/offline_join_bench.XXXXXX)
+chmod 755 "$work"
+trap 'oj_stop_clusters; rm -rf "$work"' EXIT
+
+oj_install_deps
+oj_build_install
+oj_start_cluster "$work/cluster" "shared_buffers = '1GB'"
+
+sql() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
+now_ms() { date +%s%3N; }
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+
+file="$work/cluster/rmc.csv"
+sql -v rows="$rows" -v bad_every=0 -v customers=200000 -v path="$file" -f "$OJ_ROOT/test/bench/gen_rmc.sql"
+sql <<SQL
+CREATE EXTENSION offline_join;
+CREATE EXTENSION file_fdw;
+SELECT offline_join.create_source('rmc', 'rmc');
+SELECT offline_join.create_foreign_table('oj', 'rmc', '$file');
+CREATE SERVER csv_files FOREIGN DATA WRAPPER file_fdw;
+CREATE FOREIGN TABLE ff (
+  event_time timestamptz, customer_id text, event_type int, category text, product text,
+  num1 numeric, num2 numeric, var1 text, var2 text, var3 text, var4 text, var5 text,
+  attr1 text, attr2 text, attr3 text, attr4 text, attr5 text, attr6 text, attr7 text,
+  attr8 text, attr9 text, attr10 text, txn_attr1 text)
+  SERVER csv_files OPTIONS (filename '$file', format 'csv', header 'true');
+SQL
+# both see the same rows
+[ "$(sql -c 'SELECT count(*) FROM oj')" = "$(sql -c 'SELECT count(*) FROM ff')" ] ||
+    { echo "row counts differ" >&2; exit 1; }
+
+timed() {  # timed SQL: milliseconds of one run
+    local t0; t0=$(now_ms)
+    sql -c "$1" >/dev/null
+    echo $(( $(now_ms) - t0 ))
+}
+declare -A ms
+for i in $(seq "$runs"); do
+    for q in full count one; do
+        for t in ff oj; do
+            case $q in
+                full) query="SELECT count($t) FROM $t $t" ;;
+                count) query="SELECT count(*) FROM $t" ;;
+                one) query="SELECT max(customer_id) FROM $t" ;;
+            esac
+            ms[$q,$t]+="$(timed "$query") "
+        done
+    done
+    echo "run $i: full ${ms[full,ff]##* } / ${ms[full,oj]##* }  count ${ms[count,ff]##* } / ${ms[count,oj]##* }"
+done
+
+oj_say "results: $rows rows, medians of $runs runs (ratio = file_fdw time / offline_join_fdw time)"
+for q in full count one; do
+    f=$(printf '%s\n' ${ms[$q,ff]} | median)
+    o=$(printf '%s\n' ${ms[$q,oj]} | median)
+    awk -v q="$q" -v f="$f" -v o="$o" 'BEGIN {
+        name = (q == "full") ? "full scan, every column" : (q == "count") ? "count(*)" : "one column (customer_id)"
+        printf "%-26s file_fdw %6.0f ms   offline_join_fdw %6.0f ms   ratio %.2f\n", name, f, o, f / o }'
+done
