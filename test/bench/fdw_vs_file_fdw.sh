@@ -53,7 +53,7 @@ timed() {  # timed SQL: milliseconds of one run
     sql -c "$1" >/dev/null
     echo $(( $(now_ms) - t0 ))
 }
-declare -A ms
+declare -A ms last
 for i in $(seq "$runs"); do
     for q in full count one; do
         for t in ff oj; do
@@ -62,10 +62,12 @@ for i in $(seq "$runs"); do
                 count) query="SELECT count(*) FROM $t" ;;
                 one) query="SELECT max(customer_id) FROM $t" ;;
             esac
-            ms[$q,$t]+="$(timed "$query") "
+            last[$q,$t]=$(timed "$query")
+            ms[$q,$t]+="${last[$q,$t]} "
         done
     done
-    echo "run $i: full ${ms[full,ff]##* } / ${ms[full,oj]##* }  count ${ms[count,ff]##* } / ${ms[count,oj]##* }"
+    echo "run $i (file_fdw / offline_join_fdw ms): full ${last[full,ff]} / ${last[full,oj]}," \
+         "count ${last[count,ff]} / ${last[count,oj]}, one column ${last[one,ff]} / ${last[one,oj]}"
 done
 
 oj_say "results: $rows rows, medians of $runs runs (ratio = file_fdw time / offline_join_fdw time)"
