@@ -257,6 +257,65 @@ LANGUAGE c VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'oj_create_foreign_table';
 
+--------------------------------------------------------------------------
+-- 5. The analyst layer
+--------------------------------------------------------------------------
+
+-- Offline purchases of a visitor (abandoned carts); only matched purchases
+-- are in it, so it costs loads of unmatched or non-purchase rows nothing.
+CREATE INDEX events_purchase_visitor_idx ON offline_join.events (visitor_id, event_time)
+    WHERE event_type = 7 AND visitor_id IS NOT NULL;
+
+-- Every event with its session's columns and the visitor's state at the
+-- time: state = snapshot || dims (offline values win, as in Adobe).
+CREATE VIEW offline_join.attributed_events AS
+SELECT e.event_id, e.load_id, e.line_no, e.source, e.event_time, e.customer_id,
+       e.transaction_id, e.event_type, e.category, e.product, e.num1, e.num2,
+       e.dims, e.attrs, e.match, e.visitor_id, e.session_id, e.snapshot,
+       s.started_at AS session_started_at,
+       s.customer_id AS session_customer_id,
+       s.attrs AS session_attrs,
+       COALESCE(e.snapshot, '{}'::jsonb) OPERATOR(pg_catalog.||) e.dims AS state
+  FROM offline_join.events e
+  LEFT JOIN offline_join.sessions s ON s.session_id OPERATOR(pg_catalog.=) e.session_id;
+
+-- Sessions since `since` with a non-empty cart and no completion within
+-- `grace` after they started: no transaction recorded by the same visitor,
+-- and no offline purchase (event_type 7) matched to the same visitor or
+-- customer.  The list a mailer should write to.
+CREATE FUNCTION offline_join.abandoned_carts(
+    since timestamptz DEFAULT pg_catalog.now() OPERATOR(pg_catalog.-) interval '7 days',
+    grace interval DEFAULT '24 hours')
+RETURNS TABLE (session_id text, visitor_id text, customer_id text, started_at timestamptz, cart jsonb)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT s.session_id, s.visitor_id, s.customer_id, s.started_at, s.attrs -> 'cart'
+    FROM offline_join.sessions s
+   WHERE s.started_at >= since
+     AND jsonb_typeof(s.attrs -> 'cart') = 'array'
+     AND s.attrs -> 'cart' <> '[]'::jsonb
+     AND NOT EXISTS (
+           SELECT FROM offline_join.transactions t
+            WHERE t.visitor_id = s.visitor_id
+              AND t.recorded_at >= s.started_at
+              AND t.recorded_at <= s.started_at + grace)
+     AND NOT EXISTS (
+           SELECT FROM offline_join.events e
+            WHERE e.event_type = 7 AND e.visitor_id IS NOT NULL
+              AND e.visitor_id = s.visitor_id
+              AND e.event_time >= s.started_at
+              AND e.event_time <= s.started_at + grace)
+     AND NOT EXISTS (
+           SELECT FROM offline_join.events e
+            WHERE s.customer_id IS NOT NULL
+              AND e.event_type = 7
+              AND e.customer_id = s.customer_id
+              AND e.event_time >= s.started_at
+              AND e.event_time <= s.started_at + grace)
+   ORDER BY s.started_at, s.session_id
+$$;
+
 -- Reading server files needs superuser or pg_read_server_files: checked in C
 -- by load(), load_dir() and validate_file(), so EXECUTE stays with PUBLIC and
 -- the refusal says why.
