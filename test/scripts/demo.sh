@@ -95,4 +95,18 @@ SELECT load_id, path, rows_total, rows_loaded, rows_rejected, rows_matched FROM 
 SELECT line_no AS line, field, reason, message FROM offline_join.rejects
  WHERE load_id = (SELECT max(load_id) FROM offline_join.loads);
 SELECT count(*) AS rows_left_in_inbox FROM offline_join.inbox_rmc;
+
+\echo
+\echo '== 9. Analysts: offline revenue by the online channel that brought the visitor'
+SELECT coalesce(state->>'marketing_channel', '(unmatched)') AS channel, match,
+       count(*) AS events, sum(num2) AS revenue
+  FROM offline_join.attributed_events
+ WHERE event_time >= '2026-03-01' AND event_time < '2026-04-01'
+ GROUP BY 1, 2 ORDER BY revenue DESC NULLS LAST;
+
+\echo
+\echo '== 10. Abandoned carts: web-1 had a cart but CUST-1001 bought in a store; web-4 did not'
+INSERT INTO offline_join.sessions VALUES
+  ('web-4', 'VIS-4', 'CUST-1004', '2026-03-02 09:00+00', '{"marketing_channel": "email", "cart": ["SKU-BAG-07"]}');
+SELECT * FROM offline_join.abandoned_carts('2026-03-01', '24 hours');
 SQL
