@@ -131,10 +131,12 @@ oj_find_loaded(const char *source, const char *sha256, const char *path)
 	SPI_connect();
 	/* the latest committed state, even under REPEATABLE READ: we hold the lock */
 	plan = SPI_prepare(path
-					   ? "SELECT load_id FROM offline_join.loads WHERE source = $1 AND sha256 = $2"
-					   "  AND path = $3 ORDER BY load_id LIMIT 1"
-					   : "SELECT load_id FROM offline_join.loads WHERE source = $1 AND sha256 = $2"
-					   "  AND status = 'loaded' ORDER BY load_id LIMIT 1",
+					   ? "SELECT load_id FROM offline_join.loads WHERE source OPERATOR(pg_catalog.=) $1"
+					   "  AND sha256 OPERATOR(pg_catalog.=) $2 AND path OPERATOR(pg_catalog.=) $3"
+					   "  ORDER BY load_id LIMIT 1"
+					   : "SELECT load_id FROM offline_join.loads WHERE source OPERATOR(pg_catalog.=) $1"
+					   "  AND sha256 OPERATOR(pg_catalog.=) $2 AND status OPERATOR(pg_catalog.=) 'loaded'"
+					   "  ORDER BY load_id LIMIT 1",
 					   path ? 3 : 2, (Oid[]) {TEXTOID, TEXTOID, TEXTOID});
 	rc = SPI_execute_snapshot(plan, args, NULL, GetLatestSnapshot(), InvalidSnapshot, true, false, 1);
 	if (rc != SPI_OK_SELECT)

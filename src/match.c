@@ -329,8 +329,9 @@ oj_rematch(PG_FUNCTION_ARGS)
 							  "       COALESCE((s.options OPERATOR(pg_catalog.->>) 'lookback')::interval,"
 							  "                '30 days'::interval)"
 							  "  FROM offline_join.events e"
-							  "  LEFT JOIN offline_join.sources s ON s.name = e.source"
-							  " WHERE e.match = 'unmatched' AND ($1 IS NULL OR e.load_id = $1)"
+							  "  LEFT JOIN offline_join.sources s ON s.name OPERATOR(pg_catalog.=) e.source"
+							  " WHERE e.match OPERATOR(pg_catalog.=) 'unmatched'"
+							  "   AND ($1 IS NULL OR e.load_id OPERATOR(pg_catalog.=) $1)"
 							  " ORDER BY e.event_id",
 							  1, (Oid[]) {INT8OID});
 	update_plan = SPI_prepare("UPDATE offline_join.events e"
@@ -339,7 +340,7 @@ oj_rematch(PG_FUNCTION_ARGS)
 							  /* multi-argument unnest is grammar, so unqualified; search_path is pinned */
 							  "  FROM unnest($1, $2, $3, $4, $5)"
 							  "       AS u(event_id, match, visitor_id, session_id, snapshot)"
-							  " WHERE e.event_id = u.event_id",
+							  " WHERE e.event_id OPERATOR(pg_catalog.=) u.event_id",
 							  5, (Oid[]) {INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
 							  JSONBARRAYOID});
 	if (select_plan == NULL || update_plan == NULL)

@@ -1,0 +1,63 @@
+-- search_path safety (spec section 7): with a hostile role's functions and
+-- operators ahead of pg_catalog in search_path, every public function of
+-- the extension behaves the same.  The hostile objects raise if called.
+SET client_min_messages = warning;
+DROP EXTENSION IF EXISTS offline_join CASCADE;
+CREATE EXTENSION offline_join;
+SET timezone = 'UTC';
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set data :abs_srcdir '/test/data'
+SELECT current_setting('data_directory') || '/oj_regress_sp_' || pg_backend_pid() || '_'
+       || extract(epoch FROM now())::bigint || '_' AS dir \gset
+
+CREATE SCHEMA hostile;
+CREATE FUNCTION hostile.trap() RETURNS boolean LANGUAGE plpgsql AS
+  $$ BEGIN RAISE EXCEPTION 'hostile object called'; END $$;
+CREATE FUNCTION hostile.text_eq(text, text) RETURNS boolean LANGUAGE sql AS 'SELECT hostile.trap()';
+CREATE OPERATOR hostile.= (LEFTARG = text, RIGHTARG = text, FUNCTION = hostile.text_eq);
+CREATE FUNCTION hostile.ts_lt(timestamptz, timestamptz) RETURNS boolean LANGUAGE sql AS 'SELECT hostile.trap()';
+CREATE OPERATOR hostile.< (LEFTARG = timestamptz, RIGHTARG = timestamptz, FUNCTION = hostile.ts_lt);
+CREATE OPERATOR hostile.>= (LEFTARG = timestamptz, RIGHTARG = timestamptz, FUNCTION = hostile.ts_lt);
+CREATE OPERATOR hostile.<= (LEFTARG = timestamptz, RIGHTARG = timestamptz, FUNCTION = hostile.ts_lt);
+CREATE FUNCTION hostile.jb_cat(jsonb, jsonb) RETURNS jsonb LANGUAGE sql AS 'SELECT hostile.trap()::text::jsonb';
+CREATE OPERATOR hostile.|| (LEFTARG = jsonb, RIGHTARG = jsonb, FUNCTION = hostile.jb_cat);
+CREATE FUNCTION hostile.now() RETURNS timestamptz LANGUAGE sql AS 'SELECT hostile.trap()::int::text::timestamptz';
+CREATE FUNCTION hostile.lower(text) RETURNS text LANGUAGE sql AS 'SELECT hostile.trap()::text';
+CREATE FUNCTION hostile.nextval(regclass) RETURNS bigint LANGUAGE sql AS 'SELECT hostile.trap()::int::bigint';
+CREATE FUNCTION hostile.jsonb_typeof(jsonb) RETURNS text LANGUAGE sql AS 'SELECT hostile.trap()::text';
+CREATE FUNCTION hostile.octet_length(text) RETURNS int LANGUAGE sql AS 'SELECT hostile.trap()::int';
+CREATE FUNCTION hostile.unnest(anyarray) RETURNS SETOF anyelement LANGUAGE sql AS 'SELECT NULL::int WHERE hostile.trap()';
+-- the trap works
+SET search_path = hostile, pg_catalog, public;
+SELECT 'a'::text = 'a'::text;
+SET search_path = hostile, pg_catalog, public;
+
+-- every public function, called with the hostile objects first in the path
+SELECT offline_join.record_transaction('t1', 'V1', 's1', '{"c": 1}', '2026-03-01 10:00+00');
+SELECT offline_join.record_transaction('t1', 'V2', recorded_at => '2026-03-01 11:00+00');
+INSERT INTO offline_join.transactions (transaction_id, visitor_id, recorded_at) VALUES ('t2', 'V2', '2026-03-01');
+INSERT INTO offline_join.sessions VALUES ('s1', 'V1', 'CUST-1001', '2026-03-01 09:00+00', '{"cart": ["x"]}');
+SELECT offline_join.create_source('rmc', 'rmc', '{"lookback": "30 days"}');
+SELECT offline_join.create_source('adobe_tx', 'adobe');
+SELECT status, rows_loaded, rows_rejected, rows_matched FROM offline_join.load('rmc', :'data' || '/rmc_sample.csv');
+SELECT status FROM offline_join.load('rmc', :'data' || '/rmc_sample.csv');
+SELECT count(*) FROM offline_join.validate_file('rmc', :'data' || '/rmc_every_reason.csv');
+SELECT status, rows_loaded FROM offline_join.load('adobe_tx', :'data' || '/adobe_transaction_sample.txt');
+SELECT count(*) FROM offline_join.load_dir('rmc', :'data' || '/rmc_crlf*.csv');
+SELECT offline_join.rematch();
+SELECT * FROM offline_join.attribute('2026-03-02 10:00+00', 'CUST-1001', NULL);
+SELECT * FROM offline_join.attribute('2026-03-02 10:00+00', NULL, 't1');
+SELECT count(*), count(state) FROM offline_join.attributed_events;
+SELECT session_id FROM offline_join.abandoned_carts('2026-02-01', '1 hour');
+SELECT offline_join.create_inbox('rmc');
+COPY offline_join.inbox_rmc (time_stamp, customer_id, event_type, category, event_name, num1, num2) FROM stdin (FORMAT csv);
+2026-03-05 10:00:00,CUST-1001,7,,SKU-1,1,10
+2026-03-05 10:00:00,CUST-1001,7,,SKU-1,x,10
+\.
+SELECT rows_total, rows_loaded, rows_rejected FROM offline_join.loads WHERE path OPERATOR(pg_catalog.=) 'COPY';
+SELECT offline_join.create_foreign_table('public.f', 'rmc', :'data' || '/rmc_sample.csv');
+SELECT count(*), min(customer_id) FROM public.f;
+SELECT count(*) FROM public.f a CROSS JOIN LATERAL offline_join.attribute(a.event_time, a.customer_id, NULL) m
+ WHERE m.match OPERATOR(pg_catalog.=) 'customer';
+RESET search_path;
+DROP SCHEMA hostile CASCADE;
