@@ -19,12 +19,14 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/copy.h"
+#include "commands/progress.h"
 #include "commands/copyfrom_internal.h"
 #include "commands/sequence.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "pgstat.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -468,6 +470,14 @@ oj_inbox_route(PG_FUNCTION_ARGS)
 		rec.raw = "";
 	}
 	oj_ingest_record(r->in, &rec);
+	if (r->from_copy && r->in->rows_total % 4096 == 0)
+	{
+		/* COPY counts no row a trigger kept out: report ours in its progress row */
+		const int	index[] = {PROGRESS_COPY_TUPLES_PROCESSED, PROGRESS_COPY_TUPLES_EXCLUDED};
+		int64		value[] = {r->in->rows_loaded, r->in->rows_rejected};
+
+		pgstat_progress_update_multi_param(2, index, value);
+	}
 	if (r->src->reject_limit >= 0 && r->in->rows_rejected > r->src->reject_limit)
 		ereport(ERROR,
 				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
