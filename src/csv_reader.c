@@ -85,6 +85,7 @@ struct OjReader
 	bool		oom;			/* a callback could not allocate */
 
 	/* resynchronisation after an error: skip to the end of the record */
+	bool		cr_pending;	/* a CR ended the buffer: the next byte says if it ended a line */
 	bool		skipping;
 	bool		skip_report;	/* return an error record when the skip ends */
 	OjReason	skip_reason;
@@ -389,6 +390,21 @@ skip_start(OjReader *r, OjReason reason)
 }
 
 /*
+ * A '\r' at buffer index at ends a line unless a '\n' follows it (then the
+ * CRLF's '\n' counts): files from old Macs end their lines with a lone CR,
+ * and each record must keep a line of its own.  When the CR is the last
+ * byte of the buffer, the first byte of the next one decides.
+ */
+static void
+count_cr(OjReader *r, size_t at)
+{
+	if (at + 1 < r->buf_len)
+		r->line += (r->buf[at + 1] != '\n');
+	else
+		r->cr_pending = true;
+}
+
+/*
  * Skip bytes of the current erroneous record, keeping a prefix as raw: 1 once
  * its end is reached (a line end outside quotes), 0 if not yet, -1 when
  * memory runs out.
@@ -430,11 +446,15 @@ skip_some(OjReader *r)
 					break;
 				}
 			}
-			else if (*p == '\r' && !r->parity)
+			else if (*p == '\r')
 			{
-				ended = true;
-				term = '\r';
-				break;
+				count_cr(r, (size_t) (p - r->buf));
+				if (!r->parity)
+				{
+					ended = true;
+					term = '\r';
+					break;
+				}
 			}
 		}
 	}
@@ -577,6 +597,11 @@ csv_next(OjReader *r, OjRecord *rec)
 			if (rc == 0)
 				return csv_at_eof(r, rec);
 		}
+		if (r->cr_pending)
+		{
+			r->cr_pending = false;
+			r->line += (r->buf[r->pos] != '\n');
+		}
 		if (r->skipping)
 		{
 			int			rc = skip_some(r);
@@ -605,6 +630,8 @@ csv_next(OjReader *r, OjRecord *rec)
 				/* a blank line, or the LF of a CRLF: libcsv would ignore it */
 				if (*p == '\n')
 					r->line++;
+				else
+					count_cr(r, r->pos);
 				r->pos++;
 				continue;
 			}
@@ -625,6 +652,8 @@ csv_next(OjReader *r, OjRecord *rec)
 				r->pos += n;
 				if (p[n - 1] == '\n')
 					r->line++;
+				else
+					count_cr(r, r->pos - 1);
 				rec->line_no = r->rec_line;
 				rec->nfields = r->nfields;
 				rec->fields = r->fields;
@@ -670,6 +699,8 @@ csv_next(OjReader *r, OjRecord *rec)
 		r->pos += n;
 		if (p[n - 1] == '\n')
 			r->line++;
+		else if (p[n - 1] == '\r')
+			count_cr(r, r->pos - 1);
 		if (r->row_done)
 		{
 			size_t		tail = r->pos - r->raw_start - (term ? 1 : 0);

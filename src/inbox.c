@@ -16,7 +16,11 @@
 
 #include "access/htup_details.h"
 #include "access/xact.h"
+#include "catalog/dependency.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_extension.h"
+#include "commands/extension.h"
 #include "catalog/pg_type.h"
 #include "commands/copy.h"
 #include "commands/progress.h"
@@ -189,6 +193,20 @@ oj_create_inbox(PG_FUNCTION_ARGS)
 		elog(ERROR, "creating inbox failed: %s", SPI_result_code_string(rc));
 	SPI_finish();
 	relid = get_relname_relid(table, get_namespace_oid(OJ_SCHEMA, false));
+
+	/*
+	 * The inbox depends on the extension (but is not part of it, so pg_dump
+	 * keeps it): DROP EXTENSION names it, and CASCADE drops it rather than
+	 * leaving a table without its triggers.
+	 */
+	{
+		ObjectAddress inbox;
+		ObjectAddress ext;
+
+		ObjectAddressSet(inbox, RelationRelationId, relid);
+		ObjectAddressSet(ext, ExtensionRelationId, get_extension_oid("offline_join", false));
+		recordDependencyOn(&inbox, &ext, DEPENDENCY_NORMAL);
+	}
 	PG_RETURN_OID(relid);
 }
 

@@ -147,8 +147,10 @@ read_file(const uint8_t *data, size_t len, uint8_t selector, unsigned seed,
 	int			rc;
 	char		err[512];
 
+	/* line breaks: LF, CRLF, and (for CSV) a lone CR */
 	for (size_t i = 0; i < len; i++)
-		lines += (data[i] == '\n');
+		lines += (data[i] == '\n') ||
+			(!adobe && data[i] == '\r' && (i + 1 == len || data[i + 1] != '\n'));
 	ASSERT(r != NULL);
 
 	if (!header)

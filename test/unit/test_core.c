@@ -310,9 +310,11 @@ test_csv_basics(void)
 	EXPECT_CSV("a,\"b\"", "1:a|b\n");
 	EXPECT_CSV("a,", "1:a|\n");
 	EXPECT_CSV(",\n\"\"\n", "1:|\n2:\n");
-	/* lone CR ends a record: several records on one line */
-	EXPECT_CSV("a\rb\rc\nd\n", "1:a\n1:b\n1:c\n2:d\n");
-	EXPECT_CSV("\"q\nq\"\rx\ny\n", "1:q\\nq\n2:x\n3:y\n");
+	/* a lone CR ends a record and a line (old Mac files); CRLF is one line end */
+	EXPECT_CSV("a\rb\rc\nd\n", "1:a\n2:b\n3:c\n4:d\n");
+	EXPECT_CSV("\"q\nq\"\rx\ny\n", "1:q\\nq\n3:x\n4:y\n");
+	EXPECT_CSV("a\r\r\rb\r\nc\r", "1:a\n4:b\n5:c\n");
+	EXPECT_CSV("\"x\ry\"\rz\n", "1:x\\ry\n3:z\n");
 	/* spaces and tabs are data */
 	EXPECT_CSV(" a , b \n   \n\t\n", "1: a | b \n2:   \n3:\\t\n");
 	/* wide records */
@@ -349,7 +351,7 @@ test_csv_raw(void)
 {
 	EXPECT_CSV_RAW("a,\"b\nc\"\r\nd\n", "1:a|b\\nc raw=a,\"b\\nc\"\n3:d raw=d\n");
 	EXPECT_CSV_RAW("x,y", "1:x|y raw=x,y\n");
-	EXPECT_CSV_RAW("p\rq\r\n", "1:p raw=p\n1:q raw=q\n");
+	EXPECT_CSV_RAW("p\rq\r\n", "1:p raw=p\n2:q raw=q\n");
 	EXPECT_CSV_RAW("h\na,\"b\"c\r\nd\n", "1:h raw=h\n2:!parse raw=a,\"b\"c\n3:d raw=d\n");
 }
 
