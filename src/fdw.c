@@ -764,6 +764,7 @@ oj_create_foreign_table(PG_FUNCTION_ARGS)
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	source = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	filename = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	oj_check_server_file_access(filename);
 	(void) oj_source_get(source);
 	qualified = stringToQualifiedNameList(name);
 	rv = makeRangeVarFromNameList(qualified);
