@@ -302,6 +302,20 @@ error_record(OjReader *r, OjRecord *rec, OjReason reason, const char *raw, size_
 	return 1;
 }
 
+/* Returns the fields gathered in r as the record starting at r->rec_line. */
+static int
+fields_record(OjReader *r, OjRecord *rec, const char *raw, size_t raw_len)
+{
+	rec->line_no = r->rec_line;
+	rec->nfields = r->nfields;
+	rec->fields = r->fields;
+	rec->raw = raw;
+	rec->raw_len = raw_len;
+	rec->error = OJ_OK;
+	rec->error_message = NULL;
+	return 1;
+}
+
 /* Point the fields at their bytes (contiguous in data) and fill rec. */
 static int
 good_record(OjReader *r, OjRecord *rec, const char *base, const char *raw, size_t raw_len)
@@ -313,14 +327,7 @@ good_record(OjReader *r, OjRecord *rec, const char *base, const char *raw, size_
 		r->fields[i].data = base + off;
 		off += r->fields[i].len;
 	}
-	rec->line_no = r->rec_line;
-	rec->nfields = r->nfields;
-	rec->fields = r->fields;
-	rec->raw = raw;
-	rec->raw_len = raw_len;
-	rec->error = OJ_OK;
-	rec->error_message = NULL;
-	return 1;
+	return fields_record(r, rec, raw, raw_len);
 }
 
 /* libcsv field callback: copy the field into the record's data arena. */
@@ -654,14 +661,7 @@ csv_next(OjReader *r, OjRecord *rec)
 					r->line++;
 				else
 					count_cr(r, r->pos - 1);
-				rec->line_no = r->rec_line;
-				rec->nfields = r->nfields;
-				rec->fields = r->fields;
-				rec->raw = p;
-				rec->raw_len = n - 1;
-				rec->error = OJ_OK;
-				rec->error_message = NULL;
-				return 1;
+				return fields_record(r, rec, p, n - 1);
 			}
 		}
 
@@ -748,14 +748,7 @@ tsv_line(OjReader *r, OjRecord *rec, const char *s, size_t len)
 			break;
 		f = tab + 1;
 	}
-	rec->line_no = r->rec_line;
-	rec->nfields = r->nfields;
-	rec->fields = r->fields;
-	rec->raw = s;
-	rec->raw_len = len;
-	rec->error = OJ_OK;
-	rec->error_message = NULL;
-	return 1;
+	return fields_record(r, rec, s, len);
 }
 
 /* oj_reader_next for the TSV dialect (lines split on '\n', fields on '\t'). */
