@@ -327,3 +327,35 @@ SELECT pg_catalog.pg_extension_config_dump('offline_join.rejects', '');
 SELECT pg_catalog.pg_extension_config_dump('offline_join.events', '');
 SELECT pg_catalog.pg_extension_config_dump('offline_join.loads_load_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('offline_join.events_event_id_seq', '');
+
+--------------------------------------------------------------------------
+-- 6. Expiry
+--------------------------------------------------------------------------
+
+-- One row per expiry pass that deleted something or failed; the newest 1000
+-- are kept (older ones are trimmed whenever a row is added).  finished_at is
+-- NULL while a pass runs; a worker pass cut short by a crash or a SIGTERM
+-- is marked failed with error 'interrupted' when the worker starts again.
+CREATE TABLE offline_join.expiry_runs (
+    run_id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    who              text NOT NULL
+        CONSTRAINT expiry_runs_who CHECK (who IN ('worker', 'expire()')),
+    started_at       timestamptz NOT NULL,
+    finished_at      timestamptz,
+    deleted          bigint NOT NULL DEFAULT 0,
+    batches          integer NOT NULL DEFAULT 0,
+    longest_batch_ms double precision,
+    error            text
+);
+
+CREATE FUNCTION offline_join.expire(batch_size integer DEFAULT NULL)
+RETURNS bigint
+LANGUAGE c VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'oj_expire';
+
+COMMENT ON FUNCTION offline_join.expire(integer) IS
+    'deletes the expired transaction IDs now, in batches (NULL: offline_join.expire_batch_size); returns how many';
+
+SELECT pg_catalog.pg_extension_config_dump('offline_join.expiry_runs', '');
+SELECT pg_catalog.pg_extension_config_dump('offline_join.expiry_runs_run_id_seq', '');

@@ -22,4 +22,5 @@ _PG_init(void)
 	if (IsBinaryUpgrade)
 		return;
 	oj_guc_init();
+	oj_expiry_init();			/* the expiry worker, when preloaded */
 }

@@ -338,6 +338,9 @@ extern Datum oj_numeric(OjField f);
 extern Datum oj_jsonb_object(OjIngest *in, const OjKeyValue *kv, int n);
 extern void oj_ingest_end(OjIngest *in);
 
+/* in expiry.c */
+extern void oj_expiry_init(void);
+
 /* in online.c */
 extern void oj_check_transaction_id(const char *id, size_t len);
 

@@ -1,0 +1,589 @@
+/*-------------------------------------------------------------------------
+ *
+ * expiry.c
+ *	  Expiry of transaction IDs (spec section 6).  A pass deletes the rows of
+ *	  offline_join.transactions past expires_at, batch by batch through the
+ *	  expires_at index, and keeps one row in offline_join.expiry_runs.  The
+ *	  background worker "offline_join expiry" runs a pass every
+ *	  offline_join.expire_naptime seconds with one short transaction per
+ *	  batch; offline_join.expire() runs the same pass in the caller's
+ *	  transaction.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_type.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/lmgr.h"
+#include "tcop/tcopprot.h"
+#include "utils/backend_status.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+#include "utils/wait_event.h"
+
+#include "offline_join.h"
+
+PG_FUNCTION_INFO_V1(oj_expire);
+PGDLLEXPORT void oj_expiry_worker_main(Datum main_arg);
+
+#define OJ_RUNS_KEPT_MINUS_1	999 /* expiry_runs keeps its newest 1000 rows */
+#define OJ_MAX_BATCH			10000000	/* as offline_join.expire_batch_size */
+#define OJ_RESTART_SECONDS		5	/* bgw_restart_time */
+#define OJ_RANGE_LOCK_TIMEOUT	"10ms"	/* longest wait of a range delete on a row lock */
+
+/* Was the worker registered, that is, the library preloaded? */
+static bool oj_worker_registered = false;
+
+/* One pass, as far as it is done (expire()) or committed (worker). */
+typedef struct OjPass
+{
+	bool		worker;			/* a transaction per batch; else the caller's */
+	const char *who;			/* expiry_runs.who */
+	int			batch_size;
+	TimestampTz started_at;
+	TimestampTz lower;			/* the next batch starts at this expires_at */
+	int64		run_id;			/* its expiry_runs row; 0 until something is deleted */
+	bool		run_committed;	/* worker: that row is committed */
+	int64		deleted;
+	int32		batches;		/* batches that deleted rows */
+	double		longest_ms;		/* the longest batch (worker: commit included) */
+} OjPass;
+
+/* Saved plans of this backend; the batch size is a constant in two of them. */
+static int	plans_batch = 0;
+static SPIPlanPtr bound_plan = NULL;
+static SPIPlanPtr range_plan = NULL;
+static SPIPlanPtr locked_plan = NULL;
+static SPIPlanPtr run_insert_plan = NULL;
+static SPIPlanPtr run_trim_plan = NULL;
+static SPIPlanPtr run_update_plan = NULL;
+
+/* Prepares sql once per backend (one generic plan) and keeps it in *slot. */
+static SPIPlanPtr
+oj_saved_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *types)
+{
+	if (*slot == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare_cursor(sql, nargs, types, CURSOR_OPT_GENERIC_PLAN);
+
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		SPI_keepplan(plan);
+		*slot = plan;
+	}
+	return *slot;
+}
+
+/* Forgets the plans made for another batch size. */
+static void
+oj_plans_for(int batch_size)
+{
+	if (plans_batch == batch_size)
+		return;
+	if (bound_plan)
+		SPI_freeplan(bound_plan);
+	if (locked_plan)
+		SPI_freeplan(locked_plan);
+	bound_plan = locked_plan = NULL;
+	plans_batch = batch_size;
+}
+
+/* Runs a saved plan of timestamptz arguments (SPI connected; sql only needed the first time). */
+static int
+oj_run_plan(SPIPlanPtr *slot, const char *sql, Datum *args, int nargs)
+{
+	return SPI_execute_plan(oj_saved_plan(slot, sql, nargs, (Oid[]) {TIMESTAMPTZOID, TIMESTAMPTZOID}),
+							args, NULL, false, 0);
+}
+
+/*
+ * The exact batch: pg_net's pattern.  SKIP LOCKED leaves alone a row that a
+ * concurrent record_transaction() is replacing, and never waits on a row
+ * lock.  The outer expires_at test is rechecked on the newest version of a
+ * row updated meanwhile, so an unexpired row is never deleted.
+ */
+static int64
+oj_delete_locked(OjPass *p)
+{
+	Datum		arg = TimestampTzGetDatum(p->lower);
+	bool		isnull;
+	Datum		last;
+	int			rc;
+
+	rc = oj_run_plan(&locked_plan, locked_plan ? NULL : psprintf(
+		"WITH gone AS ("
+		" DELETE FROM offline_join.transactions"
+		"  WHERE ctid OPERATOR(pg_catalog.=) ANY (ARRAY("
+		"          SELECT ctid FROM offline_join.transactions"
+		"           WHERE expires_at OPERATOR(pg_catalog.>=) $1"
+		"             AND expires_at OPERATOR(pg_catalog.<) pg_catalog.now()"
+		"           ORDER BY expires_at LIMIT %d"
+		"           FOR UPDATE SKIP LOCKED))"
+		"    AND expires_at OPERATOR(pg_catalog.<) pg_catalog.now()"
+		"  RETURNING expires_at)"
+		" SELECT pg_catalog.count(*), pg_catalog.max(expires_at) FROM gone",
+		p->batch_size), &arg, 1);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "deleting expired transactions failed: %s", SPI_result_code_string(rc));
+	last = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+	if (!isnull)
+		p->lower = DatumGetTimestampTz(last);
+	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/*
+ * The fast batch: every expired row with expires_at in [p->lower, upper], one
+ * index range scan (a third of the work of the exact batch).  It runs in a
+ * subtransaction with a short lock_timeout: a row lock held elsewhere for
+ * longer rolls it back (false), so the pass never holds its locks while
+ * waiting long enough for a deadlock.
+ */
+static bool
+oj_delete_range(OjPass *p, TimestampTz upper, int64 *n)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	Datum		args[2] = {TimestampTzGetDatum(p->lower), TimestampTzGetDatum(upper)};
+	volatile bool done = false;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		int			nest = NewGUCNestLevel();
+		int			rc;
+
+		(void) set_config_option("lock_timeout", OJ_RANGE_LOCK_TIMEOUT, PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+		rc = oj_run_plan(&range_plan,
+						 "DELETE FROM offline_join.transactions"
+						 " WHERE expires_at OPERATOR(pg_catalog.>=) $1"
+						 "   AND expires_at OPERATOR(pg_catalog.<=) $2"
+						 "   AND expires_at OPERATOR(pg_catalog.<) pg_catalog.now()",
+						 args, 2);
+		if (rc != SPI_OK_DELETE)
+			elog(ERROR, "deleting expired transactions failed: %s", SPI_result_code_string(rc));
+		*n = SPI_processed;
+		AtEOXact_GUC(true, nest);
+		ReleaseCurrentSubTransaction();
+		done = true;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
+			ReThrowError(edata);
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+	CurrentResourceOwner = owner;
+	return done;
+}
+
+/*
+ * Deletes one batch of at most about batch_size rows from p->lower on, in
+ * expires_at order, through the expires_at index (SPI connected); returns
+ * how many and moves p->lower on.  Usually a range delete up to the
+ * batch_size-th row; the exact batch when that row's expires_at is shared
+ * with the next one (the range would be larger than a batch) or when the
+ * range delete met a row lock.
+ */
+static int64
+oj_delete_batch(OjPass *p)
+{
+	Datum		arg = TimestampTzGetDatum(p->lower);
+	TimestampTz upper = DT_NOEND;	/* fewer than batch_size rows: all of them */
+	int64		n;
+	int			rc;
+
+	oj_plans_for(p->batch_size);
+	rc = oj_run_plan(&bound_plan, bound_plan ? NULL : psprintf(
+		"SELECT expires_at FROM offline_join.transactions"
+		" WHERE expires_at OPERATOR(pg_catalog.>=) $1"
+		"   AND expires_at OPERATOR(pg_catalog.<) pg_catalog.now()"
+		" ORDER BY expires_at OFFSET %d LIMIT 2", p->batch_size - 1), &arg, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "reading offline_join.transactions failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed > 0)
+	{
+		bool		isnull;
+
+		upper = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		if (SPI_processed == 2 &&
+			upper == DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[1], SPI_tuptable->tupdesc, 1, &isnull)))
+			return oj_delete_locked(p);
+	}
+	if (!oj_delete_range(p, upper, &n))
+		return oj_delete_locked(p);
+	if (upper != DT_NOEND)
+		p->lower = upper;
+	return n;
+}
+
+/*
+ * Writes the pass's expiry_runs row (SPI connected): inserts it the first
+ * time, trimming the table to its newest 1000 rows, updates it after.
+ */
+static void
+oj_record_run(OjPass *p, int64 deleted, int32 batches, bool finished, const char *error)
+{
+	Datum		values[7];
+	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	int			rc;
+
+	if (p->run_id == 0)
+	{
+		bool		isnull;
+
+		values[0] = CStringGetTextDatum(p->who);
+		values[1] = TimestampTzGetDatum(p->started_at);
+		values[2] = Int64GetDatum(deleted);
+		values[3] = Int32GetDatum(batches);
+		values[4] = Float8GetDatum(p->longest_ms);
+		values[5] = BoolGetDatum(finished);
+		values[6] = error ? CStringGetTextDatum(error) : (Datum) 0;
+		nulls[6] = error ? ' ' : 'n';
+		rc = SPI_execute_plan(oj_saved_plan(&run_insert_plan,
+											"INSERT INTO offline_join.expiry_runs"
+											" (who, started_at, deleted, batches, longest_batch_ms, finished_at, error)"
+											" VALUES ($1, $2, $3, $4, $5,"
+											"  CASE WHEN $6 THEN pg_catalog.clock_timestamp() END, $7)"
+											" RETURNING run_id",
+											7, (Oid[]) {TEXTOID, TIMESTAMPTZOID, INT8OID, INT4OID, FLOAT8OID, BOOLOID, TEXTOID}),
+							  values, nulls, false, 0);
+		if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
+			elog(ERROR, "writing to offline_join.expiry_runs failed: %s", SPI_result_code_string(rc));
+		p->run_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		rc = SPI_execute_plan(oj_saved_plan(&run_trim_plan,
+											"DELETE FROM offline_join.expiry_runs"
+											" WHERE run_id OPERATOR(pg_catalog.<) (SELECT run_id"
+											"  FROM offline_join.expiry_runs ORDER BY run_id DESC"
+											"  OFFSET " CppAsString2(OJ_RUNS_KEPT_MINUS_1) " LIMIT 1)",
+											0, NULL),
+							  NULL, NULL, false, 0);
+		if (rc != SPI_OK_DELETE)
+			elog(ERROR, "trimming offline_join.expiry_runs failed: %s", SPI_result_code_string(rc));
+		return;
+	}
+	values[0] = Int64GetDatum(p->run_id);
+	values[1] = Int64GetDatum(deleted);
+	values[2] = Int32GetDatum(batches);
+	values[3] = Float8GetDatum(p->longest_ms);
+	values[4] = BoolGetDatum(finished);
+	values[5] = error ? CStringGetTextDatum(error) : (Datum) 0;
+	nulls[5] = error ? ' ' : 'n';
+	rc = SPI_execute_plan(oj_saved_plan(&run_update_plan,
+										"UPDATE offline_join.expiry_runs"
+										" SET deleted = $2, batches = $3, longest_batch_ms = $4,"
+										"  finished_at = CASE WHEN $5 THEN pg_catalog.clock_timestamp() END, error = $6"
+										" WHERE run_id OPERATOR(pg_catalog.=) $1",
+										6, (Oid[]) {INT8OID, INT8OID, INT4OID, FLOAT8OID, BOOLOID, TEXTOID}),
+						  values, nulls, false, 0);
+	if (rc != SPI_OK_UPDATE)
+		elog(ERROR, "writing to offline_join.expiry_runs failed: %s", SPI_result_code_string(rc));
+}
+
+/* Worker: a run left without finished_at by an earlier worker was cut short (SPI connected). */
+static void
+oj_mark_interrupted(void)
+{
+	int			rc = SPI_execute("UPDATE offline_join.expiry_runs"
+								 " SET finished_at = pg_catalog.clock_timestamp(), error = 'interrupted'"
+								 " WHERE finished_at IS NULL AND who OPERATOR(pg_catalog.=) 'worker'",
+								 false, 0);
+
+	if (rc != SPI_OK_UPDATE)
+		elog(ERROR, "writing to offline_join.expiry_runs failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed > 0)
+		ereport(LOG,
+				(errmsg("offline_join expiry: marked %llu interrupted run(s) in offline_join.expiry_runs as failed",
+						(unsigned long long) SPI_processed)));
+}
+
+/*
+ * Share-locks the extension for the rest of the transaction; false when it is
+ * not installed.  DROP EXTENSION locks it first, before any of its tables, so
+ * a pass and a DROP wait for each other in one order and cannot deadlock.
+ */
+static bool
+oj_lock_extension(void)
+{
+	Oid			ext = get_extension_oid("offline_join", true);
+
+	if (!OidIsValid(ext))
+		return false;
+	LockDatabaseObject(ExtensionRelationId, ext, 0, AccessShareLock);
+	return OidIsValid(get_extension_oid("offline_join", true)); /* not dropped while we waited */
+}
+
+/* Worker: starts a batch's transaction; false, and no transaction, without the extension. */
+static bool
+oj_worker_begin(void)
+{
+	static bool marked = false;
+
+	SetCurrentStatementStartTimestamp();	/* now() of this transaction */
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	if (!oj_lock_extension())
+	{
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+		return false;
+	}
+	pgstat_report_activity(STATE_RUNNING, "offline_join expiry: deleting expired transaction IDs");
+	if (!marked)
+	{
+		SPI_connect();
+		oj_mark_interrupted();
+		SPI_finish();
+		marked = true;
+	}
+	return true;
+}
+
+/*
+ * One pass: batches until one deletes nothing.  Returns the rows deleted, or
+ * -1 when the worker finds the extension not installed.
+ */
+static int64
+oj_run_pass(OjPass *p)
+{
+	for (;;)
+	{
+		TimestampTz t0 = GetCurrentTimestamp();
+		int64		n;
+		double		ms;
+
+		CHECK_FOR_INTERRUPTS();
+		if (p->worker && !oj_worker_begin())
+			return p->run_id ? p->deleted : -1;
+		SPI_connect();
+		n = oj_delete_batch(p);
+		if (n > 0 || p->run_id != 0)
+			oj_record_run(p, p->deleted + n, p->batches + (n > 0), n == 0, NULL);
+		SPI_finish();
+		if (p->worker)
+		{
+			PopActiveSnapshot();
+			CommitTransactionCommand();
+			p->run_committed = p->run_id != 0;
+		}
+		ms = (double) (GetCurrentTimestamp() - t0) / 1000.0;
+		if (n == 0)
+			return p->deleted;
+		p->deleted += n;
+		p->batches++;
+		p->longest_ms = Max(p->longest_ms, ms);
+	}
+}
+
+/* A pass that has not started. */
+static void
+oj_pass_init(OjPass *p, bool worker, int batch_size)
+{
+	memset(p, 0, sizeof(*p));
+	p->worker = worker;
+	p->who = worker ? "worker" : "expire()";
+	p->batch_size = batch_size;
+	p->started_at = GetCurrentTimestamp();
+	p->lower = DT_NOBEGIN;
+}
+
+/*
+ * Worker: after a failed batch, logs the error and records it in the pass's
+ * expiry_runs row in a transaction of its own; quietly when the extension has
+ * just been dropped.
+ */
+static void
+oj_worker_record_failure(OjPass *p, ErrorData *edata)
+{
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	if (OidIsValid(get_extension_oid("offline_join", true)))
+	{
+		ereport(WARNING,
+				(errcode(edata->sqlerrcode),
+				 errmsg("offline_join expiry pass failed after deleting %lld expired transaction IDs: %s",
+						(long long) p->deleted, edata->message)));
+		if (!p->run_committed)
+			p->run_id = 0;
+		SPI_connect();
+		oj_record_run(p, p->deleted, p->batches, true, edata->message);
+		SPI_finish();
+	}
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+}
+
+/* Worker: one pass in its own error boundary; returns false without the extension. */
+static bool
+oj_worker_pass(MemoryContext loopcxt)
+{
+	OjPass	   *p = palloc(sizeof(OjPass)); /* not a local: it must survive a longjmp */
+	volatile int64 deleted = 0;
+
+	oj_pass_init(p, true, oj_expire_batch_size);
+	PG_TRY();
+	{
+		deleted = oj_run_pass(p);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(loopcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		MemoryContextSwitchTo(loopcxt);
+		oj_worker_record_failure(p, edata);
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(loopcxt);
+	pgstat_report_stat(true);
+	if (deleted > 0)
+		ereport(DEBUG1,
+				(errmsg("offline_join expiry: deleted %lld expired transaction IDs in %d batches",
+						(long long) deleted, p->batches)));
+	return deleted >= 0;
+}
+
+/*
+ * Entry point of the background worker "offline_join expiry": connects to
+ * offline_join.database and runs a pass every offline_join.expire_naptime
+ * seconds; waits quietly while the extension is not installed there.  SIGHUP
+ * reloads the configuration (a new database: exit 1, and the postmaster
+ * starts the worker again there); SIGTERM ends it.
+ */
+void
+oj_expiry_worker_main(Datum main_arg)
+{
+	char	   *dbname;
+	MemoryContext loopcxt;
+	TimestampTz last_pass = 0;
+	bool		installed = false;
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+
+	dbname = MemoryContextStrdup(TopMemoryContext, oj_database);
+	BackgroundWorkerInitializeConnection(dbname, NULL, 0);
+	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
+	ereport(LOG,
+			(errmsg("offline_join expiry worker started in database \"%s\"", dbname)));
+
+	loopcxt = AllocSetContextCreate(TopMemoryContext, "offline_join expiry", ALLOCSET_DEFAULT_SIZES);
+	for (;;)
+	{
+		TimestampTz next_pass;
+		long		timeout;
+
+		MemoryContextSwitchTo(loopcxt);
+		MemoryContextReset(loopcxt);
+		QueryCancelPending = false; /* a cancel between passes has nothing to cancel */
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+			if (strcmp(oj_database, dbname) != 0)
+			{
+				ereport(LOG,
+						(errmsg("offline_join expiry worker restarting: offline_join.database changed from \"%s\" to \"%s\"",
+								dbname, oj_database)));
+				proc_exit(1);
+			}
+		}
+
+		next_pass = TimestampTzPlusMilliseconds(last_pass, oj_expire_naptime * 1000L);
+		if (last_pass == 0 || GetCurrentTimestamp() >= next_pass)
+		{
+			installed = oj_worker_pass(loopcxt);
+			last_pass = GetCurrentTimestamp();
+			next_pass = TimestampTzPlusMilliseconds(last_pass, oj_expire_naptime * 1000L);
+		}
+		pgstat_report_activity(STATE_IDLE,
+							   psprintf(installed ? "offline_join expiry: sleeping, naptime %d s"
+										: "offline_join expiry: waiting for CREATE EXTENSION offline_join, naptime %d s",
+										oj_expire_naptime));
+		timeout = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), next_pass);
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 Max(timeout, 1), PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+}
+
+/* expire(batch_size int DEFAULT NULL) RETURNS bigint: one pass now, in the caller's transaction. */
+Datum
+oj_expire(PG_FUNCTION_ARGS)
+{
+	static bool hinted = false;
+	int			batch_size = PG_ARGISNULL(0) ? oj_expire_batch_size : PG_GETARG_INT32(0);
+	OjPass		p;
+
+	if (batch_size < 1 || batch_size > OJ_MAX_BATCH)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("batch_size of offline_join.expire() must be between 1 and %d", OJ_MAX_BATCH),
+				 errdetail("The value given is %d.", batch_size)));
+	if (!oj_worker_registered && !hinted)
+	{
+		ereport(NOTICE,
+				(errmsg("offline_join is not in shared_preload_libraries: no expiry worker runs"),
+				 errhint("expire() deletes the expired rows now.  To expire them automatically, add "
+						 "offline_join to shared_preload_libraries and restart, or schedule "
+						 "offline_join.expire() with pg_cron.")));
+		hinted = true;
+	}
+	if (!oj_lock_extension())
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("extension \"offline_join\" does not exist")));
+	oj_pass_init(&p, false, batch_size);
+	PG_RETURN_INT64(oj_run_pass(&p));
+}
+
+/* Registers the expiry worker when the library is preloaded (called by _PG_init). */
+void
+oj_expiry_init(void)
+{
+	BackgroundWorker worker;
+
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = OJ_RESTART_SECONDS;
+	strlcpy(worker.bgw_library_name, "offline_join", BGW_MAXLEN);
+	strlcpy(worker.bgw_function_name, "oj_expiry_worker_main", BGW_MAXLEN);
+	strlcpy(worker.bgw_name, "offline_join expiry worker", BGW_MAXLEN);
+	strlcpy(worker.bgw_type, "offline_join expiry", BGW_MAXLEN);
+	RegisterBackgroundWorker(&worker);
+	oj_worker_registered = true;
+}
