@@ -11,7 +11,8 @@ trap 'oj_stop_clusters; rm -rf "$work"' EXIT
 
 oj_install_deps
 oj_build_install
-oj_start_cluster "$work/cluster" "shared_preload_libraries = 'offline_join'"
+oj_start_cluster "$work/cluster" "shared_preload_libraries = 'offline_join'" \
+    "offline_join.expire_naptime = '1h'"  # the demo's March IDs are past their window: keep them on show
 
 # the server reads files as the postgres user: give it its own copies
 files="$work/cluster/files"
