@@ -26,9 +26,7 @@ OJ_PG_BIN=$(pg_config --bindir)		# the server of the pg_config the build uses
 rows=${1:-2000000}
 runs=${2:-3}
 batch=10000
-work=$(mktemp -d /tmp/offline_join_bench.XXXXXX)
-chmod 755 "$work"
-trap 'oj_stop_clusters; rm -rf "$work"' EXIT
+oj_bench_setup
 
 oj_install_deps
 oj_build_install
@@ -37,9 +35,6 @@ oj_start_cluster "$work/cluster" "shared_buffers = '1GB'" "max_wal_size = '20GB'
     "shared_preload_libraries = 'offline_join'" "offline_join.expire_naptime = 3600" \
     "offline_join.expire_batch_size = $batch"
 
-sql() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
-now_ms() { date +%s%3N; }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 oj_say "setting up: $rows transactions, half expired; $runs runs each"
 sql -c "CREATE EXTENSION offline_join" -c "SELECT offline_join.create_source('rmc', 'rmc')"

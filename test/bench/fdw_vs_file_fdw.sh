@@ -17,17 +17,12 @@ set -euo pipefail
 
 rows=${1:-1000000}
 runs=${2:-5}
-work=$(mktemp -d /tmp/offline_join_bench.XXXXXX)
-chmod 755 "$work"
-trap 'oj_stop_clusters; rm -rf "$work"' EXIT
+oj_bench_setup
 
 oj_install_deps
 oj_build_install
 oj_start_cluster "$work/cluster" "shared_buffers = '1GB'"
 
-sql() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
-now_ms() { date +%s%3N; }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 file="$work/cluster/rmc.csv"
 sql -v rows="$rows" -v bad_every=0 -v customers=200000 -v path="$file" -f "$OJ_ROOT/test/bench/gen_rmc.sql"

@@ -22,21 +22,16 @@ set -euo pipefail
 
 rows=${1:-1000000}
 runs=${2:-5}
-work=$(mktemp -d /tmp/offline_join_bench.XXXXXX)
-chmod 755 "$work"
-trap 'oj_stop_clusters; rm -rf "$work"' EXIT
+oj_bench_setup
 
 oj_install_deps
 oj_build_install
 oj_start_cluster "$work/cluster" "shared_buffers = '1GB'" "max_wal_size = '20GB'" \
     "checkpoint_timeout = '1h'" "synchronous_commit = off"
 
-sql() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 gen() {  # gen PATH ROWS BAD_EVERY
     sql -v rows="$2" -v bad_every="$3" -v customers=200000 -v path="$1" -f "$OJ_ROOT/test/bench/gen_rmc.sql"
 }
-now_ms() { date +%s%3N; }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 oj_say "setting up: $rows rows, $runs runs each"
 sql -c "CREATE EXTENSION offline_join" -c "SELECT offline_join.create_source('rmc', 'rmc')" \

@@ -19,18 +19,13 @@ set -euo pipefail
 events=${1:-1000000}
 runs=${2:-3}
 big=${3:-10000000}
-work=$(mktemp -d /tmp/offline_join_bench.XXXXXX)
-chmod 755 "$work"
-trap 'oj_stop_clusters; rm -rf "$work"' EXIT
+oj_bench_setup
 
 oj_install_deps
 oj_build_install
 oj_start_cluster "$work/cluster" "shared_buffers = '2GB'" "max_wal_size = '20GB'" \
     "checkpoint_timeout = '1h'" "synchronous_commit = off"
 
-sql() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
-now_ms() { date +%s%3N; }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 oj_say "setting up: $events events, 1,000,000 sessions, 1,000,000 transactions"
 file="$work/cluster/rmc.csv"

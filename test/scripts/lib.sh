@@ -72,3 +72,15 @@ oj_stop_clusters() {
     OJ_CLUSTERS=()
 }
 OJ_CLUSTERS=()
+
+# Benchmarks: a work directory removed (with its clusters) on exit, psql
+# stopping at the first error, a millisecond clock, and the median of
+# numbers read one per line.
+oj_bench_setup() {
+    work=$(mktemp -d /tmp/offline_join_bench.XXXXXX)
+    chmod 755 "$work"
+    trap 'oj_stop_clusters; rm -rf "$work"' EXIT
+}
+sql() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
+now_ms() { date +%s%3N; }
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
