@@ -80,6 +80,40 @@ SELECT source, line_no, match, session_id, snapshot->>'channel' AS channel
  ORDER BY source, line_no;
 SELECT source, count(*) FILTER (WHERE match = 'unmatched') AS unmatched
   FROM offline_join.events GROUP BY source ORDER BY source;
+-- rematch() writes new versions and their index entries itself: every index
+-- of events holds exactly the live rows (amcheck reads the heap against each)
+CREATE EXTENSION amcheck;
+SELECT c.relname, bt_index_check(c.oid, heapallindexed => true)::text = '' AS checked
+  FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+ WHERE i.indrelid = 'offline_join.events'::regclass ORDER BY c.relname;
+SET enable_seqscan = off;
+SELECT count(*) AS unmatched_by_index FROM offline_join.events WHERE match = 'unmatched';
+SELECT count(*) AS customer_c5_by_index FROM offline_join.events WHERE customer_id = 'C5';
+RESET enable_seqscan;
+DROP EXTENSION amcheck;
+-- what an UPDATE would honour and rematch() cannot: refused, naming the table
+CREATE FUNCTION pg_temp.touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE TRIGGER audit BEFORE UPDATE ON offline_join.events FOR EACH ROW EXECUTE FUNCTION pg_temp.touch();
+SELECT offline_join.rematch();
+ALTER TABLE offline_join.events DISABLE TRIGGER audit;
+SELECT offline_join.rematch() AS with_trigger_disabled;
+DROP TRIGGER audit ON offline_join.events;
+ALTER TABLE offline_join.events ENABLE ROW LEVEL SECURITY;
+CREATE ROLE oj_rls_analyst;
+GRANT USAGE ON SCHEMA offline_join TO oj_rls_analyst;
+GRANT SELECT, UPDATE ON offline_join.events, offline_join.sessions, offline_join.transactions,
+      offline_join.sources TO oj_rls_analyst;
+SET ROLE oj_rls_analyst;
+SELECT offline_join.rematch();
+RESET ROLE;
+ALTER TABLE offline_join.events DISABLE ROW LEVEL SECURITY;
+SET ROLE oj_rls_analyst;
+SELECT offline_join.rematch() AS nothing_left_for_analyst;
+RESET ROLE;
+REVOKE ALL ON offline_join.events, offline_join.sessions, offline_join.transactions,
+      offline_join.sources FROM oj_rls_analyst;
+REVOKE USAGE ON SCHEMA offline_join FROM oj_rls_analyst;
+DROP ROLE oj_rls_analyst;
 
 -- attribute(): the same rule for ad-hoc rows, one row per call
 SELECT a.* FROM offline_join.attribute('2026-03-10 10:00+00', 'C1', NULL) a;

@@ -2,7 +2,8 @@
  *
  * match.c
  *	  The matching rule of spec section 5, in one place: load(), the inbox,
- *	  rematch() and attribute() all call oj_match(), so they cannot drift.
+ *	  rematch() (rematch.c) and attribute() all call oj_match(), so they
+ *	  cannot drift.
  *
  *	  An event with a transaction ID matches the transactions row with that
  *	  ID when event_time <= expires_at.  Otherwise an event with a customer ID
@@ -22,13 +23,11 @@
 #include "access/tableam.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
-#include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
-#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
@@ -39,7 +38,6 @@
 #include "offline_join.h"
 
 PG_FUNCTION_INFO_V1(oj_attribute);
-PG_FUNCTION_INFO_V1(oj_rematch);
 
 struct OjMatcher
 {
@@ -86,7 +84,7 @@ oj_check_table_privilege(Relation rel, AclMode mode)
 }
 
 /* Column number of a column the extension created; ERROR if it was dropped. */
-static AttrNumber
+AttrNumber
 oj_column(Relation rel, const char *name)
 {
 	AttrNumber	att = get_attnum(RelationGetRelid(rel), name);
@@ -265,140 +263,4 @@ oj_attribute(PG_FUNCTION_ARGS)
 	values[3] = res.snapshot;
 	nulls[3] = res.snapshot_null;
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
-}
-
-/* Arrays of one rematch batch. */
-typedef struct OjRematchBatch
-{
-	ArrayBuildState *ids, *kinds, *visitors, *sessions, *snapshots;
-	int			n;
-} OjRematchBatch;
-
-static void
-oj_batch_reset(OjRematchBatch *b, MemoryContext cxt)
-{
-	b->ids = initArrayResult(INT8OID, cxt, false);
-	b->kinds = initArrayResult(TEXTOID, cxt, false);
-	b->visitors = initArrayResult(TEXTOID, cxt, false);
-	b->sessions = initArrayResult(TEXTOID, cxt, false);
-	b->snapshots = initArrayResult(JSONBOID, cxt, false);
-	b->n = 0;
-}
-
-/* Writes one batch of new matches with a single UPDATE. */
-static void
-oj_batch_write(OjRematchBatch *b, SPIPlanPtr plan, MemoryContext cxt)
-{
-	Datum		args[5];
-	int			rc;
-
-	if (b->n == 0)
-		return;
-	args[0] = makeArrayResult(b->ids, cxt);
-	args[1] = makeArrayResult(b->kinds, cxt);
-	args[2] = makeArrayResult(b->visitors, cxt);
-	args[3] = makeArrayResult(b->sessions, cxt);
-	args[4] = makeArrayResult(b->snapshots, cxt);
-	rc = SPI_execute_plan(plan, args, NULL, false, 0);
-	if (rc != SPI_OK_UPDATE)
-		elog(ERROR, "updating offline_join.events failed: %s", SPI_result_code_string(rc));
-}
-
-/*
- * rematch(load_id DEFAULT NULL) RETURNS bigint
- *
- * Retries the unmatched events (of one load, or all) with the same rule as
- * load time, each with its source's lookback; returns how many now match.
- */
-Datum
-oj_rematch(PG_FUNCTION_ARGS)
-{
-	Datum		arg = PG_ARGISNULL(0) ? (Datum) 0 : PG_GETARG_DATUM(0);
-	char		argnull = PG_ARGISNULL(0) ? 'n' : ' ';
-	Portal		cursor;
-	SPIPlanPtr	select_plan;
-	SPIPlanPtr	update_plan;
-	OjMatcher  *m;
-	MemoryContext batch_cxt;
-	MemoryContext outer = CurrentMemoryContext;
-	OjRematchBatch batch;
-	int64		matched = 0;
-
-	SPI_connect();
-	select_plan = SPI_prepare("SELECT e.event_id, e.event_time, e.customer_id, e.transaction_id,"
-							  "       COALESCE((s.options OPERATOR(pg_catalog.->>) 'lookback')::interval,"
-							  "                '30 days'::interval)"
-							  "  FROM offline_join.events e"
-							  "  LEFT JOIN offline_join.sources s ON s.name OPERATOR(pg_catalog.=) e.source"
-							  " WHERE e.match OPERATOR(pg_catalog.=) 'unmatched'"
-							  "   AND ($1 IS NULL OR e.load_id OPERATOR(pg_catalog.=) $1)"
-							  " ORDER BY e.event_id",
-							  1, (Oid[]) {INT8OID});
-	update_plan = SPI_prepare("UPDATE offline_join.events e"
-							  "   SET match = u.match, visitor_id = u.visitor_id,"
-							  "       session_id = u.session_id, snapshot = u.snapshot"
-							  /* multi-argument unnest is grammar, so unqualified; search_path is pinned */
-							  "  FROM unnest($1, $2, $3, $4, $5)"
-							  "       AS u(event_id, match, visitor_id, session_id, snapshot)"
-							  " WHERE e.event_id OPERATOR(pg_catalog.=) u.event_id",
-							  5, (Oid[]) {INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
-							  JSONBARRAYOID});
-	if (select_plan == NULL || update_plan == NULL)
-		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-	cursor = SPI_cursor_open(NULL, select_plan, &arg, &argnull, true);
-	m = oj_matcher_open();
-	batch_cxt = AllocSetContextCreate(outer, "offline_join rematch batch", ALLOCSET_DEFAULT_SIZES);
-	oj_batch_reset(&batch, batch_cxt);
-
-	for (;;)
-	{
-		uint64		i;
-
-		SPI_cursor_fetch(cursor, true, 1000);
-		if (SPI_processed == 0)
-			break;
-		for (i = 0; i < SPI_processed; i++)
-		{
-			HeapTuple	tup = SPI_tuptable->vals[i];
-			TupleDesc	desc = SPI_tuptable->tupdesc;
-			bool		n_id, n_time, n_cust, n_txn, n_lb;
-			Datum		id = SPI_getbinval(tup, desc, 1, &n_id);
-			Datum		t = SPI_getbinval(tup, desc, 2, &n_time);
-			Datum		cust = SPI_getbinval(tup, desc, 3, &n_cust);
-			Datum		txn = SPI_getbinval(tup, desc, 4, &n_txn);
-			Datum		lb = SPI_getbinval(tup, desc, 5, &n_lb);
-			MemoryContext old = MemoryContextSwitchTo(batch_cxt);
-			OjMatch		res;
-
-			oj_match(m, DatumGetTimestampTz(t),
-					 n_cust ? NULL : DatumGetTextPP(cust),
-					 n_txn ? NULL : DatumGetTextPP(txn),
-					 DatumGetIntervalP(lb), &res);
-			if (strcmp(res.kind, "unmatched") != 0)
-			{
-				accumArrayResult(batch.ids, id, false, INT8OID, batch_cxt);
-				accumArrayResult(batch.kinds, CStringGetTextDatum(res.kind), false, TEXTOID, batch_cxt);
-				accumArrayResult(batch.visitors, res.visitor_id, res.visitor_null, TEXTOID, batch_cxt);
-				accumArrayResult(batch.sessions, res.session_id, res.session_null, TEXTOID, batch_cxt);
-				accumArrayResult(batch.snapshots, res.snapshot, res.snapshot_null, JSONBOID, batch_cxt);
-				batch.n++;
-				matched++;
-			}
-			MemoryContextSwitchTo(old);
-			CHECK_FOR_INTERRUPTS();
-		}
-		SPI_freetuptable(SPI_tuptable);
-		if (batch.n >= 1000)
-		{
-			oj_batch_write(&batch, update_plan, batch_cxt);
-			MemoryContextReset(batch_cxt);
-			oj_batch_reset(&batch, batch_cxt);
-		}
-	}
-	oj_batch_write(&batch, update_plan, batch_cxt);
-	SPI_cursor_close(cursor);
-	oj_matcher_close(m);
-	MemoryContextDelete(batch_cxt);
-	SPI_finish();
-	PG_RETURN_INT64(matched);
 }

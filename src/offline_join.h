@@ -248,6 +248,7 @@ typedef struct OjMatch
 typedef struct OjMatcher OjMatcher;
 extern Oid	oj_relation_oid(const char *name);
 extern void oj_check_table_privilege(Relation rel, AclMode mode);
+extern AttrNumber oj_column(Relation rel, const char *name);
 extern OjMatcher *oj_matcher_open(void);
 extern void oj_match(OjMatcher *m, TimestampTz event_time, text *customer_id,
 					 text *transaction_id, const Interval *lookback, OjMatch *out);

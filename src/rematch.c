@@ -1,0 +1,404 @@
+/*-------------------------------------------------------------------------
+ *
+ * rematch.c
+ *	  rematch(): retries the unmatched events with oj_match(), the rule of
+ *	  load time, and updates the ones that now match in place.
+ *
+ *	  The unmatched events come from the partial index events_unmatched_idx
+ *	  (heap order within a load).  Each match is written with
+ *	  table_tuple_update() and index insertions, below the executor, the way
+ *	  the loaders write: no cursor, no UPDATE join per batch.  Indexes whose
+ *	  key the update does not change (event_id, (load_id, line_no), ...) get
+ *	  their new entry without a uniqueness check, which an UPDATE statement
+ *	  would repeat; that and the missing join make rematch() faster than the
+ *	  same answer computed by one UPDATE statement.
+ *
+ *	  A row changed by a concurrent transaction is handled as UPDATE does in
+ *	  READ COMMITTED: the latest version is locked and, if still unmatched,
+ *	  matched again; in REPEATABLE READ and SERIALIZABLE it is a
+ *	  serialization failure.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/relscan.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/index.h"
+#include "catalog/pg_trigger.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/executor.h"
+#include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/reltrigger.h"
+#include "utils/rls.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "offline_join.h"
+
+PG_FUNCTION_INFO_V1(oj_rematch);
+
+/* A source's lookback (sources are few; a list searched with a last-hit cache). */
+typedef struct OjLookback
+{
+	char	   *source;
+	Interval	lookback;
+} OjLookback;
+
+typedef struct OjRematch
+{
+	Relation	rel;
+	Relation	unmatched_idx;
+	EState	   *estate;
+	ResultRelInfo *rri;
+	ExprState **predicates;		/* per index, prepared on first use */
+	bool	   *key_changed;	/* per index: does the update change its key? */
+	TupleTableSlot *old_slot;
+	TupleTableSlot *new_slot;
+	Snapshot	snapshot;
+	CommandId	cid;
+	OjMatcher  *matcher;
+	List	   *lookbacks;
+	OjLookback *last;
+	Interval	default_lookback;
+	MemoryContext row_cxt;
+	/* column numbers */
+	AttrNumber	a_source, a_time, a_customer, a_txn, a_match, a_visitor, a_session, a_snapshot;
+} OjRematch;
+
+/*
+ * ERROR when events has something an UPDATE statement would honour and a
+ * write below the executor would not: row-level security, enabled update
+ * triggers (COPY FROM refuses row-level security for the same reason).
+ */
+static void
+oj_rematch_check_table(Relation rel)
+{
+	TriggerDesc *td = rel->trigdesc;
+	int			i;
+
+	if (check_enable_rls(RelationGetRelid(rel), InvalidOid, false) == RLS_ENABLED)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("rematch() is not supported with row-level security on table \"%s.%s\"",
+						OJ_SCHEMA, RelationGetRelationName(rel))));
+	for (i = 0; td != NULL && i < td->numtriggers; i++)
+	{
+		Trigger    *t = &td->triggers[i];
+
+		if (TRIGGER_FOR_UPDATE(t->tgtype) && t->tgenabled != TRIGGER_DISABLED)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("rematch() does not fire triggers, and table \"%s.%s\" has update trigger \"%s\"",
+							OJ_SCHEMA, RelationGetRelationName(rel), t->tgname),
+					 errhint("Drop or disable the trigger, or attribute events with offline_join.attribute().")));
+	}
+	CheckCmdReplicaIdentity(rel, CMD_UPDATE);
+}
+
+/* Which indexes need a new key (and a uniqueness check) after our update. */
+static void
+oj_rematch_index_keys(OjRematch *r)
+{
+	AttrNumber	changed[4] = {r->a_match, r->a_visitor, r->a_session, r->a_snapshot};
+	int			i, k, c;
+
+	r->predicates = palloc0(sizeof(ExprState *) * r->rri->ri_NumIndices);
+	r->key_changed = palloc0(sizeof(bool) * r->rri->ri_NumIndices);
+	for (i = 0; i < r->rri->ri_NumIndices; i++)
+	{
+		IndexInfo  *ii = r->rri->ri_IndexRelationInfo[i];
+		Relation	idx = r->rri->ri_IndexRelationDescs[i];
+
+		r->key_changed[i] = ii->ii_Expressions != NIL;
+		for (k = 0; k < ii->ii_NumIndexAttrs; k++)
+			for (c = 0; c < 4; c++)
+				if (ii->ii_IndexAttrNumbers[k] == changed[c])
+					r->key_changed[i] = true;
+		if (r->key_changed[i] &&
+			(ii->ii_ExclusionOps != NULL || (ii->ii_Unique && !idx->rd_index->indimmediate)))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("rematch() cannot maintain deferrable or exclusion constraint index \"%s\" on table \"%s\"",
+							RelationGetRelationName(idx), RelationGetRelationName(r->rel))));
+	}
+}
+
+/* Reads every source's lookback once (events of a dropped source get 30 days). */
+static void
+oj_rematch_lookbacks(OjRematch *r)
+{
+	MemoryContext outer = CurrentMemoryContext;
+	uint64		i;
+	int			rc;
+
+	r->default_lookback = (Interval) {0, 30, 0};
+	SPI_connect();
+	rc = SPI_execute("SELECT name, format, options FROM offline_join.sources", true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "reading offline_join.sources failed: %s", SPI_result_code_string(rc));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		MemoryContext spi = MemoryContextSwitchTo(outer);
+		OjLookback *lb = palloc(sizeof(OjLookback));
+		OjSource	src;
+
+		lb->source = TextDatumGetCString(SPI_getbinval(tup, desc, 1, &isnull));
+		oj_source_parse(lb->source, TextDatumGetCString(SPI_getbinval(tup, desc, 2, &isnull)),
+						DatumGetJsonbPCopy(SPI_getbinval(tup, desc, 3, &isnull)), &src);
+		lb->lookback = src.lookback;
+		r->lookbacks = lappend(r->lookbacks, lb);
+		MemoryContextSwitchTo(spi);
+	}
+	SPI_finish();
+}
+
+static const Interval *
+oj_rematch_lookback(OjRematch *r, text *source)
+{
+	ListCell   *lc;
+	char	   *name = VARDATA_ANY(source);
+	int			len = VARSIZE_ANY_EXHDR(source);
+
+	if (r->last != NULL && strlen(r->last->source) == len && memcmp(r->last->source, name, len) == 0)
+		return &r->last->lookback;
+	foreach(lc, r->lookbacks)
+	{
+		OjLookback *lb = lfirst(lc);
+
+		if (strlen(lb->source) == len && memcmp(lb->source, name, len) == 0)
+		{
+			r->last = lb;
+			return &lb->lookback;
+		}
+	}
+	return &r->default_lookback;
+}
+
+static void
+oj_rematch_open(OjRematch *r)
+{
+	MemoryContext old;
+
+	memset(r, 0, sizeof(OjRematch));
+	r->rel = table_open(oj_relation_oid("events"), RowExclusiveLock);
+	oj_check_table_privilege(r->rel, ACL_SELECT);
+	oj_check_table_privilege(r->rel, ACL_UPDATE);
+	oj_rematch_check_table(r->rel);
+	r->unmatched_idx = index_open(oj_relation_oid("events_unmatched_idx"), AccessShareLock);
+	r->a_source = oj_column(r->rel, "source");
+	r->a_time = oj_column(r->rel, "event_time");
+	r->a_customer = oj_column(r->rel, "customer_id");
+	r->a_txn = oj_column(r->rel, "transaction_id");
+	r->a_match = oj_column(r->rel, "match");
+	r->a_visitor = oj_column(r->rel, "visitor_id");
+	r->a_session = oj_column(r->rel, "session_id");
+	r->a_snapshot = oj_column(r->rel, "snapshot");
+
+	r->estate = CreateExecutorState();
+	old = MemoryContextSwitchTo(r->estate->es_query_cxt);
+	r->rri = makeNode(ResultRelInfo);
+	InitResultRelInfo(r->rri, r->rel, 0, NULL, 0);
+	ExecOpenIndices(r->rri, false);
+	oj_rematch_index_keys(r);
+	MemoryContextSwitchTo(old);
+
+	r->old_slot = table_slot_create(r->rel, NULL);
+	r->new_slot = MakeSingleTupleTableSlot(RelationGetDescr(r->rel), &TTSOpsVirtual);
+	r->snapshot = RegisterSnapshot(GetActiveSnapshot());
+	r->cid = GetCurrentCommandId(true);
+	r->matcher = oj_matcher_open();
+	oj_rematch_lookbacks(r);
+	r->row_cxt = AllocSetContextCreate(CurrentMemoryContext, "offline_join rematch row",
+									   ALLOCSET_DEFAULT_SIZES);
+}
+
+static void
+oj_rematch_close(OjRematch *r)
+{
+	oj_matcher_close(r->matcher);
+	ExecDropSingleTupleTableSlot(r->old_slot);
+	ExecDropSingleTupleTableSlot(r->new_slot);
+	UnregisterSnapshot(r->snapshot);
+	ExecCloseIndices(r->rri);
+	FreeExecutorState(r->estate);
+	index_close(r->unmatched_idx, NoLock);
+	table_close(r->rel, NoLock);
+	MemoryContextDelete(r->row_cxt);
+}
+
+/*
+ * Index entries for the new version in slot.  An index whose key the update
+ * keeps cannot get a duplicate from it, so it is inserted without a check.
+ * No index is hinted as unchanged: the old versions are this transaction's
+ * and cannot be removed yet, so a full leaf page is deduplicated rather than
+ * sent through a bottom-up deletion pass that would visit the heap in vain.
+ */
+static void
+oj_rematch_insert_indexes(OjRematch *r, TupleTableSlot *slot)
+{
+	ExprContext *econtext = GetPerTupleExprContext(r->estate);
+	Datum		values[INDEX_MAX_KEYS];
+	bool		isnull[INDEX_MAX_KEYS];
+	int			i;
+
+	econtext->ecxt_scantuple = slot;
+	for (i = 0; i < r->rri->ri_NumIndices; i++)
+	{
+		IndexInfo  *ii = r->rri->ri_IndexRelationInfo[i];
+		Relation	idx = r->rri->ri_IndexRelationDescs[i];
+
+		if (idx == NULL || !ii->ii_ReadyForInserts)
+			continue;
+		if (ii->ii_Predicate != NIL)
+		{
+			if (r->predicates[i] == NULL)
+			{
+				MemoryContext old = MemoryContextSwitchTo(r->estate->es_query_cxt);
+
+				r->predicates[i] = ExecPrepareQual(ii->ii_Predicate, r->estate);
+				MemoryContextSwitchTo(old);
+			}
+			if (!ExecQual(r->predicates[i], econtext))
+				continue;
+		}
+		FormIndexDatum(ii, slot, r->estate, values, isnull);
+		index_insert(idx, values, isnull, &slot->tts_tid, r->rel,
+					 r->key_changed[i] && ii->ii_Unique ? UNIQUE_CHECK_YES : UNIQUE_CHECK_NO,
+					 false, ii);
+	}
+}
+
+/*
+ * Matches the event in r->old_slot; when it now matches, writes the new
+ * version.  Follows concurrent updates as UPDATE does.  Returns whether the
+ * event was updated.
+ */
+static bool
+oj_rematch_row(OjRematch *r)
+{
+	TupleTableSlot *old = r->old_slot;
+	TupleTableSlot *new = r->new_slot;
+
+	for (;;)
+	{
+		bool		isnull;
+		Datum		d;
+		OjMatch		res;
+		text	   *customer, *txn;
+		TM_FailureData tmfd;
+		TM_Result	tm;
+		LockTupleMode lockmode;
+		bool		update_indexes;
+		ItemPointerData tid;
+
+		d = slot_getattr(old, r->a_match, &isnull);
+		if (isnull || strcmp(TextDatumGetCString(d), "unmatched") != 0)
+			return false;		/* only after following a concurrent update */
+		d = slot_getattr(old, r->a_customer, &isnull);
+		customer = isnull ? NULL : DatumGetTextPP(d);
+		d = slot_getattr(old, r->a_txn, &isnull);
+		txn = isnull ? NULL : DatumGetTextPP(d);
+		oj_match(r->matcher, DatumGetTimestampTz(slot_getattr(old, r->a_time, &isnull)),
+				 customer, txn,
+				 oj_rematch_lookback(r, DatumGetTextPP(slot_getattr(old, r->a_source, &isnull))),
+				 &res);
+		if (strcmp(res.kind, "unmatched") == 0)
+			return false;
+
+		slot_getallattrs(old);
+		ExecClearTuple(new);
+		memcpy(new->tts_values, old->tts_values, sizeof(Datum) * old->tts_nvalid);
+		memcpy(new->tts_isnull, old->tts_isnull, sizeof(bool) * old->tts_nvalid);
+		new->tts_values[r->a_match - 1] = CStringGetTextDatum(res.kind);
+		new->tts_isnull[r->a_match - 1] = false;
+		new->tts_values[r->a_visitor - 1] = res.visitor_id;
+		new->tts_isnull[r->a_visitor - 1] = res.visitor_null;
+		new->tts_values[r->a_session - 1] = res.session_id;
+		new->tts_isnull[r->a_session - 1] = res.session_null;
+		new->tts_values[r->a_snapshot - 1] = res.snapshot;
+		new->tts_isnull[r->a_snapshot - 1] = res.snapshot_null;
+		ExecStoreVirtualTuple(new);
+		if (r->rel->rd_att->constr != NULL)
+			ExecConstraints(r->rri, new, r->estate);
+
+		tid = old->tts_tid;
+		tm = table_tuple_update(r->rel, &tid, new, r->cid, r->snapshot, InvalidSnapshot,
+								true, &tmfd, &lockmode, &update_indexes);
+		switch (tm)
+		{
+			case TM_Ok:
+				if (update_indexes)
+					oj_rematch_insert_indexes(r, new);
+				return true;
+			case TM_SelfModified:
+			case TM_Deleted:
+				return false;	/* already rewritten by us, or gone */
+			case TM_Updated:
+				if (IsolationUsesXactSnapshot())
+					ereport(ERROR,
+							(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+							 errmsg("could not serialize access due to concurrent update")));
+				/* lock the latest version and look at it again */
+				tm = table_tuple_lock(r->rel, &tid, r->snapshot, old, r->cid, lockmode,
+									  LockWaitBlock, TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &tmfd);
+				if (tm != TM_Ok)
+					return false;	/* deleted meanwhile */
+				break;
+			default:
+				elog(ERROR, "unexpected table_tuple_update status: %d", tm);
+		}
+	}
+}
+
+/*
+ * rematch(load_id DEFAULT NULL) RETURNS bigint
+ *
+ * Retries the unmatched events (of one load, or all) with the same rule as
+ * load time, each with its source's lookback; returns how many now match.
+ */
+Datum
+oj_rematch(PG_FUNCTION_ARGS)
+{
+	OjRematch	r;
+	IndexScanDesc scan;
+	ScanKeyData key;
+	int64		matched = 0;
+
+	oj_rematch_open(&r);
+	scan = index_beginscan(r.rel, r.unmatched_idx, r.snapshot, PG_ARGISNULL(0) ? 0 : 1, 0);
+	if (!PG_ARGISNULL(0))
+		ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, PG_GETARG_DATUM(0));
+	index_rescan(scan, &key, PG_ARGISNULL(0) ? 0 : 1, NULL, 0);
+	while (index_getnext_slot(scan, ForwardScanDirection, r.old_slot))
+	{
+		MemoryContext old = MemoryContextSwitchTo(r.row_cxt);
+
+		ResetPerTupleExprContext(r.estate);
+		if (oj_rematch_row(&r))
+			matched++;
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(r.row_cxt);
+		CHECK_FOR_INTERRUPTS();
+	}
+	index_endscan(scan);
+	oj_rematch_close(&r);
+	PG_RETURN_INT64(matched);
+}
