@@ -64,6 +64,13 @@ SELECT line_no, customer_id, match, session_id
 -- the match is stored: later changes online do not rewrite history
 DELETE FROM offline_join.transactions WHERE transaction_id = 'T-OK';
 SELECT count(*) FROM offline_join.events WHERE match = 'transaction';
+-- a load whose lookups meet the dead index entry of that deleted row, row
+-- after row (btree remembers dead entries across lookups: the matcher's
+-- scans must not keep that in the per-row memory the loader resets)
+SELECT pg_temp.raw(:'dir' || 'dead.txt', E'Date\ttransactionID\tEvar 1\tEvent 1',
+                   E'03/05/2026/10/00/00\tT-OK\tcall\t1', E'03/05/2026/11/00/00\tT-OK\tcall\t1',
+                   E'03/05/2026/12/00/00\tT-OK\tcall\t1', E'03/05/2026/13/00/00\tT-OK\tcall\t1');
+SELECT status, rows_loaded, rows_matched FROM offline_join.load('adobe_tx', :'dir' || 'dead.txt');
 
 -- rematch(): late online data
 SELECT offline_join.record_transaction('T-NONE', 'VIS-N', 'web-n', '{"channel": "late"}',

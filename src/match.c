@@ -50,6 +50,7 @@ struct OjMatcher
 	TupleTableSlot *txn_slot;
 	TupleTableSlot *sess_slot;
 	Snapshot	snapshot;
+	MemoryContext cxt;			/* where the scans live; see oj_match() */
 	/* column numbers in transactions and sessions */
 	AttrNumber	t_expires, t_visitor, t_session, t_snapshot;
 	AttrNumber	s_visitor, s_session, s_attrs;
@@ -103,6 +104,7 @@ oj_matcher_open(void)
 {
 	OjMatcher  *m = palloc0(sizeof(OjMatcher));
 
+	m->cxt = CurrentMemoryContext;
 	m->snapshot = RegisterSnapshot(GetActiveSnapshot());
 	m->txn_rel = table_open(oj_relation_oid("transactions"), AccessShareLock);
 	m->txn_idx = index_open(oj_relation_oid("transactions_pkey"), AccessShareLock);
@@ -161,6 +163,25 @@ oj_fill(OjMatch *out, const char *kind, TupleTableSlot *slot,
 }
 
 /*
+ * Looks up one row through a scan of the matcher, in the matcher's memory
+ * context: the index AM keeps things across calls (btree's list of dead
+ * items to mark, allocated on first need), which must not land in a
+ * caller's per-row context that is reset before the scan ends.
+ */
+static bool
+oj_lookup(OjMatcher *m, IndexScanDesc scan, ScanKey keys, int nkeys,
+		  ScanDirection dir, TupleTableSlot *slot)
+{
+	MemoryContext old = MemoryContextSwitchTo(m->cxt);
+	bool		found;
+
+	index_rescan(scan, keys, nkeys, NULL, 0);
+	found = index_getnext_slot(scan, dir, slot);
+	MemoryContextSwitchTo(old);
+	return found;
+}
+
+/*
  * Applies the rule to one event.  customer_id and transaction_id are text
  * datums or NULL pointers.  Results are allocated in CurrentMemoryContext.
  */
@@ -179,8 +200,7 @@ oj_match(OjMatcher *m, TimestampTz event_time, text *customer_id, text *transact
 		ScanKeyEntryInitialize(&keys[0], 0, 1, BTEqualStrategyNumber, InvalidOid,
 							   m->txn_idx->rd_indcollation[0], F_TEXTEQ,
 							   PointerGetDatum(transaction_id));
-		index_rescan(m->txn_scan, keys, 1, NULL, 0);
-		if (index_getnext_slot(m->txn_scan, ForwardScanDirection, m->txn_slot))
+		if (oj_lookup(m, m->txn_scan, keys, 1, ForwardScanDirection, m->txn_slot))
 		{
 			bool		isnull;
 			TimestampTz expires = DatumGetTimestampTz(slot_getattr(m->txn_slot, m->t_expires, &isnull));
@@ -206,9 +226,8 @@ oj_match(OjMatcher *m, TimestampTz event_time, text *customer_id, text *transact
 							   InvalidOid, F_TIMESTAMPTZ_GE, TimestampTzGetDatum(earliest));
 		ScanKeyEntryInitialize(&keys[2], 0, 2, BTLessEqualStrategyNumber, InvalidOid,
 							   InvalidOid, F_TIMESTAMPTZ_LE, TimestampTzGetDatum(event_time));
-		index_rescan(m->sess_scan, keys, 3, NULL, 0);
 		/* backwards: the latest session first */
-		if (index_getnext_slot(m->sess_scan, BackwardScanDirection, m->sess_slot))
+		if (oj_lookup(m, m->sess_scan, keys, 3, BackwardScanDirection, m->sess_slot))
 			oj_fill(out, "customer", m->sess_slot, m->s_visitor, m->s_session, m->s_attrs);
 	}
 }
