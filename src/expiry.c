@@ -44,6 +44,7 @@ PGDLLEXPORT void oj_expiry_worker_main(Datum main_arg);
 #define OJ_MAX_BATCH			10000000	/* as offline_join.expire_batch_size */
 #define OJ_RESTART_SECONDS		5	/* bgw_restart_time */
 #define OJ_RANGE_LOCK_TIMEOUT	"10ms"	/* longest wait of a range delete on a row lock */
+#define OJ_YIELD_FACTOR			2	/* rest after a batch, while clients run, this many times its time */
 
 /* Was the worker registered, that is, the library preloaded? */
 static bool oj_worker_registered = false;
@@ -365,6 +366,46 @@ oj_worker_begin(void)
 }
 
 /*
+ * Worker: is a client session running a statement?  Then a purge competes
+ * with it for CPU and WAL, and the worker gives way.
+ */
+static bool
+oj_clients_running(void)
+{
+	int			i, n;
+
+	pgstat_clear_backend_activity_snapshot();
+	n = pgstat_fetch_stat_numbackends();
+	for (i = 1; i <= n; i++)
+	{
+		LocalPgBackendStatus *l = pgstat_fetch_stat_local_beentry(i);
+
+		if (l != NULL && l->backendStatus.st_backendType == B_BACKEND &&
+			l->backendStatus.st_procpid != MyProcPid &&
+			l->backendStatus.st_state == STATE_RUNNING)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Worker, between two batches: while client sessions run statements, rests
+ * OJ_YIELD_FACTOR times as long as the batch took, so that a purge takes at
+ * most a third of a core from them and still advances; at full speed
+ * otherwise.  SIGTERM and reloads interrupt the rest.
+ */
+static void
+oj_worker_yield(double batch_ms)
+{
+	if (!oj_clients_running())
+		return;
+	pgstat_report_activity(STATE_IDLE, "offline_join expiry: giving way to running statements");
+	(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+					 (long) (batch_ms * OJ_YIELD_FACTOR) + 1, PG_WAIT_EXTENSION);
+	ResetLatch(MyLatch);
+}
+
+/*
  * One pass: batches until one deletes nothing.  Returns the rows deleted, or
  * -1 when the worker finds the extension not installed.
  */
@@ -397,6 +438,8 @@ oj_run_pass(OjPass *p)
 		p->deleted += n;
 		p->batches++;
 		p->longest_ms = Max(p->longest_ms, ms);
+		if (p->worker)
+			oj_worker_yield(ms);
 	}
 }
 

@@ -1,6 +1,7 @@
 # The expiry background worker: starts with a preloaded server, waits quietly
 # without the extension, purges expired transaction IDs and nothing else,
-# follows a configuration reload, comes back after SIGTERM and after an
+# follows a configuration reload, gives way to running statements (rests
+# between batches, still finishes), comes back after SIGTERM and after an
 # immediate shutdown in the middle of a purge (the interrupted run is marked
 # failed, no unexpired row is lost, purging resumes), survives DROP and
 # CREATE EXTENSION during a purge, and moves when offline_join.database
@@ -81,6 +82,31 @@ ok($node->poll_query_until('postgres', "SELECT count(*) = 0 FROM offline_join.tr
    'reload back to 1 s wakes it and it purges');
 is(sql("SELECT deleted, batches FROM offline_join.expiry_runs ORDER BY run_id DESC LIMIT 1"),
    '100|10', 'with the new batch size');
+
+# --- gives way to running statements: rests between batches while a client
+# runs one, still finishes the pass; at full speed again afterwards
+my $busy = $node->background_psql('postgres');
+$busy->query_until(qr/sleeping/, "\\echo sleeping\nSELECT pg_sleep(120);\n");
+ok($node->poll_query_until('postgres',
+	"SELECT count(*) = 1 FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(120);' AND state = 'active'"),
+   'a client statement is running');
+add('busy', 20000, 1);
+ok($node->poll_query_until('postgres', "SELECT query = 'offline_join expiry: giving way to running statements' $worker"),
+   'the worker rests between batches while it runs');
+ok($node->poll_query_until('postgres', "SELECT count(*) = 0 FROM offline_join.transactions WHERE transaction_id LIKE 'busy-%'"),
+   'and still purges every expired row');
+is(sql("SELECT deleted, batches, error IS NULL FROM offline_join.expiry_runs ORDER BY run_id DESC LIMIT 1"),
+   '20000|2000|t', 'in one pass of batches of 10');
+sql("SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(120);'");
+eval { $busy->quit; };	# psql stops at the cancelled statement (ON_ERROR_STOP)
+add('idle', 20000, 1);
+ok($node->poll_query_until('postgres', "SELECT count(*) = 0 FROM offline_join.transactions WHERE transaction_id LIKE 'idle-%'"),
+   'without running statements it purges too');
+my ($rested, $alone) = split /\|/, sql(
+	"SELECT (SELECT finished_at - started_at FROM offline_join.expiry_runs WHERE deleted = 20000 ORDER BY run_id LIMIT 1) >
+	        (SELECT finished_at - started_at FROM offline_join.expiry_runs WHERE deleted = 20000 ORDER BY run_id DESC LIMIT 1) * 2,
+	        (SELECT count(*) FROM offline_join.expiry_runs WHERE deleted = 20000)");
+is("$rested|$alone", 't|2', 'a pass beside a running statement takes over twice as long as one alone');
 
 # --- SIGTERM: exit code 1, back within bgw_restart_time (5 s)
 my $pid = worker_pid();
