@@ -44,7 +44,7 @@ PGDLLEXPORT void oj_expiry_worker_main(Datum main_arg);
 #define OJ_MAX_BATCH			10000000	/* as offline_join.expire_batch_size */
 #define OJ_RESTART_SECONDS		5	/* bgw_restart_time */
 #define OJ_RANGE_LOCK_TIMEOUT	"10ms"	/* longest wait of a range delete on a row lock */
-#define OJ_YIELD_FACTOR			2	/* rest after a batch, while clients run, this many times its time */
+#define OJ_YIELD_FACTOR			3	/* rest after a batch, while clients run, this many times its time */
 
 /* Was the worker registered, that is, the library preloaded? */
 static bool oj_worker_registered = false;
@@ -391,7 +391,7 @@ oj_clients_running(void)
 /*
  * Worker, between two batches: while client sessions run statements, rests
  * OJ_YIELD_FACTOR times as long as the batch took, so that a purge takes at
- * most a third of a core from them and still advances; at full speed
+ * most a quarter of a core from them and still advances; at full speed
  * otherwise.  SIGTERM and reloads interrupt the rest.
  */
 static void
