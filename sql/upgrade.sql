@@ -1,0 +1,143 @@
+-- Upgrades: the chain from the first release (0.1.0) through every
+-- ALTER EXTENSION ... UPDATE to the default version, on a database holding
+-- data, gives exactly what a fresh CREATE EXTENSION gives, and the data and
+-- the current library keep working on the old schema and after the update.
+SET client_min_messages = warning;
+DROP EXTENSION IF EXISTS offline_join CASCADE;
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set data :abs_srcdir '/test/data'
+SET timezone = 'UTC';
+
+-- every member of the extension with its full definition: columns, defaults,
+-- constraints, indexes, triggers, view and function text, privileges,
+-- options and comments; and what pg_dump keeps
+CREATE FUNCTION pg_temp.ext_members() RETURNS TABLE (object text, definition text)
+LANGUAGE sql AS $$
+  SELECT pg_describe_object(d.classid, d.objid, 0),
+         CASE d.classid
+           WHEN 'pg_proc'::regclass THEN
+             (SELECT pg_get_functiondef(p.oid) || ' acl ' || coalesce(p.proacl::text, '-')
+                     || ' comment ' || coalesce(obj_description(p.oid, 'pg_proc'), '-')
+                FROM pg_proc p WHERE p.oid = d.objid)
+           WHEN 'pg_class'::regclass THEN
+             (SELECT c.relkind::text || ' acl ' || coalesce(c.relacl::text, '-')
+                     || ' options ' || coalesce(c.reloptions::text, '-')
+                     || ' comment ' || coalesce(obj_description(c.oid, 'pg_class'), '-')
+                     || ' columns ' || coalesce((
+                        SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
+                                          || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END
+                                          || coalesce(' identity ' || nullif(a.attidentity::text, ''), '')
+                                          || coalesce(' default ' || pg_get_expr(ad.adbin, ad.adrelid), '')
+                                          || coalesce(' comment ' || col_description(c.oid, a.attnum), '')
+                                          || coalesce(' acl ' || a.attacl::text, ''),
+                                          ', ' ORDER BY a.attnum)
+                          FROM pg_attribute a
+                          LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+                         WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '-')
+                     || ' constraints ' || coalesce((
+                        SELECT string_agg(conname || ' ' || pg_get_constraintdef(oid), ', ' ORDER BY conname)
+                          FROM pg_constraint WHERE conrelid = c.oid), '-')
+                     || ' indexes ' || coalesce((
+                        SELECT string_agg(pg_get_indexdef(indexrelid), ', ' ORDER BY indexrelid::regclass::text)
+                          FROM pg_index WHERE indrelid = c.oid), '-')
+                     || ' triggers ' || coalesce((
+                        SELECT string_agg(pg_get_triggerdef(oid), ', ' ORDER BY tgname)
+                          FROM pg_trigger WHERE tgrelid = c.oid AND NOT tgisinternal), '-')
+                     || ' view ' || coalesce(pg_get_viewdef(c.oid), '-')
+                FROM pg_class c WHERE c.oid = d.objid)
+           WHEN 'pg_foreign_data_wrapper'::regclass THEN
+             (SELECT w.fdwhandler::regproc::text || ' ' || w.fdwvalidator::regproc::text
+                     || ' acl ' || coalesce(w.fdwacl::text, '-')
+                     || ' comment ' || coalesce(obj_description(w.oid, 'pg_foreign_data_wrapper'), '-')
+                FROM pg_foreign_data_wrapper w WHERE w.oid = d.objid)
+           ELSE 'member of an unexpected kind: extend this test'
+         END
+    FROM pg_depend d
+   WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
+     AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'offline_join')
+  UNION ALL
+  SELECT 'pg_dump keeps', (SELECT string_agg(t::regclass::text, ', ' ORDER BY t::regclass::text)
+                             FROM unnest(extconfig) t)
+    FROM pg_extension WHERE extname = 'offline_join'
+  UNION ALL
+  SELECT 'schema', nspname || ' acl ' || coalesce(nspacl::text, '-')
+    FROM pg_namespace WHERE nspname = 'offline_join'
+$$;
+
+-- the path from the first release to the default version
+SELECT default_version FROM pg_available_extensions WHERE name = 'offline_join';
+SELECT path FROM pg_extension_update_paths('offline_join')
+ WHERE source = '0.1.0'
+   AND target = (SELECT default_version FROM pg_available_extensions WHERE name = 'offline_join');
+
+-- the first release, with data, used by the current library
+CREATE EXTENSION offline_join VERSION '0.1.0';
+SELECT extversion FROM pg_extension WHERE extname = 'offline_join';
+SELECT offline_join.create_source('rmc', 'rmc');
+SELECT status, rows_total, rows_loaded, rows_rejected
+  FROM offline_join.load('rmc', :'data' || '/rmc_sample.csv');
+INSERT INTO offline_join.sessions
+SELECT 'late-' || customer_id, 'VIS-' || customer_id, customer_id,
+       min(event_time) - interval '1 hour', '{"channel": "late"}'
+  FROM offline_join.events WHERE customer_id IS NOT NULL GROUP BY customer_id;
+SELECT offline_join.rematch() > 0 AS rematch_on_0_1_0;
+SELECT offline_join.record_transaction('T-OLD', 'VIS-O', NULL, '{}', now() - interval '100 days');
+SELECT offline_join.record_transaction('T-NEW', 'VIS-N', NULL, '{}', now());
+SELECT offline_join.expire() AS expired_on_0_1_0;
+CREATE TEMP TABLE before AS
+SELECT (SELECT count(*) FROM offline_join.events) AS events,
+       (SELECT count(*) FROM offline_join.rejects) AS rejects,
+       (SELECT count(*) FROM offline_join.loads) AS loads,
+       (SELECT count(*) FROM offline_join.sessions) AS sessions,
+       (SELECT count(*) FROM offline_join.transactions) AS transactions,
+       (SELECT md5(string_agg(e::text, ',' ORDER BY event_id)) FROM offline_join.events e) AS events_md5;
+
+-- each step of the chain
+DO $$
+DECLARE step text;
+BEGIN
+  FOR step IN
+    SELECT unnest(string_to_array(path, '--'))
+      FROM pg_extension_update_paths('offline_join')
+     WHERE source = '0.1.0'
+       AND target = (SELECT default_version FROM pg_available_extensions WHERE name = 'offline_join')
+  LOOP
+    IF step <> '0.1.0' THEN
+      EXECUTE format('ALTER EXTENSION offline_join UPDATE TO %L', step);
+    END IF;
+  END LOOP;
+END $$;
+SELECT extversion = (SELECT default_version FROM pg_available_extensions WHERE name = 'offline_join')
+       AS at_default_version
+  FROM pg_extension WHERE extname = 'offline_join';
+
+-- the data is all there and still works
+SELECT (SELECT count(*) FROM offline_join.events) = events AS events_kept,
+       (SELECT count(*) FROM offline_join.rejects) = rejects AS rejects_kept,
+       (SELECT count(*) FROM offline_join.loads) = loads AS ledger_kept,
+       (SELECT count(*) FROM offline_join.sessions) = sessions AS sessions_kept,
+       (SELECT count(*) FROM offline_join.transactions) = transactions AS transactions_kept,
+       (SELECT md5(string_agg(e::text, ',' ORDER BY event_id)) FROM offline_join.events e) = events_md5
+         AS events_unchanged
+  FROM before;
+SELECT status FROM offline_join.load('rmc', :'data' || '/rmc_sample.csv');
+SELECT status, rows_loaded FROM offline_join.load('rmc', :'data' || '/rmc_sample.csv', force => true);
+SELECT count(*) > 0 AS attributed FROM offline_join.attributed_events WHERE match = 'customer';
+
+-- what the chain built equals a fresh install of the default version
+CREATE TEMP TABLE upgraded AS SELECT * FROM pg_temp.ext_members();
+DROP EXTENSION offline_join CASCADE;
+CREATE EXTENSION offline_join;
+CREATE TEMP TABLE fresh AS SELECT * FROM pg_temp.ext_members();
+SELECT count(*) AS members, count(*) FILTER (WHERE definition LIKE 'member of an unexpected kind%') AS unexpected
+  FROM fresh;
+SELECT 'only after the upgrade' AS side, * FROM (SELECT * FROM upgraded EXCEPT SELECT * FROM fresh) u
+UNION ALL
+SELECT 'only in a fresh install', * FROM (SELECT * FROM fresh EXCEPT SELECT * FROM upgraded) f
+ORDER BY 1, 2;
+-- every public function, table, view and the wrapper says what it is for
+SELECT object AS without_comment FROM fresh
+ WHERE (object LIKE 'function %' OR object LIKE 'table %' OR object LIKE 'view %'
+        OR object LIKE 'foreign-data wrapper %')
+   AND (definition LIKE '% comment -' OR definition LIKE '% comment - columns %')
+ ORDER BY 1;
