@@ -105,11 +105,16 @@ SELECT offline_join.rematch();
 ALTER TABLE offline_join.events DISABLE TRIGGER audit;
 SELECT offline_join.rematch() AS with_trigger_disabled;
 DROP TRIGGER audit ON offline_join.events;
-ALTER TABLE offline_join.events ENABLE ROW LEVEL SECURITY;
+-- privileges: SELECT and UPDATE on events, as the UPDATE it replaces
 CREATE ROLE oj_rls_analyst;
 GRANT USAGE ON SCHEMA offline_join TO oj_rls_analyst;
-GRANT SELECT, UPDATE ON offline_join.events, offline_join.sessions, offline_join.transactions,
+GRANT SELECT ON offline_join.events, offline_join.sessions, offline_join.transactions,
       offline_join.sources TO oj_rls_analyst;
+SET ROLE oj_rls_analyst;
+SELECT offline_join.rematch();
+RESET ROLE;
+GRANT UPDATE ON offline_join.events TO oj_rls_analyst;
+ALTER TABLE offline_join.events ENABLE ROW LEVEL SECURITY;
 SET ROLE oj_rls_analyst;
 SELECT offline_join.rematch();
 RESET ROLE;
