@@ -3,7 +3,7 @@
 # computes the same answer, and one customer's attributed events among
 # 10,000,000.
 #
-#   bash test/bench/rematch_vs_sql.sh [EVENTS] [RUNS] [BIG]   (defaults 1000000, 3, 10000000)
+#   bash test/bench/rematch_vs_sql.sh [EVENTS] [RUNS] [BIG]   (defaults 1000000, 5, 10000000)
 #
 # One throwaway cluster. EVENTS unmatched events (from an rmc file loaded
 # before any online data), then 1,000,000 sessions (5 per customer over the
@@ -18,7 +18,7 @@ set -euo pipefail
 . "$(dirname "$0")/../scripts/lib.sh"
 
 events=${1:-1000000}
-runs=${2:-3}
+runs=${2:-5}
 big=${3:-10000000}
 oj_bench_setup
 
