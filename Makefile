@@ -10,7 +10,7 @@
 EXTENSION   = offline_join
 MODULE_big  = offline_join
 OBJS        = $(patsubst %.c,%.o,$(wildcard src/*.c))
-DATA        = $(wildcard sql/offline_join--*.sql)
+DATA        = $(wildcard sql/offline_join--*.sql) $(wildcard sql/offline_join--*.control)
 PGFILEDESC  = "offline_join - validated offline CSV events joined to online sessions"
 
 SHLIB_LINK += -lcsv

@@ -22,6 +22,16 @@ BEGIN EXECUTE q; RETURN 'ok';
 EXCEPTION WHEN others THEN RETURN SQLSTATE || ': ' || SQLERRM; END $$;
 
 SET ROLE regress_oj_plain;
+-- EXECUTE on the file readers is granted to pg_read_server_files only
+SELECT pg_temp.err($$SELECT offline_join.load('rmc', '/etc/passwd')$$);
+SELECT pg_temp.err($$SELECT offline_join.create_foreign_table('f0', 'rmc', '/etc/passwd')$$);
+RESET ROLE;
+-- and should a superuser grant EXECUTE to a role by mistake, the check in C
+-- still refuses every path through every entry point
+GRANT EXECUTE ON FUNCTION offline_join.load(text, text, boolean), offline_join.load_dir(text, text, boolean),
+      offline_join.validate_file(text, text), offline_join.create_foreign_table(text, text, text)
+   TO regress_oj_plain;
+SET ROLE regress_oj_plain;
 SELECT p AS path, pg_temp.err(format('SELECT offline_join.load(%L, %L)', 'rmc', p)) AS load,
        pg_temp.err(format('SELECT offline_join.validate_file(%L, %L)', 'rmc', p)) AS validate_file,
        pg_temp.err(format('SELECT offline_join.load_dir(%L, %L)', 'rmc', p)) AS load_dir

@@ -45,6 +45,9 @@ LANGUAGE sql AS $$
                           FROM pg_trigger WHERE tgrelid = c.oid AND NOT tgisinternal), '-')
                      || ' view ' || coalesce(pg_get_viewdef(c.oid), '-')
                 FROM pg_class c WHERE c.oid = d.objid)
+           WHEN 'pg_namespace'::regclass THEN
+             (SELECT 'owner ' || n.nspowner::regrole::text || ' acl ' || coalesce(n.nspacl::text, '-')
+                FROM pg_namespace n WHERE n.oid = d.objid)
            WHEN 'pg_foreign_data_wrapper'::regclass THEN
              (SELECT w.fdwhandler::regproc::text || ' ' || w.fdwvalidator::regproc::text
                      || ' acl ' || coalesce(w.fdwacl::text, '-')
@@ -62,6 +65,17 @@ LANGUAGE sql AS $$
   UNION ALL
   SELECT 'schema', nspname || ' acl ' || coalesce(nspacl::text, '-')
     FROM pg_namespace WHERE nspname = 'offline_join'
+  UNION ALL
+  SELECT 'extension', 'in schema ' || extnamespace::regnamespace::text || ' owner ' || extowner::regrole::text
+         || ' relocatable ' || extrelocatable::text
+    FROM pg_extension WHERE extname = 'offline_join'
+  UNION ALL
+  -- the privileges pg_dump takes as the extension's own (GRANT/REVOKE in its scripts)
+  SELECT 'initial privileges of ' || pg_describe_object(i.classoid, i.objoid, i.objsubid),
+         i.privtype::text || ' ' || i.initprivs::text
+    FROM pg_init_privs i
+    JOIN pg_depend d ON d.classid = i.classoid AND d.objid = i.objoid AND d.deptype = 'e'
+   WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'offline_join')
 $$;
 
 -- the path from the first release to the default version
@@ -84,6 +98,16 @@ SELECT offline_join.rematch() > 0 AS rematch_on_0_1_0;
 SELECT offline_join.record_transaction('T-OLD', 'VIS-O', NULL, '{}', now() - interval '100 days');
 SELECT offline_join.record_transaction('T-NEW', 'VIS-N', NULL, '{}', now());
 SELECT offline_join.expire() AS expired_on_0_1_0;
+-- an inbox as create_inbox() of 0.1.0 and 0.1.1 made it (this library makes
+-- none on a schema before 0.1.2): the update records it
+CREATE TABLE offline_join.inbox_rmc (time_stamp text, customer_id text, event_type text, category text,
+                                     event_name text, num1 text, num2 text);
+CREATE TRIGGER inbox_route BEFORE INSERT ON offline_join.inbox_rmc
+    FOR EACH ROW EXECUTE FUNCTION offline_join.inbox_route('rmc');
+CREATE TRIGGER inbox_finish AFTER INSERT ON offline_join.inbox_rmc
+    FOR EACH STATEMENT EXECUTE FUNCTION offline_join.inbox_finish('rmc');
+-- and a table with a look-alike name and no trigger, which it does not
+CREATE TABLE offline_join.inbox_fake (time_stamp text);
 CREATE TEMP TABLE before AS
 SELECT (SELECT count(*) FROM offline_join.events) AS events,
        (SELECT count(*) FROM offline_join.rejects) AS rejects,
@@ -123,6 +147,12 @@ SELECT (SELECT count(*) FROM offline_join.events) = events AS events_kept,
 SELECT status FROM offline_join.load('rmc', :'data' || '/rmc_sample.csv');
 SELECT status, rows_loaded FROM offline_join.load('rmc', :'data' || '/rmc_sample.csv', force => true);
 SELECT count(*) > 0 AS attributed FROM offline_join.attributed_events WHERE match = 'customer';
+SELECT inbox, source FROM offline_join.inboxes;
+COPY offline_join.inbox_rmc FROM stdin (FORMAT csv);
+2026-03-05 10:00:00,CUST-1001,7,,SKU-1,1,10
+\.
+SELECT path, rows_loaded, loaded_by FROM offline_join.loads ORDER BY load_id DESC LIMIT 1;
+DROP TABLE offline_join.inbox_rmc, offline_join.inbox_fake;
 
 -- what the chain built equals a fresh install of the default version
 CREATE TEMP TABLE upgraded AS SELECT * FROM pg_temp.ext_members();

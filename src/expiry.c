@@ -339,6 +339,32 @@ oj_lock_extension(void)
 	return OidIsValid(get_extension_oid("offline_join", true)); /* not dropped while we waited */
 }
 
+/*
+ * Worker: the worker runs as a superuser, so it touches the schema only
+ * while nobody but the extension's owner can put objects there; otherwise
+ * it waits, with one WARNING per change of mind.
+ */
+static bool
+oj_worker_trusts_schema(void)
+{
+	static bool warned = false;
+	char	   *why;
+
+	if (oj_schema_trusted(oj_extension_owner(), &why))
+	{
+		warned = false;
+		return true;
+	}
+	if (!warned)
+		ereport(WARNING,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("offline_join expiry worker waits: %s", why),
+				 errhint("Let only the owner of extension offline_join own and create objects in schema %s.",
+						 OJ_SCHEMA)));
+	warned = true;
+	return false;
+}
+
 /* Worker: starts a batch's transaction; false, and no transaction, without the extension. */
 static bool
 oj_worker_begin(void)
@@ -348,7 +374,7 @@ oj_worker_begin(void)
 	SetCurrentStatementStartTimestamp();	/* now() of this transaction */
 	StartTransactionCommand();
 	PushActiveSnapshot(GetTransactionSnapshot());
-	if (!oj_lock_extension())
+	if (!oj_lock_extension() || !oj_worker_trusts_schema())
 	{
 		PopActiveSnapshot();
 		CommitTransactionCommand();

@@ -7,8 +7,16 @@
  *	  pipeline as load() and keeps nothing in the inbox; an AFTER STATEMENT
  *	  trigger flushes and writes one ledger row per COPY statement.
  *
- *	  The triggers are SECURITY DEFINER: a role with only INSERT on the inbox
- *	  can load this way.  They read no server file.
+ *	  A role with only INSERT on an inbox loads this way.  The triggers are
+ *	  not SECURITY DEFINER and are not executable by PUBLIC: they refuse to
+ *	  run on anything but an inbox recorded in offline_join.inboxes by
+ *	  create_inbox(), check the inbox's columns before reading a value, and
+ *	  become the extension's owner only to write events, rejects and the
+ *	  ledger row.  What they tell the caller is decided by the caller's own
+ *	  privileges: the matched count is derived from the online tables, so a
+ *	  role that cannot read the matches is not told it; a source that checks
+ *	  the product feed needs a caller that may read it.  They read no
+ *	  server file.
  *
  *-------------------------------------------------------------------------
  */
@@ -32,6 +40,9 @@
 #include "lib/stringinfo.h"
 #include "pgstat.h"
 #include "utils/builtins.h"
+#include "parser/parse_func.h"
+#include "catalog/pg_trigger.h"
+#include "utils/acl.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -71,6 +82,10 @@ typedef struct OjInboxRun
 	int64		load_id;
 	TimestampTz started_at;
 	bool		from_copy;
+	Oid			invoker;		/* the role whose INSERT/COPY this is */
+	Oid			owner;			/* the extension's owner: writes are made as it */
+	bool		show_matched;	/* may the invoker learn the matched count? */
+	bool		show_rejects;	/* may it read offline_join.rejects? */
 	int			natts;
 	char	  **names;			/* header names of the inbox columns */
 	bool	   *present;		/* adobe: the statement's columns */
@@ -124,6 +139,76 @@ oj_inbox_headers(OjSource *src, int transaction_attrs)
 	return names;
 }
 
+/* ERROR with a hint unless the schema has the inbox registry (0.1.2 on). */
+static void
+oj_inbox_registry_required(void)
+{
+	if (!OidIsValid(get_relname_relid("inboxes", get_namespace_oid(OJ_SCHEMA, false))))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table \"%s.inboxes\" does not exist", OJ_SCHEMA),
+				 errdetail("Inboxes need the schema of offline_join 0.1.2 or later."),
+				 errhint("Run ALTER EXTENSION offline_join UPDATE.")));
+}
+
+/* Forgets inboxes whose table was dropped. */
+static void
+oj_inbox_registry_prune(void)
+{
+	int			rc;
+
+	oj_inbox_registry_required();
+	SPI_connect();
+	rc = SPI_execute("DELETE FROM offline_join.inboxes i WHERE NOT EXISTS"
+					 " (SELECT FROM pg_catalog.pg_class c"
+					 "   WHERE c.oid OPERATOR(pg_catalog.=) i.inbox::pg_catalog.oid)",
+					 false, 0);
+	if (rc != SPI_OK_DELETE)
+		elog(ERROR, "reading offline_join.inboxes failed: %s", SPI_result_code_string(rc));
+	SPI_finish();
+}
+
+/* Runs a one-text-result query of the registry with one argument; NULL when no row. */
+static char *
+oj_inbox_registry_get(const char *sql, Oid argtype, Datum arg)
+{
+	MemoryContext outer = CurrentMemoryContext;
+	char	   *result = NULL;
+	int			rc;
+
+	oj_inbox_registry_required();
+	SPI_connect();
+	rc = SPI_execute_with_args(sql, 1, &argtype, &arg, NULL, true, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "reading offline_join.inboxes failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed > 0)
+	{
+		char	   *v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+		result = v ? MemoryContextStrdup(outer, v) : NULL;
+	}
+	SPI_finish();
+	return result;
+}
+
+/* The inbox (as regclass text) of a source, or NULL. */
+static char *
+oj_inbox_of_source(const char *source)
+{
+	return oj_inbox_registry_get("SELECT inbox::pg_catalog.text FROM offline_join.inboxes"
+								 " WHERE source OPERATOR(pg_catalog.=) $1",
+								 TEXTOID, CStringGetTextDatum(source));
+}
+
+/* The source whose inbox relid is, or NULL when it is no inbox. */
+static char *
+oj_inbox_source(Oid relid)
+{
+	return oj_inbox_registry_get("SELECT source FROM offline_join.inboxes"
+								 " WHERE inbox::pg_catalog.oid OPERATOR(pg_catalog.=) $1",
+								 OIDOID, ObjectIdGetDatum(relid));
+}
+
 /*
  * create_inbox(source, transaction_attrs DEFAULT NULL) RETURNS regclass
  *
@@ -161,12 +246,22 @@ oj_create_inbox(PG_FUNCTION_ARGS)
 					 errmsg("transaction_attrs must be between 0 and 1000, not %d", txn_attrs)));
 	}
 	table = psprintf("inbox_%s", src->name);
+	oj_inbox_registry_prune();
+	{
+		char	   *existing = oj_inbox_of_source(src->name);
+
+		if (existing != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_TABLE),
+					 errmsg("source \"%s\" already has inbox %s", src->name, existing),
+					 errhint("Drop it first to create it with other columns: DROP TABLE %s.", existing)));
+	}
 	if (OidIsValid(get_relname_relid(table, get_namespace_oid(OJ_SCHEMA, false))))
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_TABLE),
-				 errmsg("inbox \"%s.%s\" already exists", OJ_SCHEMA, table),
-				 errhint("Drop it first to create it with other columns: DROP TABLE %s.%s.",
-						 OJ_SCHEMA, table)));
+				 errmsg("relation \"%s.%s\" already exists", OJ_SCHEMA, table),
+				 errdetail("It is not an inbox made by offline_join.create_inbox()."),
+				 errhint("Rename or drop it, then create the inbox.")));
 
 	headers = oj_inbox_headers(src, txn_attrs);
 	initStringInfo(&sql);
@@ -191,8 +286,18 @@ oj_create_inbox(PG_FUNCTION_ARGS)
 	rc = SPI_execute(sql.data, false, 0);
 	if (rc < 0)
 		elog(ERROR, "creating inbox failed: %s", SPI_result_code_string(rc));
-	SPI_finish();
 	relid = get_relname_relid(table, get_namespace_oid(OJ_SCHEMA, false));
+	{
+		/* the record the triggers check: this table is the inbox of this source */
+		Datum		args[2] = {ObjectIdGetDatum(relid), CStringGetTextDatum(src->name)};
+
+		rc = SPI_execute_with_args("INSERT INTO offline_join.inboxes (inbox, source)"
+								   " VALUES ($1::pg_catalog.regclass, $2)",
+								   2, (Oid[]) {OIDOID, TEXTOID}, args, NULL, false, 0);
+		if (rc != SPI_OK_INSERT)
+			elog(ERROR, "recording inbox failed: %s", SPI_result_code_string(rc));
+	}
+	SPI_finish();
 
 	/*
 	 * The inbox depends on the extension (but is not part of it, so pg_dump
@@ -228,9 +333,21 @@ oj_inbox_subxact_cb(SubXactEvent event, SubTransactionId mySubid,
 	}
 }
 
+/*
+ * A statement's rows are written when its inbox_finish trigger flushes them;
+ * a run still open at commit would lose them, so the commit fails instead.
+ * (inbox_route() refuses to start without an inbox_finish that will fire.)
+ */
 static void
 oj_inbox_xact_cb(XactEvent event, void *arg)
 {
+	if ((event == XACT_EVENT_PRE_COMMIT || event == XACT_EVENT_PARALLEL_PRE_COMMIT ||
+		 event == XACT_EVENT_PRE_PREPARE) && oj_inbox_runs != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("rows sent to inbox \"%s\" were not finished by its inbox_finish trigger",
+						get_rel_name(oj_inbox_runs->relid)),
+				 errdetail("Nothing of that statement is kept.")));
 	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT ||
 		event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
 		event == XACT_EVENT_PREPARE)
@@ -297,13 +414,108 @@ oj_inbox_raw(OjIngest *in, const OjRecord *rec, const char **raw, size_t *len)
 	*len = r->raw.len;
 }
 
-/* Starts the run of a statement: source, ledger id, pipeline, layout (rmc). */
+/* Does a trigger with this tgenabled fire under the current session_replication_role? */
+static bool
+oj_trigger_fires(char tgenabled)
+{
+	if (tgenabled == TRIGGER_DISABLED)
+		return false;
+	if (SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA)
+		return tgenabled == TRIGGER_FIRES_ON_REPLICA || tgenabled == TRIGGER_FIRES_ALWAYS;
+	return tgenabled == TRIGGER_FIRES_ON_ORIGIN || tgenabled == TRIGGER_FIRES_ALWAYS;
+}
+
+/*
+ * Checks what an inbox trigger fires on, before anything of it is read or
+ * written, and returns the extension's owner.  The schema must be trusted
+ * (the triggers write as the owner); rel must be the inbox that
+ * create_inbox() recorded for this source; for inbox_route() also, every
+ * column must be text and an inbox_finish trigger of the same source must
+ * fire at the end of the statement, or its rows would be lost.
+ */
+static Oid
+oj_inbox_verify(Relation rel, const char *source, bool for_route)
+{
+	Oid			owner = oj_extension_owner();
+	const char *relname = RelationGetRelationName(rel);
+	char	   *recorded;
+	OjSavedUser saved;
+
+	oj_check_schema_trusted(owner, "inbox trigger");
+	if (rel->rd_rel->relkind != RELKIND_RELATION ||
+		RelationGetNamespace(rel) != get_namespace_oid(OJ_SCHEMA, false))
+		recorded = NULL;
+	else
+	{
+		oj_become(owner, &saved);
+		recorded = oj_inbox_source(RelationGetRelid(rel));
+		oj_unbecome(&saved);
+	}
+	if (recorded == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not an inbox of offline_join", relname),
+				 errdetail("The inbox triggers run only on tables made by offline_join.create_inbox()."),
+				 errhint("Create an inbox with SELECT offline_join.create_inbox('source').")));
+	if (strcmp(recorded, source) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("trigger on inbox \"%s\" names source \"%s\", but it is the inbox of source \"%s\"",
+						relname, source, recorded)));
+	if (for_route)
+	{
+		TupleDesc	desc = RelationGetDescr(rel);
+		Oid			finish = LookupFuncName(list_make2(makeString(OJ_SCHEMA), makeString("inbox_finish")),
+											0, NULL, false);
+		bool		finishes = false;
+		int			i;
+
+		for (i = 0; i < desc->natts; i++)
+		{
+			Form_pg_attribute att = TupleDescAttr(desc, i);
+
+			if (!att->attisdropped && att->atttypid != TEXTOID)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATATYPE_MISMATCH),
+						 errmsg("column \"%s\" of inbox \"%s\" is of type %s, not text",
+								NameStr(att->attname), relname, format_type_be(att->atttypid)),
+						 errhint("Re-create the inbox with offline_join.create_inbox().")));
+		}
+		for (i = 0; rel->trigdesc != NULL && i < rel->trigdesc->numtriggers; i++)
+		{
+			Trigger    *t = &rel->trigdesc->triggers[i];
+
+			if (t->tgfoid == finish && TRIGGER_FOR_AFTER(t->tgtype) &&
+				!TRIGGER_FOR_ROW(t->tgtype) && TRIGGER_FOR_INSERT(t->tgtype) &&
+				t->tgnargs == 1 && strcmp(t->tgargs[0], source) == 0 &&
+				oj_trigger_fires(t->tgenabled))
+				finishes = true;
+		}
+		if (!finishes)
+			ereport(ERROR,
+					(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+					 errmsg("inbox \"%s\" has no inbox_finish trigger that fires at the end of this statement",
+							relname),
+					 errdetail("Without it the rows of the statement would be lost."),
+					 errhint("Enable it (ALTER TABLE %s.%s ENABLE TRIGGER inbox_finish), or re-create the inbox.",
+							 OJ_SCHEMA, quote_identifier(relname))));
+	}
+	return owner;
+}
+
+/*
+ * Starts the run of a statement: what the caller may be told, then as the
+ * owner the source, ledger id, pipeline and layout (rmc).
+ */
 static OjInboxRun *
 oj_inbox_start(Relation rel, const char *source)
 {
+	Oid			owner = oj_inbox_verify(rel, source, true);
+	Oid			invoker = GetUserId();
 	MemoryContext old = MemoryContextSwitchTo(CurTransactionContext);
 	OjInboxRun *r = palloc0(sizeof(OjInboxRun));
 	TupleDesc	desc = RelationGetDescr(rel);
+	OjSavedUser saved;
 	List	   *headers;
 	int			i;
 
@@ -316,7 +528,25 @@ oj_inbox_start(Relation rel, const char *source)
 	r->relid = RelationGetRelid(rel);
 	r->xid = GetTopTransactionId();
 	r->subid = GetCurrentSubTransactionId();
+	r->invoker = invoker;
+	r->owner = owner;
+	r->show_matched = oj_role_can_select(invoker, "events") ||
+		(oj_role_can_select(invoker, "sessions") && oj_role_can_select(invoker, "transactions"));
+	r->show_rejects = oj_role_can_select(invoker, "rejects");
+
+	oj_become(owner, &saved);
 	r->src = oj_source_get(source);
+	if ((r->src->require_known_product || r->src->has_tolerance) &&
+		!oj_role_can_select(invoker, "products"))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for table products"),
+				 errdetail("Source \"%s\" checks rows against %s.products (option %s); its rejects would tell role \"%s\" what that table holds.",
+						   r->src->name, OJ_SCHEMA,
+						   r->src->require_known_product ? "require_known_product" : "total_tolerance",
+						   GetUserNameFromId(invoker, false)),
+				 errhint("GRANT SELECT ON %s.products TO %s.", OJ_SCHEMA,
+						 quote_identifier(GetUserNameFromId(invoker, false)))));
 	r->started_at = GetCurrentTimestamp();
 	r->from_copy = oj_current_copy() != NULL;
 	r->natts = desc->natts;
@@ -385,6 +615,7 @@ oj_inbox_start(Relation rel, const char *source)
 		hdr.line_no = 1;
 		oj_ingest_header(r->in, &hdr);
 	}
+	oj_unbecome(&saved);
 	r->next = oj_inbox_runs;
 	oj_inbox_runs = r;
 	MemoryContextSwitchTo(old);
@@ -419,6 +650,35 @@ oj_inbox_adobe_header(OjInboxRun *r)
 	MemoryContextSwitchTo(old);
 }
 
+/* ERROR unless this call is the trigger event an inbox function is made for. */
+static void
+oj_inbox_check_call(FunctionCallInfo fcinfo, bool route)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("%s() can only be called as a trigger of an inbox", route ? "inbox_route" : "inbox_finish")));
+	if (route
+		? !(TRIGGER_FIRED_BEFORE(td->tg_event) && TRIGGER_FIRED_FOR_ROW(td->tg_event) &&
+			TRIGGER_FIRED_BY_INSERT(td->tg_event))
+		: !(TRIGGER_FIRED_AFTER(td->tg_event) && TRIGGER_FIRED_FOR_STATEMENT(td->tg_event) &&
+			TRIGGER_FIRED_BY_INSERT(td->tg_event)))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("%s() must be %s trigger, not fired on \"%s\" as it is",
+						route ? "inbox_route" : "inbox_finish",
+						route ? "a BEFORE INSERT row" : "an AFTER INSERT statement",
+						RelationGetRelationName(td->tg_relation))));
+	if (td->tg_trigger->tgnargs != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("trigger \"%s\" on \"%s\" must give %s() one argument, the source",
+						td->tg_trigger->tgname, RelationGetRelationName(td->tg_relation),
+						route ? "inbox_route" : "inbox_finish")));
+}
+
 /* BEFORE INSERT row trigger: validates and routes the row; keeps nothing. */
 Datum
 oj_inbox_route(PG_FUNCTION_ARGS)
@@ -427,21 +687,19 @@ oj_inbox_route(PG_FUNCTION_ARGS)
 	OjInboxRun *r;
 	OjRecord	rec;
 	CopyFromState copy;
+	OjSavedUser saved;
 	int			i;
 	int			n = 0;
 	int64		newlines = 0;
 	bool		misshapen = false;
 
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(td->tg_event) || !TRIGGER_FIRED_BY_INSERT(td->tg_event) ||
-		td->tg_trigger->tgnargs != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("inbox_route() must be a BEFORE INSERT row trigger with the source as argument")));
-
+	oj_inbox_check_call(fcinfo, true);
 	r = oj_inbox_find(RelationGetRelid(td->tg_relation));
 	if (r == NULL)
 		r = oj_inbox_start(td->tg_relation, td->tg_trigger->tgargs[0]);
+
+	/* every column was checked to be text when the statement's run started */
+	oj_become(r->owner, &saved);
 	heap_deform_tuple(td->tg_trigtuple, RelationGetDescr(td->tg_relation), r->values, r->nulls);
 	if (!r->in->layout_ready)
 		oj_inbox_adobe_header(r);
@@ -488,6 +746,7 @@ oj_inbox_route(PG_FUNCTION_ARGS)
 		rec.raw = "";
 	}
 	oj_ingest_record(r->in, &rec);
+	oj_unbecome(&saved);
 	if (r->from_copy && r->in->rows_total % 4096 == 0)
 	{
 		/* COPY counts no row a trigger kept out: report ours in its progress row */
@@ -507,7 +766,10 @@ oj_inbox_route(PG_FUNCTION_ARGS)
 	return PointerGetDatum(NULL);
 }
 
-/* AFTER INSERT statement trigger: flushes and writes the statement's ledger row. */
+/*
+ * AFTER INSERT statement trigger: flushes and writes the statement's ledger
+ * row, then tells the caller what its privileges let it know.
+ */
 Datum
 oj_inbox_finish(PG_FUNCTION_ARGS)
 {
@@ -515,13 +777,10 @@ oj_inbox_finish(PG_FUNCTION_ARGS)
 	OjInboxRun *r;
 	OjInboxRun **p;
 	OjLedger	l;
+	OjSavedUser saved;
+	StringInfoData counts;
 
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
-		!TRIGGER_FIRED_FOR_STATEMENT(td->tg_event) || td->tg_trigger->tgnargs != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("inbox_finish() must be an AFTER INSERT statement trigger with the source as argument")));
-
+	oj_inbox_check_call(fcinfo, false);
 	memset(&l, 0, sizeof(l));
 	l.bytes = -1;
 	l.status = "loaded";
@@ -529,12 +788,18 @@ oj_inbox_finish(PG_FUNCTION_ARGS)
 	if (r == NULL)
 	{
 		/* a statement without rows still gets its ledger row */
-		l.source = oj_source_get(td->tg_trigger->tgargs[0])->name;
+		Oid			owner = oj_inbox_verify(td->tg_relation, td->tg_trigger->tgargs[0], false);
+
+		l.loaded_by = GetUserId();
 		l.path = oj_current_copy() ? "COPY" : "INSERT";
 		l.started_at = GetCurrentTimestamp();
+		oj_become(owner, &saved);
+		l.source = oj_source_get(td->tg_trigger->tgargs[0])->name;
 		(void) oj_ledger_write(&l, NULL);
+		oj_unbecome(&saved);
 		return PointerGetDatum(NULL);
 	}
+	oj_become(r->owner, &saved);
 	oj_ingest_end(r->in);
 	for (p = &oj_inbox_runs; *p; p = &(*p)->next)
 		if (*p == r)
@@ -550,14 +815,21 @@ oj_inbox_finish(PG_FUNCTION_ARGS)
 	l.rows_loaded = r->in->rows_loaded;
 	l.rows_rejected = r->in->rows_rejected;
 	l.rows_matched = r->in->rows_matched;
+	l.loaded_by = r->invoker;
 	(void) oj_ledger_write(&l, NULL);
+	oj_unbecome(&saved);
+
+	initStringInfo(&counts);
+	appendStringInfo(&counts, "%lld rows, %lld loaded, %lld rejected", (long long) l.rows_total,
+					 (long long) l.rows_loaded, (long long) l.rows_rejected);
+	if (r->show_matched)
+		appendStringInfo(&counts, ", %lld matched", (long long) l.rows_matched);
 	ereport(NOTICE,
-			(errmsg("load %lld (%s into inbox of source \"%s\"): %lld rows, %lld loaded, %lld rejected, %lld matched",
-					(long long) l.load_id, l.path, l.source, (long long) l.rows_total,
-					(long long) l.rows_loaded, (long long) l.rows_rejected,
-					(long long) l.rows_matched),
+			(errmsg("load %lld (%s into inbox of source \"%s\"): %s",
+					(long long) l.load_id, l.path, l.source, counts.data),
 			 l.rows_rejected > 0
-			 ? errhint("See SELECT * FROM offline_join.rejects WHERE load_id = %lld.", (long long) l.load_id)
+			 ? errhint("See SELECT * FROM offline_join.%s WHERE load_id = %lld.",
+					   r->show_rejects ? "rejects" : "my_rejects", (long long) l.load_id)
 			 : 0));
 	return PointerGetDatum(NULL);
 }

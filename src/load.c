@@ -29,6 +29,7 @@
 #include "storage/fd.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 #include "utils/snapmgr.h"
@@ -64,15 +65,20 @@ oj_error_context(void *arg)
 		errcontext("source \"%s\", file \"%s\"", place->source, place->path);
 }
 
-/* Inserts the ledger row; returns it as a datum of type offline_join.loads. */
+/*
+ * Inserts the ledger row; returns it as a datum of type offline_join.loads.
+ * loaded_by is written where the column exists (0.1.2 on; the library also
+ * runs on the schema of the release before until ALTER EXTENSION UPDATE).
+ */
 Datum
 oj_ledger_write(const OjLedger *l, TupleDesc result_desc)
 {
 	Oid			types[13] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, INT8OID, TIMESTAMPTZOID,
-	INT8OID, INT8OID, INT8OID, INT8OID, TEXTOID, TEXTOID, INT8OID};
+	INT8OID, INT8OID, INT8OID, INT8OID, TEXTOID, TEXTOID, OIDOID};
 	Datum		values[13];
 	char		nulls[13];
 	MemoryContext outer = CurrentMemoryContext;
+	bool		has_loaded_by = get_attnum(oj_relation_oid("loads"), "loaded_by") != InvalidAttrNumber;
 	Datum		result;
 	int			rc;
 
@@ -93,16 +99,24 @@ oj_ledger_write(const OjLedger *l, TupleDesc result_desc)
 	values[10] = CStringGetTextDatum(l->status);
 	values[11] = l->message ? CStringGetTextDatum(l->message) : (Datum) 0;
 	nulls[11] = l->message ? ' ' : 'n';
-	values[12] = 0;
+	values[12] = ObjectIdGetDatum(OidIsValid(l->loaded_by) ? l->loaded_by : GetUserId());
 
 	SPI_connect();
-	rc = SPI_execute_with_args("INSERT INTO offline_join.loads (load_id, source, path, sha256, bytes,"
+	rc = SPI_execute_with_args(has_loaded_by
+							   ? "INSERT INTO offline_join.loads (load_id, source, path, sha256, bytes,"
+							   " started_at, finished_at, rows_total, rows_loaded, rows_rejected,"
+							   " rows_matched, status, message, loaded_by)"
+							   " VALUES (COALESCE($1, pg_catalog.nextval('offline_join.loads_load_id_seq')),"
+							   " $2, $3, $4, $5, $6, pg_catalog.clock_timestamp(), $7, $8, $9, $10, $11, $12,"
+							   " $13::pg_catalog.regrole)"
+							   " RETURNING *"
+							   : "INSERT INTO offline_join.loads (load_id, source, path, sha256, bytes,"
 							   " started_at, finished_at, rows_total, rows_loaded, rows_rejected,"
 							   " rows_matched, status, message)"
 							   " VALUES (COALESCE($1, pg_catalog.nextval('offline_join.loads_load_id_seq')),"
 							   " $2, $3, $4, $5, $6, pg_catalog.clock_timestamp(), $7, $8, $9, $10, $11, $12)"
 							   " RETURNING *",
-							   12, types, values, nulls, false, 0);
+							   has_loaded_by ? 13 : 12, types, values, nulls, false, 0);
 	if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
 		elog(ERROR, "writing to offline_join.loads failed: %s", SPI_result_code_string(rc));
 	{

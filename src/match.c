@@ -71,19 +71,6 @@ oj_relation_oid(const char *name)
 	return relid;
 }
 
-/*
- * ERROR unless the current user has the privilege on rel: the loaders write
- * and read below the executor, so they check what the executor would.
- */
-void
-oj_check_table_privilege(Relation rel, AclMode mode)
-{
-	AclResult	r = pg_class_aclcheck(RelationGetRelid(rel), GetUserId(), mode);
-
-	if (r != ACLCHECK_OK)
-		aclcheck_error(r, OBJECT_TABLE, RelationGetRelationName(rel));
-}
-
 /* Column number of a column the extension created; ERROR if it was dropped. */
 AttrNumber
 oj_column(Relation rel, const char *name)
@@ -95,6 +82,22 @@ oj_column(Relation rel, const char *name)
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
 				 errmsg("column \"%s\" of relation \"%s\" does not exist",
 						name, RelationGetRelationName(rel))));
+	return att;
+}
+
+/* Column number of a column of rel that must have type typid; ERROR otherwise. */
+AttrNumber
+oj_typed_column(Relation rel, const char *name, Oid typid)
+{
+	AttrNumber	att = oj_column(rel, name);
+	Oid			actual = TupleDescAttr(RelationGetDescr(rel), att - 1)->atttypid;
+
+	if (actual != typid)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("column \"%s\" of relation \"%s\" is of type %s, not %s",
+						name, RelationGetRelationName(rel), format_type_be(actual),
+						format_type_be(typid))));
 	return att;
 }
 

@@ -198,6 +198,22 @@ extern bool oj_is_plain_decimal(const char *s, size_t len);
 
 #define OJ_SCHEMA "offline_join"
 
+/* The user and security context to return to after oj_become() (security.c). */
+typedef struct OjSavedUser
+{
+	Oid			userid;
+	int			sec_context;
+} OjSavedUser;
+
+/* in security.c */
+extern Oid	oj_extension_owner(void);
+extern bool oj_schema_trusted(Oid ext_owner, char **why);
+extern void oj_check_schema_trusted(Oid ext_owner, const char *what);
+extern void oj_become(Oid role, OjSavedUser *saved);
+extern void oj_unbecome(const OjSavedUser *saved);
+extern void oj_check_table_privilege(Relation rel, AclMode mode);
+extern bool oj_role_can_select(Oid role, const char *table);
+
 /* in guc.c */
 extern char *oj_transaction_window_string;
 extern int	oj_expire_naptime;
@@ -247,8 +263,8 @@ typedef struct OjMatch
 /* in match.c */
 typedef struct OjMatcher OjMatcher;
 extern Oid	oj_relation_oid(const char *name);
-extern void oj_check_table_privilege(Relation rel, AclMode mode);
 extern AttrNumber oj_column(Relation rel, const char *name);
+extern AttrNumber oj_typed_column(Relation rel, const char *name, Oid typid);
 extern OjMatcher *oj_matcher_open(void);
 extern void oj_match(OjMatcher *m, TimestampTz event_time, text *customer_id,
 					 text *transaction_id, const Interval *lookback, OjMatch *out);
@@ -320,6 +336,7 @@ typedef struct OjLedger
 	int64		rows_total, rows_loaded, rows_rejected, rows_matched;
 	const char *status;
 	const char *message;
+	Oid			loaded_by;		/* the role that loads; InvalidOid: the current user */
 } OjLedger;
 
 /* in load.c */

@@ -158,9 +158,9 @@ oj_transactions_fill_expiry(PG_FUNCTION_ARGS)
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	TupleDesc	tupdesc;
 	HeapTuple	tuple;
-	int			recorded_col;
-	int			expires_col;
-	int			id_col;
+	AttrNumber	recorded_col;
+	AttrNumber	expires_col;
+	AttrNumber	id_col;
 	bool		isnull;
 	Datum		recorded;
 	Datum		expires;
@@ -171,16 +171,16 @@ oj_transactions_fill_expiry(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("transactions_fill_expiry() must be a BEFORE INSERT row trigger")));
 
+	if (RelationGetRelid(trigdata->tg_relation) != oj_relation_oid("transactions"))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("transactions_fill_expiry() fires only on %s.transactions, not on \"%s\"",
+						OJ_SCHEMA, RelationGetRelationName(trigdata->tg_relation))));
 	tupdesc = trigdata->tg_relation->rd_att;
 	tuple = trigdata->tg_trigtuple;
-	recorded_col = SPI_fnumber(tupdesc, "recorded_at");
-	expires_col = SPI_fnumber(tupdesc, "expires_at");
-	id_col = SPI_fnumber(tupdesc, "transaction_id");
-	if (recorded_col <= 0 || expires_col <= 0 || id_col <= 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("table \"%s\" lacks the columns of offline_join.transactions",
-						RelationGetRelationName(trigdata->tg_relation))));
+	recorded_col = oj_typed_column(trigdata->tg_relation, "recorded_at", TIMESTAMPTZOID);
+	expires_col = oj_typed_column(trigdata->tg_relation, "expires_at", TIMESTAMPTZOID);
+	id_col = oj_typed_column(trigdata->tg_relation, "transaction_id", TEXTOID);
 
 	recorded = heap_getattr(tuple, recorded_col, tupdesc, &isnull);
 	if (isnull)
@@ -192,8 +192,9 @@ oj_transactions_fill_expiry(PG_FUNCTION_ARGS)
 		Datum		value = TimestampTzGetDatum(oj_expiry_of(DatumGetTimestampTz(recorded),
 															 oj_transaction_window()));
 		bool		replnull = false;
+		int			col = expires_col;
 
-		tuple = heap_modify_tuple_by_cols(tuple, tupdesc, 1, &expires_col, &value, &replnull);
+		tuple = heap_modify_tuple_by_cols(tuple, tupdesc, 1, &col, &value, &replnull);
 	}
 	else
 	{

@@ -1,0 +1,144 @@
+-- offline_join 0.1.1 -> 0.1.2: the trust boundary.
+--
+-- * The schema offline_join becomes a member of the extension, as a fresh
+--   0.1.2 install creates it (CREATE SCHEMA in the install script, so that
+--   CREATE EXTENSION refuses a schema somebody made beforehand).  Before
+--   0.1.2, CREATE EXTENSION created the schema or used an existing one; an
+--   update refuses a schema that is not owned by the extension's owner.
+-- * No function is SECURITY DEFINER; every function has a deliberate
+--   EXECUTE grant (README, "Security").
+-- * offline_join.inboxes records the inboxes create_inbox() made; the inbox
+--   triggers run on nothing else.  The inboxes of 0.1.1 are recorded here.
+-- * offline_join.loads.loaded_by: the role that made each load, and the
+--   view offline_join.my_rejects that shows a role the rejects of its own
+--   loads.
+
+\echo Use "ALTER EXTENSION offline_join UPDATE TO '0.1.2'" to load this file. \quit
+
+-- 1. the schema: refuse one the extension's owner does not own, or in which
+-- others may create objects; then make it a member of the extension
+DO $$
+DECLARE
+  ext   pg_catalog.oid;
+  owner pg_catalog.oid;
+  nsp   pg_catalog.oid;
+  nsp_owner pg_catalog.oid;
+  other pg_catalog.text;
+BEGIN
+  SELECT e.oid, e.extowner, e.extnamespace INTO ext, owner, nsp
+    FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) 'offline_join';
+  IF nsp OPERATOR(pg_catalog.=) 'pg_catalog'::pg_catalog.regnamespace THEN
+    RETURN;   -- already the 0.1.2 shape
+  END IF;
+  SELECT n.nspowner INTO nsp_owner FROM pg_catalog.pg_namespace n WHERE n.oid OPERATOR(pg_catalog.=) nsp;
+  IF nsp_owner OPERATOR(pg_catalog.<>) owner THEN
+    RAISE EXCEPTION USING
+      ERRCODE = 'insufficient_privilege',
+      MESSAGE = pg_catalog.format('schema %I is owned by role %I, not by %I, the owner of extension offline_join',
+                                  nsp::pg_catalog.regnamespace, nsp_owner::pg_catalog.regrole, owner::pg_catalog.regrole),
+      DETAIL = 'The schema existed before CREATE EXTENSION offline_join, so its owner can replace the objects the extension uses.',
+      HINT = 'Check every object in the schema, then ALTER SCHEMA offline_join OWNER TO the extension''s owner and update again.';
+  END IF;
+  SELECT pg_catalog.string_agg(CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0 THEN 'public'
+                                    ELSE a.grantee::pg_catalog.regrole::pg_catalog.text END, ', ')
+    INTO other
+    FROM pg_catalog.pg_namespace n, pg_catalog.aclexplode(n.nspacl) a
+   WHERE n.oid OPERATOR(pg_catalog.=) nsp AND a.privilege_type OPERATOR(pg_catalog.=) 'CREATE'
+     AND a.grantee OPERATOR(pg_catalog.<>) nsp_owner;
+  IF other IS NOT NULL THEN
+    RAISE EXCEPTION USING
+      ERRCODE = 'insufficient_privilege',
+      MESSAGE = pg_catalog.format('roles other than the owner may create objects in schema %I: %s',
+                                  nsp::pg_catalog.regnamespace, other),
+      HINT = 'Check every object in the schema, REVOKE CREATE ON SCHEMA offline_join FROM them, and update again.';
+  END IF;
+  -- what CREATE SCHEMA inside the install script records: the schema is a
+  -- member, and the extension lives in pg_catalog (as pg_cron's does)
+  UPDATE pg_catalog.pg_extension SET extnamespace = 'pg_catalog'::pg_catalog.regnamespace
+   WHERE oid OPERATOR(pg_catalog.=) ext;
+  DELETE FROM pg_catalog.pg_depend
+   WHERE classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
+     AND objid OPERATOR(pg_catalog.=) ext
+     AND refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_namespace'::pg_catalog.regclass
+     AND refobjid OPERATOR(pg_catalog.=) nsp;
+  INSERT INTO pg_catalog.pg_depend (classid, objid, objsubid, refclassid, refobjid, refobjsubid, deptype)
+  VALUES ('pg_catalog.pg_namespace'::pg_catalog.regclass, nsp, 0,
+          'pg_catalog.pg_extension'::pg_catalog.regclass, ext, 0, 'e');
+END $$;
+
+-- 2. the triggers run as their caller; they become the owner in C, only to
+-- write, after checking what they fire on
+ALTER FUNCTION offline_join.inbox_route() SECURITY INVOKER;
+ALTER FUNCTION offline_join.inbox_finish() SECURITY INVOKER;
+
+-- 3. the record of the inboxes
+CREATE TABLE offline_join.inboxes (
+    inbox      regclass PRIMARY KEY,
+    source     text NOT NULL CONSTRAINT inboxes_source_key UNIQUE,
+    created_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+SELECT pg_catalog.pg_extension_config_dump('offline_join.inboxes', '');
+COMMENT ON TABLE offline_join.inboxes IS
+    'the inboxes made by create_inbox(): their triggers run on no other table';
+-- the inboxes of 0.1.1: the tables of this schema with an inbox_route trigger
+-- (only the schema's owner could make them)
+INSERT INTO offline_join.inboxes (inbox, source, created_at)
+SELECT DISTINCT ON (t.tgrelid) t.tgrelid::pg_catalog.regclass,
+       pg_catalog.split_part(pg_catalog.encode(t.tgargs, 'escape'), '\000', 1),
+       pg_catalog.now()
+  FROM pg_catalog.pg_trigger t
+  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) t.tgrelid
+ WHERE t.tgfoid OPERATOR(pg_catalog.=) 'offline_join.inbox_route()'::pg_catalog.regprocedure
+   AND t.tgnargs OPERATOR(pg_catalog.=) 1
+   AND c.relnamespace OPERATOR(pg_catalog.=) 'offline_join'::pg_catalog.regnamespace
+ ORDER BY t.tgrelid, t.oid
+ON CONFLICT DO NOTHING;
+
+-- 4. who made each load; a role's own rejects
+ALTER TABLE offline_join.loads ADD COLUMN loaded_by regrole;
+COMMENT ON COLUMN offline_join.loads.loaded_by IS
+    'the role that made the load (the caller of load() or the role that sent the COPY); NULL before 0.1.2';
+
+CREATE VIEW offline_join.my_rejects WITH (security_barrier) AS
+SELECT r.load_id, r.line_no, r.field, r.reason, r.message, r.raw
+  FROM offline_join.rejects r
+  JOIN offline_join.loads l ON l.load_id OPERATOR(pg_catalog.=) r.load_id
+ WHERE pg_catalog.pg_has_role(l.loaded_by::pg_catalog.oid, 'USAGE');
+COMMENT ON VIEW offline_join.my_rejects IS
+    'the rejects of the loads made by the current role (or a role it has the privileges of)';
+GRANT SELECT ON offline_join.my_rejects TO PUBLIC;
+
+-- 5. every function's EXECUTE grant, deliberately
+-- for every role: each acts with the caller's own table privileges
+GRANT EXECUTE ON FUNCTION
+    offline_join.record_transaction(text, text, text, jsonb, timestamptz, interval),
+    offline_join.source_is_valid(text, text, jsonb),
+    offline_join.create_source(text, text, jsonb),
+    offline_join.attribute(timestamptz, text, text, interval),
+    offline_join.rematch(bigint),
+    offline_join.expire(integer),
+    offline_join.abandoned_carts(timestamptz, interval)
+  TO PUBLIC;
+-- reading server files: for pg_read_server_files (and superusers)
+REVOKE ALL ON FUNCTION
+    offline_join.load(text, text, boolean),
+    offline_join.load_dir(text, text, boolean),
+    offline_join.validate_file(text, text),
+    offline_join.create_foreign_table(text, text, text)
+  FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    offline_join.load(text, text, boolean),
+    offline_join.load_dir(text, text, boolean),
+    offline_join.validate_file(text, text),
+    offline_join.create_foreign_table(text, text, text)
+  TO pg_read_server_files;
+-- the owner's: creating inboxes; never called directly: triggers, the
+-- wrapper's handler and validator (the server calls them without a check)
+REVOKE ALL ON FUNCTION
+    offline_join.create_inbox(text, integer),
+    offline_join.inbox_route(),
+    offline_join.inbox_finish(),
+    offline_join.transactions_fill_expiry(),
+    offline_join.fdw_handler(),
+    offline_join.fdw_validator(text[], oid)
+  FROM PUBLIC;

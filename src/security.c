@@ -1,0 +1,166 @@
+/*-------------------------------------------------------------------------
+ *
+ * security.c
+ *	  The trust boundary: who owns the extension, whether its schema can be
+ *	  trusted for code that runs with the owner's rights, the switch to the
+ *	  owner and back (the inbox triggers write as the owner, the way
+ *	  PostgreSQL's foreign-key triggers run as the table's owner), and the
+ *	  table-privilege checks of the code that reads or writes below the
+ *	  executor.
+ *
+ *	  No function of the extension is SECURITY DEFINER.  Code that acts for
+ *	  a less privileged role checks what it runs on, keeps the caller's
+ *	  identity for every decision about what to tell it, and becomes the
+ *	  owner only for the writes.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_namespace.h"
+#include "commands/extension.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/fmgroids.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+#include "access/genam.h"
+#include "access/table.h"
+
+#include "offline_join.h"
+
+/* The owner of extension offline_join; ERROR when it is not installed. */
+Oid
+oj_extension_owner(void)
+{
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Oid			owner = InvalidOid;
+
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber, F_NAMEEQ,
+				CStringGetDatum("offline_join"));
+	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+		owner = ((Form_pg_extension) GETSTRUCT(tup))->extowner;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	if (!OidIsValid(owner))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("extension \"offline_join\" does not exist")));
+	return owner;
+}
+
+/*
+ * Can code running with the owner's rights trust the names in schema
+ * offline_join?  Only when the extension's owner owns the schema and no
+ * other role may create objects in it: then nobody else can put a table,
+ * view or function where our code looks one up.  False with *why set.
+ */
+bool
+oj_schema_trusted(Oid ext_owner, char **why)
+{
+	HeapTuple	tup;
+	Form_pg_namespace nsp;
+	Datum		acldatum;
+	bool		isnull;
+
+	tup = SearchSysCache1(NAMESPACENAME, CStringGetDatum(OJ_SCHEMA));
+	if (!HeapTupleIsValid(tup))
+	{
+		*why = psprintf("schema \"%s\" does not exist", OJ_SCHEMA);
+		return false;
+	}
+	nsp = (Form_pg_namespace) GETSTRUCT(tup);
+	if (nsp->nspowner != ext_owner)
+	{
+		*why = psprintf("schema \"%s\" is owned by role \"%s\", not by \"%s\", the owner of extension offline_join",
+						OJ_SCHEMA, GetUserNameFromId(nsp->nspowner, true),
+						GetUserNameFromId(ext_owner, true));
+		ReleaseSysCache(tup);
+		return false;
+	}
+	acldatum = SysCacheGetAttr(NAMESPACENAME, tup, Anum_pg_namespace_nspacl, &isnull);
+	if (!isnull)
+	{
+		Acl		   *acl = DatumGetAclPCopy(acldatum);
+		AclItem    *items = ACL_DAT(acl);
+		int			i;
+
+		for (i = 0; i < ACL_NUM(acl); i++)
+			if (items[i].ai_grantee != nsp->nspowner &&
+				(ACLITEM_GET_PRIVS(items[i]) & ACL_CREATE))
+			{
+				*why = psprintf("role \"%s\" may create objects in schema \"%s\"",
+								items[i].ai_grantee == ACL_ID_PUBLIC ? "public"
+								: GetUserNameFromId(items[i].ai_grantee, true),
+								OJ_SCHEMA);
+				ReleaseSysCache(tup);
+				return false;
+			}
+	}
+	ReleaseSysCache(tup);
+	return true;
+}
+
+/* ERROR naming the problem unless oj_schema_trusted(); what says who needs it. */
+void
+oj_check_schema_trusted(Oid ext_owner, const char *what)
+{
+	char	   *why;
+
+	if (!oj_schema_trusted(ext_owner, &why))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("%s refuses to run: %s", what, why),
+				 errdetail("It writes with the rights of the extension's owner, so every object it uses must be the owner's."),
+				 errhint("Let only the owner of extension offline_join own and create objects in schema %s "
+						 "(ALTER SCHEMA ... OWNER TO, REVOKE CREATE ON SCHEMA ...), then try again.",
+						 OJ_SCHEMA)));
+}
+
+/* Becomes role (for writes below a less privileged caller); *saved restores. */
+void
+oj_become(Oid role, OjSavedUser *saved)
+{
+	GetUserIdAndSecContext(&saved->userid, &saved->sec_context);
+	SetUserIdAndSecContext(role, saved->sec_context | SECURITY_LOCAL_USERID_CHANGE);
+}
+
+/* Back to the user oj_become() saved. */
+void
+oj_unbecome(const OjSavedUser *saved)
+{
+	SetUserIdAndSecContext(saved->userid, saved->sec_context);
+}
+
+/*
+ * ERROR unless the current user has the privilege on rel: the loaders write
+ * and read below the executor, so they check what the executor would.
+ */
+void
+oj_check_table_privilege(Relation rel, AclMode mode)
+{
+	AclResult	r = pg_class_aclcheck(RelationGetRelid(rel), GetUserId(), mode);
+
+	if (r != ACLCHECK_OK)
+		aclcheck_error(r, OBJECT_TABLE, RelationGetRelationName(rel));
+}
+
+/* May role read offline_join.<table>?  (false when the table is missing) */
+bool
+oj_role_can_select(Oid role, const char *table)
+{
+	Oid			relid = get_relname_relid(table, get_namespace_oid(OJ_SCHEMA, false));
+
+	return OidIsValid(relid) && pg_class_aclcheck(relid, role, ACL_SELECT) == ACLCHECK_OK;
+}
