@@ -138,3 +138,11 @@ SELECT rows_total, rows_loaded, rows_rejected, path FROM offline_join.loads ORDE
 
 DROP OWNED BY regress_oj_copier;
 DROP ROLE regress_oj_copier;
+
+-- a dropped inbox can be made again in the same transaction: its record
+-- goes with it
+BEGIN;
+DROP TABLE offline_join.inbox_rmc_checked;
+SELECT offline_join.create_inbox('rmc_checked') IS NOT NULL AS made_again;
+COMMIT;
+SELECT inbox, source FROM offline_join.inboxes ORDER BY source;

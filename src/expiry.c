@@ -135,7 +135,7 @@ oj_delete_locked(OjPass *p)
 		"           ORDER BY expires_at LIMIT %d"
 		"           FOR UPDATE SKIP LOCKED))"
 		"    AND expires_at OPERATOR(pg_catalog.<) pg_catalog.now()"
-		"  RETURNING expires_at)"
+		"  RETURNING expires_at::pg_catalog.timestamptz)"
 		" SELECT pg_catalog.count(*), pg_catalog.max(expires_at) FROM gone",
 		p->batch_size), &arg, 1);
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
@@ -221,7 +221,7 @@ oj_delete_batch(OjPass *p)
 
 	oj_plans_for(p->batch_size);
 	rc = oj_run_plan(&bound_plan, bound_plan ? NULL : psprintf(
-		"SELECT expires_at FROM offline_join.transactions"
+		"SELECT expires_at::pg_catalog.timestamptz FROM offline_join.transactions"
 		" WHERE expires_at OPERATOR(pg_catalog.>=) $1"
 		"   AND expires_at OPERATOR(pg_catalog.<) pg_catalog.now()"
 		" ORDER BY expires_at OFFSET %d LIMIT 2", p->batch_size - 1), &arg, 1);
@@ -271,7 +271,7 @@ oj_record_run(OjPass *p, int64 deleted, int32 batches, bool finished, const char
 											" (who, started_at, deleted, batches, longest_batch_ms, finished_at, error)"
 											" VALUES ($1, $2, $3, $4, $5,"
 											"  CASE WHEN $6 THEN pg_catalog.clock_timestamp() END, $7)"
-											" RETURNING run_id",
+											" RETURNING run_id::pg_catalog.int8",
 											7, (Oid[]) {TEXTOID, TIMESTAMPTZOID, INT8OID, INT4OID, FLOAT8OID, BOOLOID, TEXTOID}),
 							  values, nulls, false, 0);
 		if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)

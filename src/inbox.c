@@ -178,7 +178,7 @@ oj_inbox_registry_get(const char *sql, Oid argtype, Datum arg)
 
 	oj_inbox_registry_required();
 	SPI_connect();
-	rc = SPI_execute_with_args(sql, 1, &argtype, &arg, NULL, true, 1);
+	rc = SPI_execute_with_args(sql, 1, &argtype, &arg, NULL, false, 1);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "reading offline_join.inboxes failed: %s", SPI_result_code_string(rc));
 	if (SPI_processed > 0)

@@ -16,6 +16,7 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "catalog/dependency.h"
+#include "catalog/pg_type.h"
 #include "commands/sequence.h"
 #include "executor/tuptable.h"
 #include "lib/stringinfo.h"
@@ -45,6 +46,11 @@ static const char *const oj_event_columns[EV_NCOLS] = {
 	"event_id", "load_id", "line_no", "source", "event_time", "customer_id",
 	"transaction_id", "event_type", "category", "product", "num1", "num2",
 	"dims", "attrs", "match", "visitor_id", "session_id", "snapshot"
+};
+static const Oid oj_event_types[EV_NCOLS] = {
+	INT8OID, INT8OID, INT8OID, TEXTOID, TIMESTAMPTZOID, TEXTOID,
+	TEXTOID, INT4OID, TEXTOID, TEXTOID, NUMERICOID, NUMERICOID,
+	JSONBOID, JSONBOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID
 };
 
 /* palloc-backed allocator for the core; NULL instead of ERROR past the cap. */
@@ -117,12 +123,12 @@ static void
 oj_products_open(OjIngest *in)
 {
 	in->prod_rel = table_open(oj_relation_oid("products"), AccessShareLock);
-	in->prod_idx = index_open(oj_relation_oid("products_pkey"), AccessShareLock);
+	in->prod_idx = oj_index_open(in->prod_rel, "products_pkey", 1, (Oid[]) {TEXTOID});
 	oj_check_table_privilege(in->prod_rel, ACL_SELECT);
 	in->prod_slot = table_slot_create(in->prod_rel, NULL);
 	in->prod_snapshot = RegisterSnapshot(GetActiveSnapshot());
 	in->prod_scan = index_beginscan(in->prod_rel, in->prod_idx, in->prod_snapshot, 1, 0);
-	in->prod_price_att = get_attnum(RelationGetRelid(in->prod_rel), "unit_price");
+	in->prod_price_att = oj_typed_column(in->prod_rel, "unit_price", NUMERICOID);
 }
 
 /*
@@ -173,16 +179,7 @@ oj_ingest_begin(OjSource *src, int64 load_id, Tuplestorestate *dry_rejects, Tupl
 		in->ev_values = palloc0(sizeof(Datum) * in->ev_natts);
 		in->ev_nulls = palloc(sizeof(bool) * in->ev_natts);
 		for (i = 0; i < EV_NCOLS; i++)
-		{
-			AttrNumber	att = get_attnum(RelationGetRelid(rel), oj_event_columns[i]);
-
-			if (att == InvalidAttrNumber)
-				ereport(ERROR,
-						(errcode(ERRCODE_UNDEFINED_COLUMN),
-						 errmsg("column \"%s\" of relation \"offline_join.events\" does not exist",
-								oj_event_columns[i])));
-			in->ev_att[i] = att - 1;
-		}
+			in->ev_att[i] = oj_typed_column(rel, oj_event_columns[i], oj_event_types[i]) - 1;
 		in->event_seq = getIdentitySequence(RelationGetRelid(rel), in->ev_att[EV_EVENT_ID] + 1, false);
 		in->matcher = oj_matcher_open();
 	}

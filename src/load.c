@@ -145,10 +145,10 @@ oj_find_loaded(const char *source, const char *sha256, const char *path)
 	SPI_connect();
 	/* the latest committed state, even under REPEATABLE READ: we hold the lock */
 	plan = SPI_prepare(path
-					   ? "SELECT load_id FROM offline_join.loads WHERE source OPERATOR(pg_catalog.=) $1"
+					   ? "SELECT load_id::pg_catalog.int8 FROM offline_join.loads WHERE source OPERATOR(pg_catalog.=) $1"
 					   "  AND sha256 OPERATOR(pg_catalog.=) $2 AND path OPERATOR(pg_catalog.=) $3"
 					   "  ORDER BY load_id LIMIT 1"
-					   : "SELECT load_id FROM offline_join.loads WHERE source OPERATOR(pg_catalog.=) $1"
+					   : "SELECT load_id::pg_catalog.int8 FROM offline_join.loads WHERE source OPERATOR(pg_catalog.=) $1"
 					   "  AND sha256 OPERATOR(pg_catalog.=) $2 AND status OPERATOR(pg_catalog.=) 'loaded'"
 					   "  ORDER BY load_id LIMIT 1",
 					   path ? 3 : 2, (Oid[]) {TEXTOID, TEXTOID, TEXTOID});

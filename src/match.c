@@ -22,6 +22,7 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_am.h"
 #include "catalog/pg_type.h"
 #include "executor/tuptable.h"
 #include "fmgr.h"
@@ -101,6 +102,32 @@ oj_typed_column(Relation rel, const char *name, Oid typid)
 	return att;
 }
 
+/*
+ * Opens offline_join.<name>, a btree index on heap whose first key columns
+ * have the given types; ERROR naming it otherwise (the scans below build
+ * their keys for exactly those types).
+ */
+Relation
+oj_index_open(Relation heap, const char *name, int nkeys, const Oid *types)
+{
+	Relation	idx = index_open(oj_relation_oid(name), AccessShareLock);
+	int			i;
+	bool		ok = idx->rd_index->indrelid == RelationGetRelid(heap) &&
+		idx->rd_rel->relam == BTREE_AM_OID &&
+		IndexRelationGetNumberOfKeyAttributes(idx) >= nkeys;
+
+	for (i = 0; ok && i < nkeys; i++)
+		ok = idx->rd_index->indkey.values[i] != 0 &&
+			TupleDescAttr(RelationGetDescr(idx), i)->atttypid == types[i];
+	if (!ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("index \"%s.%s\" is not the btree index on table \"%s\" that offline_join created",
+						OJ_SCHEMA, name, RelationGetRelationName(heap)),
+				 errhint("Re-create the extension's index, or reinstall the extension.")));
+	return idx;
+}
+
 /* Opens the online tables and their lookup indexes for matching. */
 OjMatcher *
 oj_matcher_open(void)
@@ -110,22 +137,23 @@ oj_matcher_open(void)
 	m->cxt = CurrentMemoryContext;
 	m->snapshot = RegisterSnapshot(GetActiveSnapshot());
 	m->txn_rel = table_open(oj_relation_oid("transactions"), AccessShareLock);
-	m->txn_idx = index_open(oj_relation_oid("transactions_pkey"), AccessShareLock);
+	m->txn_idx = oj_index_open(m->txn_rel, "transactions_pkey", 1, (Oid[]) {TEXTOID});
 	m->sess_rel = table_open(oj_relation_oid("sessions"), AccessShareLock);
-	m->sess_idx = index_open(oj_relation_oid("sessions_customer_started_idx"), AccessShareLock);
+	m->sess_idx = oj_index_open(m->sess_rel, "sessions_customer_started_idx", 2,
+								(Oid[]) {TEXTOID, TIMESTAMPTZOID});
 	oj_check_table_privilege(m->txn_rel, ACL_SELECT);
 	oj_check_table_privilege(m->sess_rel, ACL_SELECT);
 	m->txn_slot = table_slot_create(m->txn_rel, NULL);
 	m->sess_slot = table_slot_create(m->sess_rel, NULL);
 	m->txn_scan = index_beginscan(m->txn_rel, m->txn_idx, m->snapshot, 1, 0);
 	m->sess_scan = index_beginscan(m->sess_rel, m->sess_idx, m->snapshot, 3, 0);
-	m->t_expires = oj_column(m->txn_rel, "expires_at");
-	m->t_visitor = oj_column(m->txn_rel, "visitor_id");
-	m->t_session = oj_column(m->txn_rel, "session_id");
-	m->t_snapshot = oj_column(m->txn_rel, "snapshot");
-	m->s_visitor = oj_column(m->sess_rel, "visitor_id");
-	m->s_session = oj_column(m->sess_rel, "session_id");
-	m->s_attrs = oj_column(m->sess_rel, "attrs");
+	m->t_expires = oj_typed_column(m->txn_rel, "expires_at", TIMESTAMPTZOID);
+	m->t_visitor = oj_typed_column(m->txn_rel, "visitor_id", TEXTOID);
+	m->t_session = oj_typed_column(m->txn_rel, "session_id", TEXTOID);
+	m->t_snapshot = oj_typed_column(m->txn_rel, "snapshot", JSONBOID);
+	m->s_visitor = oj_typed_column(m->sess_rel, "visitor_id", TEXTOID);
+	m->s_session = oj_typed_column(m->sess_rel, "session_id", TEXTOID);
+	m->s_attrs = oj_typed_column(m->sess_rel, "attrs", JSONBOID);
 	return m;
 }
 

@@ -265,6 +265,7 @@ typedef struct OjMatcher OjMatcher;
 extern Oid	oj_relation_oid(const char *name);
 extern AttrNumber oj_column(Relation rel, const char *name);
 extern AttrNumber oj_typed_column(Relation rel, const char *name, Oid typid);
+extern Relation oj_index_open(Relation heap, const char *name, int nkeys, const Oid *types);
 extern OjMatcher *oj_matcher_open(void);
 extern void oj_match(OjMatcher *m, TimestampTz event_time, text *customer_id,
 					 text *transaction_id, const Interval *lookback, OjMatch *out);

@@ -148,7 +148,8 @@ oj_rematch_lookbacks(OjRematch *r)
 
 	r->default_lookback = (Interval) {0, 30, 0};
 	SPI_connect();
-	rc = SPI_execute("SELECT name, format, options FROM offline_join.sources", true, 0);
+	rc = SPI_execute("SELECT name::pg_catalog.text, format::pg_catalog.text, options::pg_catalog.jsonb"
+					 " FROM offline_join.sources", true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "reading offline_join.sources failed: %s", SPI_result_code_string(rc));
 	for (i = 0; i < SPI_processed; i++)
@@ -202,15 +203,15 @@ oj_rematch_open(OjRematch *r)
 	oj_check_table_privilege(r->rel, ACL_SELECT);
 	oj_check_table_privilege(r->rel, ACL_UPDATE);
 	oj_rematch_check_table(r->rel);
-	r->unmatched_idx = index_open(oj_relation_oid("events_unmatched_idx"), AccessShareLock);
-	r->a_source = oj_column(r->rel, "source");
-	r->a_time = oj_column(r->rel, "event_time");
-	r->a_customer = oj_column(r->rel, "customer_id");
-	r->a_txn = oj_column(r->rel, "transaction_id");
-	r->a_match = oj_column(r->rel, "match");
-	r->a_visitor = oj_column(r->rel, "visitor_id");
-	r->a_session = oj_column(r->rel, "session_id");
-	r->a_snapshot = oj_column(r->rel, "snapshot");
+	r->unmatched_idx = oj_index_open(r->rel, "events_unmatched_idx", 1, (Oid[]) {INT8OID});
+	r->a_source = oj_typed_column(r->rel, "source", TEXTOID);
+	r->a_time = oj_typed_column(r->rel, "event_time", TIMESTAMPTZOID);
+	r->a_customer = oj_typed_column(r->rel, "customer_id", TEXTOID);
+	r->a_txn = oj_typed_column(r->rel, "transaction_id", TEXTOID);
+	r->a_match = oj_typed_column(r->rel, "match", TEXTOID);
+	r->a_visitor = oj_typed_column(r->rel, "visitor_id", TEXTOID);
+	r->a_session = oj_typed_column(r->rel, "session_id", TEXTOID);
+	r->a_snapshot = oj_typed_column(r->rel, "snapshot", JSONBOID);
 
 	r->estate = CreateExecutorState();
 	old = MemoryContextSwitchTo(r->estate->es_query_cxt);

@@ -204,7 +204,8 @@ oj_source_get(const char *name)
 	int			rc;
 
 	SPI_connect();
-	rc = SPI_execute_with_args("SELECT format, options FROM offline_join.sources WHERE name OPERATOR(pg_catalog.=) $1",
+	rc = SPI_execute_with_args("SELECT format::pg_catalog.text, options::pg_catalog.jsonb FROM offline_join.sources"
+							   " WHERE name OPERATOR(pg_catalog.=) $1",
 							   1, (Oid[]) {TEXTOID}, &arg, NULL, true, 1);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "reading offline_join.sources failed: %s", SPI_result_code_string(rc));

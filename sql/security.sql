@@ -1,0 +1,353 @@
+-- The trust boundary (spec section 7, README "Security"): no role can do
+-- more than its grants allow.
+--   1. the matrix: every entry point of the extension called by every kind
+--      of role, each call rolled back; 'ok' or the SQLSTATE it fails with;
+--   2. every function has a deliberate EXECUTE grant, none is SECURITY
+--      DEFINER, and every one is in the matrix;
+--   3. trigger functions refuse anything but what they were made for,
+--      checking types before reading a value (0.1.1 wrote events for any
+--      source, crashed the server, or lost rows);
+--   4. CREATE EXTENSION refuses a schema made beforehand, an update refuses
+--      a hostile-owned one, and the inbox trigger refuses to run as the
+--      owner there (CVE-2022-2625's pattern, with the rename attack itself);
+--   5. an inbox writer learns nothing from tables it cannot SELECT.
+SET client_min_messages = warning;
+DROP EXTENSION IF EXISTS offline_join CASCADE;
+DROP SCHEMA IF EXISTS offline_join CASCADE;
+DROP SCHEMA IF EXISTS offline_join_old CASCADE;
+DO $$
+DECLARE r text;
+BEGIN
+  FOREACH r IN ARRAY ARRAY['regress_oj_none', 'regress_oj_usage', 'regress_oj_pipeline',
+                           'regress_oj_loader', 'regress_oj_analyst', 'regress_oj_online',
+                           'regress_oj_hostile'] LOOP
+    IF EXISTS (SELECT FROM pg_roles WHERE rolname = r) THEN  -- left by an interrupted run
+      EXECUTE format('DROP OWNED BY %I CASCADE', r);
+      EXECUTE format('DROP ROLE %I', r);
+    END IF;
+  END LOOP;
+END $$;
+CREATE EXTENSION offline_join;
+SET timezone = 'UTC';
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set data :abs_srcdir '/test/data'
+SELECT set_config('oj.data', :'data', false) IS NOT NULL AS ok;
+
+SELECT offline_join.create_source('rmc', 'rmc');
+SELECT offline_join.create_source('rmc_checked', 'rmc', '{"require_known_product": true}');
+SELECT offline_join.create_source('rmc_no_inbox', 'rmc');
+SELECT offline_join.create_inbox('rmc') IS NOT NULL AS inbox;
+SELECT offline_join.create_inbox('rmc_checked') IS NOT NULL AS inbox;
+INSERT INTO offline_join.sessions VALUES
+  ('web-1', 'VIS-1', 'CUST-1001', '2026-03-01 12:00+00', '{"channel": "email"}');
+INSERT INTO offline_join.products VALUES ('SKU-1', 'shoes', 10);
+CREATE SERVER offline_files FOREIGN DATA WRAPPER offline_join_fdw;
+SELECT offline_join.create_foreign_table('public.sample_file', 'rmc', :'data' || '/rmc_sample.csv')
+       IS NOT NULL AS foreign_table;
+
+-- The roles of the README's Security section.
+CREATE ROLE regress_oj_none;                                    -- nothing at all
+CREATE ROLE regress_oj_usage;                                   -- USAGE on the schema
+CREATE ROLE regress_oj_pipeline;                                -- + INSERT on one inbox
+CREATE ROLE regress_oj_loader IN ROLE pg_read_server_files;     -- reads server files
+CREATE ROLE regress_oj_analyst;                                 -- reads the data
+CREATE ROLE regress_oj_online;                                  -- the web side's writer
+GRANT USAGE ON SCHEMA offline_join
+   TO regress_oj_usage, regress_oj_pipeline, regress_oj_loader, regress_oj_analyst, regress_oj_online;
+GRANT USAGE ON FOREIGN SERVER offline_files
+   TO regress_oj_usage, regress_oj_pipeline, regress_oj_loader, regress_oj_analyst, regress_oj_online;
+GRANT INSERT ON offline_join.inbox_rmc TO regress_oj_pipeline;
+GRANT SELECT ON offline_join.sources, offline_join.sessions, offline_join.transactions,
+                offline_join.products TO regress_oj_loader;
+GRANT INSERT ON offline_join.events, offline_join.rejects TO regress_oj_loader;
+GRANT SELECT, INSERT ON offline_join.loads TO regress_oj_loader;
+GRANT SELECT ON offline_join.events, offline_join.sessions, offline_join.transactions,
+                offline_join.attributed_events, offline_join.sources, public.sample_file TO regress_oj_analyst;
+GRANT SELECT, INSERT, UPDATE ON offline_join.sessions, offline_join.transactions TO regress_oj_online;
+GRANT CREATE ON SCHEMA public TO PUBLIC;
+
+-- try(role, statement): 'ok' when the statement succeeds as role, else its
+-- SQLSTATE; either way nothing it did is kept
+CREATE FUNCTION pg_temp.try(r text, q text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+  IF r <> 'superuser' THEN
+    EXECUTE format('SET LOCAL ROLE %I', r);
+  END IF;
+  EXECUTE q;
+  RAISE EXCEPTION USING ERRCODE = 'OJ000';
+EXCEPTION
+  WHEN SQLSTATE 'OJ000' THEN RETURN 'ok';
+  WHEN others THEN RETURN SQLSTATE;
+END $$;
+
+-- 1. The matrix.  Every call is a valid one: the superuser column shows it
+-- works (trigger functions and the wrapper's handler cannot be called at all).
+CREATE TEMP TABLE entry (n int, point text, fn regprocedure, q text);
+INSERT INTO entry VALUES
+ (1,  'record_transaction()', 'offline_join.record_transaction(text,text,text,jsonb,timestamptz,interval)',
+      $q$SELECT offline_join.record_transaction('tx-m', 'VIS-m')$q$),
+ (2,  'create_source()', 'offline_join.create_source(text,text,jsonb)',
+      $q$SELECT offline_join.create_source('m_src', 'rmc')$q$),
+ (3,  'source_is_valid()', 'offline_join.source_is_valid(text,text,jsonb)',
+      $q$SELECT offline_join.source_is_valid('m_src', 'rmc', '{}')$q$),
+ (4,  'load()', 'offline_join.load(text,text,boolean)',
+      $q$SELECT offline_join.load('rmc', current_setting('oj.data') || '/rmc_sample.csv')$q$),
+ (5,  'load_dir()', 'offline_join.load_dir(text,text,boolean)',
+      $q$SELECT offline_join.load_dir('rmc', current_setting('oj.data') || '/rmc_sample*.csv')$q$),
+ (6,  'validate_file()', 'offline_join.validate_file(text,text)',
+      $q$SELECT offline_join.validate_file('rmc', current_setting('oj.data') || '/rmc_sample.csv')$q$),
+ (7,  'attribute()', 'offline_join.attribute(timestamptz,text,text,interval)',
+      $q$SELECT offline_join.attribute('2026-03-02 10:00+00', 'CUST-1001', NULL)$q$),
+ (8,  'rematch()', 'offline_join.rematch(bigint)',
+      $q$SELECT offline_join.rematch()$q$),
+ (9,  'expire()', 'offline_join.expire(integer)',
+      $q$SELECT offline_join.expire()$q$),
+ (10, 'abandoned_carts()', 'offline_join.abandoned_carts(timestamptz,interval)',
+      $q$SELECT offline_join.abandoned_carts()$q$),
+ (11, 'create_inbox()', 'offline_join.create_inbox(text,integer)',
+      $q$SELECT offline_join.create_inbox('rmc_no_inbox')$q$),
+ (12, 'create_foreign_table()', 'offline_join.create_foreign_table(text,text,text)',
+      $q$SELECT offline_join.create_foreign_table('public.m_ft', 'rmc', current_setting('oj.data') || '/rmc_sample.csv')$q$),
+ (13, 'FDW option filename', NULL,
+      $q$CREATE FOREIGN TABLE public.m_ft2 (customer_id text) SERVER offline_files
+           OPTIONS (source 'rmc', filename '/etc/passwd')$q$),
+ (14, 'SELECT foreign table', NULL,
+      $q$SELECT * FROM public.sample_file$q$),
+ (15, 'fdw_handler() called', 'offline_join.fdw_handler()',
+      $q$SELECT offline_join.fdw_handler() IS NULL$q$),
+ (16, 'fdw_validator() called', 'offline_join.fdw_validator(text[],oid)',
+      $q$SELECT offline_join.fdw_validator(ARRAY['source=rmc'], 0)$q$),
+ (17, 'inbox_route() called', 'offline_join.inbox_route()',
+      $q$SELECT offline_join.inbox_route()$q$),
+ (18, 'inbox_finish() called', 'offline_join.inbox_finish()',
+      $q$SELECT offline_join.inbox_finish()$q$),
+ (19, 'transactions_fill_expiry() called', 'offline_join.transactions_fill_expiry()',
+      $q$SELECT offline_join.transactions_fill_expiry()$q$),
+ (20, 'inbox_route() on own table', NULL,
+      $q$CREATE TEMP TABLE m_t (time_stamp text);
+         CREATE TRIGGER r BEFORE INSERT ON m_t FOR EACH ROW EXECUTE FUNCTION offline_join.inbox_route('rmc')$q$),
+ (21, 'INSERT into inbox', NULL,
+      $q$INSERT INTO offline_join.inbox_rmc (time_stamp, customer_id, event_type, event_name, num1, num2)
+         VALUES ('2026-03-02 10:00:00', 'CUST-1001', '7', 'SKU-1', '1', '10')$q$),
+ (22, 'SELECT my_rejects', NULL,
+      $q$SELECT * FROM offline_join.my_rejects$q$),
+ (23, 'SELECT attributed_events', NULL,
+      $q$SELECT * FROM offline_join.attributed_events$q$),
+ (24, 'SELECT events', NULL,
+      $q$SELECT * FROM offline_join.events$q$),
+ (25, 'SELECT inboxes', NULL,
+      $q$SELECT * FROM offline_join.inboxes$q$);
+
+SELECT e.point,
+       pg_temp.try('superuser', e.q) AS superuser,
+       pg_temp.try('regress_oj_none', e.q) AS "none",
+       pg_temp.try('regress_oj_usage', e.q) AS usage,
+       pg_temp.try('regress_oj_pipeline', e.q) AS pipeline,
+       pg_temp.try('regress_oj_loader', e.q) AS loader,
+       pg_temp.try('regress_oj_analyst', e.q) AS analyst,
+       pg_temp.try('regress_oj_online', e.q) AS online
+  FROM entry e ORDER BY e.n;
+-- 42501: insufficient privilege (on the function, a table, the schema, or
+-- to read server files); 39P01: a trigger function called directly;
+-- HV00D: the validator given an option of no foreign table
+SELECT count(*) AS nothing_kept FROM offline_join.loads;
+
+-- 2. Every function of the extension: an explicit grant, not SECURITY
+-- DEFINER, and a row in the matrix above.
+SELECT p.oid::regprocedure AS function,
+       CASE WHEN p.proacl IS NULL THEN 'no explicit grant'
+            WHEN aclcontains(p.proacl, makeaclitem(0, p.proowner, 'EXECUTE', false)) THEN 'PUBLIC'
+            ELSE (SELECT string_agg(a.grantee::regrole::text, ', ' ORDER BY 1)
+                    FROM aclexplode(p.proacl) a WHERE a.grantee <> p.proowner)
+       END AS execute,
+       p.prosecdef AS security_definer,
+       EXISTS (SELECT FROM entry e WHERE e.fn = p.oid) AS in_matrix
+  FROM pg_proc p
+  JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+ WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'offline_join')
+ ORDER BY 1::text;
+
+-- 3. Trigger functions refuse anything but what they were made for.
+-- A role without EXECUTE cannot attach them (0.1.1: anyone could, and wrote
+-- events and a ledger row for any source):
+SET ROLE regress_oj_usage;
+\set VERBOSITY terse
+CREATE TEMP TABLE t (time_stamp text, customer_id text, event_type text, category text,
+                     event_name text, num1 text, num2 text);
+CREATE TRIGGER r BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION offline_join.inbox_route('rmc');
+CREATE TRIGGER f AFTER INSERT ON t FOR EACH STATEMENT EXECUTE FUNCTION offline_join.inbox_finish('rmc');
+RESET ROLE;
+-- Even with EXECUTE (granted by mistake), they run on recorded inboxes only,
+-- and look at nothing of a row before that:
+GRANT EXECUTE ON FUNCTION offline_join.inbox_route(), offline_join.inbox_finish(),
+      offline_join.transactions_fill_expiry() TO regress_oj_usage;
+SET ROLE regress_oj_usage;
+CREATE TRIGGER r BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION offline_join.inbox_route('rmc');
+CREATE TRIGGER f AFTER INSERT ON t FOR EACH STATEMENT EXECUTE FUNCTION offline_join.inbox_finish('rmc');
+INSERT INTO t VALUES ('2026-03-02 10:00:00', 'CUST-1001', '7', '', 'SKU-1', '1', '10');
+INSERT INTO t SELECT WHERE false;   -- the statement trigger alone
+-- the 0.1.1 segfault: a bigint where text was read
+CREATE TEMP TABLE tb (time_stamp bigint, customer_id text);
+CREATE TRIGGER r BEFORE INSERT ON tb FOR EACH ROW EXECUTE FUNCTION offline_join.inbox_route('rmc');
+CREATE TRIGGER f AFTER INSERT ON tb FOR EACH STATEMENT EXECUTE FUNCTION offline_join.inbox_finish('rmc');
+INSERT INTO tb VALUES (20260302, 'CUST-1001');
+-- the 0.1.1 lost rows: a route trigger without its finish trigger
+CREATE TEMP TABLE tr (time_stamp text);
+CREATE TRIGGER r BEFORE INSERT ON tr FOR EACH ROW EXECUTE FUNCTION offline_join.inbox_route('rmc');
+INSERT INTO tr VALUES ('x');
+-- the wrong kind of trigger
+CREATE TEMP TABLE tu (time_stamp text);
+INSERT INTO tu VALUES ('x');
+CREATE TRIGGER u BEFORE UPDATE ON tu FOR EACH ROW EXECUTE FUNCTION offline_join.inbox_route('rmc');
+UPDATE tu SET time_stamp = 'y';
+CREATE TEMP TABLE tx (transaction_id int, recorded_at text, expires_at text);
+CREATE TRIGGER e BEFORE INSERT ON tx FOR EACH ROW EXECUTE FUNCTION offline_join.transactions_fill_expiry();
+INSERT INTO tx VALUES (1, 'a', 'b');
+RESET ROLE;
+-- on a recorded inbox, the owner's own changes are refused as well: another
+-- source's name, a column that is not text, a disabled finish trigger
+CREATE TRIGGER a_other BEFORE INSERT ON offline_join.inbox_rmc
+    FOR EACH ROW EXECUTE FUNCTION offline_join.inbox_route('rmc_checked');
+INSERT INTO offline_join.inbox_rmc (time_stamp) VALUES ('x');
+DROP TRIGGER a_other ON offline_join.inbox_rmc;
+ALTER TABLE offline_join.inbox_rmc ALTER COLUMN num1 TYPE numeric USING num1::numeric;
+INSERT INTO offline_join.inbox_rmc (time_stamp) VALUES ('x');
+ALTER TABLE offline_join.inbox_rmc ALTER COLUMN num1 TYPE text;
+ALTER TABLE offline_join.inbox_rmc DISABLE TRIGGER inbox_finish;
+INSERT INTO offline_join.inbox_rmc (time_stamp) VALUES ('x');
+ALTER TABLE offline_join.inbox_rmc ENABLE TRIGGER inbox_finish;
+-- session_replication_role = replica: a route trigger that fires always
+-- needs a finish trigger that does too
+ALTER TABLE offline_join.inbox_rmc ENABLE ALWAYS TRIGGER inbox_route;
+SET session_replication_role = replica;
+INSERT INTO offline_join.inbox_rmc (time_stamp) VALUES ('x');
+RESET session_replication_role;
+ALTER TABLE offline_join.inbox_rmc ENABLE TRIGGER inbox_route;
+\set VERBOSITY default
+REVOKE EXECUTE ON FUNCTION offline_join.inbox_route(), offline_join.inbox_finish(),
+       offline_join.transactions_fill_expiry() FROM regress_oj_usage;
+SELECT (SELECT count(*) FROM offline_join.events) AS events, (SELECT count(*) FROM offline_join.loads) AS loads,
+       (SELECT count(*) FROM offline_join.rejects) AS rejects, (SELECT count(*) FROM offline_join.inbox_rmc) AS in_inbox;
+
+-- 4. The schema.  A role that may create schemas makes offline_join first:
+-- CREATE EXTENSION refuses it, naming its owner.
+DROP EXTENSION offline_join CASCADE;
+CREATE ROLE regress_oj_hostile;
+DO $$ BEGIN EXECUTE format('GRANT CREATE ON DATABASE %I TO regress_oj_hostile', current_database()); END $$;
+SET ROLE regress_oj_hostile;
+CREATE SCHEMA offline_join;
+RESET ROLE;
+\set VERBOSITY terse
+CREATE EXTENSION offline_join;
+\set VERBOSITY default
+SELECT count(*) AS installed FROM pg_extension WHERE extname = 'offline_join';
+-- 0.1.0 and 0.1.1 installed into it (as they did); the update refuses
+CREATE EXTENSION offline_join VERSION '0.1.1';
+\set VERBOSITY terse
+ALTER EXTENSION offline_join UPDATE;
+\set VERBOSITY default
+SELECT extversion FROM pg_extension WHERE extname = 'offline_join';
+-- and the rename attack on such an install: the schema's owner moves the
+-- extension aside and puts her own sources view, calling her own function,
+-- where the inbox trigger of 0.1.1 looked it up as the superuser
+CREATE TABLE offline_join.inbox_rmc (time_stamp text, customer_id text, event_type text, category text,
+                                     event_name text, num1 text, num2 text);
+CREATE TRIGGER inbox_route BEFORE INSERT ON offline_join.inbox_rmc
+    FOR EACH ROW EXECUTE FUNCTION offline_join.inbox_route('rmc');
+CREATE TRIGGER inbox_finish AFTER INSERT ON offline_join.inbox_rmc
+    FOR EACH STATEMENT EXECUTE FUNCTION offline_join.inbox_finish('rmc');
+SELECT offline_join.create_source('rmc', 'rmc');
+GRANT INSERT ON offline_join.inbox_rmc TO regress_oj_hostile;
+SET ROLE regress_oj_hostile;
+ALTER SCHEMA offline_join RENAME TO offline_join_old;
+CREATE SCHEMA offline_join;
+CREATE TABLE offline_join.seen (who text);
+CREATE FUNCTION offline_join.spy() RETURNS text LANGUAGE sql AS
+  $$ INSERT INTO offline_join.seen VALUES (current_user) RETURNING 'rmc' $$;
+CREATE VIEW offline_join.sources AS SELECT offline_join.spy() AS name, 'rmc'::text AS format, '{}'::jsonb AS options;
+GRANT ALL ON SCHEMA offline_join TO PUBLIC;
+GRANT ALL ON ALL TABLES IN SCHEMA offline_join TO PUBLIC;
+RESET ROLE;
+\set VERBOSITY terse
+INSERT INTO offline_join_old.inbox_rmc (time_stamp, customer_id, event_type, event_name, num1, num2)
+VALUES ('2026-03-02 10:00:00', 'CUST-1001', '7', 'SKU-1', '1', '10');
+\set VERBOSITY default
+SELECT count(*) AS calls_as_superuser FROM offline_join.seen;
+DROP SCHEMA offline_join CASCADE;
+DROP EXTENSION offline_join CASCADE;
+DROP SCHEMA offline_join_old CASCADE;
+DO $$ BEGIN EXECUTE format('REVOKE CREATE ON DATABASE %I FROM regress_oj_hostile', current_database()); END $$;
+
+-- On a 0.1.2 install, a CREATE grant on the schema to another role makes the
+-- inbox trigger refuse to run as the owner (the role could plant objects).
+CREATE EXTENSION offline_join;
+SELECT offline_join.create_source('rmc', 'rmc');
+SELECT offline_join.create_source('rmc_checked', 'rmc', '{"require_known_product": true}');
+SELECT offline_join.create_inbox('rmc') IS NOT NULL AS inbox;
+SELECT offline_join.create_inbox('rmc_checked') IS NOT NULL AS inbox;
+INSERT INTO offline_join.sessions VALUES
+  ('web-1', 'VIS-1', 'CUST-1001', '2026-03-01 12:00+00', '{"channel": "email"}');
+INSERT INTO offline_join.products VALUES ('SKU-1', 'shoes', 10);
+GRANT CREATE ON SCHEMA offline_join TO regress_oj_hostile;
+\set VERBOSITY terse
+INSERT INTO offline_join.inbox_rmc (time_stamp) VALUES ('x');
+\set VERBOSITY default
+REVOKE CREATE ON SCHEMA offline_join FROM regress_oj_hostile;
+
+-- 5. What an inbox writer learns.  The matched count comes from sessions and
+-- transactions, which the pipeline role cannot read: its NOTICE leaves it
+-- out, so probing in a rolled-back transaction tells it nothing.
+GRANT USAGE ON SCHEMA offline_join TO regress_oj_pipeline, regress_oj_analyst;
+GRANT INSERT ON offline_join.inbox_rmc, offline_join.inbox_rmc_checked TO regress_oj_pipeline;
+GRANT INSERT ON offline_join.inbox_rmc TO regress_oj_analyst;
+GRANT SELECT ON offline_join.events TO regress_oj_analyst;
+SET client_min_messages = notice;
+SET ROLE regress_oj_pipeline;
+BEGIN;
+-- a customer with a session at that time, and one without: the same answer
+INSERT INTO offline_join.inbox_rmc (time_stamp, customer_id, event_type, event_name, num1, num2)
+VALUES ('2026-03-02 10:00:00', 'CUST-1001', '7', 'SKU-1', '1', '10');
+INSERT INTO offline_join.inbox_rmc (time_stamp, customer_id, event_type, event_name, num1, num2)
+VALUES ('2026-03-02 10:00:00', 'CUST-9999', '7', 'SKU-1', '1', '10');
+ROLLBACK;
+-- the counts and each reject of its own rows it does see
+INSERT INTO offline_join.inbox_rmc (time_stamp, customer_id, event_type, event_name, num1, num2)
+VALUES ('2026-03-02 10:00:00', 'CUST-1001', '7', 'SKU-1', '1', '10'),
+       ('2026-03-02 10:00:00', '', '7', 'SKU-1', '1', '10');
+SELECT line_no, field, reason, message FROM offline_join.my_rejects;
+-- a source that checks the product feed: its rejects would reveal the feed,
+-- so the writer must be allowed to read it
+INSERT INTO offline_join.inbox_rmc_checked (time_stamp, customer_id, event_type, event_name, num1, num2)
+VALUES ('2026-03-02 10:00:00', 'CUST-1001', '7', 'SKU-NOPE', '1', '10');
+RESET ROLE;
+GRANT SELECT ON offline_join.products TO regress_oj_pipeline;
+SET ROLE regress_oj_pipeline;
+INSERT INTO offline_join.inbox_rmc_checked (time_stamp, customer_id, event_type, event_name, num1, num2)
+VALUES ('2026-03-02 10:00:00', 'CUST-1001', '7', 'SKU-NOPE', '1', '10');
+SELECT load_id, line_no, reason FROM offline_join.my_rejects ORDER BY load_id;
+-- a role that can read the matches is told them
+SET ROLE regress_oj_analyst;
+INSERT INTO offline_join.inbox_rmc (time_stamp, customer_id, event_type, event_name, num1, num2)
+VALUES ('2026-03-02 10:00:00', 'CUST-1001', '7', 'SKU-1', '1', '10'),
+       ('2026-03-02 10:00:00', 'CUST-1001', 'x', 'SKU-1', '1', '10');
+-- and sees its own rejects, not the pipeline's
+SELECT load_id, line_no, reason FROM offline_join.my_rejects ORDER BY load_id;
+RESET ROLE;
+SET client_min_messages = warning;
+-- the ledger records who made each load; a superuser sees every reject
+SELECT load_id, path, rows_total, rows_loaded, rows_rejected, rows_matched, loaded_by
+  FROM offline_join.loads ORDER BY load_id;
+SELECT count(*) AS all_rejects FROM offline_join.my_rejects;
+
+DROP EXTENSION offline_join CASCADE;
+DO $$
+DECLARE r text;
+BEGIN
+  FOREACH r IN ARRAY ARRAY['regress_oj_none', 'regress_oj_usage', 'regress_oj_pipeline',
+                           'regress_oj_loader', 'regress_oj_analyst', 'regress_oj_online',
+                           'regress_oj_hostile'] LOOP
+    EXECUTE format('DROP OWNED BY %I CASCADE', r);
+    EXECUTE format('DROP ROLE %I', r);
+  END LOOP;
+END $$;
+REVOKE CREATE ON SCHEMA public FROM PUBLIC;
