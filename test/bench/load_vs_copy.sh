@@ -16,7 +16,7 @@
 # then the same load with 1% bad rows, and with 1,000,000 sessions and
 # transactions to match against, and the backend's peak anonymous memory
 # (RssAnon, shared buffers excluded) for a ROWS and a 5 x ROWS file.
-# Prints medians and ratios (> 1 means load is faster).
+# Prints medians, and ratios of each run's times (> 1 means load is faster).
 set -euo pipefail
 . "$(dirname "$0")/../scripts/lib.sh"
 
@@ -140,17 +140,31 @@ mem_1=$(peak_rss "$good")
 mem_5=$(peak_rss "$big")
 rm -f "$big"
 
+# Paired ratios: each run's COPY against the load of the same run, so that
+# drift of the machine between runs (seen here: COPY took 6.4 s to 10.5 s
+# within one run of this script) does not pair a slow COPY with a fast load.
+paired() {  # paired A B: the median and range of A[i] / B[i] over the runs
+    local -n a=$1 b=$2
+    local i
+    for i in "${!a[@]}"; do awk -v x="${a[$i]}" -v y="${b[$i]}" 'BEGIN {printf "%.4f\n", x / y}'; done |
+        sort -n | awk '{v[NR]=$1} END {m = (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2;
+                                        printf "%.2f (runs %.2f-%.2f)", m, v[1], v[NR]}'
+}
+r_load=$(paired copy_ms load_ms)
+r_inbox=$(paired copy_ms inbox_ms)
+r_bad=$(paired bad_ms load_ms)
+
 oj_say "results (medians of $runs runs; ratio = COPY time / load time, > 1 means load is faster)"
 awk -v c="$copy_med" -v l="$load_med" -v b="$bad_med" -v m="$match_med" -v n="$rows" -v mt="$matched" \
-    -v ib="$inbox_med" -v il="$inbox_loaded" \
+    -v ib="$inbox_med" -v il="$inbox_loaded" -v rl="$r_load" -v ri="$r_inbox" -v rb="$r_bad" \
     -v m1="$mem_1" -v m5="$mem_5" 'BEGIN {
     printf "rows per file                         %d\n", n
     printf "COPY into typed table                 %8.0f ms  (%.0f rows/s)\n", c, n / c * 1000
     printf "offline_join.load()                   %8.0f ms  (%.0f rows/s)\n", l, n / l * 1000
-    printf "ratio load vs COPY                    %8.2f\n", c / l
-    printf "COPY into inbox_rmc (%d rows loaded)  %8.0f ms  ratio vs COPY %.2f\n", il, ib, c / ib
-    printf "load with 1%% bad rows                 %8.0f ms  cost %+.1f%% vs clean file\n", b, (b / l - 1) * 100
-    printf "load matching 1M sessions + 1M txns   %8.0f ms  ratio vs COPY %.2f (%d rows matched)\n", m, c / m, mt
+    printf "ratio load vs COPY, paired per run    %s\n", rl
+    printf "COPY into inbox_rmc (%d rows loaded)  %8.0f ms  ratio vs COPY, paired %s\n", il, ib, ri
+    printf "load with 1%% bad rows                 %8.0f ms  time vs clean file, paired %s\n", b, rb
+    printf "load matching 1M sessions + 1M txns   %8.0f ms  ratio vs COPY (medians) %.2f (%d rows matched)\n", m, c / m, mt
     printf "peak backend RssAnon, %d rows     %8d kB\n", n, m1
     printf "peak backend RssAnon, %d rows     %8d kB\n", n * 5, m5
 }'
