@@ -6,6 +6,8 @@
 #   make test-all                 everything from a bare Debian 12: installs
 #                                 packages, builds, starts throwaway clusters
 #   make demo                     the README's demo, same set-up
+#   make test-valgrind            pg_regress and isolation against a server
+#                                 under valgrind (fails on errors in our code)
 #
 EXTENSION   = offline_join
 MODULE_big  = offline_join
@@ -42,8 +44,10 @@ all install installcheck:
 	@echo "pg_config not found: run 'make test-all' or 'make demo' (they install PostgreSQL 15), or install postgresql-server-dev-15" >&2; exit 1
 endif
 
-.PHONY: test-all demo bench
+.PHONY: test-all demo bench test-valgrind
 test-all:
 	bash test/scripts/test_all.sh
+test-valgrind:
+	bash test/scripts/test_valgrind.sh
 demo:
 	bash test/scripts/demo.sh

@@ -38,3 +38,26 @@ SELECT e.source, e.line_no, e.product, e.num1, e.num2
 
 -- validate_file applies the same checks
 SELECT * FROM offline_join.validate_file('strict', :'file');
+
+-- Lookups that meet dead index entries, row after row (0.1.1 ran the
+-- products scan in the per-row memory context; btree keeps its list of dead
+-- items to mark across calls, so valgrind saw an invalid read in
+-- _bt_killitems, an invalid write in btgettuple and a bad pfree in
+-- btendscan: make test-valgrind runs this file).  A full page makes the
+-- UPDATE non-HOT, so each product has a dead entry next to its live one.
+SELECT offline_join.create_source('dead_entries', 'rmc',
+       '{"require_known_product": true, "total_tolerance": 0.5}');
+INSERT INTO offline_join.products
+SELECT 'SKU-D' || i, 'c', 10, jsonb_build_object('pad', repeat('x', 100)) FROM generate_series(0, 199) i;
+UPDATE offline_join.products SET attrs = jsonb_build_object('pad', repeat('y', 120))
+ WHERE product_code LIKE 'SKU-D%';
+DO $$ BEGIN
+  EXECUTE format($q$COPY (SELECT line FROM (SELECT 0, 'Time Stamp,Customer ID,Event Type,Category,Event Name,Num1,Num2'
+                    UNION ALL SELECT i, '2026-03-02 10:00:00,C' || i || ',7,c,SKU-D' || (i %% 200) || ',1,10'
+                      FROM generate_series(1, 3000) i) f (n, line) ORDER BY n) TO %L$q$,
+                 current_setting('data_directory') || '/oj_regress_dead_entries.csv');
+END $$;
+SELECT rows_total, rows_loaded, rows_rejected
+  FROM offline_join.load('dead_entries', current_setting('data_directory') || '/oj_regress_dead_entries.csv');
+SELECT count(*) AS rejects FROM offline_join.validate_file('dead_entries',
+       current_setting('data_directory') || '/oj_regress_dead_entries.csv');

@@ -15,9 +15,12 @@
  * a byte, so a row always ends with the piece that completes it: the reader
  * knows the line of every record (it counts '\n' itself, quoted ones too)
  * and the extent of its raw bytes.  A record's length is checked before each
- * piece is fed, so memory stays bounded by the record cap plus the buffer.
- * After a parse error or an over-long record the reader resynchronises on
- * quote parity (see skip_start).
+ * piece is fed, and its field count against max_record / sizeof(OjField),
+ * so the reader's memory is bounded by the record cap (OJ_CORE_MAX_BLOCK):
+ * a record over either bound is a too_long error record, never a failure
+ * of the read.  After a parse error the record ends at the end of the
+ * physical line holding the error; after an over-long record, where quote
+ * parity says it ends (see skip_start).
  *
  * Everything is allocated through the caller's OjAllocator, libcsv's field
  * buffer too (its hooks have no context argument: a static pointer names the
@@ -57,6 +60,7 @@ struct OjReader
 	void	   *read_arg;
 	OjAllocator alloc;
 	size_t		max_record;		/* longer records are too_long */
+	int			max_fields;		/* records with more fields are too_long */
 
 	/* input */
 	char	   *buf;
@@ -83,6 +87,7 @@ struct OjReader
 	struct csv_parser parser;
 	bool		row_done;		/* the row callback fired */
 	bool		oom;			/* a callback could not allocate */
+	bool		too_many;		/* a callback found more than max_fields fields */
 
 	/* resynchronisation after an error: skip to the end of the record */
 	bool		cr_pending;	/* a CR ended the buffer: the next byte says if it ended a line */
@@ -209,7 +214,10 @@ bytes_append(OjReader *r, OjBytes *b, const char *src, size_t len, size_t limit)
 	return true;
 }
 
-/* Make room for one more field; false when memory runs out. */
+/*
+ * Make room for one more field; false when memory runs out.  The caller
+ * checks max_fields first, so the array never outgrows the record cap.
+ */
 static bool
 fields_reserve(OjReader *r)
 {
@@ -218,9 +226,9 @@ fields_reserve(OjReader *r)
 
 	if (r->nfields < r->fields_cap)
 		return true;
-	if (r->fields_cap > (int) (((size_t) 1 << 30) / sizeof(OjField)))
-		return false;
 	cap = (size_t) r->fields_cap * 2;
+	if (cap > (size_t) r->max_fields)
+		cap = (size_t) r->max_fields;
 	p = r->alloc.realloc(r->alloc.ctx, r->fields, cap * sizeof(OjField));
 	if (p == NULL)
 		return false;
@@ -336,8 +344,13 @@ csv_field_cb(void *s, size_t len, void *arg)
 {
 	OjReader   *r = arg;
 
-	if (r->oom)
+	if (r->oom || r->too_many)
 		return;
+	if (r->nfields == r->max_fields)
+	{
+		r->too_many = true;
+		return;
+	}
 	if (!fields_reserve(r) || !bytes_append(r, &r->data, s, len, SIZE_MAX))
 	{
 		r->oom = true;
@@ -385,7 +398,9 @@ skip_start(OjReader *r, OjReason reason)
 	r->skipping = true;
 	r->skip_report = true;
 	r->skip_reason = reason;
-	if (reason == OJ_R_TOO_LONG)
+	if (reason == OJ_R_TOO_LONG && r->too_many)
+		snprintf(r->message, sizeof(r->message), "record has more than %d fields", r->max_fields);
+	else if (reason == OJ_R_TOO_LONG)
 		snprintf(r->message, sizeof(r->message), "%s is longer than %zu bytes",
 				 r->dialect == OJ_DIALECT_CSV ? "record" : "line", r->max_record);
 	else if (r->parser.pstate == OJ_CSV_FIELD_BEGUN && !r->parser.quoted)
@@ -441,7 +456,8 @@ skip_some(OjReader *r)
 	{
 		for (; p < end; p++)
 		{
-			if (*p == '"')
+			/* a parse error's record ends at its line's end: quotes open nothing */
+			if (*p == '"' && r->skip_reason != OJ_R_PARSE)
 				r->parity ^= 1;
 			else if (*p == '\n')
 			{
@@ -486,6 +502,7 @@ skip_finish(OjReader *r, OjRecord *rec)
 	size_t		raw_len = r->raw.len;
 
 	r->skipping = false;
+	r->too_many = false;
 	r->raw.len = 0;				/* the bytes stay valid until the next call */
 	if (r->dialect == OJ_DIALECT_CSV)
 		csv_reset(r);
@@ -543,12 +560,12 @@ csv_at_eof(OjReader *r, OjRecord *rec)
 	return good_record(r, rec, r->data.data, r->raw.data, r->raw.len);
 }
 
-/* oj_reader_next for the CSV dialect. */
 /*
- * Splits a whole line on commas in one pass; false (nothing kept) when it
- * holds a quote, which only libcsv may read.
+ * Splits a whole line on commas in one pass: 1 done, 0 (nothing kept) when
+ * it holds a quote, which only libcsv may read, -1 when it has more than
+ * max_fields fields, -2 when memory runs out.
  */
-static bool
+static int
 fast_split(OjReader *r, const char *p, const char *end)
 {
 	const char *f = p;
@@ -561,25 +578,30 @@ fast_split(OjReader *r, const char *p, const char *end)
 			if (*p == '"')
 			{
 				r->nfields = 0;
-				return false;
+				return 0;
 			}
 			continue;
 		}
+		if (r->nfields == r->max_fields)
+		{
+			r->nfields = 0;
+			return memchr(p, '"', (size_t) (end - p)) ? 0 : -1;
+		}
 		if (!fields_reserve(r))
 		{
-			r->oom = true;
 			r->nfields = 0;
-			return false;
+			return -2;
 		}
 		r->fields[r->nfields].data = f;
 		r->fields[r->nfields].len = (size_t) (p - f);
 		r->nfields++;
 		if (p == end)
-			return true;
+			return 1;
 		f = p + 1;
 	}
 }
 
+/* oj_reader_next for the CSV dialect. */
 static int
 csv_next(OjReader *r, OjRecord *rec)
 {
@@ -654,14 +676,26 @@ csv_next(OjReader *r, OjRecord *rec)
 			 * without its byte-by-byte state machine.  Quoted records, and
 			 * lines not whole in the buffer, go to libcsv below.
 			 */
-			if (term && n - 1 <= r->max_record && fast_split(r, p, p + n - 1))
+			if (term && n - 1 <= r->max_record)
 			{
-				r->pos += n;
-				if (p[n - 1] == '\n')
-					r->line++;
-				else
-					count_cr(r, r->pos - 1);
-				return fields_record(r, rec, p, n - 1);
+				int			rc = fast_split(r, p, p + n - 1);
+
+				if (rc == -2)
+					return reader_fail(r, ENOMEM);
+				if (rc != 0)
+				{
+					r->pos += n;
+					if (p[n - 1] == '\n')
+						r->line++;
+					else
+						count_cr(r, r->pos - 1);
+					if (rc > 0)
+						return fields_record(r, rec, p, n - 1);
+					snprintf(r->message, sizeof(r->message), "record has more than %d fields",
+							 r->max_fields);
+					return error_record(r, rec, OJ_R_TOO_LONG, p,
+										n - 1 < OJ_MAX_RAW_KEEP ? n - 1 : OJ_MAX_RAW_KEEP);
+				}
 			}
 		}
 
@@ -682,6 +716,19 @@ csv_next(OjReader *r, OjRecord *rec)
 			return reader_fail(r, ENOMEM);
 		if (used < n && csv_error(&r->parser) != CSV_EPARSE)
 			return reader_fail(r, ENOMEM);
+		if (r->too_many && used == n)
+		{
+			/*
+			 * More fields than the record cap allows: too_long.  The line
+			 * end of the piece is left for the skip, which ends the record
+			 * there when its quotes are balanced.
+			 */
+			r->pos += n - (term ? 1 : 0);
+			if (!skip_start(r, OJ_R_TOO_LONG))
+				return reader_fail(r, ENOMEM);
+			continue;
+		}
+		r->too_many = false;
 		if (used < n || too_long)
 		{
 			/*
@@ -739,6 +786,11 @@ tsv_line(OjReader *r, OjRecord *rec, const char *s, size_t len)
 		const char *tab = memchr(f, '\t', (size_t) (end - f));
 		const char *fend = tab ? tab : end;
 
+		if (r->nfields == r->max_fields)
+		{
+			snprintf(r->message, sizeof(r->message), "line has more than %d fields", r->max_fields);
+			return error_record(r, rec, OJ_R_TOO_LONG, s, len < OJ_MAX_RAW_KEEP ? len : OJ_MAX_RAW_KEEP);
+		}
 		if (!fields_reserve(r))
 			return reader_fail(r, ENOMEM);
 		r->fields[r->nfields].data = f;
@@ -860,6 +912,7 @@ oj_reader_create(OjDialect dialect, OjReadFn read, void *read_arg,
 	r->read_arg = read_arg;
 	r->alloc = *alloc;
 	r->max_record = max_record_bytes > 0 ? max_record_bytes : OJ_MAX_RECORD_BYTES;
+	r->max_fields = (int) OJ_MAX_FIELDS_FOR(r->max_record);
 	r->line = 1;
 	r->buf = alloc->alloc(alloc->ctx, OJ_READ_BUFFER_SIZE);
 	r->raw.data = alloc->alloc(alloc->ctx, OJ_ARENA_INITIAL);

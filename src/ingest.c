@@ -53,10 +53,16 @@ static const Oid oj_event_types[EV_NCOLS] = {
 	JSONBOID, JSONBOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID
 };
 
-/* palloc-backed allocator for the core; NULL instead of ERROR past the cap. */
+/*
+ * palloc-backed allocator for the core: NULL instead of ERROR past
+ * OJ_CORE_MAX_BLOCK (which the core's own bounds never reach) and when
+ * memory runs out.
+ */
 static void *
 oj_core_alloc(void *ctx, size_t size)
 {
+	if (size > OJ_CORE_MAX_BLOCK)
+		return NULL;
 	return MemoryContextAllocExtended((MemoryContext) ctx, size, MCXT_ALLOC_NO_OOM | MCXT_ALLOC_HUGE);
 }
 
@@ -65,7 +71,7 @@ oj_core_realloc(void *ctx, void *ptr, size_t size)
 {
 	if (ptr == NULL)
 		return oj_core_alloc(ctx, size);
-	if (size > OJ_MAX_RECORD_BYTES * 4)
+	if (size > OJ_CORE_MAX_BLOCK)
 		return NULL;
 	return repalloc_huge(ptr, size);
 }
@@ -125,9 +131,8 @@ oj_products_open(OjIngest *in)
 	in->prod_rel = table_open(oj_relation_oid("products"), AccessShareLock);
 	in->prod_idx = oj_index_open(in->prod_rel, "products_pkey", 1, (Oid[]) {TEXTOID});
 	oj_check_table_privilege(in->prod_rel, ACL_SELECT);
-	in->prod_slot = table_slot_create(in->prod_rel, NULL);
 	in->prod_snapshot = RegisterSnapshot(GetActiveSnapshot());
-	in->prod_scan = index_beginscan(in->prod_rel, in->prod_idx, in->prod_snapshot, 1, 0);
+	in->prod_scan = oj_index_scan_begin(in->prod_rel, in->prod_idx, in->prod_snapshot, 1);
 	in->prod_price_att = oj_typed_column(in->prod_rel, "unit_price", NUMERICOID);
 }
 
@@ -365,8 +370,7 @@ oj_check_row(OjIngest *in, const OjRecord *rec, const OjRow *row, OjReject *rj)
 
 		ScanKeyEntryInitialize(&key, 0, 1, BTEqualStrategyNumber, InvalidOid,
 							   in->prod_idx->rd_indcollation[0], F_TEXTEQ, PointerGetDatum(code));
-		index_rescan(in->prod_scan, &key, 1, NULL, 0);
-		found = index_getnext_slot(in->prod_scan, ForwardScanDirection, in->prod_slot);
+		found = oj_index_scan_first(in->prod_scan, &key, 1, ForwardScanDirection);
 		if (!found && in->src->require_known_product)
 		{
 			rj->reason = OJ_R_UNKNOWN_PRODUCT;
@@ -379,7 +383,7 @@ oj_check_row(OjIngest *in, const OjRecord *rec, const OjRow *row, OjReject *rj)
 		if (found && in->src->has_tolerance && row->has_num1 && row->has_num2)
 		{
 			bool		isnull;
-			Datum		price = slot_getattr(in->prod_slot, in->prod_price_att, &isnull);
+			Datum		price = slot_getattr(oj_index_scan_slot(in->prod_scan), in->prod_price_att, &isnull);
 
 			if (!isnull)
 			{
@@ -520,8 +524,7 @@ oj_ingest_end(OjIngest *in)
 	}
 	if (in->prod_rel)
 	{
-		index_endscan(in->prod_scan);
-		ExecDropSingleTupleTableSlot(in->prod_slot);
+		oj_index_scan_end(in->prod_scan);
 		UnregisterSnapshot(in->prod_snapshot);
 		index_close(in->prod_idx, NoLock);
 		table_close(in->prod_rel, NoLock);

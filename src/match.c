@@ -10,7 +10,8 @@
  *	  matches that customer's latest session with started_at in
  *	  [event_time - lookback, event_time].  Otherwise it is unmatched.
  *
- *	  Both lookups are btree index scans kept open and rescanned per event.
+ *	  Both lookups are btree index scans kept open and rescanned per event
+ *	  (index_scan.c runs them in a memory context that outlives the rows).
  *
  *-------------------------------------------------------------------------
  */
@@ -46,12 +47,9 @@ struct OjMatcher
 	Relation	txn_idx;
 	Relation	sess_rel;
 	Relation	sess_idx;
-	IndexScanDesc txn_scan;
-	IndexScanDesc sess_scan;
-	TupleTableSlot *txn_slot;
-	TupleTableSlot *sess_slot;
+	OjIndexScan *txn_scan;		/* kept open across events (index_scan.c) */
+	OjIndexScan *sess_scan;
 	Snapshot	snapshot;
-	MemoryContext cxt;			/* where the scans live; see oj_match() */
 	/* column numbers in transactions and sessions */
 	AttrNumber	t_expires, t_visitor, t_session, t_snapshot;
 	AttrNumber	s_visitor, s_session, s_attrs;
@@ -134,7 +132,6 @@ oj_matcher_open(void)
 {
 	OjMatcher  *m = palloc0(sizeof(OjMatcher));
 
-	m->cxt = CurrentMemoryContext;
 	m->snapshot = RegisterSnapshot(GetActiveSnapshot());
 	m->txn_rel = table_open(oj_relation_oid("transactions"), AccessShareLock);
 	m->txn_idx = oj_index_open(m->txn_rel, "transactions_pkey", 1, (Oid[]) {TEXTOID});
@@ -143,10 +140,8 @@ oj_matcher_open(void)
 								(Oid[]) {TEXTOID, TIMESTAMPTZOID});
 	oj_check_table_privilege(m->txn_rel, ACL_SELECT);
 	oj_check_table_privilege(m->sess_rel, ACL_SELECT);
-	m->txn_slot = table_slot_create(m->txn_rel, NULL);
-	m->sess_slot = table_slot_create(m->sess_rel, NULL);
-	m->txn_scan = index_beginscan(m->txn_rel, m->txn_idx, m->snapshot, 1, 0);
-	m->sess_scan = index_beginscan(m->sess_rel, m->sess_idx, m->snapshot, 3, 0);
+	m->txn_scan = oj_index_scan_begin(m->txn_rel, m->txn_idx, m->snapshot, 1);
+	m->sess_scan = oj_index_scan_begin(m->sess_rel, m->sess_idx, m->snapshot, 3);
 	m->t_expires = oj_typed_column(m->txn_rel, "expires_at", TIMESTAMPTZOID);
 	m->t_visitor = oj_typed_column(m->txn_rel, "visitor_id", TEXTOID);
 	m->t_session = oj_typed_column(m->txn_rel, "session_id", TEXTOID);
@@ -161,10 +156,8 @@ oj_matcher_open(void)
 void
 oj_matcher_close(OjMatcher *m)
 {
-	index_endscan(m->txn_scan);
-	index_endscan(m->sess_scan);
-	ExecDropSingleTupleTableSlot(m->txn_slot);
-	ExecDropSingleTupleTableSlot(m->sess_slot);
+	oj_index_scan_end(m->txn_scan);
+	oj_index_scan_end(m->sess_scan);
 	index_close(m->txn_idx, NoLock);
 	index_close(m->sess_idx, NoLock);
 	table_close(m->txn_rel, NoLock);
@@ -194,25 +187,6 @@ oj_fill(OjMatch *out, const char *kind, TupleTableSlot *slot,
 }
 
 /*
- * Looks up one row through a scan of the matcher, in the matcher's memory
- * context: the index AM keeps things across calls (btree's list of dead
- * items to mark, allocated on first need), which must not land in a
- * caller's per-row context that is reset before the scan ends.
- */
-static bool
-oj_lookup(OjMatcher *m, IndexScanDesc scan, ScanKey keys, int nkeys,
-		  ScanDirection dir, TupleTableSlot *slot)
-{
-	MemoryContext old = MemoryContextSwitchTo(m->cxt);
-	bool		found;
-
-	index_rescan(scan, keys, nkeys, NULL, 0);
-	found = index_getnext_slot(scan, dir, slot);
-	MemoryContextSwitchTo(old);
-	return found;
-}
-
-/*
  * Applies the rule to one event.  customer_id and transaction_id are text
  * datums or NULL pointers.  Results are allocated in CurrentMemoryContext.
  */
@@ -231,14 +205,15 @@ oj_match(OjMatcher *m, TimestampTz event_time, text *customer_id, text *transact
 		ScanKeyEntryInitialize(&keys[0], 0, 1, BTEqualStrategyNumber, InvalidOid,
 							   m->txn_idx->rd_indcollation[0], F_TEXTEQ,
 							   PointerGetDatum(transaction_id));
-		if (oj_lookup(m, m->txn_scan, keys, 1, ForwardScanDirection, m->txn_slot))
+		if (oj_index_scan_first(m->txn_scan, keys, 1, ForwardScanDirection))
 		{
+			TupleTableSlot *slot = oj_index_scan_slot(m->txn_scan);
 			bool		isnull;
-			TimestampTz expires = DatumGetTimestampTz(slot_getattr(m->txn_slot, m->t_expires, &isnull));
+			TimestampTz expires = DatumGetTimestampTz(slot_getattr(slot, m->t_expires, &isnull));
 
 			if (!isnull && event_time <= expires)
 			{
-				oj_fill(out, "transaction", m->txn_slot, m->t_visitor, m->t_session, m->t_snapshot);
+				oj_fill(out, "transaction", slot, m->t_visitor, m->t_session, m->t_snapshot);
 				return;
 			}
 		}
@@ -258,8 +233,9 @@ oj_match(OjMatcher *m, TimestampTz event_time, text *customer_id, text *transact
 		ScanKeyEntryInitialize(&keys[2], 0, 2, BTLessEqualStrategyNumber, InvalidOid,
 							   InvalidOid, F_TIMESTAMPTZ_LE, TimestampTzGetDatum(event_time));
 		/* backwards: the latest session first */
-		if (oj_lookup(m, m->sess_scan, keys, 3, BackwardScanDirection, m->sess_slot))
-			oj_fill(out, "customer", m->sess_slot, m->s_visitor, m->s_session, m->s_attrs);
+		if (oj_index_scan_first(m->sess_scan, keys, 3, BackwardScanDirection))
+			oj_fill(out, "customer", oj_index_scan_slot(m->sess_scan), m->s_visitor, m->s_session,
+					m->s_attrs);
 	}
 }
 

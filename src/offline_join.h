@@ -25,6 +25,15 @@
 
 /* Limits of the core (bytes). */
 #define OJ_MAX_RECORD_BYTES		(1024 * 1024)	/* a record longer is too_long */
+/* A record with more fields than this is too_long, too (65536 for 1 MiB). */
+#define OJ_MAX_FIELDS_FOR(max_record) ((max_record) / sizeof(OjField) > 1 ? (max_record) / sizeof(OjField) : 1)
+/*
+ * The one rule for the core's memory, derived from the record cap: no
+ * block it asks for is larger than this.  The reader keeps a record's
+ * bytes and fields (each below 2 x the cap, growing by doubling); the
+ * validator's layout has about 100 bytes per column of a record.
+ */
+#define OJ_CORE_MAX_BLOCK		((size_t) 8 * OJ_MAX_RECORD_BYTES)
 #define OJ_MAX_RAW_KEEP			1024		/* prefix of a too-long record kept as raw */
 #define OJ_MAX_ID_BYTES			100			/* transaction IDs */
 #define OJ_MAX_CUSTOMER_ID_BYTES 1000		/* customer/visitor IDs: indexed, so bounded */
@@ -195,6 +204,8 @@ extern bool oj_is_plain_decimal(const char *s, size_t len);
 #include "nodes/parsenodes.h"
 #include "utils/snapshot.h"
 #include "access/tupdesc.h"
+#include "access/sdir.h"
+#include "access/skey.h"
 
 #define OJ_SCHEMA "offline_join"
 
@@ -243,6 +254,14 @@ typedef struct OjSource
 extern void oj_source_parse(const char *name, const char *format, Jsonb *options,
 							OjSource *src);
 extern OjSource *oj_source_get(const char *name);
+
+/* in index_scan.c: index scans kept open across rows */
+typedef struct OjIndexScan OjIndexScan;
+extern OjIndexScan *oj_index_scan_begin(Relation heap, Relation index, Snapshot snapshot, int nkeys);
+extern bool oj_index_scan_first(OjIndexScan *s, ScanKey keys, int nkeys, ScanDirection dir);
+extern bool oj_index_scan_next(OjIndexScan *s, ScanDirection dir);
+extern struct TupleTableSlot *oj_index_scan_slot(OjIndexScan *s);
+extern void oj_index_scan_end(OjIndexScan *s);
 
 /* in bulk_insert.c */
 typedef struct OjBulk OjBulk;
@@ -303,8 +322,7 @@ typedef struct OjIngest
 	/* product feed, when the source's options use it */
 	Relation	prod_rel;
 	Relation	prod_idx;
-	struct IndexScanDescData *prod_scan;
-	struct TupleTableSlot *prod_slot;
+	OjIndexScan *prod_scan;
 	Snapshot	prod_snapshot;
 	AttrNumber	prod_price_att;
 	/* builds a reject's raw text when the record has none (the inbox) */

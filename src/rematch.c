@@ -221,7 +221,6 @@ oj_rematch_open(OjRematch *r)
 	oj_rematch_index_keys(r);
 	MemoryContextSwitchTo(old);
 
-	r->old_slot = table_slot_create(r->rel, NULL);
 	r->new_slot = MakeSingleTupleTableSlot(RelationGetDescr(r->rel), &TTSOpsVirtual);
 	r->snapshot = RegisterSnapshot(GetActiveSnapshot());
 	r->cid = GetCurrentCommandId(true);
@@ -235,7 +234,6 @@ static void
 oj_rematch_close(OjRematch *r)
 {
 	oj_matcher_close(r->matcher);
-	ExecDropSingleTupleTableSlot(r->old_slot);
 	ExecDropSingleTupleTableSlot(r->new_slot);
 	UnregisterSnapshot(r->snapshot);
 	ExecCloseIndices(r->rri);
@@ -379,16 +377,17 @@ Datum
 oj_rematch(PG_FUNCTION_ARGS)
 {
 	OjRematch	r;
-	IndexScanDesc scan;
+	OjIndexScan *scan;
 	ScanKeyData key;
 	int64		matched = 0;
 
 	oj_rematch_open(&r);
-	scan = index_beginscan(r.rel, r.unmatched_idx, r.snapshot, PG_ARGISNULL(0) ? 0 : 1, 0);
+	scan = oj_index_scan_begin(r.rel, r.unmatched_idx, r.snapshot, PG_ARGISNULL(0) ? 0 : 1);
 	if (!PG_ARGISNULL(0))
 		ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, PG_GETARG_DATUM(0));
-	index_rescan(scan, &key, PG_ARGISNULL(0) ? 0 : 1, NULL, 0);
-	while (index_getnext_slot(scan, ForwardScanDirection, r.old_slot))
+	r.old_slot = oj_index_scan_slot(scan);
+	for (bool found = oj_index_scan_first(scan, &key, PG_ARGISNULL(0) ? 0 : 1, ForwardScanDirection);
+		 found; found = oj_index_scan_next(scan, ForwardScanDirection))
 	{
 		MemoryContext old = MemoryContextSwitchTo(r.row_cxt);
 
@@ -399,7 +398,7 @@ oj_rematch(PG_FUNCTION_ARGS)
 		MemoryContextReset(r.row_cxt);
 		CHECK_FOR_INTERRUPTS();
 	}
-	index_endscan(scan);
+	oj_index_scan_end(scan);
 	oj_rematch_close(&r);
 	PG_RETURN_INT64(matched);
 }

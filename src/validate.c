@@ -26,7 +26,7 @@
 #define OJ_RMC_MIN_COLUMNS		7
 #define OJ_RMC_NAMED_COLUMNS	22	/* up to EventName Attr10 */
 #define OJ_RMC_DEFAULT_COLUMNS	32	/* built for rmc without header */
-#define OJ_MAX_COLUMNS			(1 << 24)
+#define OJ_MAX_COLUMNS			((int) OJ_MAX_FIELDS_FOR(OJ_MAX_RECORD_BYTES))	/* as the reader */
 #define OJ_QUOTE_BYTES			40	/* longer values are cut in messages */
 #define OJ_QUOTE_BUF			(OJ_QUOTE_BYTES * 4 + 8)
 #define OJ_ADOBE_MAX_EVAR		250

@@ -365,8 +365,15 @@ test_csv_parse_errors(void)
 	EXPECT_CSV("\"a\"x\r\nb\r\n", "1:!parse\n2:b\n");
 	/* a quote inside an unquoted field opens nothing: the line ends the record */
 	EXPECT_CSV("1,2\nx,b\"c\ny\"\nok,1\n", "1:1|2\n2:!parse\n3:!parse\n4:ok|1\n");
-	/* ... unless a real quoted field opens after it */
-	EXPECT_CSV("x,b\"c,\"d\ne\"\nok\n", "1:!parse\n3:ok\n");
+	/* ... even when a quoted field seems to open after it: every line after
+	 * the bad one is read again (0.1.1 swallowed the rest of the file) */
+	EXPECT_CSV("x,b\"c,\"d\ne\"\nok\n", "1:!parse\n2:!parse\n3:ok\n");
+	EXPECT_CSV("h\n2026-03-02 10:00:00,C1,7,37.8\"N 121\"W,P1,1,2\nC2,ok\nC3,ok\n",
+			   "1:h\n2:!parse\n3:C2|ok\n4:C3|ok\n");
+	EXPECT_CSV("h\r\na,37.8\"N 121\"W,b\r\nc,d\r\n", "1:h\n2:!parse\n3:c|d\n");
+	EXPECT_CSV("h\ra,37.8\"N\rc,d\r", "1:h\n2:!parse\n3:c|d\n");
+	/* the error found on a later line of a record: it ends at that line */
+	EXPECT_CSV("a,\"b\nc\"x\"y\nd\n", "1:!parse\n3:d\n");
 	EXPECT_CSV("a,b\"c\n", "1:!parse\n");
 	/* unterminated quote at the end: earlier rows are fine */
 	EXPECT_CSV("a,b\nc,\"d\ne\n", "1:a|b\n2:!parse\n");
@@ -488,6 +495,57 @@ test_csv_too_long(void)
 			CHECK(ca.live_blocks == 0, "all memory freed (%ld blocks left)", ca.live_blocks);
 		}
 		free(filler);
+		free(in.data);
+	}
+}
+
+/*
+ * Records with more fields than the cap allows (max_record / 16): too_long,
+ * never a failure of the read, and the next line is read again.  0.1.1 failed
+ * the whole file with "Cannot allocate memory" on 400 KB of commas.
+ */
+static void
+test_too_many_fields(void)
+{
+	/* max 64 bytes: at most 4 fields */
+	EXPECT_CSV_MAX("a,b,c,d\na,b,c,d,e\nx\n", 64, "1:a|b|c|d raw=a,b,c,d\n2:!too_long raw=a,b,c,d,e\n3:x raw=x\n");
+	EXPECT_CSV_MAX("\"a\",b,c,d,e\nx\n", 64, "1:!too_long raw=\"a\",b,c,d,e\n2:x raw=x\n");
+	EXPECT_CSV_MAX("a,b,c,d,\"e\nf\"\nx\n", 64, "1:!too_long raw=a,b,c,d,\"e\\nf\"\n3:x raw=x\n");
+	EXPECT_CSV_MAX("a,b,c,d,e\r\nx\r\n", 64, "1:!too_long raw=a,b,c,d,e\n2:x raw=x\n");
+	EXPECT_CSV_MAX("\"a\",b,c,d,e\r\nx\r\n", 64, "1:!too_long raw=\"a\",b,c,d,e\n2:x raw=x\n");
+	expect_records(__LINE__, OJ_DIALECT_TSV, "a\tb\tc\td\te\nx\n", 12, 64, true,
+				   "1:!too_long raw=a\\tb\\tc\\td\\te\n2:x raw=x\n");
+
+	/* 400,000 commas with the default cap: too_long, in bounded memory */
+	for (int quoted = 0; quoted < 2; quoted++)
+	{
+		size_t		n = 400000;
+		Str			in = {NULL, 0, 0};
+		char	   *commas = malloc(n);
+		CountAlloc	ca = {0, 0, 0};
+		OjAllocator alloc = {count_alloc, count_realloc, count_free, &ca};
+		MemFile		f;
+		OjReader   *r;
+		OjRecord	rec;
+
+		memset(commas, ',', n);
+		str_add(&in, "h\n", 2);
+		if (quoted)
+			str_add(&in, "\"q\"", 3);
+		str_add(&in, commas, n);
+		str_add(&in, "\nnext,row\n", 10);
+		f = (MemFile) {in.data, in.len, 0, 65536, SIZE_MAX};
+		r = oj_reader_create(OJ_DIALECT_CSV, mem_read, &f, &alloc, 0);
+		CHECK(oj_reader_next(r, &rec) == 1 && rec.error == OJ_OK, "header before commas");
+		CHECK(oj_reader_next(r, &rec) == 1 && rec.error == OJ_R_TOO_LONG && rec.line_no == 2 &&
+			  rec.raw_len == OJ_MAX_RAW_KEEP, "400,000 commas%s: too_long", quoted ? " after a quote" : "");
+		CHECK_STR(rec.error_message, "record has more than 65536 fields", "too many fields message");
+		CHECK(oj_reader_next(r, &rec) == 1 && rec.nfields == 2 && rec.line_no == 3, "row after the commas");
+		CHECK(oj_reader_next(r, &rec) == 0, "end after the commas");
+		CHECK(ca.peak_bytes < 4 * OJ_MAX_RECORD_BYTES, "peak memory %zu for 400,000 commas", ca.peak_bytes);
+		oj_reader_destroy(r);
+		CHECK(ca.live_blocks == 0, "all memory freed (%ld blocks left)", ca.live_blocks);
+		free(commas);
 		free(in.data);
 	}
 }
@@ -1325,6 +1383,7 @@ main(int argc, char **argv)
 	test_csv_raw();
 	test_csv_parse_errors();
 	test_csv_too_long();
+	test_too_many_fields();
 	test_read_error();
 	test_tsv();
 	test_names();
