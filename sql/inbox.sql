@@ -146,3 +146,38 @@ DROP TABLE offline_join.inbox_rmc_checked;
 SELECT offline_join.create_inbox('rmc_checked') IS NOT NULL AS made_again;
 COMMIT;
 SELECT inbox, source FROM offline_join.inboxes ORDER BY source;
+
+-- Line numbers of every line-end style: COPY into an inbox and load() of
+-- the same file record every row on the same physical line (0.1.1 aborted
+-- the Excel file with a duplicate key, and gave negative or zero numbers).
+SELECT offline_join.create_source('lines', 'rmc');
+SELECT offline_join.create_inbox('lines') IS NOT NULL AS inbox;
+CREATE TEMP TABLE line_check (file text, path text, line_no bigint, kind text);
+DO $$
+DECLARE f text; l bigint;
+BEGIN
+  FOREACH f IN ARRAY ARRAY['lines_excel_crlf.csv', 'lines_cr_only.csv', 'lines_lf_lone_cr.csv'] LOOP
+    EXECUTE format('COPY offline_join.inbox_lines (time_stamp, customer_id, event_type, category, event_name, num1, num2) FROM %L (FORMAT csv, HEADER)',
+                   current_setting('oj.data') || '/' || f);
+    SELECT max(load_id) INTO l FROM offline_join.loads;
+    INSERT INTO line_check SELECT f, 'COPY', line_no, 'event' FROM offline_join.events WHERE load_id = l
+                 UNION ALL SELECT f, 'COPY', line_no, reason FROM offline_join.rejects WHERE load_id = l;
+    SELECT load_id INTO l FROM offline_join.load('lines', current_setting('oj.data') || '/' || f, force => true);
+    INSERT INTO line_check SELECT f, 'load', line_no, 'event' FROM offline_join.events WHERE load_id = l
+                 UNION ALL SELECT f, 'load', line_no, reason FROM offline_join.rejects WHERE load_id = l;
+  END LOOP;
+END $$;
+SELECT file, string_agg(line_no || ':' || kind, ' ' ORDER BY line_no) FILTER (WHERE path = 'COPY') AS copy_lines,
+       string_agg(line_no || ':' || kind, ' ' ORDER BY line_no) FILTER (WHERE path = 'COPY')
+         = string_agg(line_no || ':' || kind, ' ' ORDER BY line_no) FILTER (WHERE path = 'load') AS same_as_load
+  FROM line_check GROUP BY file ORDER BY file;
+-- COPY's text format (the Adobe recipe): an escaped \n is no line, a
+-- backslash before a real line end continues the record on the next line
+SELECT offline_join.create_source('lines_adobe', 'adobe');
+SELECT offline_join.create_inbox('lines_adobe') IS NOT NULL AS inbox;
+SELECT format('COPY offline_join.inbox_lines_adobe (date, transactionid, evar_1, event_1) FROM %L',
+              current_setting('oj.data') || '/lines_adobe_text.tsv') AS copy_adobe \gset
+:copy_adobe;
+SELECT line_no, transaction_id, dims FROM offline_join.events
+ WHERE load_id = (SELECT max(load_id) FROM offline_join.loads) ORDER BY line_no;
+SELECT line_no, reason FROM offline_join.rejects WHERE load_id = (SELECT max(load_id) FROM offline_join.loads);

@@ -10,6 +10,7 @@
  */
 #include "postgres.h"
 
+#include <fcntl.h>
 #include <glob.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -50,15 +51,19 @@ oj_check_absolute(const char *path)
 /*
  * Opens a regular file for reading; fills *size.  ERROR naming the path and
  * the OS reason when it is missing, unreadable, a directory or not a file.
+ * The file is opened without blocking and checked before anything is read:
+ * open() of a named pipe would otherwise wait, beyond cancel and terminate,
+ * until something writes to it.
  */
 int
 oj_open_file(const char *path, int64 *size)
 {
 	int			fd;
+	int			flags;
 	struct stat st;
 
 	oj_check_absolute(path);
-	fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
+	fd = OpenTransientFile(path, O_RDONLY | O_NONBLOCK | PG_BINARY);
 	if (fd < 0)
 		ereport(ERROR,
 				(errcode_for_file_access(),
@@ -75,17 +80,30 @@ oj_open_file(const char *path, int64 *size)
 	if (!S_ISREG(st.st_mode))
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is not a regular file", path)));
+				 errmsg("\"%s\" is not a regular file", path),
+				 errdetail("offline_join reads regular files only, not %s.",
+						   S_ISFIFO(st.st_mode) ? "named pipes" : S_ISSOCK(st.st_mode) ? "sockets"
+						   : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "devices" : "special files")));
+	/* a regular file: reads may block as usual */
+	if ((flags = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not set file \"%s\" to blocking reads: %m", path)));
 	*size = st.st_size;
 	return fd;
 }
 
-/* read() for the core reader: arg points to the file descriptor. */
+/*
+ * read() for the core reader: arg points to the file descriptor.  Every
+ * buffer read is a point where a cancel or terminate is served, also while
+ * the reader skips the rest of an over-long record.
+ */
 long
 oj_fd_read(void *arg, char *buf, size_t len)
 {
 	ssize_t		n;
 
+	CHECK_FOR_INTERRUPTS();
 	do
 		n = read(*(int *) arg, buf, len);
 	while (n < 0 && errno == EINTR);

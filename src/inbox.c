@@ -82,6 +82,7 @@ typedef struct OjInboxRun
 	int64		load_id;
 	TimestampTz started_at;
 	bool		from_copy;
+	int64		next_line;		/* COPY: the physical line where the next record starts */
 	Oid			invoker;		/* the role whose INSERT/COPY this is */
 	Oid			owner;			/* the extension's owner: writes are made as it */
 	bool		show_matched;	/* may the invoker learn the matched count? */
@@ -679,6 +680,38 @@ oj_inbox_check_call(FunctionCallInfo fcinfo, bool route)
 						route ? "inbox_route" : "inbox_finish")));
 }
 
+/*
+ * The physical line of the file where the record COPY is handing us starts,
+ * counted as load() counts it: a line ends at "\n", "\r\n" or a lone "\r",
+ * in quoted values too.  COPY's own line counter cannot tell this: inside
+ * quotes it counts only its line end's last character, and an escaped
+ * newline of the text format is no line at all.  So the records are
+ * counted here, from the line the first one starts on (2 after a HEADER
+ * line), each taking one line plus the line ends inside its raw text,
+ * which COPY keeps in line_buf (its line end stripped).  COPY reads every
+ * line into a record or fails, so no line is skipped between two records.
+ * Rows of INSERT, and of COPY's binary format, are numbered 1, 2, ...
+ */
+static int64
+oj_inbox_line(OjInboxRun *r, CopyFromState copy)
+{
+	const char *p;
+	const char *end;
+	int64		line;
+
+	if (copy == NULL || copy->opts.binary || !copy->line_buf_valid)
+		return r->in->rows_total + 1;
+	if (r->next_line == 0)
+		r->next_line = copy->opts.header_line != COPY_HEADER_FALSE ? 2 : 1;
+	line = r->next_line++;
+	end = copy->line_buf.data + copy->line_buf.len;
+	for (p = copy->line_buf.data; (p = memchr(p, '\n', end - p)) != NULL; p++)
+		r->next_line++;
+	for (p = copy->line_buf.data; (p = memchr(p, '\r', end - p)) != NULL; p++)
+		r->next_line += (p + 1 == end || p[1] != '\n');
+	return line;
+}
+
 /* BEFORE INSERT row trigger: validates and routes the row; keeps nothing. */
 Datum
 oj_inbox_route(PG_FUNCTION_ARGS)
@@ -690,7 +723,6 @@ oj_inbox_route(PG_FUNCTION_ARGS)
 	OjSavedUser saved;
 	int			i;
 	int			n = 0;
-	int64		newlines = 0;
 	bool		misshapen = false;
 
 	oj_inbox_check_call(fcinfo, true);
@@ -721,12 +753,9 @@ oj_inbox_route(PG_FUNCTION_ARGS)
 		else
 		{
 			text	   *t = DatumGetTextPP(r->values[i]);
-			const char *p;
 
 			r->fields[n].data = VARDATA_ANY(t);
 			r->fields[n].len = VARSIZE_ANY_EXHDR(t);
-			for (p = r->fields[n].data; (p = memchr(p, '\n', r->fields[n].data + r->fields[n].len - p)); p++)
-				newlines++;
 		}
 		n++;
 	}
@@ -734,9 +763,8 @@ oj_inbox_route(PG_FUNCTION_ARGS)
 	memset(&rec, 0, sizeof(rec));
 	rec.fields = r->fields;
 	rec.nfields = n;
-	/* COPY's line counter is at the record's last line; quoted newlines count */
 	copy = oj_current_copy();
-	rec.line_no = copy ? (int64) copy->cur_lineno - newlines : r->in->rows_total + 1;
+	rec.line_no = oj_inbox_line(r, copy);
 	if (misshapen)
 	{
 		rec.error = OJ_R_COLUMNS;

@@ -489,6 +489,7 @@ oj_ingest_check(OjIngest *in, const OjRecord *rec, OjRow *row, OjReject *rj, Tim
 				 row->year, row->month, row->day, row->hour, row->minute, row->second);
 		return false;
 	}
+	oj_layout_accept(&in->layout, row);
 	return true;
 }
 

@@ -143,7 +143,7 @@ typedef struct OjLayout
 	int			ncols;			/* fields every row must have (rmc without header: 0 = at least 7) */
 	OjColumn   *cols;			/* ncols entries (for rmc without header: built per row width) */
 	bool		key_is_transaction; /* adobe: transactionID column present */
-	int			ndays;			/* adobe: distinct days accepted so far */
+	int			ndays;			/* adobe: distinct days of the rows accepted so far */
 	int32_t		days[OJ_ADOBE_MAX_DAYS];	/* as yyyymmdd */
 } OjLayout;
 
@@ -166,6 +166,7 @@ typedef struct OjRow
 	int			ndims, nattrs;
 	OjKeyValue *dims;			/* non-empty values only, file order */
 	OjKeyValue *attrs;
+	int32_t		new_day;		/* adobe: a day (yyyymmdd) the file has no loaded row of yet */
 } OjRow;
 
 typedef struct OjReject
@@ -189,6 +190,7 @@ extern bool oj_layout_init(OjLayout *layout, OjFormatKind kind, const OjRecord *
 extern bool oj_validate_record(OjLayout *layout, const OjRecord *rec, const OjNow *now,
 							   bool check_utf8, OjRow *row, OjReject *reject,
 							   const OjAllocator *alloc);
+extern void oj_layout_accept(OjLayout *layout, const OjRow *row);
 extern void oj_layout_free(OjLayout *layout, const OjAllocator *alloc);
 extern bool oj_is_plain_decimal(const char *s, size_t len);
 

@@ -983,7 +983,11 @@ validate_adobe(OjLayout *layout, const OjRecord *rec, const OjNow *now, bool che
 	if (nmetrics == 0)
 		return reject_row(reject, OJ_R_MISSING, "metric", "row has no metric value");
 
-	/* at most OJ_ADOBE_MAX_DAYS distinct days per file */
+	/*
+	 * At most OJ_ADOBE_MAX_DAYS distinct days per file, counting the days of
+	 * loaded rows only: a new day is added by oj_layout_accept() once the
+	 * row passed every check, the database's too.
+	 */
 	day = (row->year * 100 + row->month) * 100 + row->day;
 	for (int i = 0; i < layout->ndays; i++)
 		if (layout->days[i] == day)
@@ -993,8 +997,21 @@ validate_adobe(OjLayout *layout, const OjRecord *rec, const OjNow *now, bool che
 						  "date %s in column \"%s\" would be day %d of the file; a file may span at most %d days",
 						  quote_value(q, date->data, date->len), dcol->name,
 						  OJ_ADOBE_MAX_DAYS + 1, OJ_ADOBE_MAX_DAYS);
-	layout->days[layout->ndays++] = day;
+	row->new_day = day;
 	return true;
+}
+
+/* A row passed every check and is loaded: its day (adobe) counts from now on. */
+void
+oj_layout_accept(OjLayout *layout, const OjRow *row)
+{
+	if (row->new_day == 0)
+		return;
+	for (int i = 0; i < layout->ndays; i++)
+		if (layout->days[i] == row->new_day)
+			return;
+	if (layout->ndays < OJ_ADOBE_MAX_DAYS)
+		layout->days[layout->ndays++] = row->new_day;
 }
 
 /* Validate one record: true with row filled, or false with reject filled. */

@@ -232,6 +232,7 @@ read_file(const uint8_t *data, size_t len, uint8_t selector, unsigned seed,
 			{
 				ASSERT(rec.error == OJ_OK);
 				check_row(&layouts[k], &rec, &row);
+				oj_layout_accept(&layouts[k], &row);
 			}
 			else
 				check_reject(&rj);

@@ -649,7 +649,10 @@ validate_text(OjFormatKind kind, bool header, const char *text, size_t len, cons
 		while (oj_reader_next(r, &rec) == 1)
 		{
 			if (oj_validate_record(&layout, &rec, now, check_utf8, &row, &last_reject, &alloc))
+			{
+				oj_layout_accept(&layout, &row);	/* as the loaders do for a row they load */
 				str_printf(&s, "%lld:ok\n", (long long) rec.line_no);
+			}
 			else
 				str_printf(&s, "%lld:%s:%s\n", (long long) rec.line_no,
 						   oj_reason_name(last_reject.reason),
@@ -1369,6 +1372,50 @@ test_adobe_days(void)
 	got = validate_text(OJ_FORMAT_ADOBE, true, t.data, t.len, &test_now, true);
 	CHECK_STR(got, want.data, "rejected rows take no day");
 	free(got);
+
+	/*
+	 * A row valid here but rejected later (unknown_product, by the database)
+	 * is never accepted: 90 such days, then a loadable row of a 91st day.
+	 */
+	{
+		MemFile		f;
+		OjReader   *r;
+		OjRecord	rec;
+		OjRow		row;
+		OjReject	rj;
+		OjLayout	layout;
+		char		err[256];
+		int			accepted_ok = 0;
+
+		t.len = 0;
+		month = day = 1;
+		str_add(&t, ADOBE_HEADER, sizeof(ADOBE_HEADER) - 1);
+		for (int i = 0; i < 91; i++)
+		{
+			str_printf(&t, "%02d/%02d/2025\tV1\te1\tP1\t1\t9.95\t2\n", month, day);
+			if (++day > mdays[month - 1])
+				month++, day = 1;
+		}
+		f = (MemFile) {t.data, t.len, 0, SIZE_MAX, SIZE_MAX};
+		r = oj_reader_create(OJ_DIALECT_TSV, mem_read, &f, NULL, 0);
+		CHECK(oj_reader_next(r, &rec) == 1 &&
+			  oj_layout_init(&layout, OJ_FORMAT_ADOBE, &rec, &oj_malloc_allocator, err, sizeof(err)),
+			  "adobe header");
+		for (int i = 0; i < 91 && oj_reader_next(r, &rec) == 1; i++)
+		{
+			bool		ok = oj_validate_record(&layout, &rec, &test_now, true, &row, &rj,
+											   &oj_malloc_allocator);
+
+			accepted_ok += ok;
+			if (ok && i == 90)
+				oj_layout_accept(&layout, &row);
+		}
+		CHECK(accepted_ok == 91 && layout.ndays == 1,
+			  "days of rows rejected after validation do not count (%d ok, %d days)",
+			  accepted_ok, layout.ndays);
+		oj_layout_free(&layout, &oj_malloc_allocator);
+		oj_reader_destroy(r);
+	}
 	free(t.data);
 	free(want.data);
 }
