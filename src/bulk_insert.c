@@ -50,6 +50,7 @@ oj_bulk_open(Oid relid)
 	old = MemoryContextSwitchTo(b->cxt);
 	b->rel = table_open(relid, RowExclusiveLock);
 	oj_check_table_privilege(b->rel, ACL_INSERT);
+	oj_check_no_rls(b->rel);
 	b->estate = CreateExecutorState();
 	b->rri = makeNode(ResultRelInfo);
 	InitResultRelInfo(b->rri, b->rel, 0, NULL, 0);

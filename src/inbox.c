@@ -3,9 +3,10 @@
  * inbox.c
  *	  The COPY path (spec section 4): create_inbox() makes
  *	  offline_join.inbox_<source>, one text column per format column, with
- *	  two triggers.  A BEFORE ROW trigger runs each row through the same
- *	  pipeline as load() and keeps nothing in the inbox; an AFTER STATEMENT
- *	  trigger flushes and writes one ledger row per COPY statement.
+ *	  three triggers.  A BEFORE statement trigger checks the inbox and
+ *	  starts the statement's run; a BEFORE ROW trigger runs each row through
+ *	  the same pipeline as load() and keeps nothing in the inbox; an AFTER
+ *	  statement trigger flushes and writes one ledger row per statement.
  *
  *	  A role with only INSERT on an inbox loads this way.  The triggers are
  *	  not SECURITY DEFINER and are not executable by PUBLIC: they refuse to
@@ -51,6 +52,7 @@
 #include "offline_join.h"
 
 PG_FUNCTION_INFO_V1(oj_create_inbox);
+PG_FUNCTION_INFO_V1(oj_inbox_begin);
 PG_FUNCTION_INFO_V1(oj_inbox_route);
 PG_FUNCTION_INFO_V1(oj_inbox_finish);
 
@@ -273,6 +275,8 @@ oj_create_inbox(PG_FUNCTION_ARGS)
 	appendStringInfoString(&sql, ");");
 	appendStringInfo(&sql,
 					 "COMMENT ON TABLE %s.%s IS %s;"
+					 "CREATE TRIGGER inbox_start BEFORE INSERT ON %s.%s"
+					 " FOR EACH STATEMENT EXECUTE FUNCTION offline_join.inbox_start(%s);"
 					 "CREATE TRIGGER inbox_route BEFORE INSERT ON %s.%s"
 					 " FOR EACH ROW EXECUTE FUNCTION offline_join.inbox_route(%s);"
 					 "CREATE TRIGGER inbox_finish AFTER INSERT ON %s.%s"
@@ -281,6 +285,7 @@ oj_create_inbox(PG_FUNCTION_ARGS)
 					 quote_literal_cstr(psprintf("COPY rows of source %s here: each is validated into "
 												 "offline_join.events or offline_join.rejects; nothing stays",
 												 src->name)),
+					 OJ_SCHEMA, quote_identifier(table), quote_literal_cstr(src->name),
 					 OJ_SCHEMA, quote_identifier(table), quote_literal_cstr(src->name),
 					 OJ_SCHEMA, quote_identifier(table), quote_literal_cstr(src->name));
 	SPI_connect();
@@ -355,7 +360,7 @@ oj_inbox_xact_cb(XactEvent event, void *arg)
 		oj_inbox_runs = NULL;
 }
 
-/* The run of this statement into relid, or NULL. */
+/* The run of the statement into relid under way, or NULL. */
 static OjInboxRun *
 oj_inbox_find(Oid relid)
 {
@@ -367,15 +372,29 @@ oj_inbox_find(Oid relid)
 	return NULL;
 }
 
-/* The COPY statement feeding this trigger, if it is a COPY. */
+/* Forgets a run (its memory goes with its transaction). */
+static void
+oj_inbox_forget(OjInboxRun *r)
+{
+	OjInboxRun **p;
+
+	for (p = &oj_inbox_runs; *p; p = &(*p)->next)
+		if (*p == r)
+		{
+			*p = r->next;
+			return;
+		}
+}
+
+/* The COPY statement into rel feeding this trigger, if it is a COPY. */
 static CopyFromState
-oj_current_copy(void)
+oj_current_copy(Relation rel)
 {
 	ErrorContextCallback *e;
 
 	for (e = error_context_stack; e; e = e->previous)
 		if (e->callback == CopyFromErrorCallback)
-			return (CopyFromState) e->arg;
+			return ((CopyFromState) e->arg)->rel == rel ? (CopyFromState) e->arg : NULL;
 	return NULL;
 }
 
@@ -426,32 +445,50 @@ oj_trigger_fires(char tgenabled)
 	return tgenabled == TRIGGER_FIRES_ON_ORIGIN || tgenabled == TRIGGER_FIRES_ALWAYS;
 }
 
+/* Does rel have an enabled trigger of function fn, of this type, for source? */
+static bool
+oj_inbox_has_trigger(Relation rel, const char *fn, int16 type, const char *source)
+{
+	Oid			foid = LookupFuncName(list_make2(makeString(OJ_SCHEMA), makeString(pstrdup(fn))),
+									  0, NULL, false);
+	int			i;
+
+	for (i = 0; rel->trigdesc != NULL && i < rel->trigdesc->numtriggers; i++)
+	{
+		Trigger    *t = &rel->trigdesc->triggers[i];
+
+		if (t->tgfoid == foid && t->tgtype == type && t->tgnargs == 1 &&
+			strcmp(t->tgargs[0], source) == 0 && oj_trigger_fires(t->tgenabled))
+			return true;
+	}
+	return false;
+}
+
 /*
  * Checks what an inbox trigger fires on, before anything of it is read or
  * written, and returns the extension's owner.  The schema must be trusted
  * (the triggers write as the owner); rel must be the inbox that
- * create_inbox() recorded for this source; for inbox_route() also, every
- * column must be text and an inbox_finish trigger of the same source must
- * fire at the end of the statement, or its rows would be lost.
+ * create_inbox() recorded for this source, owned by the extension's owner
+ * or a superuser.  At the start of a statement also: every column is text,
+ * and the row and statement-end triggers of the same source will fire, or
+ * rows would stay in the inbox or be lost.  The lookups run as the owner:
+ * the caller needs no right on the schema.
  */
 static Oid
-oj_inbox_verify(Relation rel, const char *source, bool for_route)
+oj_inbox_verify(Relation rel, const char *source, bool at_start)
 {
 	Oid			owner = oj_extension_owner();
 	const char *relname = RelationGetRelationName(rel);
-	char	   *recorded;
+	Oid			relowner = rel->rd_rel->relowner;
+	char	   *recorded = NULL;
 	OjSavedUser saved;
+	int			i;
 
 	oj_check_schema_trusted(owner, "inbox trigger");
-	if (rel->rd_rel->relkind != RELKIND_RELATION ||
-		RelationGetNamespace(rel) != get_namespace_oid(OJ_SCHEMA, false))
-		recorded = NULL;
-	else
-	{
-		oj_become(owner, &saved);
+	oj_become(owner, &saved);
+	if (rel->rd_rel->relkind == RELKIND_RELATION &&
+		RelationGetNamespace(rel) == get_namespace_oid(OJ_SCHEMA, false))
 		recorded = oj_inbox_source(RelationGetRelid(rel));
-		oj_unbecome(&saved);
-	}
 	if (recorded == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
@@ -463,13 +500,16 @@ oj_inbox_verify(Relation rel, const char *source, bool for_route)
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("trigger on inbox \"%s\" names source \"%s\", but it is the inbox of source \"%s\"",
 						relname, source, recorded)));
-	if (for_route)
+	if (relowner != owner && !superuser_arg(relowner))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("inbox \"%s\" is owned by role \"%s\", neither a superuser nor the owner of extension offline_join",
+						relname, GetUserNameFromId(relowner, false)),
+				 errhint("ALTER TABLE %s.%s OWNER TO the extension's owner.", OJ_SCHEMA,
+						 quote_identifier(relname))));
+	if (at_start)
 	{
 		TupleDesc	desc = RelationGetDescr(rel);
-		Oid			finish = LookupFuncName(list_make2(makeString(OJ_SCHEMA), makeString("inbox_finish")),
-											0, NULL, false);
-		bool		finishes = false;
-		int			i;
 
 		for (i = 0; i < desc->natts; i++)
 		{
@@ -482,25 +522,19 @@ oj_inbox_verify(Relation rel, const char *source, bool for_route)
 								NameStr(att->attname), relname, format_type_be(att->atttypid)),
 						 errhint("Re-create the inbox with offline_join.create_inbox().")));
 		}
-		for (i = 0; rel->trigdesc != NULL && i < rel->trigdesc->numtriggers; i++)
-		{
-			Trigger    *t = &rel->trigdesc->triggers[i];
-
-			if (t->tgfoid == finish && TRIGGER_FOR_AFTER(t->tgtype) &&
-				!TRIGGER_FOR_ROW(t->tgtype) && TRIGGER_FOR_INSERT(t->tgtype) &&
-				t->tgnargs == 1 && strcmp(t->tgargs[0], source) == 0 &&
-				oj_trigger_fires(t->tgenabled))
-				finishes = true;
-		}
-		if (!finishes)
+		if (!oj_inbox_has_trigger(rel, "inbox_start", TRIGGER_TYPE_BEFORE | TRIGGER_TYPE_INSERT, source) ||
+			!oj_inbox_has_trigger(rel, "inbox_route", TRIGGER_TYPE_ROW | TRIGGER_TYPE_BEFORE | TRIGGER_TYPE_INSERT,
+								  source) ||
+			!oj_inbox_has_trigger(rel, "inbox_finish", TRIGGER_TYPE_INSERT, source))
 			ereport(ERROR,
 					(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-					 errmsg("inbox \"%s\" has no inbox_finish trigger that fires at the end of this statement",
-							relname),
-					 errdetail("Without it the rows of the statement would be lost."),
-					 errhint("Enable it (ALTER TABLE %s.%s ENABLE TRIGGER inbox_finish), or re-create the inbox.",
+					 errmsg("inbox \"%s\" lacks an enabled inbox_start, inbox_route or inbox_finish trigger of source \"%s\"",
+							relname, source),
+					 errdetail("Without them its rows would stay in the inbox, or be lost."),
+					 errhint("Enable them (ALTER TABLE %s.%s ENABLE TRIGGER ...), or re-create the inbox.",
 							 OJ_SCHEMA, quote_identifier(relname))));
 	}
+	oj_unbecome(&saved);
 	return owner;
 }
 
@@ -513,13 +547,23 @@ oj_inbox_start(Relation rel, const char *source)
 {
 	Oid			owner = oj_inbox_verify(rel, source, true);
 	Oid			invoker = GetUserId();
-	MemoryContext old = MemoryContextSwitchTo(CurTransactionContext);
-	OjInboxRun *r = palloc0(sizeof(OjInboxRun));
+	MemoryContext old;
+	OjInboxRun *r;
 	TupleDesc	desc = RelationGetDescr(rel);
 	OjSavedUser saved;
 	List	   *headers;
 	int			i;
 
+	if (oj_inbox_find(RelationGetRelid(rel)) != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_IN_USE),
+				 errmsg("a statement into inbox \"%s\" is already under way in this transaction",
+						RelationGetRelationName(rel)),
+				 errdetail("This statement runs inside it (in a function or trigger it calls); one inbox takes one statement at a time."),
+				 errhint("Send the rows in a statement of their own.")));
+
+	old = MemoryContextSwitchTo(CurTransactionContext);
+	r = palloc0(sizeof(OjInboxRun));
 	if (!oj_inbox_callbacks)
 	{
 		RegisterXactCallback(oj_inbox_xact_cb, NULL);
@@ -549,7 +593,7 @@ oj_inbox_start(Relation rel, const char *source)
 				 errhint("GRANT SELECT ON %s.products TO %s.", OJ_SCHEMA,
 						 quote_identifier(GetUserNameFromId(invoker, false)))));
 	r->started_at = GetCurrentTimestamp();
-	r->from_copy = oj_current_copy() != NULL;
+	r->from_copy = oj_current_copy(rel) != NULL;	/* COPY may name itself only with its rows */
 	r->natts = desc->natts;
 	r->names = palloc0(sizeof(char *) * r->natts);
 	r->present = palloc0(sizeof(bool) * r->natts);
@@ -651,33 +695,76 @@ oj_inbox_adobe_header(OjInboxRun *r)
 	MemoryContextSwitchTo(old);
 }
 
+/* The three inbox triggers. */
+typedef enum OjInboxTrigger
+{
+	OJ_INBOX_START,				/* BEFORE INSERT FOR EACH STATEMENT */
+	OJ_INBOX_ROUTE,				/* BEFORE INSERT FOR EACH ROW */
+	OJ_INBOX_FINISH				/* AFTER INSERT FOR EACH STATEMENT */
+} OjInboxTrigger;
+
 /* ERROR unless this call is the trigger event an inbox function is made for. */
 static void
-oj_inbox_check_call(FunctionCallInfo fcinfo, bool route)
+oj_inbox_check_call(FunctionCallInfo fcinfo, OjInboxTrigger which)
 {
+	static const char *const names[] = {"inbox_start", "inbox_route", "inbox_finish"};
+	static const char *const kinds[] = {"a BEFORE INSERT statement", "a BEFORE INSERT row",
+	"an AFTER INSERT statement"};
 	TriggerData *td = (TriggerData *) fcinfo->context;
+	bool		ok;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("%s() can only be called as a trigger of an inbox", route ? "inbox_route" : "inbox_finish")));
-	if (route
-		? !(TRIGGER_FIRED_BEFORE(td->tg_event) && TRIGGER_FIRED_FOR_ROW(td->tg_event) &&
-			TRIGGER_FIRED_BY_INSERT(td->tg_event))
-		: !(TRIGGER_FIRED_AFTER(td->tg_event) && TRIGGER_FIRED_FOR_STATEMENT(td->tg_event) &&
-			TRIGGER_FIRED_BY_INSERT(td->tg_event)))
+				 errmsg("%s() can only be called as a trigger of an inbox", names[which])));
+	ok = TRIGGER_FIRED_BY_INSERT(td->tg_event) &&
+		(which == OJ_INBOX_FINISH ? TRIGGER_FIRED_AFTER(td->tg_event) : TRIGGER_FIRED_BEFORE(td->tg_event)) &&
+		(which == OJ_INBOX_ROUTE ? TRIGGER_FIRED_FOR_ROW(td->tg_event) : TRIGGER_FIRED_FOR_STATEMENT(td->tg_event));
+	if (!ok)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("%s() must be %s trigger, not fired on \"%s\" as it is",
-						route ? "inbox_route" : "inbox_finish",
-						route ? "a BEFORE INSERT row" : "an AFTER INSERT statement",
-						RelationGetRelationName(td->tg_relation))));
+						names[which], kinds[which], RelationGetRelationName(td->tg_relation))));
 	if (td->tg_trigger->tgnargs != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("trigger \"%s\" on \"%s\" must give %s() one argument, the source",
-						td->tg_trigger->tgname, RelationGetRelationName(td->tg_relation),
-						route ? "inbox_route" : "inbox_finish")));
+						td->tg_trigger->tgname, RelationGetRelationName(td->tg_relation), names[which])));
+}
+
+/* The run of this trigger's statement; ERROR when inbox_start did not begin one. */
+static OjInboxRun *
+oj_inbox_current(TriggerData *td)
+{
+	OjInboxRun *r = oj_inbox_find(RelationGetRelid(td->tg_relation));
+
+	if (r == NULL || strcmp(r->src->name, td->tg_trigger->tgargs[0]) != 0)
+	{
+		/* say precisely what is wrong with the table, if anything */
+		(void) oj_inbox_verify(td->tg_relation, td->tg_trigger->tgargs[0], true);
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("no statement into inbox \"%s\" of source \"%s\" was started by its inbox_start trigger",
+						RelationGetRelationName(td->tg_relation), td->tg_trigger->tgargs[0]),
+				 errhint("Enable the trigger (ALTER TABLE %s.%s ENABLE TRIGGER inbox_start), or re-create the inbox.",
+						 OJ_SCHEMA, quote_identifier(RelationGetRelationName(td->tg_relation)))));
+	}
+	return r;
+}
+
+/*
+ * BEFORE INSERT statement trigger: checks the inbox and starts the run of
+ * the statement.  Every statement has its own run; a statement into the
+ * inbox nested in another one into it is refused.
+ */
+Datum
+oj_inbox_begin(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+
+	oj_inbox_check_call(fcinfo, OJ_INBOX_START);
+	(void) oj_inbox_start(td->tg_relation, td->tg_trigger->tgargs[0]);
+	return PointerGetDatum(NULL);
 }
 
 /*
@@ -725,10 +812,8 @@ oj_inbox_route(PG_FUNCTION_ARGS)
 	int			n = 0;
 	bool		misshapen = false;
 
-	oj_inbox_check_call(fcinfo, true);
-	r = oj_inbox_find(RelationGetRelid(td->tg_relation));
-	if (r == NULL)
-		r = oj_inbox_start(td->tg_relation, td->tg_trigger->tgargs[0]);
+	oj_inbox_check_call(fcinfo, OJ_INBOX_ROUTE);
+	r = oj_inbox_current(td);
 
 	/* every column was checked to be text when the statement's run started */
 	oj_become(r->owner, &saved);
@@ -763,7 +848,8 @@ oj_inbox_route(PG_FUNCTION_ARGS)
 	memset(&rec, 0, sizeof(rec));
 	rec.fields = r->fields;
 	rec.nfields = n;
-	copy = oj_current_copy();
+	copy = oj_current_copy(td->tg_relation);
+	r->from_copy |= copy != NULL;
 	rec.line_no = oj_inbox_line(r, copy);
 	if (misshapen)
 	{
@@ -803,38 +889,19 @@ oj_inbox_finish(PG_FUNCTION_ARGS)
 {
 	TriggerData *td = (TriggerData *) fcinfo->context;
 	OjInboxRun *r;
-	OjInboxRun **p;
 	OjLedger	l;
 	OjSavedUser saved;
 	StringInfoData counts;
 
-	oj_inbox_check_call(fcinfo, false);
+	oj_inbox_check_call(fcinfo, OJ_INBOX_FINISH);
+	r = oj_inbox_current(td);
+	oj_inbox_forget(r);			/* whatever happens next, this run is over */
+	r->from_copy |= oj_current_copy(td->tg_relation) != NULL;
 	memset(&l, 0, sizeof(l));
 	l.bytes = -1;
 	l.status = "loaded";
-	r = oj_inbox_find(RelationGetRelid(td->tg_relation));
-	if (r == NULL)
-	{
-		/* a statement without rows still gets its ledger row */
-		Oid			owner = oj_inbox_verify(td->tg_relation, td->tg_trigger->tgargs[0], false);
-
-		l.loaded_by = GetUserId();
-		l.path = oj_current_copy() ? "COPY" : "INSERT";
-		l.started_at = GetCurrentTimestamp();
-		oj_become(owner, &saved);
-		l.source = oj_source_get(td->tg_trigger->tgargs[0])->name;
-		(void) oj_ledger_write(&l, NULL);
-		oj_unbecome(&saved);
-		return PointerGetDatum(NULL);
-	}
 	oj_become(r->owner, &saved);
 	oj_ingest_end(r->in);
-	for (p = &oj_inbox_runs; *p; p = &(*p)->next)
-		if (*p == r)
-		{
-			*p = r->next;
-			break;
-		}
 	l.load_id = r->load_id;
 	l.source = r->src->name;
 	l.path = r->from_copy ? "COPY" : "INSERT";
@@ -856,8 +923,8 @@ oj_inbox_finish(PG_FUNCTION_ARGS)
 			(errmsg("load %lld (%s into inbox of source \"%s\"): %s",
 					(long long) l.load_id, l.path, l.source, counts.data),
 			 l.rows_rejected > 0
-			 ? errhint("See SELECT * FROM offline_join.%s WHERE load_id = %lld.",
-					   r->show_rejects ? "rejects" : "my_rejects", (long long) l.load_id)
+			 ? errhint(r->show_rejects ? "See SELECT * FROM offline_join.rejects WHERE load_id = %lld."
+					   : "See SELECT * FROM offline_join.my_rejects(%lld).", (long long) l.load_id)
 			 : 0));
 	return PointerGetDatum(NULL);
 }

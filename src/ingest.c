@@ -131,6 +131,7 @@ oj_products_open(OjIngest *in)
 	in->prod_rel = table_open(oj_relation_oid("products"), AccessShareLock);
 	in->prod_idx = oj_index_open(in->prod_rel, "products_pkey", 1, (Oid[]) {TEXTOID});
 	oj_check_table_privilege(in->prod_rel, ACL_SELECT);
+	oj_check_no_rls(in->prod_rel);
 	in->prod_snapshot = RegisterSnapshot(GetActiveSnapshot());
 	in->prod_scan = oj_index_scan_begin(in->prod_rel, in->prod_idx, in->prod_snapshot, 1);
 	in->prod_price_att = oj_typed_column(in->prod_rel, "unit_price", NUMERICOID);

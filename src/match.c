@@ -140,6 +140,8 @@ oj_matcher_open(void)
 								(Oid[]) {TEXTOID, TIMESTAMPTZOID});
 	oj_check_table_privilege(m->txn_rel, ACL_SELECT);
 	oj_check_table_privilege(m->sess_rel, ACL_SELECT);
+	oj_check_no_rls(m->txn_rel);
+	oj_check_no_rls(m->sess_rel);
 	m->txn_scan = oj_index_scan_begin(m->txn_rel, m->txn_idx, m->snapshot, 1);
 	m->sess_scan = oj_index_scan_begin(m->sess_rel, m->sess_idx, m->snapshot, 3);
 	m->t_expires = oj_typed_column(m->txn_rel, "expires_at", TIMESTAMPTZOID);

@@ -225,6 +225,7 @@ extern void oj_check_schema_trusted(Oid ext_owner, const char *what);
 extern void oj_become(Oid role, OjSavedUser *saved);
 extern void oj_unbecome(const OjSavedUser *saved);
 extern void oj_check_table_privilege(Relation rel, AclMode mode);
+extern void oj_check_no_rls(Relation rel);
 extern bool oj_role_can_select(Oid role, const char *table);
 
 /* in guc.c */

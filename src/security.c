@@ -18,6 +18,10 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "utils/tuplestore.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_namespace.h"
@@ -27,12 +31,15 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/fmgroids.h"
+#include "utils/rls.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
 #include "access/genam.h"
 #include "access/table.h"
 
 #include "offline_join.h"
+
+PG_FUNCTION_INFO_V1(oj_my_rejects);
 
 /* The owner of extension offline_join; ERROR when it is not installed. */
 Oid
@@ -156,6 +163,23 @@ oj_check_table_privilege(Relation rel, AclMode mode)
 		aclcheck_error(r, OBJECT_TABLE, RelationGetRelationName(rel));
 }
 
+/*
+ * ERROR when row-level security applies to rel for the current user: the
+ * loaders read and write below the executor, where no policy is applied,
+ * so they refuse as COPY FROM refuses.  (The table's owner, unless the
+ * table forces it, and roles with BYPASSRLS are not subject to it.)
+ */
+void
+oj_check_no_rls(Relation rel)
+{
+	if (check_enable_rls(RelationGetRelid(rel), InvalidOid, false) == RLS_ENABLED)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("offline_join does not apply row-level security, which table \"%s\" has for role \"%s\"",
+						RelationGetRelationName(rel), GetUserNameFromId(GetUserId(), false)),
+				 errhint("Run it as a role that row-level security does not apply to (the table's owner, or a role with BYPASSRLS), or disable row-level security on the table.")));
+}
+
 /* May role read offline_join.<table>?  (false when the table is missing) */
 bool
 oj_role_can_select(Oid role, const char *table)
@@ -163,4 +187,54 @@ oj_role_can_select(Oid role, const char *table)
 	Oid			relid = get_relname_relid(table, get_namespace_oid(OJ_SCHEMA, false));
 
 	return OidIsValid(relid) && pg_class_aclcheck(relid, role, ACL_SELECT) == ACLCHECK_OK;
+}
+
+/*
+ * my_rejects(load_id DEFAULT NULL): the rejects of the loads made by the
+ * current role (or a role whose privileges it has), of one load or all.
+ *
+ * The rows are chosen here, as the extension's owner, and only they leave
+ * the function: a view with a security barrier over rejects would let the
+ * planner push a caller's leakproof conditions below the barrier, where
+ * EXPLAIN ANALYZE counts rows the caller may not see.
+ */
+Datum
+oj_my_rejects(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Oid			invoker = GetUserId();
+	Oid			owner = oj_extension_owner();
+	Datum		args[2];
+	char		nulls[2] = {' ', PG_ARGISNULL(0) ? 'n' : ' '};
+	OjSavedUser saved;
+	uint64		i;
+	int			rc;
+
+	InitMaterializedSRF(fcinfo, 0);
+	oj_check_schema_trusted(owner, "my_rejects()");
+	args[0] = ObjectIdGetDatum(invoker);
+	args[1] = PG_ARGISNULL(0) ? (Datum) 0 : PG_GETARG_DATUM(0);
+	oj_become(owner, &saved);
+	SPI_connect();
+	rc = SPI_execute_with_args("SELECT r.load_id::pg_catalog.int8, r.line_no::pg_catalog.int8, r.field::pg_catalog.text,"
+							   "       r.reason::pg_catalog.text, r.message::pg_catalog.text, r.raw::pg_catalog.text"
+							   "  FROM offline_join.rejects r"
+							   "  JOIN offline_join.loads l ON l.load_id OPERATOR(pg_catalog.=) r.load_id"
+							   " WHERE pg_catalog.pg_has_role($1, l.loaded_by::pg_catalog.oid, 'USAGE')"
+							   "   AND ($2 IS NULL OR r.load_id OPERATOR(pg_catalog.=) $2)"
+							   " ORDER BY r.load_id, r.line_no",
+							   2, (Oid[]) {OIDOID, INT8OID}, args, nulls, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "reading offline_join.rejects failed: %s", SPI_result_code_string(rc));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		Datum		values[6];
+		bool		isnull[6];
+
+		heap_deform_tuple(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, values, isnull);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, isnull);
+	}
+	SPI_finish();
+	oj_unbecome(&saved);
+	return (Datum) 0;
 }

@@ -94,7 +94,33 @@ push @calls,
   "INSERT INTO offline_join.inbox_rmc (time_stamp, customer_id, num1) VALUES (E'\\x01\\x02', E'\\t', E'1e9999')",
   "INSERT INTO offline_join.inbox_adobe DEFAULT VALUES",
   "INSERT INTO offline_join.inbox_adobe (date, visitorid, product, orders) VALUES ('01/01/2026', 'v', 'p', '1'), (NULL, 'v', NULL, '1')",
-  "BEGIN; INSERT INTO offline_join.inbox_rmc (time_stamp) VALUES ('x'); SAVEPOINT a; INSERT INTO offline_join.inbox_rmc (time_stamp) VALUES ('y'); ROLLBACK TO a; COMMIT;";
+  "BEGIN; INSERT INTO offline_join.inbox_rmc (time_stamp) VALUES ('x'); SAVEPOINT a; INSERT INTO offline_join.inbox_rmc (time_stamp) VALUES ('y'); ROLLBACK TO a; COMMIT;",
+  # statements into an inbox nested in one into it (0.1.1's review found a
+  # segfault here: the nested statement tore down the outer one's run)
+  q{CREATE FUNCTION pg_temp.g(i int) RETURNS text LANGUAGE plpgsql AS $$
+    BEGIN
+      IF i = 2 THEN
+        BEGIN
+          INSERT INTO offline_join.inbox_rmc (time_stamp, customer_id, event_type, event_name, num1, num2)
+          VALUES ('2026-03-02 10:00:00', 'INNER', '7', 'SKU-1', '1', '10'), ('x', 'y', 'z', 'w', 'v', 'u');
+        EXCEPTION WHEN others THEN RAISE NOTICE 'caught: %', SQLERRM;
+        END;
+      END IF;
+      RETURN 'CUST-' || i;
+    END $$;
+    INSERT INTO offline_join.inbox_rmc (time_stamp, customer_id, event_type, event_name, num1, num2)
+    SELECT '2026-03-02 10:00:00', pg_temp.g(i), '7', 'SKU-1', '1', '10' FROM generate_series(1, 3) i;},
+  q{CREATE FUNCTION pg_temp.h(i int) RETURNS text LANGUAGE sql AS $$
+      INSERT INTO offline_join.inbox_rmc (time_stamp, customer_id, event_type, event_name, num1, num2)
+      VALUES ('2026-03-02 10:00:00', 'NESTED', '7', 'SKU-1', '1', '10') RETURNING 'CUST-' || i $$;
+    INSERT INTO offline_join.inbox_rmc (time_stamp, customer_id, event_type, event_name, num1, num2)
+    SELECT '2026-03-02 10:00:00', pg_temp.h(i), '7', 'SKU-1', '1', '10' FROM generate_series(1, 3) i;},
+  q{WITH a AS (INSERT INTO offline_join.inbox_rmc (time_stamp) VALUES ('1') RETURNING 1),
+         b AS (INSERT INTO offline_join.inbox_rmc (time_stamp) VALUES ('2') RETURNING 1)
+    SELECT * FROM a, b;},
+  "SELECT offline_join.inbox_start()",
+  "CREATE TEMP TABLE st (time_stamp text); CREATE TRIGGER s BEFORE INSERT ON st FOR EACH STATEMENT EXECUTE FUNCTION offline_join.inbox_start('rmc'); INSERT INTO st VALUES ('x');",
+  "SELECT * FROM offline_join.my_rejects(NULL)", "SELECT * FROM offline_join.my_rejects(-1)";
 
 my $errors = 0;
 for my $user ('postgres', 'mallory')
@@ -113,6 +139,12 @@ my $log = slurp_file($node->logfile);
 unlike($log, qr/terminated by signal|was terminated|server process .* exited with/,
 	'no backend died');
 unlike($log, qr/reference leak|leaked/, 'no resource leak warnings');
+is($node->safe_psql('postgres',
+		"SELECT count(*) FROM offline_join.events WHERE customer_id IN ('INNER', 'NESTED')"),
+	'0', 'no row of a nested statement was loaded');
+is($node->safe_psql('postgres',
+		"SELECT count(*) FROM offline_join.loads l WHERE rows_total <> (SELECT count(*) FROM offline_join.events e WHERE e.load_id = l.load_id) + (SELECT count(*) FROM offline_join.rejects r WHERE r.load_id = l.load_id)"),
+	'0', 'every ledger row counts exactly its own rows');
 is($node->safe_psql('postgres',
 		"SELECT count(*) FROM offline_join.events WHERE source <> 'rmc' AND source <> 'adobe'"),
 	'0', 'no events for a source that has no inbox');
