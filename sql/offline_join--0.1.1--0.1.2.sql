@@ -9,9 +9,9 @@
 --   EXECUTE grant (README, "Security").
 -- * offline_join.inboxes records the inboxes create_inbox() made; the inbox
 --   triggers run on nothing else.  The inboxes of 0.1.1 are recorded here.
--- * offline_join.loads.loaded_by: the role that made each load, and the
---   view offline_join.my_rejects that shows a role the rejects of its own
---   loads.
+-- * offline_join.loads.loaded_by: the role that made each load, and
+--   offline_join.my_rejects(), which shows a role the rejects of its own
+--   loads; loads.retryable: which failures load_dir() tries again.
 
 \echo Use "ALTER EXTENSION offline_join UPDATE TO '0.1.2'" to load this file. \quit
 
@@ -143,6 +143,11 @@ END $$;
 ALTER TABLE offline_join.loads ADD COLUMN loaded_by regrole;
 COMMENT ON COLUMN offline_join.loads.loaded_by IS
     'the role that made the load (the caller of load() or the role that sent the COPY); NULL before 0.1.2';
+-- which failures load_dir() tries again (NULL for failures before 0.1.2:
+-- tried again once, then recorded anew)
+ALTER TABLE offline_join.loads ADD COLUMN retryable boolean;
+COMMENT ON COLUMN offline_join.loads.retryable IS
+    'failed loads: true when load_dir() tries the path again (a privilege, a lock, an unreadable file), false when the content is at fault';
 
 -- The rows are chosen inside the function, as the extension's owner: a
 -- view over rejects, even a security_barrier one, would let a caller's

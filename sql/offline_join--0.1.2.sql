@@ -143,6 +143,7 @@ CREATE TABLE offline_join.loads (
         CONSTRAINT loads_status CHECK (status IN ('loaded', 'duplicate', 'failed')),
     message       text,
     loaded_by     regrole,
+    retryable     boolean,
     CONSTRAINT loads_rows_add_up
         CHECK (rows_total OPERATOR(pg_catalog.=) (rows_loaded OPERATOR(pg_catalog.+) rows_rejected))
 );
@@ -467,6 +468,8 @@ COMMENT ON TABLE offline_join.inboxes IS
     'the inboxes made by create_inbox(): their triggers run on no other table';
 COMMENT ON COLUMN offline_join.loads.loaded_by IS
     'the role that made the load (the caller of load() or the role that sent the COPY); NULL before 0.1.2';
+COMMENT ON COLUMN offline_join.loads.retryable IS
+    'failed loads: true when load_dir() tries the path again (a privilege, a lock, an unreadable file), false when the content is at fault';
 
 -- The rows are chosen inside the function, as the extension's owner: a
 -- view over rejects, even a security_barrier one, would let a caller's

@@ -151,7 +151,13 @@ oj_cmp_names(const ListCell *a, const ListCell *b)
 	return strcmp((const char *) lfirst(a), (const char *) lfirst(b));
 }
 
-/* The paths matching a glob pattern, in byte order of their names (NIL if none). */
+/*
+ * The paths matching a glob pattern, in byte order of their names (NIL if
+ * none).  A path that exists is itself, whatever its characters: a file
+ * named "/srv/in[1]/sales [copy].csv" is read, not taken for a pattern.  To
+ * match a literal '*', '?' or '[' in a pattern, write it as "\*", "\?" or
+ * "\[" (glob(3)).
+ */
 List *
 oj_glob(const char *pattern)
 {
@@ -159,8 +165,11 @@ oj_glob(const char *pattern)
 	int			rc;
 	List	   *volatile paths = NIL;
 	size_t		i;
+	struct stat st;
 
 	oj_check_absolute(pattern);
+	if (stat(pattern, &st) == 0)
+		return list_make1(pstrdup(pattern));
 	rc = glob(pattern, GLOB_NOSORT, NULL, &g);
 	if (rc == GLOB_NOMATCH)
 		return NIL;

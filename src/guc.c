@@ -81,6 +81,22 @@ oj_retention_ok(const Interval *value, const char **why)
 	return true;
 }
 
+/*
+ * Is the interval a valid lookback for customer matching: positive (or
+ * zero, when allowed) and at most 2 years, the longest a transaction ID may
+ * be kept too?  Longer ones would only push event_time - lookback out of
+ * timestamptz's range.
+ */
+bool
+oj_lookback_ok(const Interval *value, bool allow_zero)
+{
+	Interval	zero = {0, 0, 0};
+	Interval	ceiling = {0, 0, 24};	/* 2 years */
+	int			c = oj_interval_cmp(value, &zero);
+
+	return (allow_zero ? c >= 0 : c > 0) && oj_interval_cmp(value, &ceiling) <= 0;
+}
+
 /* Raises ERROR 22023 unless retention is within (0, 2 years]; what names the argument. */
 void
 oj_check_retention(const Interval *retention, const char *what)

@@ -308,11 +308,22 @@ oj_jsonb_object(OjIngest *in, const OjKeyValue *kv, int n)
 	return JsonbPGetDatum(JsonbValueToJsonb(res));
 }
 
+/* What oj_event_time() found. */
+typedef enum OjTimeResult
+{
+	OJ_TIME_OK,
+	OJ_TIME_OUT_OF_RANGE,		/* outside timestamptz's range */
+	OJ_TIME_IN_GAP				/* a local time the zone skips (daylight saving time) */
+} OjTimeResult;
+
 /*
- * event_time from the row's local time in the source's zone.  Returns false
- * when the instant is outside timestamptz's range.
+ * event_time from the row's local time in the source's zone.  A local time
+ * the clocks skip when daylight saving time starts does not exist: it is
+ * refused (PostgreSQL's own input would move it by the gap).  A local time
+ * that occurs twice when it ends is read as PostgreSQL reads it, as the
+ * later instant (standard time).
  */
-static bool
+static OjTimeResult
 oj_event_time(OjIngest *in, const OjRow *row, TimestampTz *result)
 {
 	struct pg_tm tm;
@@ -328,7 +339,8 @@ oj_event_time(OjIngest *in, const OjRow *row, TimestampTz *result)
 
 	/*
 	 * The zone's offset changes only on whole minutes: rows of one local
-	 * minute share it, and a file's rows usually come in time order.
+	 * minute share it, and whether the minute exists, and a file's rows
+	 * usually come in time order.
 	 */
 	{
 		int64		minute = (((int64) row->year * 100 + row->month) * 100 + row->day) * 10000 +
@@ -336,13 +348,25 @@ oj_event_time(OjIngest *in, const OjRow *row, TimestampTz *result)
 
 		if (minute != in->tz_minute || !in->tz_cached)
 		{
+			struct pg_tm back;
+			TimestampTz t;
+			fsec_t		fsec;
+			int			offset;
+
 			in->tz_offset = DetermineTimeZoneOffset(&tm, in->src->tz);
 			in->tz_minute = minute;
 			in->tz_cached = true;
+			/* a minute exists when its instant shows it again in the zone */
+			in->tz_gap = tm2timestamp(&tm, 0, &in->tz_offset, &t) == 0 &&
+				timestamp2tm(t, &offset, &back, &fsec, NULL, in->src->tz) == 0 &&
+				(back.tm_min != tm.tm_min || back.tm_hour != tm.tm_hour || back.tm_mday != tm.tm_mday);
 		}
 		tz = in->tz_offset;
+		if (in->tz_gap)
+			return OJ_TIME_IN_GAP;
 	}
-	return tm2timestamp(&tm, 0, &tz, result) == 0 && IS_VALID_TIMESTAMP(*result);
+	return tm2timestamp(&tm, 0, &tz, result) == 0 && IS_VALID_TIMESTAMP(*result)
+		? OJ_TIME_OK : OJ_TIME_OUT_OF_RANGE;
 }
 
 /* Database-side checks of a valid row: encoding, product feed.  False with *rj filled. */
@@ -482,13 +506,24 @@ oj_ingest_check(OjIngest *in, const OjRecord *rec, OjRow *row, OjReject *rj, Tim
 	if (!oj_validate_record(&in->layout, rec, &in->now, in->check_utf8, row, rj, &in->alloc) ||
 		!oj_check_row(in, rec, row, rj))
 		return false;
-	if (!oj_event_time(in, row, event_time))
+	switch (oj_event_time(in, row, event_time))
 	{
-		rj->reason = OJ_R_RANGE;
-		rj->field = oj_role_name(in, OJ_COL_TIME);
-		snprintf(rj->message, sizeof(rj->message), "time %04d-%02d-%02d %02d:%02d:%02d is out of range",
-				 row->year, row->month, row->day, row->hour, row->minute, row->second);
-		return false;
+		case OJ_TIME_OK:
+			break;
+		case OJ_TIME_OUT_OF_RANGE:
+			rj->reason = OJ_R_RANGE;
+			rj->field = oj_role_name(in, OJ_COL_TIME);
+			snprintf(rj->message, sizeof(rj->message), "time %04d-%02d-%02d %02d:%02d:%02d is out of range",
+					 row->year, row->month, row->day, row->hour, row->minute, row->second);
+			return false;
+		case OJ_TIME_IN_GAP:
+			rj->reason = OJ_R_RANGE;
+			rj->field = oj_role_name(in, OJ_COL_TIME);
+			snprintf(rj->message, sizeof(rj->message),
+					 "time %04d-%02d-%02d %02d:%02d:%02d does not exist in time zone \"%s\" (the clocks skip it for daylight saving time)",
+					 row->year, row->month, row->day, row->hour, row->minute, row->second,
+					 in->src->timezone);
+			return false;
 	}
 	oj_layout_accept(&in->layout, row);
 	return true;

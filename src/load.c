@@ -66,19 +66,26 @@ oj_error_context(void *arg)
 }
 
 /*
- * Inserts the ledger row; returns it as a datum of type offline_join.loads.
- * loaded_by is written where the column exists (0.1.2 on; the library also
- * runs on the schema of the release before until ALTER EXTENSION UPDATE).
+ * Has the ledger the columns of 0.1.2 (loaded_by, retryable)?  The library
+ * also runs on the schema of the release before, until ALTER EXTENSION
+ * UPDATE.
  */
+bool
+oj_ledger_has_012(void)
+{
+	return get_attnum(oj_relation_oid("loads"), "retryable") != InvalidAttrNumber;
+}
+
+/* Inserts the ledger row; returns it as a datum of type offline_join.loads. */
 Datum
 oj_ledger_write(const OjLedger *l, TupleDesc result_desc)
 {
-	Oid			types[13] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, INT8OID, TIMESTAMPTZOID,
-	INT8OID, INT8OID, INT8OID, INT8OID, TEXTOID, TEXTOID, OIDOID};
-	Datum		values[13];
-	char		nulls[13];
+	Oid			types[14] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, INT8OID, TIMESTAMPTZOID,
+	INT8OID, INT8OID, INT8OID, INT8OID, TEXTOID, TEXTOID, OIDOID, BOOLOID};
+	Datum		values[14];
+	char		nulls[14];
 	MemoryContext outer = CurrentMemoryContext;
-	bool		has_loaded_by = get_attnum(oj_relation_oid("loads"), "loaded_by") != InvalidAttrNumber;
+	bool		has_loaded_by = oj_ledger_has_012();
 	Datum		result;
 	int			rc;
 
@@ -100,15 +107,17 @@ oj_ledger_write(const OjLedger *l, TupleDesc result_desc)
 	values[11] = l->message ? CStringGetTextDatum(l->message) : (Datum) 0;
 	nulls[11] = l->message ? ' ' : 'n';
 	values[12] = ObjectIdGetDatum(OidIsValid(l->loaded_by) ? l->loaded_by : GetUserId());
+	values[13] = BoolGetDatum(l->retryable);
+	nulls[13] = strcmp(l->status, "failed") == 0 ? ' ' : 'n';
 
 	SPI_connect();
 	rc = SPI_execute_with_args(has_loaded_by
 							   ? "INSERT INTO offline_join.loads (load_id, source, path, sha256, bytes,"
 							   " started_at, finished_at, rows_total, rows_loaded, rows_rejected,"
-							   " rows_matched, status, message, loaded_by)"
+							   " rows_matched, status, message, loaded_by, retryable)"
 							   " VALUES (COALESCE($1, pg_catalog.nextval('offline_join.loads_load_id_seq')),"
 							   " $2, $3, $4, $5, $6, pg_catalog.clock_timestamp(), $7, $8, $9, $10, $11, $12,"
-							   " $13::pg_catalog.regrole)"
+							   " $13::pg_catalog.regrole, $14)"
 							   " RETURNING *"
 							   : "INSERT INTO offline_join.loads (load_id, source, path, sha256, bytes,"
 							   " started_at, finished_at, rows_total, rows_loaded, rows_rejected,"
@@ -116,7 +125,7 @@ oj_ledger_write(const OjLedger *l, TupleDesc result_desc)
 							   " VALUES (COALESCE($1, pg_catalog.nextval('offline_join.loads_load_id_seq')),"
 							   " $2, $3, $4, $5, $6, pg_catalog.clock_timestamp(), $7, $8, $9, $10, $11, $12)"
 							   " RETURNING *",
-							   has_loaded_by ? 13 : 12, types, values, nulls, false, 0);
+							   has_loaded_by ? 14 : 12, types, values, nulls, false, 0);
 	if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
 		elog(ERROR, "writing to offline_join.loads failed: %s", SPI_result_code_string(rc));
 	{
@@ -130,7 +139,11 @@ oj_ledger_write(const OjLedger *l, TupleDesc result_desc)
 	return result;
 }
 
-/* load_id of an earlier 'loaded' load of this content for this source, or 0. */
+/*
+ * load_id of an earlier 'loaded' load of this content for this source, or 0;
+ * with path: of any ledger row of this path and content that load_dir()
+ * must not try again (a load, a duplicate, or a failure of the content).
+ */
 static int64
 oj_find_loaded(const char *source, const char *sha256, const char *path)
 {
@@ -144,7 +157,12 @@ oj_find_loaded(const char *source, const char *sha256, const char *path)
 	args[2] = path ? CStringGetTextDatum(path) : (Datum) 0;
 	SPI_connect();
 	/* the latest committed state, even under REPEATABLE READ: we hold the lock */
-	plan = SPI_prepare(path
+	plan = SPI_prepare(path && oj_ledger_has_012()
+					   ? "SELECT load_id::pg_catalog.int8 FROM offline_join.loads WHERE source OPERATOR(pg_catalog.=) $1"
+					   "  AND sha256 OPERATOR(pg_catalog.=) $2 AND path OPERATOR(pg_catalog.=) $3"
+					   "  AND (status OPERATOR(pg_catalog.<>) 'failed' OR retryable IS FALSE)"
+					   "  ORDER BY load_id LIMIT 1"
+					   : path
 					   ? "SELECT load_id::pg_catalog.int8 FROM offline_join.loads WHERE source OPERATOR(pg_catalog.=) $1"
 					   "  AND sha256 OPERATOR(pg_catalog.=) $2 AND path OPERATOR(pg_catalog.=) $3"
 					   "  ORDER BY load_id LIMIT 1"
@@ -163,6 +181,47 @@ oj_find_loaded(const char *source, const char *sha256, const char *path)
 	}
 	SPI_finish();
 	return found;
+}
+
+/*
+ * A repeated failure that load_dir() retries: brings the latest ledger row
+ * of the same failure of this path (and content, when read) up to date and
+ * returns it, or returns (Datum) 0 when there is none.
+ */
+static Datum
+oj_ledger_refresh(const OjLedger *l, TupleDesc result_desc)
+{
+	Datum		args[4];
+	char		nulls[4] = {' ', ' ', l->have_sha ? ' ' : 'n', ' '};
+	MemoryContext outer = CurrentMemoryContext;
+	Datum		result = (Datum) 0;
+	int			rc;
+
+	if (!oj_ledger_has_012())
+		return (Datum) 0;
+	args[0] = CStringGetTextDatum(l->source);
+	args[1] = CStringGetTextDatum(l->path);
+	args[2] = l->have_sha ? CStringGetTextDatum(l->sha256) : (Datum) 0;
+	args[3] = CStringGetTextDatum(l->message);
+	SPI_connect();
+	rc = SPI_execute_with_args("UPDATE offline_join.loads SET message = $4, finished_at = pg_catalog.clock_timestamp()"
+							   " WHERE load_id OPERATOR(pg_catalog.=) (SELECT pg_catalog.max(load_id) FROM offline_join.loads"
+							   "   WHERE source OPERATOR(pg_catalog.=) $1 AND path OPERATOR(pg_catalog.=) $2)"
+							   "   AND status OPERATOR(pg_catalog.=) 'failed' AND retryable"
+							   "   AND sha256 IS NOT DISTINCT FROM $3"
+							   " RETURNING *",
+							   4, (Oid[]) {TEXTOID, TEXTOID, TEXTOID, TEXTOID}, args, nulls, false, 0);
+	if (rc != SPI_OK_UPDATE_RETURNING)
+		elog(ERROR, "updating offline_join.loads failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed == 1)
+	{
+		MemoryContext spi = MemoryContextSwitchTo(outer);
+
+		result = heap_copy_tuple_as_datum(SPI_tuptable->vals[0], result_desc);
+		MemoryContextSwitchTo(spi);
+	}
+	SPI_finish();
+	return result;
 }
 
 /* Serializes loads of one content for one source (transaction-level lock). */
@@ -338,6 +397,7 @@ oj_load_file(OjSource *src, const char *path, bool force, bool in_dir, TupleDesc
 	else
 	{
 		l.status = "failed";
+		l.retryable = false;	/* the content's own failure */
 		l.message = psprintf("more than %lld rows rejected (reject_limit of source \"%s\"); "
 							 "stopped at line %lld, nothing loaded",
 							 (long long) src->reject_limit, src->name, (long long) place.line_no);
@@ -456,9 +516,13 @@ oj_load_dir(PG_FUNCTION_ARGS)
 			if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
 				ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_OPERATOR_INTERVENTION)
 				ReThrowError(edata);
-			ereport(WARNING,
-					(errmsg("could not load \"%s\": %s", path, edata->message)));
-			/* with its sha256 when it was read, so an unchanged file is not retried */
+			/*
+			 * With its sha256 when it was read.  A failure of the content (its
+			 * header) is final for that content; any other (a privilege, a
+			 * lock, an unreadable file) is tried again on the next run, and
+			 * while it repeats, the ledger row it got is brought up to date
+			 * instead of a new row being added on every run.
+			 */
 			l = known;
 			l.load_id = 0;
 			l.source = src->name;
@@ -466,7 +530,16 @@ oj_load_dir(PG_FUNCTION_ARGS)
 			l.started_at = GetCurrentTimestamp();
 			l.status = "failed";
 			l.message = edata->message;
-			row = oj_ledger_write(&l, desc);
+			l.retryable = edata->sqlerrcode != ERRCODE_BAD_COPY_FILE_FORMAT;
+			row = l.retryable ? oj_ledger_refresh(&l, desc) : (Datum) 0;
+			ereport(WARNING,
+					(errmsg("could not load \"%s\": %s", path, edata->message),
+					 row != (Datum) 0
+					 ? errdetail("It failed the same way before; load_dir() tries it again on every run.")
+					 : l.retryable ? errdetail("load_dir() tries it again on its next run.")
+					 : errdetail("The file's content is at fault: load_dir() loads it again only once it changes.")));
+			if (row == (Datum) 0)
+				row = oj_ledger_write(&l, desc);
 			FreeErrorData(edata);
 		}
 		PG_END_TRY();

@@ -223,9 +223,18 @@ oj_match(OjMatcher *m, TimestampTz event_time, text *customer_id, text *transact
 
 	if (customer_id != NULL && VARSIZE_ANY_EXHDR(customer_id) > 0)
 	{
-		TimestampTz earliest = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
-																	   TimestampTzGetDatum(event_time),
-																	   IntervalPGetDatum(unconstify(Interval *, lookback))));
+		TimestampTz earliest;
+
+		/*
+		 * A lookback is at most 2 years (24 months of at most 31 days): near
+		 * the start of timestamptz's range the window starts at its start.
+		 */
+		if (event_time < MIN_TIMESTAMP + (TimestampTz) 3 * 366 * USECS_PER_DAY)
+			earliest = DT_NOBEGIN;
+		else
+			earliest = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
+															   TimestampTzGetDatum(event_time),
+															   IntervalPGetDatum(unconstify(Interval *, lookback))));
 
 		ScanKeyEntryInitialize(&keys[0], 0, 1, BTEqualStrategyNumber, InvalidOid,
 							   m->sess_idx->rd_indcollation[0], F_TEXTEQ,
@@ -254,7 +263,6 @@ oj_attribute(PG_FUNCTION_ARGS)
 	bool		nulls[4] = {false, false, false, false};
 	OjMatch		res;
 	Interval   *lookback;
-	Interval	zero = {0, 0, 0};
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
@@ -265,11 +273,12 @@ oj_attribute(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("lookback must not be null")));
 	lookback = PG_GETARG_INTERVAL_P(3);
-	if (DatumGetInt32(DirectFunctionCall2(interval_cmp, IntervalPGetDatum(lookback),
-										  IntervalPGetDatum(&zero))) < 0)
+	if (!oj_lookback_ok(lookback, true))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("lookback must not be negative")));
+				 errmsg("lookback must be between 0 and 2 years"),
+				 errdetail("The value given is %s.",
+						   DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(lookback))))));
 
 	res.kind = "unmatched";
 	res.visitor_null = res.session_null = res.snapshot_null = true;

@@ -237,6 +237,7 @@ extern void oj_guc_init(void);
 extern bool oj_parse_interval(const char *str, Interval *result);
 extern Interval *oj_transaction_window(void);
 extern void oj_check_retention(const Interval *retention, const char *what);
+extern bool oj_lookback_ok(const Interval *value, bool allow_zero);
 
 /* An offline source with its options checked (source.c). */
 typedef struct OjSource
@@ -309,6 +310,7 @@ typedef struct OjIngest
 	bool		tz_cached;		/* the zone offset of local minute tz_minute */
 	int64		tz_minute;
 	int			tz_offset;
+	bool		tz_gap;			/* that minute does not exist (daylight saving time) */
 	text	   *source_text;
 	Jsonb	   *empty_object;
 	/* sinks */
@@ -359,10 +361,12 @@ typedef struct OjLedger
 	const char *status;
 	const char *message;
 	Oid			loaded_by;		/* the role that loads; InvalidOid: the current user */
+	bool		retryable;		/* failed: load_dir() tries this path again next time */
 } OjLedger;
 
 /* in load.c */
 extern Datum oj_ledger_write(const OjLedger *l, TupleDesc result_desc);
+extern bool oj_ledger_has_012(void);
 
 /* in ingest.c */
 extern OjAllocator oj_palloc_allocator(MemoryContext cxt);

@@ -138,6 +138,18 @@ oj_source_parse(const char *name, const char *format, Jsonb *options, OjSource *
 			if (v.type != jbvString)
 				oj_bad_option(name, key, &v, "a time zone name such as \"Europe/Copenhagen\"");
 			src->timezone = oj_jsonb_value_text(&v);
+			/*
+			 * A digit means an offset: "UTC+5", "+05:00" and "Etc/GMT+5" are
+			 * POSIX zones, whose sign is the opposite of ISO 8601's (five
+			 * hours west of UTC).  Refused rather than read the surprising way.
+			 */
+			if (strpbrk(src->timezone, "0123456789") != NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("invalid value \"%s\" for option \"timezone\" of source \"%s\"",
+								src->timezone, name),
+						 errdetail("Offsets such as \"UTC+5\", \"+05:00\" or \"Etc/GMT+5\" are POSIX time zones, whose sign is the opposite of ISO 8601's: \"UTC+5\" means five hours west of UTC."),
+						 errhint("Use a time zone name such as \"Europe/Copenhagen\" or \"America/New_York\", or \"UTC\".")));
 			if (pg_tzset(src->timezone) == NULL)
 				oj_bad_option(name, key, &v, "a time zone name such as \"Europe/Copenhagen\"");
 		}
@@ -158,12 +170,9 @@ oj_source_parse(const char *name, const char *format, Jsonb *options, OjSource *
 		}
 		else if (strcmp(key, "lookback") == 0)
 		{
-			Interval	zero = {0, 0, 0};
-
 			if (v.type != jbvString || !oj_parse_interval(oj_jsonb_value_text(&v), &src->lookback) ||
-				DatumGetInt32(DirectFunctionCall2(interval_cmp, IntervalPGetDatum(&src->lookback),
-												  IntervalPGetDatum(&zero))) <= 0)
-				oj_bad_option(name, key, &v, "a positive interval such as \"30 days\"");
+				!oj_lookback_ok(&src->lookback, false))
+				oj_bad_option(name, key, &v, "a positive interval of at most 2 years, such as \"30 days\"");
 		}
 		else if (strcmp(key, "require_known_product") == 0)
 		{

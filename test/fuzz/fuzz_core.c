@@ -119,7 +119,9 @@ check_row(const OjLayout *layout, const OjRecord *rec, const OjRow *row)
 	if (layout->kind == OJ_FORMAT_ADOBE)
 	{
 		ASSERT(row->ndims > 0 || row->has_product || row->has_category);
-		ASSERT(layout->ndays >= 1 && layout->ndays <= OJ_ADOBE_MAX_DAYS);
+		/* the row's day is known already, or it brings a new one while there is room */
+		ASSERT(layout->ndays >= 0 && layout->ndays <= OJ_ADOBE_MAX_DAYS);
+		ASSERT(row->new_day == 0 ? layout->ndays >= 1 : layout->ndays < OJ_ADOBE_MAX_DAYS);
 		ASSERT(row->has_customer != row->has_transaction);
 	}
 	else
