@@ -33,12 +33,26 @@ SELECT pg_temp.err($$SELECT offline_join.create_source('x', 'rmc', '{"timezone":
 SELECT pg_temp.err($$SELECT offline_join.create_source('x', 'rmc', '{"reject_limit": -1}')$$);
 SELECT pg_temp.err($$SELECT offline_join.create_source('x', 'rmc', '{"reject_limit": 1.5}')$$);
 SELECT pg_temp.err($$SELECT offline_join.create_source('x', 'rmc', '{"lookback": "0 days"}')$$);
+-- a lookback is at most 2 years (10000 years failed every load with 22008)
+SELECT pg_temp.err($$SELECT offline_join.create_source('x', 'rmc', '{"lookback": "10000 years"}')$$);
+SELECT pg_temp.err($$SELECT offline_join.create_source('x', 'rmc', '{"lookback": "2 years 1 day"}')$$);
+SELECT pg_temp.err($$SELECT offline_join.create_source('x', 'rmc', '{"lookback": "-1 day"}')$$);
+SELECT pg_temp.err($$SELECT offline_join.create_source('x_2y', 'rmc', '{"lookback": "2 years"}')$$);
+-- offsets are POSIX zones with the sign reversed: refused with a hint
+SELECT pg_temp.err($$SELECT offline_join.create_source('x', 'rmc', '{"timezone": "UTC+5"}')$$);
+SELECT pg_temp.err($$SELECT offline_join.create_source('x', 'rmc', '{"timezone": "+05:00"}')$$);
+SELECT pg_temp.err($$SELECT offline_join.create_source('x', 'rmc', '{"timezone": "Etc/GMT+5"}')$$);
+SELECT offline_join.create_source('x', 'rmc', '{"timezone": "UTC-05:00"}');
+SELECT offline_join.create_source('x', 'rmc', '{"lookback": "3 years"}');
 SELECT pg_temp.err($$SELECT offline_join.create_source('x', 'rmc', '{"total_tolerance": -1}')$$);
 SELECT pg_temp.err($$SELECT offline_join.create_source('x', 'adobe', '{"header": false}')$$);
 SELECT pg_temp.err($$SELECT offline_join.create_source('x', 'rmc', '[]')$$);
 SELECT pg_temp.err($$SELECT offline_join.create_source('Bad-Name', 'rmc')$$);
 -- the same rules hold for direct writes to the table
 SELECT pg_temp.err($$UPDATE offline_join.sources SET options = '{"lookback": 5}' WHERE name = 'rmc'$$);
+SELECT pg_temp.err($$UPDATE offline_join.sources SET options = '{"lookback": "3 years"}' WHERE name = 'rmc'$$);
+SELECT pg_temp.err($$UPDATE offline_join.sources SET options = '{"timezone": "GMT+1"}' WHERE name = 'rmc'$$);
+DELETE FROM offline_join.sources WHERE name = 'x_2y';
 SELECT name, format, options FROM offline_join.sources ORDER BY name;
 
 -- the sample file: three good rows; one customer has a session
@@ -124,6 +138,18 @@ SELECT line_no, field, reason FROM offline_join.rejects r JOIN offline_join.load
 SELECT offline_join.create_source('rmc_cph', 'rmc', '{"timezone": "Europe/Copenhagen"}');
 SELECT status FROM offline_join.load('rmc_cph', :'data' || '/rmc_sample.csv');
 SELECT e.line_no, e.event_time FROM offline_join.events e WHERE e.source = 'rmc_cph' ORDER BY 1;
+-- daylight saving time: a local time the clocks skip (Copenhagen,
+-- 2026-03-29 02:00-02:59:59) is a range reject naming the zone; a local time
+-- that occurs twice (2026-10-25 02:00-02:59:59) is the later instant,
+-- standard time, as PostgreSQL reads it
+SELECT status, rows_total, rows_loaded, rows_rejected
+  FROM offline_join.load('rmc_cph', :'data' || '/rmc_dst_copenhagen.csv');
+SELECT r.line_no, r.field, r.reason, r.message FROM offline_join.rejects r JOIN offline_join.loads l USING (load_id)
+ WHERE l.path LIKE '%rmc_dst_copenhagen.csv' ORDER BY 1;
+SELECT e.line_no, e.customer_id, e.event_time AT TIME ZONE 'UTC' AS utc
+  FROM offline_join.events e JOIN offline_join.loads l USING (load_id)
+ WHERE l.path LIKE '%rmc_dst_copenhagen.csv' ORDER BY 1;
+SELECT ('2026-10-25 02:30:00'::timestamp AT TIME ZONE 'Europe/Copenhagen') AT TIME ZONE 'UTC' AS postgres_reads_ambiguous;
 
 -- a field of several megabytes: one too_long reject, the rows after it load
 SELECT current_setting('data_directory') || '/oj_regress_big.csv' AS big \gset

@@ -52,6 +52,21 @@ SELECT replace(path, :'dir', '<dir>/') AS path, status FROM offline_join.load_di
 SELECT pg_temp.raw('f.csv.fin');
 SELECT replace(path, :'dir', '<dir>/') AS path, status FROM offline_join.load_dir('rmc', :'dir' || '*.csv', require_fin => true);
 
+-- a path that exists is itself, even with glob characters in its name
+-- (0.1.1 took it for a pattern and found nothing); in a pattern, \[ \* \?
+-- match those characters literally
+SELECT pg_temp.put('in[1] sales [copy].csv', 'BR', 2);
+SELECT replace(path, :'dir', '<dir>/') AS path, status, rows_loaded
+  FROM offline_join.load_dir('rmc', :'dir' || 'in[1] sales [copy].csv');
+SELECT pg_temp.put('in[1] sales [copy].csv', 'BR', 3);
+SELECT replace(path, :'dir', '<dir>/') AS path, status, rows_loaded
+  FROM offline_join.load_dir('rmc', :'dir' || 'in\[1\] sales \[*\].csv');
+-- unescaped, [1] is a character class: no file named in1 ...
+SELECT count(*) FROM offline_join.load_dir('rmc', :'dir' || 'in[1] sales*');
+SELECT offline_join.create_foreign_table('ft_brackets', 'rmc', :'dir' || 'in[1] sales [copy].csv');
+SELECT count(*) AS rows_read FROM ft_brackets;
+DROP FOREIGN TABLE ft_brackets;
+
 -- nothing matches: no rows
 SELECT count(*) FROM offline_join.load_dir('rmc', :'dir' || '*.nothing');
 -- errors before any file is read

@@ -134,6 +134,12 @@ SELECT a.* FROM offline_join.attribute('2026-03-05 10:00+00', 'C1', 'T-SHORT') a
 SELECT a.* FROM offline_join.attribute('2026-03-01 10:00+00', NULL, 'T-SHORT') a;
 SELECT a.* FROM offline_join.attribute(NULL, 'C1', NULL) a;
 SELECT a.* FROM offline_join.attribute('2026-03-10 10:00+00', 'C1', NULL, NULL) a;
+-- lookback: 0 to 2 years (longer ones overflowed timestamptz: 22008, no hint)
+SELECT a.* FROM offline_join.attribute('2026-03-10 10:00+00', 'C1', NULL, '10000 years') a;
+SELECT a.* FROM offline_join.attribute('2026-03-10 10:00+00', 'C1', NULL, '-1 day') a;
+SELECT a.* FROM offline_join.attribute('2026-03-10 10:00+00', 'C1', NULL, '2 years') a;
+-- near the start of timestamptz's range the window starts at its start
+SELECT a.* FROM offline_join.attribute('4713-01-02 00:00+00 BC', 'C1', NULL, '2 years') a;
 -- every stored match agrees with attribute() for its event
 SELECT count(*) AS disagreements
   FROM offline_join.events e

@@ -276,7 +276,7 @@ oj_attribute(PG_FUNCTION_ARGS)
 	if (!oj_lookback_ok(lookback, true))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("lookback must be between 0 and 2 years"),
+				 errmsg("lookback of offline_join.attribute() must be between 0 and 2 years"),
 				 errdetail("The value given is %s.",
 						   DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(lookback))))));
 
