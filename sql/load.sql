@@ -151,6 +151,36 @@ SELECT e.line_no, e.customer_id, e.event_time AT TIME ZONE 'UTC' AS utc
  WHERE l.path LIKE '%rmc_dst_copenhagen.csv' ORDER BY 1;
 SELECT ('2026-10-25 02:30:00'::timestamp AT TIME ZONE 'Europe/Copenhagen') AT TIME ZONE 'UTC' AS postgres_reads_ambiguous;
 
+-- a quote inside an unquoted field is a parse reject of its own line; the
+-- 1,001 rows after it load (0.1.1 swallowed them all into one reject)
+SELECT current_setting('data_directory') || '/oj_regress_quote.csv' AS quotefile \gset
+COPY (SELECT 'Time Stamp,Customer ID,Event Type,Category,Event Name,Num1,Num2'
+      UNION ALL SELECT '2026-03-02 10:00:00,C1,7,37.8"N 121"W,P1,1,2'
+      UNION ALL SELECT '2026-03-02 10:00:00,Q' || i || ',7,ok,P1,1,2' FROM generate_series(1, 1001) i)
+  TO :'quotefile' (FORMAT text);
+SELECT line_no, reason FROM offline_join.validate_file('rmc', :'quotefile');
+SELECT status, rows_total, rows_loaded, rows_rejected FROM offline_join.load('rmc', :'quotefile');
+SELECT r.line_no, r.field, r.reason, r.message, r.raw FROM offline_join.rejects r JOIN offline_join.loads l USING (load_id)
+ WHERE l.path = :'quotefile';
+SELECT min(e.line_no), max(e.line_no), count(*) FROM offline_join.events e JOIN offline_join.loads l USING (load_id)
+ WHERE l.path = :'quotefile';
+SELECT offline_join.create_foreign_table('ft_quote', 'rmc', :'quotefile');
+ALTER FOREIGN TABLE ft_quote OPTIONS (ADD on_error 'skip');
+SELECT count(*) AS fdw_rows, min(customer_id) FROM ft_quote;
+DROP FOREIGN TABLE ft_quote;
+-- a 400 KB line of commas is one too_long reject (0.1.1: the whole load
+-- failed with "Cannot allocate memory"); the row after it loads
+SELECT current_setting('data_directory') || '/oj_regress_commas.csv' AS commas \gset
+COPY (SELECT 'Time Stamp,Customer ID,Event Type,Category,Event Name,Num1,Num2'
+      UNION ALL SELECT '2026-03-02 10:00:00,C1,7,c,P1,1,2' || repeat(',', 400000)
+      UNION ALL SELECT '2026-03-02 10:00:00,COMMA-AFTER,7,c,P1,1,2')
+  TO :'commas' (FORMAT text);
+SELECT status, rows_total, rows_loaded, rows_rejected FROM offline_join.load('rmc', :'commas');
+SELECT r.line_no, r.field, r.reason, r.message, length(r.raw) AS raw_kept
+  FROM offline_join.rejects r JOIN offline_join.loads l USING (load_id) WHERE l.path = :'commas';
+SELECT e.line_no, e.customer_id FROM offline_join.events e JOIN offline_join.loads l USING (load_id)
+ WHERE l.path = :'commas';
+
 -- a field of several megabytes: one too_long reject, the rows after it load
 SELECT current_setting('data_directory') || '/oj_regress_big.csv' AS big \gset
 COPY (SELECT 'Time Stamp,Customer ID,Event Type,Category,Event Name,Num1,Num2,Var 1'

@@ -7,7 +7,10 @@
  *	  background worker "offline_join expiry" runs a pass every
  *	  offline_join.expire_naptime seconds with one short transaction per
  *	  batch; offline_join.expire() runs the same pass in the caller's
- *	  transaction.
+ *	  transaction.  The worker is started by the launcher "offline_join
+ *	  launcher", which connects to no database: it looks offline_join.database
+ *	  up in pg_database, says once when it does not exist, and starts the
+ *	  worker there when it does.
  *
  *-------------------------------------------------------------------------
  */
@@ -15,6 +18,12 @@
 
 #include "access/xact.h"
 #include "catalog/pg_extension.h"
+#include "access/genam.h"
+#include "commands/dbcommands.h"
+#include "access/table.h"
+#include "catalog/pg_database.h"
+#include "utils/fmgroids.h"
+#include "utils/relcache.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
@@ -39,10 +48,11 @@
 
 PG_FUNCTION_INFO_V1(oj_expire);
 PGDLLEXPORT void oj_expiry_worker_main(Datum main_arg);
+PGDLLEXPORT void oj_expiry_launcher_main(Datum main_arg);
 
 #define OJ_RUNS_KEPT_MINUS_1	999 /* expiry_runs keeps its newest 1000 rows */
 #define OJ_MAX_BATCH			10000000	/* as offline_join.expire_batch_size */
-#define OJ_RESTART_SECONDS		5	/* bgw_restart_time */
+#define OJ_RESTART_SECONDS		5	/* bgw_restart_time; the launcher's wait before a new worker */
 #define OJ_RANGE_LOCK_TIMEOUT	"10ms"	/* longest wait of a range delete on a row lock */
 #define OJ_YIELD_FACTOR			3	/* rest after a batch, while clients run, this many times its time */
 
@@ -542,11 +552,12 @@ oj_worker_pass(MemoryContext loopcxt)
 }
 
 /*
- * Entry point of the background worker "offline_join expiry": connects to
- * offline_join.database and runs a pass every offline_join.expire_naptime
- * seconds; waits quietly while the extension is not installed there.  SIGHUP
- * reloads the configuration (a new database: exit 1, and the postmaster
- * starts the worker again there); SIGTERM ends it.
+ * Entry point of the background worker "offline_join expiry", started by the
+ * launcher with the OID of the database offline_join.database names: runs a
+ * pass every offline_join.expire_naptime seconds; waits quietly while the
+ * extension is not installed there.  SIGHUP reloads the configuration (a new
+ * database: exit 1, and the launcher starts a worker there); SIGTERM ends it
+ * (the launcher starts it again).
  */
 void
 oj_expiry_worker_main(Datum main_arg)
@@ -560,8 +571,11 @@ oj_expiry_worker_main(Datum main_arg)
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 
-	dbname = MemoryContextStrdup(TopMemoryContext, oj_database);
-	BackgroundWorkerInitializeConnection(dbname, NULL, 0);
+	BackgroundWorkerInitializeConnectionByOid(DatumGetObjectId(main_arg), InvalidOid, 0);
+	StartTransactionCommand();
+	dbname = get_database_name(MyDatabaseId);
+	dbname = MemoryContextStrdup(TopMemoryContext, dbname ? dbname : "");
+	CommitTransactionCommand();
 	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
 	ereport(LOG,
 			(errmsg("offline_join expiry worker started in database \"%s\"", dbname)));
@@ -607,6 +621,174 @@ oj_expiry_worker_main(Datum main_arg)
 	}
 }
 
+/* The launcher's worker, and what it knows about it. */
+static BackgroundWorkerHandle *oj_worker_handle = NULL;
+static char oj_worker_dbname[NAMEDATALEN];
+
+/* The launcher stops its worker when it exits: a new launcher starts its own. */
+static void
+oj_launcher_exit(int code, Datum arg)
+{
+	if (oj_worker_handle != NULL)
+		TerminateBackgroundWorker(oj_worker_handle);
+}
+
+/*
+ * The OID of a database by name, read from pg_database by a connection to
+ * no database: through the name index only when the shared relcache has it
+ * (as the server's own GetDatabaseTuple() does), otherwise a heap scan.
+ */
+static Oid
+oj_database_oid(const char *name)
+{
+	Relation	rel;
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tuple;
+	Oid			oid = InvalidOid;
+
+	ScanKeyInit(&key, Anum_pg_database_datname, BTEqualStrategyNumber, F_NAMEEQ,
+				CStringGetDatum(name));
+	rel = table_open(DatabaseRelationId, AccessShareLock);
+	scan = systable_beginscan(rel, DatabaseNameIndexId, criticalSharedRelcachesBuilt, NULL, 1, &key);
+	if (HeapTupleIsValid(tuple = systable_getnext(scan)))
+		oid = ((Form_pg_database) GETSTRUCT(tuple))->oid;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return oid;
+}
+
+/*
+ * Starts the expiry worker in the database offline_join.database names, if
+ * it exists; says once per name when it does not, and once when there is no
+ * free background worker slot.  True when a worker was started.
+ */
+static bool
+oj_launcher_start_worker(char **missing, bool *no_slot)
+{
+	BackgroundWorker worker;
+	Oid			dboid;
+
+	if (strlen(oj_database) >= NAMEDATALEN)
+		dboid = InvalidOid;
+	else
+	{
+		StartTransactionCommand();
+		(void) GetTransactionSnapshot();
+		dboid = oj_database_oid(oj_database);
+		CommitTransactionCommand();
+	}
+	if (!OidIsValid(dboid))
+	{
+		if (*missing == NULL || strcmp(*missing, oj_database) != 0)
+		{
+			ereport(WARNING,
+					(errcode(ERRCODE_UNDEFINED_DATABASE),
+					 errmsg("database \"%s\" named by offline_join.database does not exist", oj_database),
+					 errdetail("The expiry worker starts once the database is created or the parameter names one that exists; this is said once."),
+					 errhint("Create the database, or set offline_join.database and reload the configuration.")));
+			if (*missing)
+				pfree(*missing);
+			*missing = MemoryContextStrdup(TopMemoryContext, oj_database);
+		}
+		pgstat_report_activity(STATE_IDLE,
+							   psprintf("offline_join launcher: waiting for database \"%s\"", oj_database));
+		return false;
+	}
+	if (*missing)
+	{
+		pfree(*missing);
+		*missing = NULL;
+	}
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = BGW_NEVER_RESTART;	/* the launcher does it */
+	worker.bgw_main_arg = ObjectIdGetDatum(dboid);
+	worker.bgw_notify_pid = MyProcPid;
+	strlcpy(worker.bgw_library_name, "offline_join", BGW_MAXLEN);
+	strlcpy(worker.bgw_function_name, "oj_expiry_worker_main", BGW_MAXLEN);
+	strlcpy(worker.bgw_name, "offline_join expiry worker", BGW_MAXLEN);
+	strlcpy(worker.bgw_type, "offline_join expiry", BGW_MAXLEN);
+	if (!RegisterDynamicBackgroundWorker(&worker, &oj_worker_handle))
+	{
+		oj_worker_handle = NULL;
+		if (!*no_slot)
+			ereport(WARNING,
+					(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+					 errmsg("could not start the offline_join expiry worker: no free background worker slot"),
+					 errhint("Raise max_worker_processes; the launcher tries again every %d seconds.",
+							 OJ_RESTART_SECONDS)));
+		*no_slot = true;
+		return false;
+	}
+	*no_slot = false;
+	strlcpy(oj_worker_dbname, oj_database, sizeof(oj_worker_dbname));
+	pgstat_report_activity(STATE_IDLE,
+						   psprintf("offline_join launcher: worker in database \"%s\"", oj_database));
+	return true;
+}
+
+/*
+ * Entry point of the background worker "offline_join launcher": connects to
+ * no database, starts the expiry worker in offline_join.database, starts it
+ * again OJ_RESTART_SECONDS after it stopped (at once when the parameter has
+ * changed), and waits without a sound for a database that does not exist.
+ */
+void
+oj_expiry_launcher_main(Datum main_arg)
+{
+	char	   *missing = NULL;
+	bool		no_slot = false;
+	TimestampTz retry_at = 0;
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
+	before_shmem_exit(oj_launcher_exit, (Datum) 0);
+
+	for (;;)
+	{
+		long		timeout = OJ_RESTART_SECONDS * 1000L;
+
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+			if (oj_worker_handle == NULL || strcmp(oj_database, oj_worker_dbname) != 0)
+				retry_at = 0;	/* a new name: look it up now */
+		}
+		if (oj_worker_handle != NULL)
+		{
+			pid_t		pid;
+
+			if (GetBackgroundWorkerPid(oj_worker_handle, &pid) == BGWH_STOPPED)
+			{
+				pfree(oj_worker_handle);
+				oj_worker_handle = NULL;
+				/* it left because the parameter changed: the new one at once */
+				retry_at = strcmp(oj_database, oj_worker_dbname) != 0 ? 0
+					: TimestampTzPlusMilliseconds(GetCurrentTimestamp(), OJ_RESTART_SECONDS * 1000L);
+			}
+		}
+		if (oj_worker_handle == NULL)
+		{
+			TimestampTz now = GetCurrentTimestamp();
+
+			if (now >= retry_at && !oj_launcher_start_worker(&missing, &no_slot))
+				retry_at = TimestampTzPlusMilliseconds(now, OJ_RESTART_SECONDS * 1000L);
+			if (oj_worker_handle == NULL)
+				timeout = Max(TimestampDifferenceMilliseconds(now, retry_at), 1);
+		}
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 timeout, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+}
+
 /* expire(batch_size int DEFAULT NULL) RETURNS bigint: one pass now, in the caller's transaction. */
 Datum
 oj_expire(PG_FUNCTION_ARGS)
@@ -637,7 +819,7 @@ oj_expire(PG_FUNCTION_ARGS)
 	PG_RETURN_INT64(oj_run_pass(&p));
 }
 
-/* Registers the expiry worker when the library is preloaded (called by _PG_init). */
+/* Registers the expiry launcher when the library is preloaded (called by _PG_init). */
 void
 oj_expiry_init(void)
 {
@@ -650,9 +832,9 @@ oj_expiry_init(void)
 	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
 	worker.bgw_restart_time = OJ_RESTART_SECONDS;
 	strlcpy(worker.bgw_library_name, "offline_join", BGW_MAXLEN);
-	strlcpy(worker.bgw_function_name, "oj_expiry_worker_main", BGW_MAXLEN);
-	strlcpy(worker.bgw_name, "offline_join expiry worker", BGW_MAXLEN);
-	strlcpy(worker.bgw_type, "offline_join expiry", BGW_MAXLEN);
+	strlcpy(worker.bgw_function_name, "oj_expiry_launcher_main", BGW_MAXLEN);
+	strlcpy(worker.bgw_name, "offline_join launcher", BGW_MAXLEN);
+	strlcpy(worker.bgw_type, "offline_join launcher", BGW_MAXLEN);
 	RegisterBackgroundWorker(&worker);
 	oj_worker_registered = true;
 }

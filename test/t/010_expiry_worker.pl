@@ -5,7 +5,8 @@
 # immediate shutdown in the middle of a purge (the interrupted run is marked
 # failed, no unexpired row is lost, purging resumes), survives DROP and
 # CREATE EXTENSION during a purge, and moves when offline_join.database
-# changes.  Without preloading, expire() works and says why no worker runs.
+# changes; a database that does not exist is said once, and the worker starts
+# there once it is created.  Without preloading, expire() works and says why no worker runs.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -214,6 +215,39 @@ ok($node->poll_query_until('other', "SELECT count(*) = 0 FROM offline_join.trans
 like(slurp_file($node->logfile, $log_offset),
      qr/offline_join expiry worker restarting: offline_join.database changed from "postgres" to "other"/,
      'the restart is logged');
+
+# --- a database that does not exist: said once, not every 5 s (0.1.1 logged
+# FATAL every 5 s forever); the worker starts there once it is created
+my $launcher = "FROM pg_stat_activity WHERE backend_type = 'offline_join launcher'";
+is(sql("SELECT count(*), bool_and(datname IS NULL) $launcher"), '1|t', 'one launcher, connected to no database');
+$log_offset = -s $node->logfile;
+sql("ALTER SYSTEM SET offline_join.database = 'nosuchdb'");
+sql('SELECT pg_reload_conf()');
+ok($node->poll_query_until('postgres', "SELECT count(*) = 0 $worker"), 'the worker leaves the old database');
+ok($node->poll_query_until('postgres', qq{SELECT query = 'offline_join launcher: waiting for database "nosuchdb"' $launcher}),
+   'the launcher says what it waits for');
+sleep 12;	# over two retry periods
+$log = slurp_file($node->logfile, $log_offset);
+my @said = ($log =~ /WARNING:  database "nosuchdb" named by offline_join.database does not exist/g);
+is(scalar(@said), 1, 'the missing database is logged once');
+unlike($log, qr/FATAL/, 'and nothing fails in a loop');
+is(sql("SELECT count(*) $worker"), '0', 'no worker meanwhile');
+sql('CREATE DATABASE nosuchdb');
+sql('CREATE EXTENSION offline_join', 'nosuchdb');
+add('created', 50, 1, 'nosuchdb');
+ok($node->poll_query_until('nosuchdb', "SELECT count(*) = 0 FROM offline_join.transactions"),
+   'once created, the worker starts there and purges');
+is(sql("SELECT datname $worker"), 'nosuchdb', 'in that database');
+
+# --- the launcher stopped: its worker goes with it, and the new launcher
+# starts exactly one worker
+my $lpid = sql("SELECT pid $launcher");
+$pid = worker_pid();
+sql("SELECT pg_terminate_backend($lpid)");
+ok($node->poll_query_until('postgres', "SELECT count(*) = 1 $launcher AND pid <> $lpid"), 'the launcher comes back');
+ok($node->poll_query_until('postgres', "SELECT count(*) = 1 $worker AND pid <> $pid"), 'with a new worker');
+sleep 6;
+is(sql("SELECT count(*) $worker"), '1', 'and only one');
 $node->stop;
 
 # --- without preloading: no worker; expire() works and says why
