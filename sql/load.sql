@@ -181,6 +181,22 @@ SELECT r.line_no, r.field, r.reason, r.message, length(r.raw) AS raw_kept
 SELECT e.line_no, e.customer_id FROM offline_join.events e JOIN offline_join.loads l USING (load_id)
  WHERE l.path = :'commas';
 
+-- empty versus absent: an optional value that is empty, quoted "" or only
+-- blanks (spaces, tabs) is dropped (NULL column, no key in dims/attrs); a
+-- non-breaking space is a character like any other, kept as it is
+SELECT current_setting('data_directory') || '/oj_regress_empty.csv' AS emptyfile \gset
+COPY (SELECT 'Time Stamp,Customer ID,Event Type,Category,Event Name,Num1,Num2,Var 1,Var 2,Var 3,Var 4'
+      UNION ALL SELECT '2026-03-02 10:00:00,E1,7,,P1,1,2,,"",   ,' || E'\t'
+      UNION ALL SELECT '2026-03-02 10:00:00,E2,7,"",P1,1,2,' || U&'\00A0' || ',x,"  ",' || U&'"\00A0"'
+      UNION ALL SELECT '2026-03-02 10:00:00,   ,7,c,P1,1,2,,,,')
+  TO :'emptyfile' (FORMAT csv, QUOTE E'\x01', DELIMITER E'\x02');
+SELECT status, rows_total, rows_loaded, rows_rejected FROM offline_join.load('rmc', :'emptyfile');
+SELECT e.line_no, e.customer_id, e.category IS NULL AS category_null, e.dims,
+       e.dims ? 'var1' AS has_var1, e.dims->>'var1' = U&'\00A0' AS var1_is_nbsp
+  FROM offline_join.events e JOIN offline_join.loads l USING (load_id) WHERE l.path = :'emptyfile' ORDER BY 1;
+SELECT r.line_no, r.field, r.reason FROM offline_join.rejects r JOIN offline_join.loads l USING (load_id)
+ WHERE l.path = :'emptyfile';
+
 -- a field of several megabytes: one too_long reject, the rows after it load
 SELECT current_setting('data_directory') || '/oj_regress_big.csv' AS big \gset
 COPY (SELECT 'Time Stamp,Customer ID,Event Type,Category,Event Name,Num1,Num2,Var 1'

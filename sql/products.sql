@@ -61,3 +61,21 @@ SELECT rows_total, rows_loaded, rows_rejected
   FROM offline_join.load('dead_entries', current_setting('data_directory') || '/oj_regress_dead_entries.csv');
 SELECT count(*) AS rejects FROM offline_join.validate_file('dead_entries',
        current_setting('data_directory') || '/oj_regress_dead_entries.csv');
+
+-- only loaded rows count toward the Adobe file's 90 days: 90 rows of
+-- distinct days, all unknown_product, then a valid row of a 91st day loads
+-- (0.1.1 rejected it as too_many_days)
+SELECT offline_join.create_source('adobe_known', 'adobe', '{"require_known_product": true}');
+DO $$ BEGIN
+  EXECUTE format($q$COPY (SELECT line FROM (SELECT 0, E'Date\tVisitorID\tProduct\tQuantity'
+                    UNION ALL SELECT i, to_char(date '2025-01-01' + i, 'MM/DD/YYYY') || E'\tV' || i || E'\tNO-SUCH\t1'
+                      FROM generate_series(1, 90) i
+                    UNION ALL SELECT 91, E'06/01/2025\tV91\tSKU-RUN-42\t1') f (n, line) ORDER BY n)
+                    TO %L (FORMAT csv, QUOTE E'\x01', DELIMITER E'\x02')$q$,
+                 current_setting('data_directory') || '/oj_regress_adobe_days.txt');
+END $$;
+SELECT rows_total, rows_loaded, rows_rejected
+  FROM offline_join.load('adobe_known', current_setting('data_directory') || '/oj_regress_adobe_days.txt');
+SELECT reason, count(*) FROM offline_join.validate_file('adobe_known',
+       current_setting('data_directory') || '/oj_regress_adobe_days.txt') GROUP BY 1;
+SELECT e.customer_id, e.product, e.event_time::date FROM offline_join.events e WHERE e.source = 'adobe_known';

@@ -2,7 +2,8 @@
 # The whole test suite, from a bare Debian 12 (as root): installs packages,
 # builds with warnings as errors, runs the core unit tests under ASan/UBSan,
 # starts a throwaway preloaded cluster, runs pg_regress, isolation and TAP
-# tests (make installcheck) as the postgres user, then a fuzz smoke run.
+# tests (make installcheck) as the postgres user, the same pg_regress and
+# isolation tests against a server under valgrind, then a fuzz smoke run.
 # Exits non-zero on any failure; prints regression.diffs when there are any.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -51,6 +52,12 @@ if ! step "pg_regress, isolation and TAP tests (make installcheck)" installcheck
         [ -f "$f" ] && grep -q "not ok\|Dubious\|died" "$f" && { echo "---- $f"; tail -n 60 "$f"; }
     done
 fi
+
+# The server under valgrind: pg_regress and isolation again, failing on any
+# invalid read, write or free with a frame in our code (make test-valgrind).
+oj_stop_clusters
+step "valgrind: pg_regress and isolation under memcheck (make test-valgrind)" \
+    bash "$OJ_ROOT/test/scripts/test_valgrind.sh"
 
 if [ -x "$OJ_ROOT/test/fuzz/run.sh" ]; then
     step "fuzz smoke run (regression inputs + ${OJ_FUZZ_SECONDS:-30}s)" \
