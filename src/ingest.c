@@ -170,6 +170,12 @@ oj_ingest_begin(OjSource *src, int64 load_id, Tuplestorestate *dry_rejects, Tupl
 	in->now.minute = tm.tm_min;
 	in->now.second = tm.tm_sec;
 
+	{
+		long		gmtoff;
+
+		in->tz_fixed = pg_get_timezone_offset(src->tz, &gmtoff);
+		in->tz_fixed_offset = in->tz_fixed ? (int) -gmtoff : 0;	/* seconds west, as tm2timestamp */
+	}
 	in->source_text = cstring_to_text(src->name);
 	in->empty_object = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")));
 
@@ -338,10 +344,14 @@ oj_event_time(OjIngest *in, const OjRow *row, TimestampTz *result)
 	tm.tm_sec = row->second;
 
 	/*
-	 * The zone's offset changes only on whole minutes: rows of one local
+	 * A zone with one fixed offset (UTC, the default) has no gaps.  In any
+	 * other, the offset changes only on whole minutes: rows of one local
 	 * minute share it, and whether the minute exists, and a file's rows
 	 * usually come in time order.
 	 */
+	if (in->tz_fixed)
+		tz = in->tz_fixed_offset;
+	else
 	{
 		int64		minute = (((int64) row->year * 100 + row->month) * 100 + row->day) * 10000 +
 			row->hour * 100 + row->minute;

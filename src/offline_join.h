@@ -307,6 +307,8 @@ typedef struct OjIngest
 	int			encoding;
 	MemoryContext cxt;
 	MemoryContext rowcxt;		/* reset after every row */
+	bool		tz_fixed;		/* the zone has one offset, tz_fixed_offset */
+	int			tz_fixed_offset;
 	bool		tz_cached;		/* the zone offset of local minute tz_minute */
 	int64		tz_minute;
 	int			tz_offset;
