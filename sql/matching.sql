@@ -98,7 +98,8 @@ SELECT count(*) AS unmatched_by_index FROM offline_join.events WHERE match = 'un
 SELECT count(*) AS customer_c5_by_index FROM offline_join.events WHERE customer_id = 'C5';
 RESET enable_seqscan;
 DROP EXTENSION amcheck;
--- what an UPDATE would honour and rematch() cannot: refused, naming the table
+-- an update trigger or row-level security: rematch() runs one UPDATE statement
+-- that honours them instead (sql/table_semantics.sql shows the effects)
 CREATE FUNCTION pg_temp.touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
 CREATE TRIGGER audit BEFORE UPDATE ON offline_join.events FOR EACH ROW EXECUTE FUNCTION pg_temp.touch();
 SELECT offline_join.rematch();

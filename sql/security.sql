@@ -121,6 +121,8 @@ INSERT INTO entry VALUES
       $q$SELECT offline_join.inbox_start()$q$),
  (27, 'my_rejects()', 'offline_join.my_rejects(bigint)',
       $q$SELECT * FROM offline_join.my_rejects()$q$),
+ (28, 'sink_rows() called', 'offline_join.sink_rows(bigint)',
+      $q$SELECT * FROM offline_join.sink_rows(12345) AS r(load_id bigint)$q$),
  (17, 'inbox_route() called', 'offline_join.inbox_route()',
       $q$SELECT offline_join.inbox_route()$q$),
  (18, 'inbox_finish() called', 'offline_join.inbox_finish()',
@@ -408,9 +410,11 @@ EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
 SELECT * FROM offline_join.my_rejects(3) WHERE raw > '2026-03-02 10:00:00,';
 RESET ROLE;
 
--- Row-level security: what reads and writes below the executor refuses a
--- table whose policies apply to the role, as COPY FROM does, instead of
--- ignoring them.
+-- Row-level security: reads below the executor (the matcher) refuse a
+-- table whose policies apply to the role instead of ignoring them; load()
+-- writes events through an INSERT statement that applies them; inbox COPY
+-- writes as the extension's owner, a superuser, to whom (as to any superuser
+-- INSERT) they do not apply (see sql/table_semantics.sql).
 GRANT SELECT ON offline_join.sessions, offline_join.transactions TO regress_oj_analyst;
 ALTER TABLE offline_join.sessions ENABLE ROW LEVEL SECURITY;
 CREATE POLICY nothing ON offline_join.sessions FOR SELECT TO regress_oj_analyst USING (false);
@@ -436,6 +440,8 @@ SET ROLE regress_oj_loader;
 SELECT status FROM offline_join.load('rmc', current_setting('oj.data') || '/rmc_sample.csv');
 \set VERBOSITY default
 RESET ROLE;
+INSERT INTO offline_join.inbox_rmc (time_stamp, customer_id, event_type, event_name, num1, num2)
+VALUES ('2026-03-02 10:00:00', 'CUST-1001', '7', 'SKU-1', '1', '10');
 ALTER TABLE offline_join.events DISABLE ROW LEVEL SECURITY;
 
 DROP EXTENSION offline_join CASCADE;

@@ -4,8 +4,8 @@
  *	  Buffered inserts the way COPY FROM does them: tuples collect in slots,
  *	  and every 1000 rows or 64 kB go to table_multi_insert() with a
  *	  BulkInsertState, then to the indexes.  Constraints are checked per row
- *	  as COPY checks them.  This is the one place that writes events and
- *	  rejects, so a distributed-table path could sit beside it.
+ *	  as COPY checks them.  The direct path of a sink (sink.c), which takes
+ *	  it only for tables it writes exactly as INSERT would.
  *
  *-------------------------------------------------------------------------
  */
@@ -38,9 +38,9 @@ struct OjBulk
 	TupleTableSlot *slots[OJ_BULK_MAX_TUPLES];
 };
 
-/* Opens relid for buffered inserts (RowExclusiveLock). */
+/* Buffered inserts into rel, which the caller opened, checked and keeps open. */
 OjBulk *
-oj_bulk_open(Oid relid)
+oj_bulk_open(Relation rel)
 {
 	OjBulk	   *b = palloc0(sizeof(OjBulk));
 	MemoryContext old;
@@ -48,9 +48,7 @@ oj_bulk_open(Oid relid)
 	b->cxt = AllocSetContextCreate(CurrentMemoryContext, "offline_join bulk insert",
 								   ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(b->cxt);
-	b->rel = table_open(relid, RowExclusiveLock);
-	oj_check_table_privilege(b->rel, ACL_INSERT);
-	oj_check_no_rls(b->rel);
+	b->rel = rel;
 	b->estate = CreateExecutorState();
 	b->rri = makeNode(ResultRelInfo);
 	InitResultRelInfo(b->rri, b->rel, 0, NULL, 0);
@@ -113,13 +111,6 @@ oj_bulk_add(OjBulk *b, Datum *values, bool *nulls)
 		oj_bulk_flush(b);
 }
 
-/* The relation being written. */
-Relation
-oj_bulk_relation(OjBulk *b)
-{
-	return b->rel;
-}
-
 /* Flushes and releases everything (the lock stays until transaction end). */
 void
 oj_bulk_close(OjBulk *b)
@@ -132,6 +123,5 @@ oj_bulk_close(OjBulk *b)
 	FreeBulkInsertState(b->bistate);
 	ExecCloseIndices(b->rri);
 	FreeExecutorState(b->estate);
-	table_close(b->rel, NoLock);
 	MemoryContextDelete(b->cxt);
 }

@@ -446,7 +446,7 @@ oj_fdw_open_next(OjFdwScan *s, MemoryContext cxt)
 	}
 	s->path = list_nth(s->files, s->next_file++);
 	s->fd = oj_open_file(s->path, &size);
-	s->in = oj_ingest_begin(s->src, 0, NULL, NULL);
+	s->in = oj_ingest_begin(s->src, 0, "the foreign data wrapper", true, NULL, NULL);
 	s->reader = oj_reader_create(s->src->kind == OJ_FORMAT_ADOBE ? OJ_DIALECT_TSV : OJ_DIALECT_CSV,
 								 oj_fd_read, &s->fd, &s->in->alloc, OJ_MAX_RECORD_BYTES);
 	MemoryContextSwitchTo(old);

@@ -638,7 +638,7 @@ oj_inbox_start(Relation rel, const char *source)
 	}
 
 	r->load_id = nextval_internal(oj_relation_oid("loads_load_id_seq"), false);
-	r->in = oj_ingest_begin(r->src, r->load_id, NULL, NULL);
+	r->in = oj_ingest_begin(r->src, r->load_id, "inbox COPY", false, NULL, NULL);
 	r->in->make_raw = oj_inbox_raw;
 	r->in->make_raw_arg = r;
 	if (r->src->kind == OJ_FORMAT_RMC)

@@ -35,23 +35,30 @@
 
 #include "offline_join.h"
 
-/* Column positions (0-based) of offline_join.events. */
+/*
+ * The columns of offline_join.events a loader fills, in the order its sink
+ * takes them (event_id is its identity column: the sink gives it).
+ */
 enum
 {
-	EV_EVENT_ID, EV_LOAD_ID, EV_LINE_NO, EV_SOURCE, EV_EVENT_TIME, EV_CUSTOMER_ID,
+	EV_LOAD_ID, EV_LINE_NO, EV_SOURCE, EV_EVENT_TIME, EV_CUSTOMER_ID,
 	EV_TRANSACTION_ID, EV_EVENT_TYPE, EV_CATEGORY, EV_PRODUCT, EV_NUM1, EV_NUM2,
 	EV_DIMS, EV_ATTRS, EV_MATCH, EV_VISITOR_ID, EV_SESSION_ID, EV_SNAPSHOT, EV_NCOLS
 };
 static const char *const oj_event_columns[EV_NCOLS] = {
-	"event_id", "load_id", "line_no", "source", "event_time", "customer_id",
+	"load_id", "line_no", "source", "event_time", "customer_id",
 	"transaction_id", "event_type", "category", "product", "num1", "num2",
 	"dims", "attrs", "match", "visitor_id", "session_id", "snapshot"
 };
 static const Oid oj_event_types[EV_NCOLS] = {
-	INT8OID, INT8OID, INT8OID, TEXTOID, TIMESTAMPTZOID, TEXTOID,
+	INT8OID, INT8OID, TEXTOID, TIMESTAMPTZOID, TEXTOID,
 	TEXTOID, INT4OID, TEXTOID, TEXTOID, NUMERICOID, NUMERICOID,
 	JSONBOID, JSONBOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID
 };
+
+/* The columns of offline_join.rejects, in the order its sink takes them. */
+static const char *const oj_reject_columns[6] = {"load_id", "line_no", "field", "reason", "message", "raw"};
+static const Oid oj_reject_types[6] = {INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
 
 /*
  * palloc-backed allocator for the core: NULL instead of ERROR past
@@ -143,7 +150,8 @@ oj_products_open(OjIngest *in)
  * rejects go to the tuplestore dry_rejects.
  */
 OjIngest *
-oj_ingest_begin(OjSource *src, int64 load_id, Tuplestorestate *dry_rejects, TupleDesc dry_desc)
+oj_ingest_begin(OjSource *src, int64 load_id, const char *writer, bool apply_rls,
+				Tuplestorestate *dry_rejects, TupleDesc dry_desc)
 {
 	OjIngest   *in = palloc0(sizeof(OjIngest));
 	TimestampTz now = GetCurrentTimestamp();
@@ -181,18 +189,10 @@ oj_ingest_begin(OjSource *src, int64 load_id, Tuplestorestate *dry_rejects, Tupl
 
 	if (load_id > 0)
 	{
-		Relation	rel;
-		int			i;
-
-		in->events = oj_bulk_open(oj_relation_oid("events"));
-		in->rejects = oj_bulk_open(oj_relation_oid("rejects"));
-		rel = oj_bulk_relation(in->events);
-		in->ev_natts = RelationGetDescr(rel)->natts;
-		in->ev_values = palloc0(sizeof(Datum) * in->ev_natts);
-		in->ev_nulls = palloc(sizeof(bool) * in->ev_natts);
-		for (i = 0; i < EV_NCOLS; i++)
-			in->ev_att[i] = oj_typed_column(rel, oj_event_columns[i], oj_event_types[i]) - 1;
-		in->event_seq = getIdentitySequence(RelationGetRelid(rel), in->ev_att[EV_EVENT_ID] + 1, false);
+		in->events = oj_sink_open("events", writer, apply_rls, EV_NCOLS, oj_event_columns, oj_event_types);
+		in->rejects = oj_sink_open("rejects", writer, apply_rls, 6, oj_reject_columns, oj_reject_types);
+		in->ev_values = palloc0(sizeof(Datum) * EV_NCOLS);
+		in->ev_nulls = palloc(sizeof(bool) * EV_NCOLS);
 		in->matcher = oj_matcher_open();
 	}
 	if (src->require_known_product || src->has_tolerance)
@@ -262,7 +262,7 @@ oj_emit_reject(OjIngest *in, const OjRecord *rec, const OjReject *rj)
 	else
 		values[5] = PointerGetDatum(oj_safe_text(rec->raw ? rec->raw : "", rec->raw_len));
 	if (in->rejects)
-		oj_bulk_add(in->rejects, values, nulls);
+		oj_sink_put(in->rejects, values, nulls);
 	else if (in->dry_rejects)
 		tuplestore_putvalues(in->dry_rejects, in->dry_desc, values + 1, nulls + 1);
 }
@@ -457,9 +457,8 @@ oj_emit_event(OjIngest *in, const OjRecord *rec, const OjRow *row, TimestampTz e
 	text	   *customer = NULL;
 	text	   *txn = NULL;
 
-	memset(n, true, sizeof(bool) * in->ev_natts);
-#define SET(col, val) (v[in->ev_att[col]] = (val), n[in->ev_att[col]] = false)
-	SET(EV_EVENT_ID, Int64GetDatum(nextval_internal(in->event_seq, false)));
+	memset(n, true, sizeof(bool) * EV_NCOLS);
+#define SET(col, val) (v[col] = (val), n[col] = false)
 	SET(EV_LOAD_ID, Int64GetDatum(in->load_id));
 	SET(EV_LINE_NO, Int64GetDatum(rec->line_no));
 	SET(EV_SOURCE, PointerGetDatum(in->source_text));
@@ -489,17 +488,17 @@ oj_emit_event(OjIngest *in, const OjRecord *rec, const OjRow *row, TimestampTz e
 
 	oj_match(in->matcher, event_time, customer, txn, &in->src->lookback, &m);
 	SET(EV_MATCH, CStringGetTextDatum(m.kind));
-	v[in->ev_att[EV_VISITOR_ID]] = m.visitor_id;
-	n[in->ev_att[EV_VISITOR_ID]] = m.visitor_null;
-	v[in->ev_att[EV_SESSION_ID]] = m.session_id;
-	n[in->ev_att[EV_SESSION_ID]] = m.session_null;
-	v[in->ev_att[EV_SNAPSHOT]] = m.snapshot;
-	n[in->ev_att[EV_SNAPSHOT]] = m.snapshot_null;
+	v[EV_VISITOR_ID] = m.visitor_id;
+	n[EV_VISITOR_ID] = m.visitor_null;
+	v[EV_SESSION_ID] = m.session_id;
+	n[EV_SESSION_ID] = m.session_null;
+	v[EV_SNAPSHOT] = m.snapshot;
+	n[EV_SNAPSHOT] = m.snapshot_null;
 #undef SET
 	if (strcmp(m.kind, "unmatched") != 0)
 		in->rows_matched++;
 	in->rows_loaded++;
-	oj_bulk_add(in->events, v, n);
+	oj_sink_put(in->events, v, n);
 }
 
 /*
@@ -565,8 +564,8 @@ oj_ingest_end(OjIngest *in)
 {
 	if (in->events)
 	{
-		oj_bulk_close(in->events);
-		oj_bulk_close(in->rejects);
+		oj_sink_close(in->events);
+		oj_sink_close(in->rejects);
 		oj_matcher_close(in->matcher);
 	}
 	if (in->prod_rel)

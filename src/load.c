@@ -356,7 +356,7 @@ oj_load_file(OjSource *src, const char *path, bool force, bool in_dir, TupleDesc
 	MemoryContextSwitchTo(oldcxt);
 	PG_TRY();
 	{
-		in = oj_ingest_begin(src, l.load_id, NULL, NULL);
+		in = oj_ingest_begin(src, l.load_id, "load()", true, NULL, NULL);
 		within_limit = oj_ingest_file(in, fd, path, l.bytes, &place);
 		oj_ingest_end(in);
 	}
@@ -585,7 +585,7 @@ oj_validate_file(PG_FUNCTION_ARGS)
 	error_context_stack = &errcb;
 
 	fd = oj_open_file(path, &size);
-	in = oj_ingest_begin(src, 0, rsinfo->setResult, rsinfo->setDesc);
+	in = oj_ingest_begin(src, 0, "validate_file()", true, rsinfo->setResult, rsinfo->setDesc);
 	in->src->reject_limit = -1;	/* a dry run reports every bad row */
 	(void) oj_ingest_file(in, fd, path, size, &place);
 	ereport(NOTICE,

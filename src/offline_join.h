@@ -267,13 +267,24 @@ extern bool oj_index_scan_next(OjIndexScan *s, ScanDirection dir);
 extern struct TupleTableSlot *oj_index_scan_slot(OjIndexScan *s);
 extern void oj_index_scan_end(OjIndexScan *s);
 
-/* in bulk_insert.c */
+struct Tuplestorestate;
+
+/* in bulk_insert.c: the sink's direct path */
 typedef struct OjBulk OjBulk;
-extern OjBulk *oj_bulk_open(Oid relid);
+extern OjBulk *oj_bulk_open(Relation rel);
 extern void oj_bulk_add(OjBulk *b, Datum *values, bool *nulls);
 extern void oj_bulk_flush(OjBulk *b);
-extern Relation oj_bulk_relation(OjBulk *b);
 extern void oj_bulk_close(OjBulk *b);
+
+/* in sink.c: where writers put rows (direct, or one executor statement) */
+typedef struct OjSink OjSink;
+extern OjSink *oj_sink_open(const char *table, const char *writer, bool apply_rls,
+							int ncols, const char *const *names, const Oid *types);
+extern void oj_sink_put(OjSink *s, const Datum *values, const bool *nulls);
+extern const char *oj_sink_executor_reason(OjSink *s);
+extern void oj_sink_close(OjSink *s);
+extern int64 oj_rows_execute(const char *sql, struct Tuplestorestate *store, TupleDesc desc);
+extern char *oj_rows_source(TupleDesc desc);
 
 /* The result of matching one event (match.c). */
 typedef struct OjMatch
@@ -317,15 +328,12 @@ typedef struct OjIngest
 	Jsonb	   *empty_object;
 	/* sinks */
 	OjMatcher  *matcher;
-	OjBulk	   *events;
-	OjBulk	   *rejects;
+	OjSink	   *events;
+	OjSink	   *rejects;
 	struct Tuplestorestate *dry_rejects;
 	TupleDesc	dry_desc;
-	int			ev_natts;
-	int			ev_att[18];
 	Datum	   *ev_values;
 	bool	   *ev_nulls;
-	Oid			event_seq;
 	/* product feed, when the source's options use it */
 	Relation	prod_rel;
 	Relation	prod_idx;
@@ -373,7 +381,7 @@ extern bool oj_ledger_has_012(void);
 /* in ingest.c */
 extern OjAllocator oj_palloc_allocator(MemoryContext cxt);
 extern text *oj_safe_text(const char *s, size_t len);
-extern OjIngest *oj_ingest_begin(OjSource *src, int64 load_id,
+extern OjIngest *oj_ingest_begin(OjSource *src, int64 load_id, const char *writer, bool apply_rls,
 								 struct Tuplestorestate *dry_rejects, TupleDesc dry_desc);
 extern bool oj_ingest_wants_header(OjIngest *in);
 extern void oj_ingest_header(OjIngest *in, const OjRecord *rec);

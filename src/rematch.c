@@ -28,7 +28,10 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
+#include "access/sysattr.h"
 #include "catalog/index.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
@@ -38,6 +41,7 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
+#include "optimizer/optimizer.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
@@ -47,6 +51,7 @@
 #include "utils/rls.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
+#include "utils/tuplestore.h"
 
 #include "offline_join.h"
 
@@ -81,61 +86,88 @@ typedef struct OjRematch
 } OjRematch;
 
 /*
- * ERROR when events has something an UPDATE statement would honour and a
- * write below the executor would not: row-level security, enabled update
- * triggers (COPY FROM refuses row-level security for the same reason).
+ * Does the update of these columns change the index's key, or whether a row
+ * is in it (a partial index's predicate)?
  */
-static void
-oj_rematch_check_table(Relation rel)
+static bool
+oj_index_touches(IndexInfo *ii, const AttrNumber *changed, int nchanged)
+{
+	Bitmapset  *used = NULL;
+
+	if (ii->ii_Expressions != NIL)
+		return true;
+	for (int k = 0; k < ii->ii_NumIndexAttrs; k++)
+		for (int c = 0; c < nchanged; c++)
+			if (ii->ii_IndexAttrNumbers[k] == changed[c])
+				return true;
+	pull_varattnos((Node *) ii->ii_Predicate, 1, &used);
+	for (int c = 0; c < nchanged; c++)
+		if (bms_is_member(changed[c] - FirstLowInvalidHeapAttributeNumber, used))
+			return true;
+	return false;
+}
+
+/*
+ * Why the in-place rewrite cannot update events as an UPDATE statement
+ * would, or NULL when it can: then the general path runs one UPDATE
+ * statement instead, which honours all of it by construction.
+ */
+static char *
+oj_rematch_why_executor(Relation rel, const AttrNumber *changed, int nchanged)
 {
 	TriggerDesc *td = rel->trigdesc;
-	int			i;
+	TupleDesc	desc = RelationGetDescr(rel);
+	List	   *indexes;
+	ListCell   *lc;
+	char	   *why = NULL;
 
 	if (check_enable_rls(RelationGetRelid(rel), InvalidOid, false) == RLS_ENABLED)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("rematch() is not supported with row-level security on table \"%s.%s\"",
-						OJ_SCHEMA, RelationGetRelationName(rel))));
-	for (i = 0; td != NULL && i < td->numtriggers; i++)
+		return psprintf("it has row-level security");
+	if (rel->rd_rel->relkind != RELKIND_RELATION)
+		return psprintf("it is not a plain table");
+	if (rel->rd_rel->relam != HEAP_TABLE_AM_OID)
+		return psprintf("its table access method is not heap");
+	for (int i = 0; td != NULL && i < td->numtriggers; i++)
 	{
 		Trigger    *t = &td->triggers[i];
 
 		if (TRIGGER_FOR_UPDATE(t->tgtype) && t->tgenabled != TRIGGER_DISABLED)
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("rematch() does not fire triggers, and table \"%s.%s\" has update trigger \"%s\"",
-							OJ_SCHEMA, RelationGetRelationName(rel), t->tgname),
-					 errhint("Drop or disable the trigger, or attribute events with offline_join.attribute().")));
+			return psprintf("it has update trigger \"%s\"", t->tgname);
 	}
-	CheckCmdReplicaIdentity(rel, CMD_UPDATE);
+	if (desc->constr != NULL && desc->constr->has_generated_stored)
+		return psprintf("it has a generated column");
+	/* a deferrable or exclusion index whose key or predicate the update changes */
+	indexes = RelationGetIndexList(rel);
+	foreach(lc, indexes)
+	{
+		Relation	idx = index_open(lfirst_oid(lc), AccessShareLock);
+		IndexInfo  *ii = BuildIndexInfo(idx);
+
+		if ((ii->ii_ExclusionOps != NULL || (ii->ii_Unique && !idx->rd_index->indimmediate)) &&
+			oj_index_touches(ii, changed, nchanged))
+			why = psprintf("its index \"%s\" is a deferrable or exclusion constraint on a column it changes",
+						   RelationGetRelationName(idx));
+		index_close(idx, AccessShareLock);
+		if (why)
+			break;
+	}
+	list_free(indexes);
+	return why;
 }
 
-/* Which indexes need a new key (and a uniqueness check) after our update. */
+/*
+ * Which indexes need a uniqueness check after our update: those whose key,
+ * or whose predicate (a partial index), the update changes.
+ */
 static void
 oj_rematch_index_keys(OjRematch *r)
 {
 	AttrNumber	changed[4] = {r->a_match, r->a_visitor, r->a_session, r->a_snapshot};
-	int			i, k, c;
 
 	r->predicates = palloc0(sizeof(ExprState *) * r->rri->ri_NumIndices);
 	r->key_changed = palloc0(sizeof(bool) * r->rri->ri_NumIndices);
-	for (i = 0; i < r->rri->ri_NumIndices; i++)
-	{
-		IndexInfo  *ii = r->rri->ri_IndexRelationInfo[i];
-		Relation	idx = r->rri->ri_IndexRelationDescs[i];
-
-		r->key_changed[i] = ii->ii_Expressions != NIL;
-		for (k = 0; k < ii->ii_NumIndexAttrs; k++)
-			for (c = 0; c < 4; c++)
-				if (ii->ii_IndexAttrNumbers[k] == changed[c])
-					r->key_changed[i] = true;
-		if (r->key_changed[i] &&
-			(ii->ii_ExclusionOps != NULL || (ii->ii_Unique && !idx->rd_index->indimmediate)))
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("rematch() cannot maintain deferrable or exclusion constraint index \"%s\" on table \"%s\"",
-							RelationGetRelationName(idx), RelationGetRelationName(r->rel))));
-	}
+	for (int i = 0; i < r->rri->ri_NumIndices; i++)
+		r->key_changed[i] = oj_index_touches(r->rri->ri_IndexRelationInfo[i], changed, 4);
 }
 
 /* Reads every source's lookback once (events of a dropped source get 30 days). */
@@ -193,17 +225,21 @@ oj_rematch_lookback(OjRematch *r, text *source)
 	return &r->default_lookback;
 }
 
-static void
+/*
+ * Opens events and decides the path: NULL for the in-place rewrite (then
+ * everything it needs is set up), or why the UPDATE statement runs instead.
+ */
+static char *
 oj_rematch_open(OjRematch *r)
 {
 	MemoryContext old;
+	char	   *why;
 
 	memset(r, 0, sizeof(OjRematch));
 	r->rel = table_open(oj_relation_oid("events"), RowExclusiveLock);
 	oj_check_table_privilege(r->rel, ACL_SELECT);
 	oj_check_table_privilege(r->rel, ACL_UPDATE);
-	oj_rematch_check_table(r->rel);
-	r->unmatched_idx = oj_index_open(r->rel, "events_unmatched_idx", 1, (Oid[]) {INT8OID});
+	(void) oj_typed_column(r->rel, "event_id", INT8OID);
 	r->a_source = oj_typed_column(r->rel, "source", TEXTOID);
 	r->a_time = oj_typed_column(r->rel, "event_time", TIMESTAMPTZOID);
 	r->a_customer = oj_typed_column(r->rel, "customer_id", TEXTOID);
@@ -212,7 +248,15 @@ oj_rematch_open(OjRematch *r)
 	r->a_visitor = oj_typed_column(r->rel, "visitor_id", TEXTOID);
 	r->a_session = oj_typed_column(r->rel, "session_id", TEXTOID);
 	r->a_snapshot = oj_typed_column(r->rel, "snapshot", JSONBOID);
+	why = oj_rematch_why_executor(r->rel, (AttrNumber[]) {r->a_match, r->a_visitor, r->a_session, r->a_snapshot}, 4);
+	r->matcher = oj_matcher_open();
+	oj_rematch_lookbacks(r);
+	r->row_cxt = AllocSetContextCreate(CurrentMemoryContext, "offline_join rematch row",
+									   ALLOCSET_DEFAULT_SIZES);
+	if (why != NULL)
+		return why;
 
+	r->unmatched_idx = oj_index_open(r->rel, "events_unmatched_idx", 1, (Oid[]) {INT8OID});
 	r->estate = CreateExecutorState();
 	old = MemoryContextSwitchTo(r->estate->es_query_cxt);
 	r->rri = makeNode(ResultRelInfo);
@@ -224,10 +268,7 @@ oj_rematch_open(OjRematch *r)
 	r->new_slot = MakeSingleTupleTableSlot(RelationGetDescr(r->rel), &TTSOpsVirtual);
 	r->snapshot = RegisterSnapshot(GetActiveSnapshot());
 	r->cid = GetCurrentCommandId(true);
-	r->matcher = oj_matcher_open();
-	oj_rematch_lookbacks(r);
-	r->row_cxt = AllocSetContextCreate(CurrentMemoryContext, "offline_join rematch row",
-									   ALLOCSET_DEFAULT_SIZES);
+	return NULL;
 }
 
 static void
@@ -368,6 +409,97 @@ oj_rematch_row(OjRematch *r)
 }
 
 /*
+ * The general path: reads the unmatched events with a cursor, matches each
+ * with oj_match(), keeps the new matches in a tuplestore, and writes them
+ * with one UPDATE statement, which honours whatever an UPDATE of events
+ * would (triggers, row-level security, generated columns, constraints,
+ * every index, partitions).  A row another transaction changed meanwhile is
+ * updated only if it is still unmatched with the same time, customer and
+ * transaction ID (the statement re-checks them on the latest version);
+ * otherwise it is left for the next rematch().
+ */
+static int64
+oj_rematch_statement(OjRematch *r, bool all, int64 load_id)
+{
+	static const char *const names[8] = {"event_id", "event_time", "customer_id", "transaction_id",
+	"match", "visitor_id", "session_id", "snapshot"};
+	static const Oid types[8] = {INT8OID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID};
+	MemoryContext outer = CurrentMemoryContext;
+	TupleDesc	desc = CreateTemplateTupleDesc(8);
+	Tuplestorestate *store = tuplestore_begin_heap(false, false, work_mem);
+	Portal		portal;
+	int64		found = 0;
+	char	   *sql;
+
+	for (int i = 0; i < 8; i++)
+		TupleDescInitEntry(desc, i + 1, names[i], types[i], -1, 0);
+	SPI_connect();
+	portal = SPI_cursor_open_with_args(NULL,
+									   all ? "SELECT event_id, event_time, customer_id, transaction_id, source"
+									   " FROM offline_join.events WHERE match OPERATOR(pg_catalog.=) 'unmatched'"
+									   : "SELECT event_id, event_time, customer_id, transaction_id, source"
+									   " FROM offline_join.events WHERE match OPERATOR(pg_catalog.=) 'unmatched'"
+									   " AND load_id OPERATOR(pg_catalog.=) $1",
+									   all ? 0 : 1, (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(load_id)},
+									   NULL, true, 0);
+	for (;;)
+	{
+		SPI_cursor_fetch(portal, true, 1000);
+		if (SPI_processed == 0)
+			break;
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[i];
+			TupleDesc	td = SPI_tuptable->tupdesc;
+			MemoryContext spi = MemoryContextSwitchTo(r->row_cxt);
+			Datum		v[8];
+			bool		n[8];
+			OjMatch		m;
+
+			for (int c = 0; c < 4; c++)
+				v[c] = SPI_getbinval(tup, td, c + 1, &n[c]);
+			oj_match(r->matcher, DatumGetTimestampTz(v[1]),
+					 n[2] ? NULL : DatumGetTextPP(v[2]), n[3] ? NULL : DatumGetTextPP(v[3]),
+					 oj_rematch_lookback(r, DatumGetTextPP(SPI_getbinval(tup, td, 5, &n[4]))), &m);
+			if (strcmp(m.kind, "unmatched") != 0)
+			{
+				v[4] = CStringGetTextDatum(m.kind);
+				n[4] = false;
+				v[5] = m.visitor_id;
+				n[5] = m.visitor_null;
+				v[6] = m.session_id;
+				n[6] = m.session_null;
+				v[7] = m.snapshot;
+				n[7] = m.snapshot_null;
+				tuplestore_putvalues(store, desc, v, n);
+				found++;
+			}
+			MemoryContextSwitchTo(spi);
+			MemoryContextReset(r->row_cxt);
+		}
+		SPI_freetuptable(SPI_tuptable);
+		CHECK_FOR_INTERRUPTS();
+	}
+	SPI_cursor_close(portal);
+	SPI_finish();
+	MemoryContextSwitchTo(outer);
+	if (found == 0)
+	{
+		tuplestore_end(store);
+		return 0;
+	}
+	sql = psprintf("UPDATE offline_join.events e SET match = r.match, visitor_id = r.visitor_id,"
+				   " session_id = r.session_id, snapshot = r.snapshot FROM %s"
+				   " WHERE e.event_id OPERATOR(pg_catalog.=) r.event_id"
+				   " AND e.match OPERATOR(pg_catalog.=) 'unmatched'"
+				   " AND e.event_time OPERATOR(pg_catalog.=) r.event_time"
+				   " AND e.customer_id IS NOT DISTINCT FROM r.customer_id"
+				   " AND e.transaction_id IS NOT DISTINCT FROM r.transaction_id",
+				   oj_rows_source(desc));
+	return oj_rows_execute(sql, store, desc);
+}
+
+/*
  * rematch(load_id DEFAULT NULL) RETURNS bigint
  *
  * Retries the unmatched events (of one load, or all) with the same rule as
@@ -380,8 +512,19 @@ oj_rematch(PG_FUNCTION_ARGS)
 	OjIndexScan *scan;
 	ScanKeyData key;
 	int64		matched = 0;
+	char	   *why = oj_rematch_open(&r);
 
-	oj_rematch_open(&r);
+	if (why != NULL)
+	{
+		ereport(DEBUG1,
+				(errmsg("rematch() updates table \"%s\" with one UPDATE statement: %s",
+						RelationGetRelationName(r.rel), why)));
+		matched = oj_rematch_statement(&r, PG_ARGISNULL(0), PG_ARGISNULL(0) ? 0 : PG_GETARG_INT64(0));
+		oj_matcher_close(r.matcher);
+		table_close(r.rel, NoLock);
+		MemoryContextDelete(r.row_cxt);
+		PG_RETURN_INT64(matched);
+	}
 	scan = oj_index_scan_begin(r.rel, r.unmatched_idx, r.snapshot, PG_ARGISNULL(0) ? 0 : 1);
 	if (!PG_ARGISNULL(0))
 		ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, PG_GETARG_DATUM(0));

@@ -1,0 +1,387 @@
+/*-------------------------------------------------------------------------
+ *
+ * sink.c
+ *	  Where the writers of events and rejects (load, load_dir, inbox COPY)
+ *	  put their rows.  A sink is opened on a table with the columns the
+ *	  writer fills, and picks one of two paths when it opens:
+ *
+ *	  - direct: buffered heap inserts below the executor (bulk_insert.c),
+ *	    the fast path, taken only when the table is exactly what that path
+ *	    handles as INSERT would: a plain heap table, every column either
+ *	    filled by the writer or an identity column, no trigger that fires on
+ *	    INSERT, no row-level security, no deferrable unique index.  CHECK
+ *	    and NOT NULL constraints, unique and exclusion indexes (partial ones
+ *	    included) are honoured there as COPY honours them.
+ *
+ *	  - executor: the rows are kept in a tuplestore (spilling to a
+ *	    temporary file beyond work_mem) and written at the end by one
+ *	    INSERT ... SELECT statement, so the table gets exactly what INSERT
+ *	    gives by construction: defaults and generated columns, triggers
+ *	    (BEFORE and AFTER, row and statement, transition tables), foreign
+ *	    keys, constraints, every index, row-level security, partition
+ *	    routing, any table access method.
+ *
+ *	  The executor path's statement reads the tuplestore through the
+ *	  internal set-returning function offline_join.sink_rows(token), which
+ *	  hands out the one tuplestore registered under that random token while
+ *	  the statement runs, and nothing otherwise.  rematch() uses the same
+ *	  for its UPDATE statement (oj_rows_execute()).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/dependency.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_trigger.h"
+#include "catalog/pg_type.h"
+#include "commands/sequence.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "port.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/reltrigger.h"
+#include "utils/rls.h"
+#include "utils/syscache.h"
+#include "utils/tuplestore.h"
+
+#include "offline_join.h"
+
+PG_FUNCTION_INFO_V1(oj_sink_rows);
+
+struct OjSink
+{
+	MemoryContext cxt;
+	Relation	rel;
+	const char *writer;			/* "load()", "inbox COPY": for messages */
+	int			ncols;			/* the columns the writer fills */
+	const char **names;
+	Oid		   *types;
+	AttrNumber *attnums;
+	char	   *why;			/* why the executor path; NULL: direct */
+	int64		nput;
+	/* direct */
+	OjBulk	   *bulk;
+	int			natts;
+	Datum	   *values;
+	bool	   *nulls;
+	AttrNumber	identity_att;	/* a column the writer does not fill: its sequence */
+	Oid			identity_seq;
+	/* executor */
+	Tuplestorestate *store;
+	TupleDesc	desc;
+};
+
+/*
+ * Why the direct path cannot write rel as INSERT would, or NULL when it can.
+ * Refuses row-level security outright when the writer cannot apply it.
+ */
+static char *
+oj_sink_why_executor(OjSink *s, bool allow_rls)
+{
+	Relation	rel = s->rel;
+	TupleDesc	td = RelationGetDescr(rel);
+	TriggerDesc *trig = rel->trigdesc;
+	List	   *indexes;
+	ListCell   *lc;
+	char	   *why = NULL;
+
+	if (check_enable_rls(RelationGetRelid(rel), InvalidOid, false) == RLS_ENABLED)
+	{
+		if (!allow_rls)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("%s does not apply row-level security, and table \"%s.%s\" has it enabled",
+							s->writer, get_namespace_name(RelationGetNamespace(rel)),
+							RelationGetRelationName(rel)),
+					 errhint("%s writes as the extension's owner, for whom the policies would not be what they are for the role sending rows; load the file with offline_join.load(), which applies them, or disable row-level security on the table.",
+							 s->writer)));
+		return psprintf("it has row-level security");
+	}
+	if (rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE)
+		return psprintf("it is partitioned");
+	if (rel->rd_rel->relkind != RELKIND_RELATION)
+		return psprintf("it is not a plain table");
+	if (rel->rd_rel->relam != HEAP_TABLE_AM_OID)
+		return psprintf("its table access method is not heap");
+	for (int i = 0; trig != NULL && i < trig->numtriggers; i++)
+	{
+		Trigger    *t = &trig->triggers[i];
+
+		if (TRIGGER_FOR_INSERT(t->tgtype) && t->tgenabled != TRIGGER_DISABLED)
+			return psprintf("it has trigger \"%s\"", t->tgname);
+	}
+	for (int a = 0; a < td->natts; a++)
+	{
+		Form_pg_attribute att = TupleDescAttr(td, a);
+		bool		filled = false;
+
+		if (att->attisdropped)
+			continue;
+		for (int c = 0; c < s->ncols; c++)
+			if (s->attnums[c] == att->attnum)
+				filled = true;
+		if (att->attgenerated)
+			return psprintf("it has generated column \"%s\"", NameStr(att->attname));
+		if (filled)
+			continue;
+		if (att->attidentity && s->identity_att == InvalidAttrNumber)
+		{
+			s->identity_att = att->attnum;
+			continue;
+		}
+		return psprintf("its column \"%s\" is not one %s fills (its default applies)",
+						NameStr(att->attname), s->writer);
+	}
+	indexes = RelationGetIndexList(rel);
+	foreach(lc, indexes)
+	{
+		Oid			indexoid = lfirst_oid(lc);
+		HeapTuple	tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexoid));
+		Form_pg_index ind;
+
+		if (!HeapTupleIsValid(tup))
+			elog(ERROR, "cache lookup failed for index %u", indexoid);
+		ind = (Form_pg_index) GETSTRUCT(tup);
+		if (ind->indisunique && !ind->indimmediate)
+			why = psprintf("its unique index \"%s\" is deferrable", get_rel_name(indexoid));
+		ReleaseSysCache(tup);
+		if (why)
+			break;
+	}
+	list_free(indexes);
+	return why;
+}
+
+/*
+ * Opens a sink on offline_join.<table> for the given columns (name and type
+ * each; the table's must match).  The caller must have INSERT on it, as for
+ * the INSERT statement the sink stands for.
+ */
+OjSink *
+oj_sink_open(const char *table, const char *writer, bool allow_rls,
+			 int ncols, const char *const *names, const Oid *types)
+{
+	OjSink	   *s = palloc0(sizeof(OjSink));
+	MemoryContext old;
+
+	s->cxt = AllocSetContextCreate(CurrentMemoryContext, "offline_join sink", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(s->cxt);
+	s->rel = table_open(oj_relation_oid(table), RowExclusiveLock);
+	oj_check_table_privilege(s->rel, ACL_INSERT);
+	s->writer = pstrdup(writer);
+	s->ncols = ncols;
+	s->names = palloc(sizeof(char *) * ncols);
+	s->types = palloc(sizeof(Oid) * ncols);
+	s->attnums = palloc(sizeof(AttrNumber) * ncols);
+	for (int c = 0; c < ncols; c++)
+	{
+		s->names[c] = pstrdup(names[c]);
+		s->types[c] = types[c];
+		s->attnums[c] = oj_typed_column(s->rel, names[c], types[c]);
+	}
+	s->why = oj_sink_why_executor(s, allow_rls);
+	if (s->why == NULL)
+	{
+		s->bulk = oj_bulk_open(s->rel);
+		s->natts = RelationGetDescr(s->rel)->natts;
+		s->values = palloc0(sizeof(Datum) * s->natts);
+		s->nulls = palloc(sizeof(bool) * s->natts);
+		if (s->identity_att != InvalidAttrNumber)
+			s->identity_seq = getIdentitySequence(RelationGetRelid(s->rel), s->identity_att, false);
+	}
+	else
+	{
+		s->desc = CreateTemplateTupleDesc(ncols);
+		for (int c = 0; c < ncols; c++)
+			TupleDescInitEntry(s->desc, c + 1, names[c], types[c], -1, 0);
+		s->store = tuplestore_begin_heap(false, false, work_mem);
+		ereport(DEBUG1,
+				(errmsg("%s writes table \"%s\" through the executor: %s",
+						writer, RelationGetRelationName(s->rel), s->why)));
+	}
+	MemoryContextSwitchTo(old);
+	return s;
+}
+
+/* Why the sink writes through the executor, or NULL when it writes directly. */
+const char *
+oj_sink_executor_reason(OjSink *s)
+{
+	return s->why;
+}
+
+/* Adds one row, values in the order of the sink's columns. */
+void
+oj_sink_put(OjSink *s, const Datum *values, const bool *nulls)
+{
+	s->nput++;
+	if (s->bulk)
+	{
+		memset(s->nulls, true, sizeof(bool) * s->natts);
+		for (int c = 0; c < s->ncols; c++)
+		{
+			s->values[s->attnums[c] - 1] = values[c];
+			s->nulls[s->attnums[c] - 1] = nulls[c];
+		}
+		if (s->identity_att != InvalidAttrNumber)
+		{
+			s->values[s->identity_att - 1] = Int64GetDatum(nextval_internal(s->identity_seq, false));
+			s->nulls[s->identity_att - 1] = false;
+		}
+		oj_bulk_add(s->bulk, s->values, s->nulls);
+	}
+	else
+	{
+		MemoryContext old = MemoryContextSwitchTo(s->cxt);
+
+		tuplestore_putvalues(s->store, s->desc, unconstify(Datum *, values), unconstify(bool *, nulls));
+		MemoryContextSwitchTo(old);
+	}
+}
+
+/* The tuplestore handed out by sink_rows() while one statement runs. */
+static Tuplestorestate *oj_pending_store = NULL;
+static TupleDesc oj_pending_desc = NULL;
+static int64 oj_pending_token = 0;
+
+/*
+ * Runs sql, whose $1 is a token for offline_join.sink_rows($1), over the rows
+ * of store (described by desc); returns the rows the statement processed.
+ * The store is consumed: the statement's function scan frees it.
+ */
+int64
+oj_rows_execute(const char *sql, Tuplestorestate *store, TupleDesc desc)
+{
+	int64		token;
+	volatile int64 processed = 0;
+	int			rc;
+
+	if (!pg_strong_random(&token, sizeof(token)))
+		elog(ERROR, "could not generate a random token");
+	token &= INT64CONST(0x7FFFFFFFFFFFFFFF);
+	token |= 1;
+	oj_pending_store = store;
+	oj_pending_desc = desc;
+	oj_pending_token = token;
+	PG_TRY();
+	{
+		SPI_connect();
+		rc = SPI_execute_with_args(sql, 1, (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(token)},
+								   NULL, false, 0);
+		if (rc < 0)
+			elog(ERROR, "offline_join: statement failed: %s", SPI_result_code_string(rc));
+		processed = (int64) SPI_processed;
+		SPI_finish();
+	}
+	PG_FINALLY();
+	{
+		if (oj_pending_store != NULL)
+			tuplestore_end(oj_pending_store);	/* the statement never read it */
+		oj_pending_store = NULL;
+		oj_pending_desc = NULL;
+		oj_pending_token = 0;
+	}
+	PG_END_TRY();
+	return processed;
+}
+
+/*
+ * offline_join.sink_rows(token bigint) RETURNS SETOF record: internal.  The
+ * rows a writer is inserting, for the one statement that has the token.
+ */
+Datum
+oj_sink_rows(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	TupleDesc	expected;
+
+	if (PG_ARGISNULL(0) || oj_pending_store == NULL || PG_GETARG_INT64(0) != oj_pending_token)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("offline_join.sink_rows() is internal to offline_join's writers"),
+				 errdetail("It returns rows only to the statement a writer runs, with the token it was given.")));
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		(rsinfo->allowedModes & SFRM_Materialize) == 0 || rsinfo->expectedDesc == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("offline_join.sink_rows() must be called in FROM with a column definition list")));
+	expected = rsinfo->expectedDesc;
+	if (expected->natts != oj_pending_desc->natts)
+		elog(ERROR, "offline_join.sink_rows(): %d columns expected, %d given",
+			 oj_pending_desc->natts, expected->natts);
+	for (int i = 0; i < expected->natts; i++)
+		if (TupleDescAttr(expected, i)->atttypid != TupleDescAttr(oj_pending_desc, i)->atttypid)
+			elog(ERROR, "offline_join.sink_rows(): column %d has the wrong type", i + 1);
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = oj_pending_store;
+	rsinfo->setDesc = CreateTupleDescCopy(oj_pending_desc);
+	oj_pending_store = NULL;	/* once; the function scan frees it */
+	PG_RETURN_NULL();
+}
+
+/* "offline_join.sink_rows($1) AS r(a type, ...)" for the columns of desc. */
+char *
+oj_rows_source(TupleDesc desc)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "offline_join.sink_rows($1) AS r(");
+	for (int i = 0; i < desc->natts; i++)
+		appendStringInfo(&buf, "%s%s %s", i > 0 ? ", " : "",
+						 quote_identifier(NameStr(TupleDescAttr(desc, i)->attname)),
+						 format_type_be_qualified(TupleDescAttr(desc, i)->atttypid));
+	appendStringInfoChar(&buf, ')');
+	return buf.data;
+}
+
+/*
+ * Writes what is left and closes.  On the executor path this is the one
+ * INSERT statement; a BEFORE trigger that skipped rows is an ERROR, since
+ * the ledger could not account for them.
+ */
+void
+oj_sink_close(OjSink *s)
+{
+	if (s->bulk)
+		oj_bulk_close(s->bulk);
+	else if (s->nput > 0)
+	{
+		StringInfoData sql;
+		int64		written;
+
+		initStringInfo(&sql);
+		appendStringInfo(&sql, "INSERT INTO %s (",
+						 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(s->rel)),
+													RelationGetRelationName(s->rel)));
+		for (int c = 0; c < s->ncols; c++)
+			appendStringInfo(&sql, "%s%s", c > 0 ? ", " : "", quote_identifier(s->names[c]));
+		appendStringInfo(&sql, ") SELECT * FROM %s", oj_rows_source(s->desc));
+		written = oj_rows_execute(sql.data, s->store, s->desc);
+		s->store = NULL;
+		if (written != s->nput)
+			ereport(ERROR,
+					(errcode(ERRCODE_TRIGGERED_ACTION_EXCEPTION),
+					 errmsg("%s wrote %lld of %lld rows to table \"%s\": a BEFORE INSERT trigger skipped the others",
+							s->writer, (long long) written, (long long) s->nput,
+							RelationGetRelationName(s->rel)),
+					 errdetail("offline_join accounts for every row of a file; nothing of it was written."),
+					 errhint("Make the trigger return the row (it may change it), or raise an error for rows it refuses.")));
+	}
+	if (s->store)
+		tuplestore_end(s->store);
+	table_close(s->rel, NoLock);
+	MemoryContextDelete(s->cxt);
+}
