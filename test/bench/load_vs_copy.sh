@@ -13,9 +13,12 @@
 #   inbox  COPY ... (FORMAT csv, HEADER) of the same file into
 #          offline_join.inbox_rmc (the same validation and routing, per row
 #          through a trigger)
-# then the same load with 1% bad rows, and with 1,000,000 sessions and
-# transactions to match against, and the backend's peak anonymous memory
-# (RssAnon, shared buffers excluded) for a ROWS and a 5 x ROWS file.
+# then the same load with 1% bad rows; the general write path (the sink's
+# executor path): COPY and load() with one AFTER INSERT row trigger added to
+# both tables; the load with 1,000,000 sessions and transactions to match
+# against; and the backend's peak anonymous memory (RssAnon, shared buffers
+# excluded) for a ROWS and a 5 x ROWS file, on the direct path and on the
+# general one (events with an added column default: no trigger queue).
 # Prints medians, and ratios of each run's times (> 1 means load is faster).
 set -euo pipefail
 . "$(dirname "$0")/../scripts/lib.sh"
@@ -94,6 +97,24 @@ load_med=$(printf '%s\n' "${load_ms[@]}" | median)
 bad_med=$(printf '%s\n' "${bad_ms[@]}" | median)
 inbox_med=$(printf '%s\n' "${inbox_ms[@]}" | median)
 
+oj_say "general write path: one AFTER INSERT row trigger on both tables"
+sql <<'SQL'
+CREATE FUNCTION bench_after() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
+CREATE TRIGGER bench_after AFTER INSERT ON bench_copy FOR EACH ROW EXECUTE FUNCTION bench_after();
+CREATE TRIGGER bench_after AFTER INSERT ON offline_join.events FOR EACH ROW EXECUTE FUNCTION bench_after();
+SQL
+tcopy_ms=(); tload_ms=()
+for i in $(seq "$runs"); do
+    tcopy_ms+=("$(time_copy "$good")")
+    tload_ms+=("$(time_load "$good")")
+    echo "run $i: with trigger: copy ${tcopy_ms[-1]} ms, load ${tload_ms[-1]} ms"
+done
+tloaded=$(sql -c "SELECT count(*) FROM offline_join.events")
+[ "$tloaded" = "$rows" ] || { echo "general path loaded $tloaded rows, not $rows" >&2; exit 1; }
+sql -c "DROP TRIGGER bench_after ON bench_copy" -c "DROP TRIGGER bench_after ON offline_join.events"
+tcopy_med=$(printf '%s\n' "${tcopy_ms[@]}" | median)
+tload_med=$(printf '%s\n' "${tload_ms[@]}" | median)
+
 oj_say "matching against 1,000,000 sessions and 1,000,000 transactions"
 sql <<'SQL'
 -- five sessions per customer spread over the file's 60 days, so most
@@ -138,6 +159,12 @@ big="$work/cluster/rmc_big.csv"
 gen "$big" $(( rows * 5 )) 0
 mem_1=$(peak_rss "$good")
 mem_5=$(peak_rss "$big")
+sql -c "ALTER TABLE offline_join.events ADD COLUMN bench_note text DEFAULT 'general path'"
+gmem_1=$(peak_rss "$good")
+gmem_5=$(peak_rss "$big")
+gloaded=$(sql -c "SELECT count(*) FILTER (WHERE bench_note = 'general path') FROM offline_join.events")
+[ "$gloaded" = $(( rows * 5 )) ] || { echo "general path (default) loaded $gloaded rows" >&2; exit 1; }
+sql -c "ALTER TABLE offline_join.events DROP COLUMN bench_note"
 rm -f "$big"
 
 # Paired ratios: each run's COPY against the load of the same run, so that
@@ -153,18 +180,23 @@ paired() {  # paired A B: the median and range of A[i] / B[i] over the runs
 r_load=$(paired copy_ms load_ms)
 r_inbox=$(paired copy_ms inbox_ms)
 r_bad=$(paired bad_ms load_ms)
+r_trig=$(paired tcopy_ms tload_ms)
 
 oj_say "results (medians of $runs runs; ratio = COPY time / load time, > 1 means load is faster)"
 awk -v c="$copy_med" -v l="$load_med" -v b="$bad_med" -v m="$match_med" -v n="$rows" -v mt="$matched" \
     -v ib="$inbox_med" -v il="$inbox_loaded" -v rl="$r_load" -v ri="$r_inbox" -v rb="$r_bad" \
-    -v m1="$mem_1" -v m5="$mem_5" 'BEGIN {
+    -v m1="$mem_1" -v m5="$mem_5" -v tc="$tcopy_med" -v tl="$tload_med" -v rt="$r_trig" \
+    -v g1="$gmem_1" -v g5="$gmem_5" 'BEGIN {
     printf "rows per file                         %d\n", n
     printf "COPY into typed table                 %8.0f ms  (%.0f rows/s)\n", c, n / c * 1000
     printf "offline_join.load()                   %8.0f ms  (%.0f rows/s)\n", l, n / l * 1000
     printf "ratio load vs COPY, paired per run    %s\n", rl
     printf "COPY into inbox_rmc (%d rows loaded)  %8.0f ms  ratio vs COPY, paired %s\n", il, ib, ri
     printf "load with 1%% bad rows                 %8.0f ms  time vs clean file, paired %s\n", b, rb
+    printf "COPY, AFTER INSERT row trigger        %8.0f ms\n", tc
+    printf "load(), the same trigger (general)    %8.0f ms  ratio vs COPY, paired %s\n", tl, rt
     printf "load matching 1M sessions + 1M txns   %8.0f ms  ratio vs COPY (medians) %.2f (%d rows matched)\n", m, c / m, mt
     printf "peak backend RssAnon, %d rows     %8d kB\n", n, m1
     printf "peak backend RssAnon, %d rows     %8d kB\n", n * 5, m5
+    printf "general path (a column default), RssAnon %d rows %d kB, %d rows %d kB\n", n, g1, n * 5, g5
 }'
