@@ -140,6 +140,39 @@ SELECT pg_temp.inbox_row('INBOX-5');
 SELECT customer_id, num2 FROM offline_join.events;
 ALTER TABLE offline_join.events DROP CONSTRAINT small_totals;
 
+-- 5b. The same triggers and foreign key on the table as installed (every
+-- column filled by the loader): load() now writes directly and fires them
+-- as COPY FROM does, with the same result; in load_dir(), a file that
+-- breaks the foreign key fails alone.
+TRUNCATE public.audit;
+CREATE TRIGGER audit_row AFTER INSERT OR UPDATE ON offline_join.events
+  FOR EACH ROW EXECUTE FUNCTION public.audit_row();
+CREATE TRIGGER audit_stmt AFTER INSERT OR UPDATE ON offline_join.events
+  FOR EACH STATEMENT EXECUTE FUNCTION public.audit_stmt();
+SELECT status, rows_loaded FROM offline_join.load('rmc', :'sample', force => true);
+SELECT op, level, count(*) FROM public.audit GROUP BY 1, 2 ORDER BY 1, 2;
+DELETE FROM public.catalog WHERE code = 'SKU-SOX-3P';
+DELETE FROM offline_join.events WHERE product = 'SKU-SOX-3P';
+ALTER TABLE offline_join.events ADD CONSTRAINT events_product_fk FOREIGN KEY (product) REFERENCES public.catalog;
+\set VERBOSITY terse
+SELECT status FROM offline_join.load('rmc', :'sample', force => true);
+\set VERBOSITY default
+SELECT current_setting('data_directory') || '/oj_regress_ts_dir_' || pg_backend_pid() || '_' AS tsdir \gset
+SELECT :'tsdir' || 'a.csv' AS tsa, :'tsdir' || 'b.csv' AS tsb \gset
+COPY (SELECT 'Time Stamp,Customer ID,Event Type,Category,Event Name,Num1,Num2'
+      UNION ALL SELECT '2026-03-02 10:00:00,FK-OK,7,c,SKU-RUN-42,1,2') TO :'tsa';
+COPY (SELECT 'Time Stamp,Customer ID,Event Type,Category,Event Name,Num1,Num2'
+      UNION ALL SELECT '2026-03-02 10:00:00,FK-BAD,7,c,SKU-NONE,1,2') TO :'tsb';
+SET client_min_messages = error;
+SELECT regexp_replace(path, '^.*_', '') AS file, status, retryable, message
+  FROM offline_join.load_dir('rmc', :'tsdir' || '*.csv') ORDER BY path;
+SET client_min_messages = warning;
+SELECT customer_id FROM offline_join.events WHERE customer_id LIKE 'FK-%';
+ALTER TABLE offline_join.events DROP CONSTRAINT events_product_fk;
+DROP TRIGGER audit_row ON offline_join.events;
+DROP TRIGGER audit_stmt ON offline_join.events;
+SELECT pg_temp.indexes_ok();
+
 -- 6. Row-level security: load() applies the caller's policies, as its
 -- INSERT would (0.1.1 let a loader write source 'secret' while its own
 -- INSERT was refused).

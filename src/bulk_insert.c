@@ -14,12 +14,13 @@
 #include "access/heapam.h"
 #include "access/tableam.h"
 #include "access/xact.h"
+#include "commands/trigger.h"
 #include "executor/executor.h"
 #include "nodes/makefuncs.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
-#include "offline_join.h"
+#include "pipeline.h"
 
 #define OJ_BULK_MAX_TUPLES	1000
 #define OJ_BULK_MAX_BYTES	65535
@@ -33,14 +34,22 @@ struct OjBulk
 	CommandId	cid;
 	MemoryContext cxt;
 	bool		check_constraints;
+	bool		fire_triggers;	/* AFTER ROW and statement INSERT triggers, as COPY fires them */
 	int			nused;
 	size_t		bytes;
 	TupleTableSlot *slots[OJ_BULK_MAX_TUPLES];
 };
 
-/* Buffered inserts into rel, which the caller opened, checked and keeps open. */
+/*
+ * Buffered inserts into rel, which the caller opened, checked and keeps
+ * open.  With fire_triggers, the table's AFTER ROW and statement INSERT
+ * triggers fire as COPY FROM fires them (the caller allows no other kind):
+ * BEFORE STATEMENT now, AFTER ROW queued per row, AFTER STATEMENT queued at
+ * the end; the queued ones run when the caller's trigger query level ends
+ * (oj_ingest_end()).
+ */
 OjBulk *
-oj_bulk_open(Relation rel)
+oj_bulk_open(Relation rel, bool fire_triggers)
 {
 	OjBulk	   *b = palloc0(sizeof(OjBulk));
 	MemoryContext old;
@@ -56,6 +65,9 @@ oj_bulk_open(Relation rel)
 	b->bistate = GetBulkInsertState();
 	b->cid = GetCurrentCommandId(true);
 	b->check_constraints = b->rel->rd_att->constr != NULL;
+	b->fire_triggers = fire_triggers && b->rri->ri_TrigDesc != NULL;
+	if (b->fire_triggers)
+		ExecBSInsertTriggers(b->estate, b->rri);
 	MemoryContextSwitchTo(old);
 	return b;
 }
@@ -76,6 +88,8 @@ oj_bulk_flush(OjBulk *b)
 		if (b->rri->ri_NumIndices > 0)
 			list_free(ExecInsertIndexTuples(b->rri, b->slots[i], b->estate,
 											false, false, NULL, NIL));
+		if (b->fire_triggers)
+			ExecARInsertTriggers(b->estate, b->rri, b->slots[i], NIL, NULL);
 		ExecClearTuple(b->slots[i]);
 	}
 	MemoryContextSwitchTo(old);
@@ -118,6 +132,8 @@ oj_bulk_close(OjBulk *b)
 	int			i;
 
 	oj_bulk_flush(b);
+	if (b->fire_triggers)
+		ExecASInsertTriggers(b->estate, b->rri, NULL);
 	for (i = 0; i < OJ_BULK_MAX_TUPLES && b->slots[i] != NULL; i++)
 		ExecDropSingleTupleTableSlot(b->slots[i]);
 	FreeBulkInsertState(b->bistate);

@@ -35,7 +35,7 @@
 
 #include <csv.h>
 
-#include "offline_join.h"
+#include "core.h"
 
 #define OJ_READ_BUFFER_SIZE		(64 * 1024)
 #define OJ_CSV_OPTIONS			(CSV_STRICT | CSV_STRICT_FINI)

@@ -44,7 +44,7 @@
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
-#include "offline_join.h"
+#include "backend.h"
 
 PG_FUNCTION_INFO_V1(oj_expire);
 PGDLLEXPORT void oj_expiry_worker_main(Datum main_arg);
@@ -163,54 +163,48 @@ oj_delete_locked(OjPass *p)
  * longer rolls it back (false), so the pass never holds its locks while
  * waiting long enough for a deadlock.
  */
+/* The range delete's body, in its subtransaction (oj_subxact_run()). */
+typedef struct OjRangeBody
+{
+	TimestampTz lower, upper;
+	int64	   *n;
+} OjRangeBody;
+
+static bool
+oj_delete_range_body(void *arg)
+{
+	OjRangeBody *b = arg;
+	Datum		args[2] = {TimestampTzGetDatum(b->lower), TimestampTzGetDatum(b->upper)};
+	int			nest = NewGUCNestLevel();
+	int			rc;
+
+	(void) set_config_option("lock_timeout", OJ_RANGE_LOCK_TIMEOUT, PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	rc = oj_run_plan(&range_plan,
+					 "DELETE FROM offline_join.transactions"
+					 " WHERE expires_at OPERATOR(pg_catalog.>=) $1"
+					 "   AND expires_at OPERATOR(pg_catalog.<=) $2"
+					 "   AND expires_at OPERATOR(pg_catalog.<) pg_catalog.now()",
+					 args, 2);
+	if (rc != SPI_OK_DELETE)
+		elog(ERROR, "deleting expired transactions failed: %s", SPI_result_code_string(rc));
+	*b->n = SPI_processed;
+	AtEOXact_GUC(true, nest);
+	return true;
+}
+
 static bool
 oj_delete_range(OjPass *p, TimestampTz upper, int64 *n)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
-	Datum		args[2] = {TimestampTzGetDatum(p->lower), TimestampTzGetDatum(upper)};
-	volatile bool done = false;
+	OjRangeBody body = {p->lower, upper, n};
+	ErrorData  *edata;
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
-	PG_TRY();
-	{
-		int			nest = NewGUCNestLevel();
-		int			rc;
-
-		(void) set_config_option("lock_timeout", OJ_RANGE_LOCK_TIMEOUT, PGC_USERSET, PGC_S_SESSION,
-								 GUC_ACTION_SAVE, true, 0, false);
-		rc = oj_run_plan(&range_plan,
-						 "DELETE FROM offline_join.transactions"
-						 " WHERE expires_at OPERATOR(pg_catalog.>=) $1"
-						 "   AND expires_at OPERATOR(pg_catalog.<=) $2"
-						 "   AND expires_at OPERATOR(pg_catalog.<) pg_catalog.now()",
-						 args, 2);
-		if (rc != SPI_OK_DELETE)
-			elog(ERROR, "deleting expired transactions failed: %s", SPI_result_code_string(rc));
-		*n = SPI_processed;
-		AtEOXact_GUC(true, nest);
-		ReleaseCurrentSubTransaction();
-		done = true;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
-		if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
-			ReThrowError(edata);
-		FreeErrorData(edata);
-	}
-	PG_END_TRY();
-	MemoryContextSwitchTo(cxt);
-	CurrentResourceOwner = owner;
-	return done;
+	if (oj_subxact_run(oj_delete_range_body, &body, &edata))
+		return true;
+	if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
+		ReThrowError(edata);
+	FreeErrorData(edata);
+	return false;
 }
 
 /*

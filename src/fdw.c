@@ -45,31 +45,33 @@
 #include "utils/sampling.h"
 #include "utils/varlena.h"
 
-#include "offline_join.h"
+#include "pipeline.h"
 
 PG_FUNCTION_INFO_V1(oj_fdw_handler);
 PG_FUNCTION_INFO_V1(oj_fdw_validator);
 PG_FUNCTION_INFO_V1(oj_create_foreign_table);
 
-/* The columns a foreign table may have, with their natural types. */
-enum
+/*
+ * The columns a foreign table may have, with their natural types: the
+ * event fields of a file row (ingest.c's oj_event_fields, the same as the
+ * loaders write), then the file and the line.
+ */
+#define F_FILENAME	OJ_EV_NFIELDS
+#define F_LINE_NO	(OJ_EV_NFIELDS + 1)
+#define F_NFIELDS	(OJ_EV_NFIELDS + 2)
+static OjEventFieldInfo oj_fdw_fields[F_NFIELDS];
+
+/* Fills oj_fdw_fields (once). */
+static void
+oj_fdw_fields_init(void)
 {
-	F_EVENT_TIME, F_CUSTOMER_ID, F_TRANSACTION_ID, F_EVENT_TYPE, F_CATEGORY, F_PRODUCT,
-	F_NUM1, F_NUM2, F_DIMS, F_ATTRS, F_FILENAME, F_LINE_NO, F_NFIELDS
-};
-static const struct
-{
-	const char *name;
-	Oid			type;
-	const char *type_name;
-}			oj_fdw_fields[F_NFIELDS] = {
-	{"event_time", TIMESTAMPTZOID, "timestamptz"}, {"customer_id", TEXTOID, "text"},
-	{"transaction_id", TEXTOID, "text"}, {"event_type", INT4OID, "integer"},
-	{"category", TEXTOID, "text"}, {"product", TEXTOID, "text"},
-	{"num1", NUMERICOID, "numeric"}, {"num2", NUMERICOID, "numeric"},
-	{"dims", JSONBOID, "jsonb"}, {"attrs", JSONBOID, "jsonb"},
-	{"filename", TEXTOID, "text"}, {"line_no", INT8OID, "bigint"}
-};
+	if (oj_fdw_fields[0].name != NULL)
+		return;
+	for (int f = 0; f < OJ_EV_NFIELDS; f++)
+		oj_fdw_fields[f] = oj_event_fields[f];
+	oj_fdw_fields[F_FILENAME] = (OjEventFieldInfo) {"filename", TEXTOID, "text"};
+	oj_fdw_fields[F_LINE_NO] = (OjEventFieldInfo) {"line_no", INT8OID, "bigint"};
+}
 
 static const char *const oj_fdw_options[] = {"source", "filename", "on_error"};
 
@@ -240,6 +242,7 @@ oj_fdw_map_columns(Relation rel, int *field_of, Oid *out_type)
 	TupleDesc	desc = RelationGetDescr(rel);
 	int			i;
 
+	oj_fdw_fields_init();
 	for (i = 0; i < desc->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(desc, i);
@@ -447,8 +450,7 @@ oj_fdw_open_next(OjFdwScan *s, MemoryContext cxt)
 	s->path = list_nth(s->files, s->next_file++);
 	s->fd = oj_open_file(s->path, &size);
 	s->in = oj_ingest_begin(s->src, 0, "the foreign data wrapper", true, NULL, NULL);
-	s->reader = oj_reader_create(s->src->kind == OJ_FORMAT_ADOBE ? OJ_DIALECT_TSV : OJ_DIALECT_CSV,
-								 oj_fd_read, &s->fd, &s->in->alloc, OJ_MAX_RECORD_BYTES);
+	s->reader = oj_ingest_reader(s->in, oj_fd_read, &s->fd);
 	MemoryContextSwitchTo(old);
 	return true;
 }
@@ -461,53 +463,15 @@ oj_fdw_value(OjFdwScan *s, int f, Oid type, const OjRow *row, TimestampTz t, boo
 	Oid			natural = oj_fdw_fields[f].type;
 
 	*isnull = false;
-	switch (f)
+	if (f == F_FILENAME)
+		d = CStringGetTextDatum(s->path);
+	else if (f == F_LINE_NO)
+		d = Int64GetDatum(s->line_no);
+	else
 	{
-		case F_EVENT_TIME:
-			d = TimestampTzGetDatum(t);
-			break;
-#define TEXT_FIELD(has, field) \
-			if (!(has)) { *isnull = true; return (Datum) 0; } \
-			d = PointerGetDatum(cstring_to_text_with_len((field).data, (field).len)); \
-			break
-		case F_CUSTOMER_ID:
-			TEXT_FIELD(row->has_customer, row->customer_id);
-		case F_TRANSACTION_ID:
-			TEXT_FIELD(row->has_transaction, row->transaction_id);
-		case F_CATEGORY:
-			TEXT_FIELD(row->has_category, row->category);
-		case F_PRODUCT:
-			TEXT_FIELD(row->has_product, row->product);
-#undef TEXT_FIELD
-		case F_EVENT_TYPE:
-			if (!row->has_event_type)
-			{
-				*isnull = true;
-				return (Datum) 0;
-			}
-			d = Int32GetDatum(row->event_type);
-			break;
-		case F_NUM1:
-		case F_NUM2:
-			if (!(f == F_NUM1 ? row->has_num1 : row->has_num2))
-			{
-				*isnull = true;
-				return (Datum) 0;
-			}
-			d = oj_numeric(f == F_NUM1 ? row->num1 : row->num2);
-			break;
-		case F_DIMS:
-			d = oj_jsonb_object(s->in, row->dims, row->ndims);
-			break;
-		case F_ATTRS:
-			d = oj_jsonb_object(s->in, row->attrs, row->nattrs);
-			break;
-		case F_FILENAME:
-			d = CStringGetTextDatum(s->path);
-			break;
-		case F_LINE_NO:
-			d = Int64GetDatum(s->line_no);
-			break;
+		d = oj_event_value(s->in, (OjEventField) f, row, t, isnull);
+		if (*isnull)
+			return (Datum) 0;
 	}
 	if (type != natural)
 	{
@@ -756,6 +720,8 @@ oj_create_foreign_table(PG_FUNCTION_ARGS)
 	int			f;
 	int			rc;
 	Oid			relid;
+
+	oj_fdw_fields_init();
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		ereport(ERROR,

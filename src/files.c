@@ -22,7 +22,7 @@
 #include "storage/fd.h"
 #include "utils/acl.h"
 
-#include "offline_join.h"
+#include "backend.h"
 
 /* ERROR 42501 unless the current user may read server files. */
 void

@@ -13,7 +13,7 @@
 #include "utils/guc.h"
 #include "utils/timestamp.h"
 
-#include "offline_join.h"
+#include "backend.h"
 
 char	   *oj_transaction_window_string = NULL;
 int			oj_expire_naptime = 60;

@@ -49,29 +49,12 @@
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
-#include "offline_join.h"
+#include "pipeline.h"
 
 PG_FUNCTION_INFO_V1(oj_create_inbox);
 PG_FUNCTION_INFO_V1(oj_inbox_begin);
 PG_FUNCTION_INFO_V1(oj_inbox_route);
 PG_FUNCTION_INFO_V1(oj_inbox_finish);
-
-/* The fixed columns of the two formats, as in a file header. */
-static const char *const oj_rmc_columns[] = {
-	"Time Stamp", "Customer ID", "Event Type", "Category", "Event Name", "Num1", "Num2",
-	"Var 1", "Var 2", "Var 3", "Var 4", "Var 5",
-	"EventName Attr1", "EventName Attr2", "EventName Attr3", "EventName Attr4", "EventName Attr5",
-	"EventName Attr6", "EventName Attr7", "EventName Attr8", "EventName Attr9", "EventName Attr10"
-};
-static const char *const oj_adobe_head[] = {"Date", "transactionID", "VisitorID"};
-static const char *const oj_adobe_dims[] = {
-	"Product", "Category", "Tracking Code", "Marketing Channel", "Marketing Channel Detail",
-	"Zip", "State"
-};
-static const char *const oj_adobe_metrics[] = {
-	"Orders", "Quantity", "Price", "Cart Adds", "Cart Removes", "Cart Views", "Cart Opens",
-	"Checkouts"
-};
 
 /* One COPY statement in progress into one inbox. */
 typedef struct OjInboxRun
@@ -114,31 +97,16 @@ oj_inbox_column(const char *header)
 	return s;
 }
 
-/* The header names of a source's inbox columns, in table order. */
+/* The header names of a source's inbox columns, in table order (the core's one list). */
 static List *
 oj_inbox_headers(OjSource *src, int transaction_attrs)
 {
 	List	   *names = NIL;
-	int			i;
+	int			n = oj_format_ncolumns(src->kind, transaction_attrs);
+	char		buf[64];
 
-	if (src->kind == OJ_FORMAT_RMC)
-	{
-		for (i = 0; i < lengthof(oj_rmc_columns); i++)
-			names = lappend(names, pstrdup(oj_rmc_columns[i]));
-		for (i = 1; i <= transaction_attrs; i++)
-			names = lappend(names, psprintf("EventTransaction Attr%d", i));
-		return names;
-	}
-	for (i = 0; i < lengthof(oj_adobe_head); i++)
-		names = lappend(names, pstrdup(oj_adobe_head[i]));
-	for (i = 1; i <= 250; i++)
-		names = lappend(names, psprintf("Evar %d", i));
-	for (i = 0; i < lengthof(oj_adobe_dims); i++)
-		names = lappend(names, pstrdup(oj_adobe_dims[i]));
-	for (i = 1; i <= 1000; i++)
-		names = lappend(names, psprintf("Event %d", i));
-	for (i = 0; i < lengthof(oj_adobe_metrics); i++)
-		names = lappend(names, pstrdup(oj_adobe_metrics[i]));
+	for (int i = 0; i < n; i++)
+		names = lappend(names, pstrdup(oj_format_column(src->kind, i, buf, sizeof(buf))));
 	return names;
 }
 
@@ -400,9 +368,9 @@ oj_current_copy(Relation rel)
 
 /* Rebuilds a row as a line of the file, for the raw column of a reject. */
 static void
-oj_inbox_raw(OjIngest *in, const OjRecord *rec, const char **raw, size_t *len)
+oj_inbox_raw(void *arg, const OjRecord *rec, const char **raw, size_t *len)
 {
-	OjInboxRun *r = in->make_raw_arg;
+	OjInboxRun *r = arg;
 	int			i;
 
 	resetStringInfo(&r->raw);
@@ -639,8 +607,7 @@ oj_inbox_start(Relation rel, const char *source)
 
 	r->load_id = nextval_internal(oj_relation_oid("loads_load_id_seq"), false);
 	r->in = oj_ingest_begin(r->src, r->load_id, "inbox COPY", false, NULL, NULL);
-	r->in->make_raw = oj_inbox_raw;
-	r->in->make_raw_arg = r;
+	oj_ingest_set_raw_maker(r->in, oj_inbox_raw, r);
 	if (r->src->kind == OJ_FORMAT_RMC)
 	{
 		OjRecord	hdr;
@@ -787,7 +754,7 @@ oj_inbox_line(OjInboxRun *r, CopyFromState copy)
 	int64		line;
 
 	if (copy == NULL || copy->opts.binary || !copy->line_buf_valid)
-		return r->in->rows_total + 1;
+		return oj_ingest_counts(r->in).total + 1;
 	if (r->next_line == 0)
 		r->next_line = copy->opts.header_line != COPY_HEADER_FALSE ? 2 : 1;
 	line = r->next_line++;
@@ -805,6 +772,7 @@ oj_inbox_route(PG_FUNCTION_ARGS)
 {
 	TriggerData *td = (TriggerData *) fcinfo->context;
 	OjInboxRun *r;
+	OjIngestCounts counts;
 	OjRecord	rec;
 	CopyFromState copy;
 	OjSavedUser saved;
@@ -818,7 +786,7 @@ oj_inbox_route(PG_FUNCTION_ARGS)
 	/* every column was checked to be text when the statement's run started */
 	oj_become(r->owner, &saved);
 	heap_deform_tuple(td->tg_trigtuple, RelationGetDescr(td->tg_relation), r->values, r->nulls);
-	if (!r->in->layout_ready)
+	if (!oj_ingest_layout_ready(r->in))
 		oj_inbox_adobe_header(r);
 
 	for (i = 0; i < r->natts; i++)
@@ -861,21 +829,22 @@ oj_inbox_route(PG_FUNCTION_ARGS)
 	}
 	oj_ingest_record(r->in, &rec);
 	oj_unbecome(&saved);
-	if (r->from_copy && r->in->rows_total % 4096 == 0)
+	counts = oj_ingest_counts(r->in);
+	if (r->from_copy && counts.total % 4096 == 0)
 	{
 		/* COPY counts no row a trigger kept out: report ours in its progress row */
 		const int	index[] = {PROGRESS_COPY_TUPLES_PROCESSED, PROGRESS_COPY_TUPLES_EXCLUDED};
-		int64		value[] = {r->in->rows_loaded, r->in->rows_rejected};
+		int64		value[] = {counts.loaded, counts.rejected};
 
 		pgstat_progress_update_multi_param(2, index, value);
 	}
-	if (r->src->reject_limit >= 0 && r->in->rows_rejected > r->src->reject_limit)
+	if (oj_ingest_over_limit(r->in))
 		ereport(ERROR,
 				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
 				 errmsg("more than %lld rows rejected (reject_limit of source \"%s\"): nothing of this COPY is kept",
 						(long long) r->src->reject_limit, r->src->name),
 				 errdetail("Line %lld was reject %lld.", (long long) rec.line_no,
-						   (long long) r->in->rows_rejected),
+						   (long long) counts.rejected),
 				 errhint("Check the file first with offline_join.validate_file(), or raise the source's reject_limit.")));
 	return PointerGetDatum(NULL);
 }
@@ -889,6 +858,7 @@ oj_inbox_finish(PG_FUNCTION_ARGS)
 {
 	TriggerData *td = (TriggerData *) fcinfo->context;
 	OjInboxRun *r;
+	OjIngestCounts c;
 	OjLedger	l;
 	OjSavedUser saved;
 	StringInfoData counts;
@@ -906,10 +876,11 @@ oj_inbox_finish(PG_FUNCTION_ARGS)
 	l.source = r->src->name;
 	l.path = r->from_copy ? "COPY" : "INSERT";
 	l.started_at = r->started_at;
-	l.rows_total = r->in->rows_total;
-	l.rows_loaded = r->in->rows_loaded;
-	l.rows_rejected = r->in->rows_rejected;
-	l.rows_matched = r->in->rows_matched;
+	c = oj_ingest_counts(r->in);
+	l.rows_total = c.total;
+	l.rows_loaded = c.loaded;
+	l.rows_rejected = c.rejected;
+	l.rows_matched = c.matched;
 	l.loaded_by = r->invoker;
 	(void) oj_ledger_write(&l, NULL);
 	oj_unbecome(&saved);

@@ -20,7 +20,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
-#include "offline_join.h"
+#include "backend.h"
 
 struct OjIndexScan
 {

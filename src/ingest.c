@@ -18,6 +18,8 @@
 #include "catalog/dependency.h"
 #include "catalog/pg_type.h"
 #include "commands/sequence.h"
+#include "commands/trigger.h"
+#include "executor/executor.h"
 #include "executor/tuptable.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
@@ -33,28 +35,98 @@
 #include "utils/tuplestore.h"
 #include "utils/timestamp.h"
 
-#include "offline_join.h"
+#include "pipeline.h"
+
+/* One run of the row pipeline: a file, or a COPY statement. */
+struct OjIngest
+{
+	OjSource   *src;
+	int64		load_id;		/* 0: dry run */
+	OjLayout	layout;
+	bool		layout_ready;
+	OjAllocator alloc;
+	OjNow		now;
+	bool		check_utf8;
+	int			encoding;
+	MemoryContext cxt;
+	MemoryContext rowcxt;		/* reset after every row */
+	bool		tz_fixed;		/* the zone has one offset, tz_fixed_offset */
+	int			tz_fixed_offset;
+	bool		tz_cached;		/* the zone offset of local minute tz_minute */
+	int64		tz_minute;
+	int			tz_offset;
+	bool		tz_gap;			/* that minute does not exist (daylight saving time) */
+	text	   *source_text;
+	Jsonb	   *empty_object;
+	/* sinks */
+	OjMatcher  *matcher;
+	OjSink	   *events;
+	OjSink	   *rejects;
+	EState	   *trig_estate;	/* the trigger query level of a writer with its own statement */
+	struct Tuplestorestate *dry_rejects;
+	TupleDesc	dry_desc;
+	Datum	   *ev_values;
+	bool	   *ev_nulls;
+	/* product feed, when the source's options use it */
+	Relation	prod_rel;
+	Relation	prod_idx;
+	OjIndexScan *prod_scan;
+	Snapshot	prod_snapshot;
+	AttrNumber	prod_price_att;
+	/* builds a reject's raw text when the record has none (the inbox) */
+	void		(*make_raw) (void *arg, const OjRecord *rec, const char **raw, size_t *len);
+	void	   *make_raw_arg;
+	/* counts */
+	int64		rows_total;
+	int64		rows_loaded;
+	int64		rows_rejected;
+	int64		rows_matched;
+};
+
+const OjEventFieldInfo oj_event_fields[OJ_EV_NFIELDS] = {
+	{"event_time", TIMESTAMPTZOID, "timestamptz"}, {"customer_id", TEXTOID, "text"},
+	{"transaction_id", TEXTOID, "text"}, {"event_type", INT4OID, "integer"},
+	{"category", TEXTOID, "text"}, {"product", TEXTOID, "text"},
+	{"num1", NUMERICOID, "numeric"}, {"num2", NUMERICOID, "numeric"},
+	{"dims", JSONBOID, "jsonb"}, {"attrs", JSONBOID, "jsonb"}
+};
 
 /*
  * The columns of offline_join.events a loader fills, in the order its sink
- * takes them (event_id is its identity column: the sink gives it).
+ * takes them: the load's own, the file row's fields (oj_event_fields), the
+ * match's.  event_id is the identity column: the sink gives it.
  */
-enum
+#define EV_LOAD_ID		0
+#define EV_LINE_NO		1
+#define EV_SOURCE		2
+#define EV_FIELD(f)		(3 + (f))
+#define EV_MATCH		EV_FIELD(OJ_EV_NFIELDS)
+#define EV_VISITOR_ID	(EV_MATCH + 1)
+#define EV_SESSION_ID	(EV_MATCH + 2)
+#define EV_SNAPSHOT		(EV_MATCH + 3)
+#define EV_NCOLS		(EV_MATCH + 4)
+
+static const char *oj_event_columns[EV_NCOLS];
+static Oid	oj_event_types[EV_NCOLS];
+
+/* Fills oj_event_columns and oj_event_types from oj_event_fields (once). */
+static void
+oj_event_columns_init(void)
 {
-	EV_LOAD_ID, EV_LINE_NO, EV_SOURCE, EV_EVENT_TIME, EV_CUSTOMER_ID,
-	EV_TRANSACTION_ID, EV_EVENT_TYPE, EV_CATEGORY, EV_PRODUCT, EV_NUM1, EV_NUM2,
-	EV_DIMS, EV_ATTRS, EV_MATCH, EV_VISITOR_ID, EV_SESSION_ID, EV_SNAPSHOT, EV_NCOLS
-};
-static const char *const oj_event_columns[EV_NCOLS] = {
-	"load_id", "line_no", "source", "event_time", "customer_id",
-	"transaction_id", "event_type", "category", "product", "num1", "num2",
-	"dims", "attrs", "match", "visitor_id", "session_id", "snapshot"
-};
-static const Oid oj_event_types[EV_NCOLS] = {
-	INT8OID, INT8OID, TEXTOID, TIMESTAMPTZOID, TEXTOID,
-	TEXTOID, INT4OID, TEXTOID, TEXTOID, NUMERICOID, NUMERICOID,
-	JSONBOID, JSONBOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID
-};
+	static const char *const own[3] = {"load_id", "line_no", "source"};
+	static const Oid own_types[3] = {INT8OID, INT8OID, TEXTOID};
+	static const char *const match[4] = {"match", "visitor_id", "session_id", "snapshot"};
+	static const Oid match_types[4] = {TEXTOID, TEXTOID, TEXTOID, JSONBOID};
+
+	if (oj_event_columns[0] != NULL)
+		return;
+	for (int i = 0; i < 3; i++)
+		oj_event_columns[i] = own[i], oj_event_types[i] = own_types[i];
+	for (int f = 0; f < OJ_EV_NFIELDS; f++)
+		oj_event_columns[EV_FIELD(f)] = oj_event_fields[f].name, oj_event_types[EV_FIELD(f)] = oj_event_fields[f].type;
+	for (int i = 0; i < 4; i++)
+		oj_event_columns[EV_MATCH + i] = match[i], oj_event_types[EV_MATCH + i] = match_types[i];
+}
 
 /* The columns of offline_join.rejects, in the order its sink takes them. */
 static const char *const oj_reject_columns[6] = {"load_id", "line_no", "field", "reason", "message", "raw"};
@@ -150,7 +222,7 @@ oj_products_open(OjIngest *in)
  * rejects go to the tuplestore dry_rejects.
  */
 OjIngest *
-oj_ingest_begin(OjSource *src, int64 load_id, const char *writer, bool apply_rls,
+oj_ingest_begin(OjSource *src, int64 load_id, const char *writer, bool own_statement,
 				Tuplestorestate *dry_rejects, TupleDesc dry_desc)
 {
 	OjIngest   *in = palloc0(sizeof(OjIngest));
@@ -189,8 +261,24 @@ oj_ingest_begin(OjSource *src, int64 load_id, const char *writer, bool apply_rls
 
 	if (load_id > 0)
 	{
-		in->events = oj_sink_open("events", writer, apply_rls, EV_NCOLS, oj_event_columns, oj_event_types);
-		in->rejects = oj_sink_open("rejects", writer, apply_rls, 6, oj_reject_columns, oj_reject_types);
+		oj_event_columns_init();
+
+		/*
+		 * A writer with a statement of its own (load()) applies the caller's
+		 * row-level security, and the triggers its sinks fire directly run
+		 * when this query level ends, at oj_ingest_end(), as a COPY's run
+		 * when it ends.  An inbox's rows arrive inside the sender's COPY:
+		 * its sinks take the executor path for any trigger.
+		 */
+		if (own_statement)
+		{
+			in->trig_estate = CreateExecutorState();
+			AfterTriggerBeginQuery();
+		}
+		in->events = oj_sink_open("events", writer, own_statement, own_statement, EV_NCOLS,
+								  oj_event_columns, oj_event_types);
+		in->rejects = oj_sink_open("rejects", writer, own_statement, own_statement, 6,
+								   oj_reject_columns, oj_reject_types);
 		in->ev_values = palloc0(sizeof(Datum) * EV_NCOLS);
 		in->ev_nulls = palloc(sizeof(bool) * EV_NCOLS);
 		in->matcher = oj_matcher_open();
@@ -205,6 +293,13 @@ bool
 oj_ingest_wants_header(OjIngest *in)
 {
 	return !in->layout_ready && (in->src->kind == OJ_FORMAT_ADOBE || in->src->header);
+}
+
+/* Has the run its layout (from a header, or the format's defaults)? */
+bool
+oj_ingest_layout_ready(const OjIngest *in)
+{
+	return in->layout_ready;
 }
 
 /* Reads the header record (or, with rec NULL, sets up a header-less layout). */
@@ -256,7 +351,7 @@ oj_emit_reject(OjIngest *in, const OjRecord *rec, const OjReject *rj)
 		const char *raw;
 		size_t		len;
 
-		in->make_raw(in, rec, &raw, &len);
+		in->make_raw(in->make_raw_arg, rec, &raw, &len);
 		values[5] = PointerGetDatum(oj_safe_text(raw, len));
 	}
 	else
@@ -268,7 +363,7 @@ oj_emit_reject(OjIngest *in, const OjRecord *rec, const OjReject *rj)
 }
 
 /* numeric from a checked plain decimal. */
-Datum
+static Datum
 oj_numeric(OjField f)
 {
 	char	   *s = pnstrdup(f.data, f.len);
@@ -278,7 +373,7 @@ oj_numeric(OjField f)
 }
 
 /* A jsonb object of the key/values, or the shared empty object. */
-Datum
+static Datum
 oj_jsonb_object(OjIngest *in, const OjKeyValue *kv, int n)
 {
 	JsonbParseState *state = NULL;
@@ -447,6 +542,92 @@ oj_check_row(OjIngest *in, const OjRecord *rec, const OjRow *row, OjReject *rj)
 	return true;
 }
 
+/*
+ * The value of field f of a checked row, in the field's type (the one event
+ * builder: the loaders' events rows and the foreign table's columns).
+ */
+Datum
+oj_event_value(OjIngest *in, OjEventField f, const OjRow *row, TimestampTz t, bool *isnull)
+{
+	const OjField *text_field = NULL;
+	bool		has = true;
+
+	*isnull = false;
+	switch (f)
+	{
+		case OJ_EV_EVENT_TIME:
+			return TimestampTzGetDatum(t);
+		case OJ_EV_CUSTOMER_ID:
+			has = row->has_customer, text_field = &row->customer_id;
+			break;
+		case OJ_EV_TRANSACTION_ID:
+			has = row->has_transaction, text_field = &row->transaction_id;
+			break;
+		case OJ_EV_CATEGORY:
+			has = row->has_category, text_field = &row->category;
+			break;
+		case OJ_EV_PRODUCT:
+			has = row->has_product, text_field = &row->product;
+			break;
+		case OJ_EV_EVENT_TYPE:
+			if (!row->has_event_type)
+				break;
+			return Int32GetDatum(row->event_type);
+		case OJ_EV_NUM1:
+			if (!row->has_num1)
+				break;
+			return oj_numeric(row->num1);
+		case OJ_EV_NUM2:
+			if (!row->has_num2)
+				break;
+			return oj_numeric(row->num2);
+		case OJ_EV_DIMS:
+			return oj_jsonb_object(in, row->dims, row->ndims);
+		case OJ_EV_ATTRS:
+			return oj_jsonb_object(in, row->attrs, row->nattrs);
+		case OJ_EV_NFIELDS:
+			elog(ERROR, "no such event field");
+	}
+	if (text_field != NULL && has)
+		return PointerGetDatum(cstring_to_text_with_len(text_field->data, text_field->len));
+	*isnull = true;
+	return (Datum) 0;
+}
+
+/* A reader of the source's dialect, with the run's allocator and the record cap. */
+OjReader *
+oj_ingest_reader(OjIngest *in, OjReadFn read, void *read_arg)
+{
+	return oj_reader_create(in->src->kind == OJ_FORMAT_ADOBE ? OJ_DIALECT_TSV : OJ_DIALECT_CSV,
+							read, read_arg, &in->alloc, OJ_MAX_RECORD_BYTES);
+}
+
+/* The run's counts so far (also after oj_ingest_end()). */
+OjIngestCounts
+oj_ingest_counts(const OjIngest *in)
+{
+	OjIngestCounts c = {in->rows_total, in->rows_loaded, in->rows_rejected, in->rows_matched};
+
+	return c;
+}
+
+/* Has a writing run passed its source's reject_limit?  (A dry run never does.) */
+bool
+oj_ingest_over_limit(const OjIngest *in)
+{
+	return in->load_id > 0 && in->src->reject_limit >= 0 && in->rows_rejected > in->src->reject_limit;
+}
+
+/* How to rebuild a reject's raw text when the record has none (the inbox's rows). */
+void
+oj_ingest_set_raw_maker(OjIngest *in,
+						void (*make_raw) (void *arg, const OjRecord *rec, const char **raw, size_t *len),
+						void *arg)
+{
+	in->make_raw = make_raw;
+	in->make_raw_arg = arg;
+}
+
 /* Builds, matches and buffers one events row from a valid row. */
 static void
 oj_emit_event(OjIngest *in, const OjRecord *rec, const OjRow *row, TimestampTz event_time)
@@ -462,29 +643,10 @@ oj_emit_event(OjIngest *in, const OjRecord *rec, const OjRow *row, TimestampTz e
 	SET(EV_LOAD_ID, Int64GetDatum(in->load_id));
 	SET(EV_LINE_NO, Int64GetDatum(rec->line_no));
 	SET(EV_SOURCE, PointerGetDatum(in->source_text));
-	SET(EV_EVENT_TIME, TimestampTzGetDatum(event_time));
-	if (row->has_customer)
-	{
-		customer = cstring_to_text_with_len(row->customer_id.data, row->customer_id.len);
-		SET(EV_CUSTOMER_ID, PointerGetDatum(customer));
-	}
-	if (row->has_transaction)
-	{
-		txn = cstring_to_text_with_len(row->transaction_id.data, row->transaction_id.len);
-		SET(EV_TRANSACTION_ID, PointerGetDatum(txn));
-	}
-	if (row->has_event_type)
-		SET(EV_EVENT_TYPE, Int32GetDatum(row->event_type));
-	if (row->has_category)
-		SET(EV_CATEGORY, PointerGetDatum(cstring_to_text_with_len(row->category.data, row->category.len)));
-	if (row->has_product)
-		SET(EV_PRODUCT, PointerGetDatum(cstring_to_text_with_len(row->product.data, row->product.len)));
-	if (row->has_num1)
-		SET(EV_NUM1, oj_numeric(row->num1));
-	if (row->has_num2)
-		SET(EV_NUM2, oj_numeric(row->num2));
-	SET(EV_DIMS, oj_jsonb_object(in, row->dims, row->ndims));
-	SET(EV_ATTRS, oj_jsonb_object(in, row->attrs, row->nattrs));
+	for (int f = 0; f < OJ_EV_NFIELDS; f++)
+		v[EV_FIELD(f)] = oj_event_value(in, f, row, event_time, &n[EV_FIELD(f)]);
+	customer = n[EV_FIELD(OJ_EV_CUSTOMER_ID)] ? NULL : DatumGetTextPP(v[EV_FIELD(OJ_EV_CUSTOMER_ID)]);
+	txn = n[EV_FIELD(OJ_EV_TRANSACTION_ID)] ? NULL : DatumGetTextPP(v[EV_FIELD(OJ_EV_TRANSACTION_ID)]);
 
 	oj_match(in->matcher, event_time, customer, txn, &in->src->lookback, &m);
 	SET(EV_MATCH, CStringGetTextDatum(m.kind));
@@ -566,6 +728,13 @@ oj_ingest_end(OjIngest *in)
 	{
 		oj_sink_close(in->events);
 		oj_sink_close(in->rejects);
+		if (in->trig_estate)
+		{
+			AfterTriggerEndQuery(in->trig_estate);
+			ExecResetTupleTable(in->trig_estate->es_tupleTable, false);
+			ExecCloseResultRelations(in->trig_estate);
+			FreeExecutorState(in->trig_estate);
+		}
 		oj_matcher_close(in->matcher);
 	}
 	if (in->prod_rel)

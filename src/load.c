@@ -36,7 +36,7 @@
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
-#include "offline_join.h"
+#include "pipeline.h"
 
 PG_FUNCTION_INFO_V1(oj_load);
 PG_FUNCTION_INFO_V1(oj_load_dir);
@@ -249,8 +249,7 @@ oj_ingest_file(OjIngest *in, int fd, const char *path, int64 bytes_total, OjErro
 	PROGRESS_COPY_TUPLES_EXCLUDED};
 	int64		progress_value[3];
 
-	reader = oj_reader_create(in->src->kind == OJ_FORMAT_ADOBE ? OJ_DIALECT_TSV : OJ_DIALECT_CSV,
-							  oj_fd_read, &fd, &in->alloc, OJ_MAX_RECORD_BYTES);
+	reader = oj_ingest_reader(in, oj_fd_read, &fd);
 	while ((rc = oj_reader_next(reader, &rec)) == 1)
 	{
 		CHECK_FOR_INTERRUPTS();
@@ -259,16 +258,18 @@ oj_ingest_file(OjIngest *in, int fd, const char *path, int64 bytes_total, OjErro
 			oj_ingest_header(in, &rec);
 		else
 			oj_ingest_record(in, &rec);
-		if (in->src->reject_limit >= 0 && in->rows_rejected > in->src->reject_limit)
+		if (oj_ingest_over_limit(in))
 		{
 			oj_reader_destroy(reader);
 			return false;
 		}
 		if (++records % OJ_PROGRESS_EVERY == 0)
 		{
+			OjIngestCounts c = oj_ingest_counts(in);
+
 			progress_value[0] = oj_reader_bytes(reader);
-			progress_value[1] = in->rows_loaded;
-			progress_value[2] = in->rows_rejected;
+			progress_value[1] = c.loaded;
+			progress_value[2] = c.rejected;
 			pgstat_progress_update_multi_param(3, progress_index, progress_value);
 		}
 	}
@@ -278,11 +279,35 @@ oj_ingest_file(OjIngest *in, int fd, const char *path, int64 bytes_total, OjErro
 				 errmsg("could not read file \"%s\": %m", path)));
 	place->line_no = 0;
 	progress_value[0] = bytes_total;
-	progress_value[1] = in->rows_loaded;
-	progress_value[2] = in->rows_rejected;
+	progress_value[1] = oj_ingest_counts(in).loaded;
+	progress_value[2] = oj_ingest_counts(in).rejected;
 	pgstat_progress_update_multi_param(3, progress_index, progress_value);
 	oj_reader_destroy(reader);
 	return true;
+}
+
+/* One file's rows, read in load()'s subtransaction (oj_subxact_run()). */
+typedef struct OjLoadBody
+{
+	OjSource   *src;
+	int64		load_id;
+	int			fd;
+	const char *path;
+	int64		bytes;
+	OjErrorPlace *place;
+	OjIngest   *in;				/* out: its counts */
+} OjLoadBody;
+
+static bool
+oj_load_body(void *arg)
+{
+	OjLoadBody *b = arg;
+	bool		within_limit;
+
+	b->in = oj_ingest_begin(b->src, b->load_id, "load()", true, NULL, NULL);
+	within_limit = oj_ingest_file(b->in, b->fd, b->path, b->bytes, b->place);
+	oj_ingest_end(b->in);
+	return within_limit;
 }
 
 /*
@@ -300,10 +325,9 @@ oj_load_file(OjSource *src, const char *path, bool force, bool in_dir, TupleDesc
 	int			fd;
 	int64		size;
 	int64		earlier;
-	MemoryContext oldcxt = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	OjIngest   *volatile in = NULL;
-	volatile bool within_limit = false;
+	OjIngest   *in;
+	OjLoadBody	body;
+	bool		within_limit;
 	Datum		result;
 
 	memset(&l, 0, sizeof(l));
@@ -351,40 +375,28 @@ oj_load_file(OjSource *src, const char *path, bool force, bool in_dir, TupleDesc
 		pgstat_progress_update_multi_param(3, index, value);
 	}
 
-	/* an internal subtransaction must end here, whatever happens inside it */
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcxt);
-	PG_TRY();
-	{
-		in = oj_ingest_begin(src, l.load_id, "load()", true, NULL, NULL);
-		within_limit = oj_ingest_file(in, fd, path, l.bytes, &place);
-		oj_ingest_end(in);
-	}
-	PG_CATCH();
-	{
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	if (within_limit)
-		ReleaseCurrentSubTransaction();
-	else
-		RollbackAndReleaseCurrentSubTransaction();
-	MemoryContextSwitchTo(oldcxt);
-	CurrentResourceOwner = oldowner;
+	/* the file's rows in a subtransaction: over reject_limit, none of them */
+	body.src = src;
+	body.load_id = l.load_id;
+	body.fd = fd;
+	body.path = path;
+	body.bytes = l.bytes;
+	body.place = &place;
+	within_limit = oj_subxact_run(oj_load_body, &body, NULL);
+	in = body.in;
 	pgstat_progress_end_command();
 	CloseTransientFile(fd);
 	error_context_stack = errcb.previous;
 
 	if (within_limit)
 	{
+		OjIngestCounts c = oj_ingest_counts(in);
+
 		l.status = "loaded";
-		l.rows_total = in->rows_total;
-		l.rows_loaded = in->rows_loaded;
-		l.rows_rejected = in->rows_rejected;
-		l.rows_matched = in->rows_matched;
+		l.rows_total = c.total;
+		l.rows_loaded = c.loaded;
+		l.rows_rejected = c.rejected;
+		l.rows_matched = c.matched;
 		ereport(NOTICE,
 				(errmsg("load %lld of \"%s\" (source \"%s\"): %lld rows, %lld loaded, %lld rejected, %lld matched",
 						(long long) l.load_id, path, src->name, (long long) l.rows_total,
@@ -436,6 +448,25 @@ oj_is_fin_marker(const char *path)
 	return len >= 4 && strcmp(path + len - 4, ".fin") == 0;
 }
 
+/* One file of load_dir(), in its own subtransaction (oj_subxact_run()). */
+typedef struct OjLoadDirBody
+{
+	OjSource   *src;
+	const char *path;
+	TupleDesc	desc;
+	OjLedger   *known;
+	Datum		row;			/* out: its ledger row, or 0 when skipped */
+} OjLoadDirBody;
+
+static bool
+oj_load_dir_body(void *arg)
+{
+	OjLoadDirBody *b = arg;
+
+	b->row = oj_load_file(b->src, b->path, false, true, b->desc, b->known);
+	return true;
+}
+
 /*
  * load_dir(source, pattern, require_fin) RETURNS SETOF offline_join.loads
  *
@@ -455,8 +486,6 @@ oj_load_dir(PG_FUNCTION_ARGS)
 	List	   *paths;
 	ListCell   *lc;
 	TupleDesc	desc;
-	MemoryContext oldcxt = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
 
 	oj_check_server_file_access(pattern);
 	src = oj_source_get(source);
@@ -470,8 +499,10 @@ oj_load_dir(PG_FUNCTION_ARGS)
 	foreach(lc, paths)
 	{
 		char	   *path = lfirst(lc);
-		volatile Datum row = (Datum) 0;
+		Datum		row = (Datum) 0;
 		OjLedger	known;
+		OjLoadDirBody dir_file;
+		ErrorData  *edata;
 
 		if (oj_is_fin_marker(path))
 			continue;
@@ -492,30 +523,18 @@ oj_load_dir(PG_FUNCTION_ARGS)
 
 		memset(&known, 0, sizeof(known));
 		known.bytes = -1;
-		BeginInternalSubTransaction(NULL);
-		MemoryContextSwitchTo(oldcxt);
-		PG_TRY();
+		/* each file in its own subtransaction; a cancel or shutdown stops the whole call */
+		dir_file.src = src;
+		dir_file.path = path;
+		dir_file.desc = desc;
+		dir_file.known = &known;
+		dir_file.row = (Datum) 0;
+		if (oj_subxact_run(oj_load_dir_body, &dir_file, &edata))
+			row = dir_file.row;
+		else
 		{
-			row = oj_load_file(src, path, false, true, desc, &known);
-			ReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(oldcxt);
-			CurrentResourceOwner = oldowner;
-		}
-		PG_CATCH();
-		{
-			ErrorData  *edata;
 			OjLedger	l;
 
-			MemoryContextSwitchTo(oldcxt);
-			edata = CopyErrorData();
-			FlushErrorState();
-			RollbackAndReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(oldcxt);
-			CurrentResourceOwner = oldowner;
-			/* a cancel or shutdown stops the whole call */
-			if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
-				ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_OPERATOR_INTERVENTION)
-				ReThrowError(edata);
 			/*
 			 * With its sha256 when it was read.  A failure of the content (its
 			 * header) is final for that content; any other (a privilege, a
@@ -542,7 +561,6 @@ oj_load_dir(PG_FUNCTION_ARGS)
 				row = oj_ledger_write(&l, desc);
 			FreeErrorData(edata);
 		}
-		PG_END_TRY();
 		if (row != (Datum) 0)
 		{
 			HeapTupleHeader th = DatumGetHeapTupleHeader(row);
@@ -571,6 +589,7 @@ oj_validate_file(PG_FUNCTION_ARGS)
 	int			fd;
 	int64		size;
 	OjIngest   *in;
+	OjIngestCounts counts;
 
 	oj_check_server_file_access(path);
 	src = oj_source_get(source);
@@ -586,12 +605,12 @@ oj_validate_file(PG_FUNCTION_ARGS)
 
 	fd = oj_open_file(path, &size);
 	in = oj_ingest_begin(src, 0, "validate_file()", true, rsinfo->setResult, rsinfo->setDesc);
-	in->src->reject_limit = -1;	/* a dry run reports every bad row */
-	(void) oj_ingest_file(in, fd, path, size, &place);
+	(void) oj_ingest_file(in, fd, path, size, &place);	/* a dry run reports every bad row */
+	counts = oj_ingest_counts(in);
 	ereport(NOTICE,
 			(errmsg("\"%s\" (source \"%s\"): %lld rows, %lld valid, %lld rejected",
-					path, src->name, (long long) in->rows_total, (long long) in->rows_loaded,
-					(long long) in->rows_rejected)));
+					path, src->name, (long long) counts.total, (long long) counts.loaded,
+					(long long) counts.rejected)));
 	oj_ingest_end(in);
 	CloseTransientFile(fd);
 	error_context_stack = errcb.previous;

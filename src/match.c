@@ -37,7 +37,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
-#include "offline_join.h"
+#include "pipeline.h"
 
 PG_FUNCTION_INFO_V1(oj_attribute);
 
@@ -54,77 +54,6 @@ struct OjMatcher
 	AttrNumber	t_expires, t_visitor, t_session, t_snapshot;
 	AttrNumber	s_visitor, s_session, s_attrs;
 };
-
-/* The OID of offline_join.<name>; ERROR when the extension's object is missing. */
-Oid
-oj_relation_oid(const char *name)
-{
-	Oid			nsp = get_namespace_oid(OJ_SCHEMA, false);
-	Oid			relid = get_relname_relid(name, nsp);
-
-	if (!OidIsValid(relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation \"%s.%s\" does not exist", OJ_SCHEMA, name),
-				 errhint("Is the offline_join extension installed in this database?")));
-	return relid;
-}
-
-/* Column number of a column the extension created; ERROR if it was dropped. */
-AttrNumber
-oj_column(Relation rel, const char *name)
-{
-	AttrNumber	att = get_attnum(RelationGetRelid(rel), name);
-
-	if (att == InvalidAttrNumber)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("column \"%s\" of relation \"%s\" does not exist",
-						name, RelationGetRelationName(rel))));
-	return att;
-}
-
-/* Column number of a column of rel that must have type typid; ERROR otherwise. */
-AttrNumber
-oj_typed_column(Relation rel, const char *name, Oid typid)
-{
-	AttrNumber	att = oj_column(rel, name);
-	Oid			actual = TupleDescAttr(RelationGetDescr(rel), att - 1)->atttypid;
-
-	if (actual != typid)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("column \"%s\" of relation \"%s\" is of type %s, not %s",
-						name, RelationGetRelationName(rel), format_type_be(actual),
-						format_type_be(typid))));
-	return att;
-}
-
-/*
- * Opens offline_join.<name>, a btree index on heap whose first key columns
- * have the given types; ERROR naming it otherwise (the scans below build
- * their keys for exactly those types).
- */
-Relation
-oj_index_open(Relation heap, const char *name, int nkeys, const Oid *types)
-{
-	Relation	idx = index_open(oj_relation_oid(name), AccessShareLock);
-	int			i;
-	bool		ok = idx->rd_index->indrelid == RelationGetRelid(heap) &&
-		idx->rd_rel->relam == BTREE_AM_OID &&
-		IndexRelationGetNumberOfKeyAttributes(idx) >= nkeys;
-
-	for (i = 0; ok && i < nkeys; i++)
-		ok = idx->rd_index->indkey.values[i] != 0 &&
-			TupleDescAttr(RelationGetDescr(idx), i)->atttypid == types[i];
-	if (!ok)
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("index \"%s.%s\" is not the btree index on table \"%s\" that offline_join created",
-						OJ_SCHEMA, name, RelationGetRelationName(heap)),
-				 errhint("Re-create the extension's index, or reinstall the extension.")));
-	return idx;
-}
 
 /* Opens the online tables and their lookup indexes for matching. */
 OjMatcher *

@@ -10,7 +10,7 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 
-#include "offline_join.h"
+#include "backend.h"
 
 PG_MODULE_MAGIC;
 

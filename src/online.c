@@ -18,7 +18,7 @@
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
-#include "offline_join.h"
+#include "backend.h"
 
 PG_FUNCTION_INFO_V1(oj_record_transaction);
 PG_FUNCTION_INFO_V1(oj_transactions_fill_expiry);

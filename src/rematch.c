@@ -8,15 +8,22 @@
  *	  (heap order within a load).  Each match is written with
  *	  table_tuple_update() and index insertions, below the executor, the way
  *	  the loaders write: no cursor, no UPDATE join per batch.  Indexes whose
- *	  key the update does not change (event_id, (load_id, line_no), ...) get
- *	  their new entry without a uniqueness check, which an UPDATE statement
- *	  would repeat; that and the missing join make rematch() faster than the
+ *	  key and predicate the update does not change (event_id, (load_id,
+ *	  line_no), ...) get their new entry without a uniqueness check, which an
+ *	  UPDATE statement would repeat; that and the missing join make rematch() faster than the
  *	  same answer computed by one UPDATE statement.
  *
  *	  A row changed by a concurrent transaction is handled as UPDATE does in
  *	  READ COMMITTED: the latest version is locked and, if still unmatched,
  *	  matched again; in REPEATABLE READ and SERIALIZABLE it is a
  *	  serialization failure.
+ *
+ *	  That in-place rewrite is taken only when events is a plain heap table
+ *	  with nothing an UPDATE would honour and it would not: no update
+ *	  trigger, no row-level security, no generated column, no deferrable or
+ *	  exclusion index on a column it changes.  Otherwise the general path
+ *	  (oj_rematch_statement()) runs one UPDATE statement over the new
+ *	  matches, and PostgreSQL applies all of that itself.
  *
  *-------------------------------------------------------------------------
  */
@@ -53,7 +60,7 @@
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
-#include "offline_join.h"
+#include "pipeline.h"
 
 PG_FUNCTION_INFO_V1(oj_rematch);
 

@@ -37,7 +37,7 @@
 #include "access/genam.h"
 #include "access/table.h"
 
-#include "offline_join.h"
+#include "backend.h"
 
 PG_FUNCTION_INFO_V1(oj_my_rejects);
 

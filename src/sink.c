@@ -7,11 +7,14 @@
  *
  *	  - direct: buffered heap inserts below the executor (bulk_insert.c),
  *	    the fast path, taken only when the table is exactly what that path
- *	    handles as INSERT would: a plain heap table, every column either
- *	    filled by the writer or an identity column, no trigger that fires on
- *	    INSERT, no row-level security, no deferrable unique index.  CHECK
- *	    and NOT NULL constraints, unique and exclusion indexes (partial ones
- *	    included) are honoured there as COPY honours them.
+ *	    handles as COPY FROM would: a plain heap table, every column either
+ *	    filled by the writer or an identity column, no row-level security,
+ *	    no deferrable unique index, and no INSERT trigger but AFTER ROW and
+ *	    statement ones without transition tables, which it fires as COPY
+ *	    does (foreign keys among them) when the writer owns its statement
+ *	    (load(); not an inbox, whose rows arrive inside the sender's COPY).
+ *	    CHECK and NOT NULL constraints, unique and exclusion indexes
+ *	    (partial ones included) are honoured there as COPY honours them.
  *
  *	  - executor: the rows are kept in a tuplestore (spilling to a
  *	    temporary file beyond work_mem) and written at the end by one
@@ -56,7 +59,7 @@
 #include "utils/syscache.h"
 #include "utils/tuplestore.h"
 
-#include "offline_join.h"
+#include "pipeline.h"
 
 PG_FUNCTION_INFO_V1(oj_sink_rows);
 
@@ -70,6 +73,7 @@ struct OjSink
 	Oid		   *types;
 	AttrNumber *attnums;
 	char	   *why;			/* why the executor path; NULL: direct */
+	bool		fire_triggers;	/* direct, firing AFTER ROW and statement triggers */
 	int64		nput;
 	/* direct */
 	OjBulk	   *bulk;
@@ -88,7 +92,7 @@ struct OjSink
  * Refuses row-level security outright when the writer cannot apply it.
  */
 static char *
-oj_sink_why_executor(OjSink *s, bool allow_rls)
+oj_sink_why_executor(OjSink *s, bool allow_rls, bool own_statement)
 {
 	Relation	rel = s->rel;
 	TupleDesc	td = RelationGetDescr(rel);
@@ -119,8 +123,16 @@ oj_sink_why_executor(OjSink *s, bool allow_rls)
 	{
 		Trigger    *t = &trig->triggers[i];
 
-		if (TRIGGER_FOR_INSERT(t->tgtype) && t->tgenabled != TRIGGER_DISABLED)
-			return psprintf("it has trigger \"%s\"", t->tgname);
+		if (!TRIGGER_FOR_INSERT(t->tgtype) || t->tgenabled == TRIGGER_DISABLED)
+			continue;
+		/* AFTER ROW and statement triggers fire there as COPY fires them */
+		if (own_statement && t->tgnewtable == NULL && t->tgoldtable == NULL &&
+			(TRIGGER_FOR_AFTER(t->tgtype) || !TRIGGER_FOR_ROW(t->tgtype)))
+		{
+			s->fire_triggers = true;
+			continue;
+		}
+		return psprintf("it has trigger \"%s\"", t->tgname);
 	}
 	for (int a = 0; a < td->natts; a++)
 	{
@@ -170,7 +182,7 @@ oj_sink_why_executor(OjSink *s, bool allow_rls)
  * the INSERT statement the sink stands for.
  */
 OjSink *
-oj_sink_open(const char *table, const char *writer, bool allow_rls,
+oj_sink_open(const char *table, const char *writer, bool allow_rls, bool own_statement,
 			 int ncols, const char *const *names, const Oid *types)
 {
 	OjSink	   *s = palloc0(sizeof(OjSink));
@@ -191,10 +203,10 @@ oj_sink_open(const char *table, const char *writer, bool allow_rls,
 		s->types[c] = types[c];
 		s->attnums[c] = oj_typed_column(s->rel, names[c], types[c]);
 	}
-	s->why = oj_sink_why_executor(s, allow_rls);
+	s->why = oj_sink_why_executor(s, allow_rls, own_statement);
 	if (s->why == NULL)
 	{
-		s->bulk = oj_bulk_open(s->rel);
+		s->bulk = oj_bulk_open(s->rel, s->fire_triggers);
 		s->natts = RelationGetDescr(s->rel)->natts;
 		s->values = palloc0(sizeof(Datum) * s->natts);
 		s->nulls = palloc(sizeof(bool) * s->natts);

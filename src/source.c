@@ -19,7 +19,7 @@
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
 
-#include "offline_join.h"
+#include "backend.h"
 
 PG_FUNCTION_INFO_V1(oj_source_is_valid);
 PG_FUNCTION_INFO_V1(oj_create_source);

@@ -21,7 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "offline_join.h"
+#include "core.h"
 
 #define OJ_RMC_MIN_COLUMNS		7
 #define OJ_RMC_NAMED_COLUMNS	22	/* up to EventName Attr10 */
@@ -29,8 +29,6 @@
 #define OJ_MAX_COLUMNS			((int) OJ_MAX_FIELDS_FOR(OJ_MAX_RECORD_BYTES))	/* as the reader */
 #define OJ_QUOTE_BYTES			40	/* longer values are cut in messages */
 #define OJ_QUOTE_BUF			(OJ_QUOTE_BYTES * 4 + 8)
-#define OJ_ADOBE_MAX_EVAR		250
-#define OJ_ADOBE_MAX_EVENT		1000
 
 /* The private block layout->cols points into. */
 typedef struct OjLayoutBlock
@@ -107,6 +105,70 @@ static const char *const reason_names[] = {
 	"ok", "parse", "columns", "missing", "format", "range", "encoding",
 	"too_long", "forbidden", "too_many_days", "unknown_product", "total_mismatch"
 };
+
+/*
+ * The header names of a format's columns, in one order (an inbox table's):
+ * rmc: the named columns, then txn_attrs "EventTransaction Attr N"; adobe:
+ * Date, transactionID, VisitorID, "Evar 1" to "Evar 250", the other
+ * dimensions, "Event 1" to "Event 1000", the other metrics.
+ */
+int
+oj_format_ncolumns(OjFormatKind kind, int txn_attrs)
+{
+	return kind == OJ_FORMAT_RMC ? OJ_RMC_NAMED_COLUMNS + txn_attrs
+		: OJ_ADOBE_NAMED + OJ_ADOBE_MAX_EVAR + OJ_ADOBE_MAX_EVENT;
+}
+
+/* Name i (0-based) of that order; buf holds numbered names. */
+const char *
+oj_format_column(OjFormatKind kind, int i, char *buf, size_t len)
+{
+	int			named_dims = 0;
+	int			k;
+
+	if (kind == OJ_FORMAT_RMC)
+	{
+		if (i < OJ_RMC_NAMED_COLUMNS)
+			return rmc_columns[i].name;
+		snprintf(buf, len, "EventTransaction Attr%d", i - OJ_RMC_NAMED_COLUMNS + 1);
+		return buf;
+	}
+	if (i < 3)
+		return adobe_columns[i].name;	/* Date, transactionID, VisitorID */
+	i -= 3;
+	if (i < OJ_ADOBE_MAX_EVAR)
+	{
+		snprintf(buf, len, "Evar %d", i + 1);
+		return buf;
+	}
+	i -= OJ_ADOBE_MAX_EVAR;
+	for (k = 3; k < OJ_ADOBE_NAMED; k++)
+	{
+		OjRole		r = adobe_columns[k].role;
+
+		if (r != OJ_COL_PRODUCT && r != OJ_COL_CATEGORY && r != OJ_COL_DIM)
+			continue;
+		if (i == named_dims++)
+			return adobe_columns[k].name;
+	}
+	i -= named_dims;
+	if (i < OJ_ADOBE_MAX_EVENT)
+	{
+		snprintf(buf, len, "Event %d", i + 1);
+		return buf;
+	}
+	i -= OJ_ADOBE_MAX_EVENT;
+	for (k = 3; k < OJ_ADOBE_NAMED; k++)
+	{
+		OjRole		r = adobe_columns[k].role;
+
+		if (r == OJ_COL_PRODUCT || r == OJ_COL_CATEGORY || r == OJ_COL_DIM)
+			continue;
+		if (i-- == 0)
+			return adobe_columns[k].name;
+	}
+	return NULL;
+}
 
 /* The reason code's name as stored in rejects.reason. */
 const char *

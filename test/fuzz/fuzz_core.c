@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "offline_join.h"
+#include "core.h"
 
 #define FUZZ_MAX_RECORD		4096
 

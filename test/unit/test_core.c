@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "offline_join.h"
+#include "core.h"
 
 static int	n_passed;
 static int	n_failed;
@@ -1421,6 +1421,30 @@ test_adobe_days(void)
 }
 
 /* Run every test; exit non-zero on any failure. */
+/* The one description of each format's columns: the inbox's table order. */
+static void
+test_format_columns(void)
+{
+	char		buf[64];
+	int			n = oj_format_ncolumns(OJ_FORMAT_ADOBE, 0);
+
+	CHECK(oj_format_ncolumns(OJ_FORMAT_RMC, 0) == 22, "rmc: 22 named columns");
+	CHECK(oj_format_ncolumns(OJ_FORMAT_RMC, 3) == 25, "rmc: plus transaction attributes");
+	CHECK_STR(oj_format_column(OJ_FORMAT_RMC, 0, buf, sizeof(buf)), "Time Stamp", "rmc 0");
+	CHECK_STR(oj_format_column(OJ_FORMAT_RMC, 21, buf, sizeof(buf)), "EventName Attr10", "rmc 21");
+	CHECK_STR(oj_format_column(OJ_FORMAT_RMC, 24, buf, sizeof(buf)), "EventTransaction Attr3", "rmc 24");
+	CHECK(n == 3 + OJ_ADOBE_MAX_EVAR + 7 + OJ_ADOBE_MAX_EVENT + 8, "adobe: %d columns", n);
+	CHECK_STR(oj_format_column(OJ_FORMAT_ADOBE, 2, buf, sizeof(buf)), "VisitorID", "adobe 2");
+	CHECK_STR(oj_format_column(OJ_FORMAT_ADOBE, 3, buf, sizeof(buf)), "Evar 1", "adobe 3");
+	CHECK_STR(oj_format_column(OJ_FORMAT_ADOBE, 252, buf, sizeof(buf)), "Evar 250", "adobe 252");
+	CHECK_STR(oj_format_column(OJ_FORMAT_ADOBE, 253, buf, sizeof(buf)), "Product", "adobe 253");
+	CHECK_STR(oj_format_column(OJ_FORMAT_ADOBE, 259, buf, sizeof(buf)), "State", "adobe 259");
+	CHECK_STR(oj_format_column(OJ_FORMAT_ADOBE, 260, buf, sizeof(buf)), "Event 1", "adobe 260");
+	CHECK_STR(oj_format_column(OJ_FORMAT_ADOBE, 1260, buf, sizeof(buf)), "Orders", "adobe 1260");
+	CHECK_STR(oj_format_column(OJ_FORMAT_ADOBE, n - 1, buf, sizeof(buf)), "Checkouts", "adobe last");
+	CHECK(oj_format_column(OJ_FORMAT_ADOBE, n, buf, sizeof(buf)) == NULL, "adobe past the end");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1441,6 +1465,7 @@ main(int argc, char **argv)
 	test_adobe_headers();
 	test_adobe_rows();
 	test_adobe_days();
+	test_format_columns();
 	printf("core: %d passed, %d failed\n", n_passed, n_failed);
 	return n_failed == 0 ? 0 : 1;
 }

@@ -1,0 +1,108 @@
+/*-------------------------------------------------------------------------
+ *
+ * backend.h
+ *	  The helpers every backend file shares: the trust boundary
+ *	  (security.c), parameters (guc.c), sources (source.c), the extension's
+ *	  own catalog objects and internal subtransactions (catalog.c), index
+ *	  scans kept open across rows (index_scan.c), server files (files.c);
+ *	  and the entry points of the expiry worker and the online side.
+ *	  Include after postgres.h.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef OJ_BACKEND_H
+#define OJ_BACKEND_H
+
+#include "core.h"
+
+#include "datatype/timestamp.h"
+#include "utils/jsonb.h"
+#include "utils/relcache.h"
+#include "nodes/pg_list.h"
+#include "nodes/parsenodes.h"
+#include "utils/snapshot.h"
+#include "access/tupdesc.h"
+#include "access/sdir.h"
+#include "access/skey.h"
+
+#define OJ_SCHEMA "offline_join"
+
+/* The user and security context to return to after oj_become() (security.c). */
+typedef struct OjSavedUser
+{
+	Oid			userid;
+	int			sec_context;
+} OjSavedUser;
+
+/* in security.c */
+extern Oid	oj_extension_owner(void);
+extern bool oj_schema_trusted(Oid ext_owner, char **why);
+extern void oj_check_schema_trusted(Oid ext_owner, const char *what);
+extern void oj_become(Oid role, OjSavedUser *saved);
+extern void oj_unbecome(const OjSavedUser *saved);
+extern void oj_check_table_privilege(Relation rel, AclMode mode);
+extern void oj_check_no_rls(Relation rel);
+extern bool oj_role_can_select(Oid role, const char *table);
+
+/* in guc.c */
+extern char *oj_transaction_window_string;
+extern int	oj_expire_naptime;
+extern int	oj_expire_batch_size;
+extern char *oj_database;
+extern void oj_guc_init(void);
+extern bool oj_parse_interval(const char *str, Interval *result);
+extern Interval *oj_transaction_window(void);
+extern void oj_check_retention(const Interval *retention, const char *what);
+extern bool oj_lookback_ok(const Interval *value, bool allow_zero);
+
+/* An offline source with its options checked (source.c). */
+typedef struct OjSource
+{
+	char	   *name;
+	OjFormatKind kind;
+	bool		header;
+	char	   *timezone;
+	struct pg_tz *tz;
+	int64		reject_limit;	/* -1: no limit */
+	Interval	lookback;
+	bool		require_known_product;
+	bool		has_tolerance;
+	struct NumericData *total_tolerance;
+} OjSource;
+
+/* in source.c */
+extern void oj_source_parse(const char *name, const char *format, Jsonb *options,
+							OjSource *src);
+extern OjSource *oj_source_get(const char *name);
+
+/* in index_scan.c: index scans kept open across rows */
+typedef struct OjIndexScan OjIndexScan;
+extern OjIndexScan *oj_index_scan_begin(Relation heap, Relation index, Snapshot snapshot, int nkeys);
+extern bool oj_index_scan_first(OjIndexScan *s, ScanKey keys, int nkeys, ScanDirection dir);
+extern bool oj_index_scan_next(OjIndexScan *s, ScanDirection dir);
+extern struct TupleTableSlot *oj_index_scan_slot(OjIndexScan *s);
+extern void oj_index_scan_end(OjIndexScan *s);
+
+struct Tuplestorestate;
+
+/* in catalog.c: the extension's own objects, checked; internal subtransactions */
+extern Oid	oj_relation_oid(const char *name);
+extern AttrNumber oj_column(Relation rel, const char *name);
+extern AttrNumber oj_typed_column(Relation rel, const char *name, Oid typid);
+extern Relation oj_index_open(Relation heap, const char *name, int nkeys, const Oid *types);
+extern bool oj_subxact_run(bool (*body) (void *arg), void *arg, ErrorData **caught);
+
+/* in files.c */
+extern void oj_check_server_file_access(const char *path);
+extern int	oj_open_file(const char *path, int64 *size);
+extern long oj_fd_read(void *arg, char *buf, size_t len);
+extern void oj_file_sha256(int fd, const char *path, char hex[65], int64 *bytes);
+extern List *oj_glob(const char *pattern);
+
+/* in expiry.c */
+extern void oj_expiry_init(void);
+
+/* in online.c */
+extern void oj_check_transaction_id(const char *id, size_t len);
+
+#endif							/* OJ_BACKEND_H */

@@ -1,0 +1,145 @@
+/*-------------------------------------------------------------------------
+ *
+ * catalog.c
+ *	  Finding the extension's own objects and checking that they are still
+ *	  what it created, before any Datum of them is read: relations by name in
+ *	  schema offline_join, columns by name and type, btree indexes by their
+ *	  key types; and one helper for the internal-subtransaction pattern.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_am.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/resowner.h"
+
+#include "backend.h"
+
+/* The OID of offline_join.<name>; ERROR when the extension's object is missing. */
+Oid
+oj_relation_oid(const char *name)
+{
+	Oid			nsp = get_namespace_oid(OJ_SCHEMA, false);
+	Oid			relid = get_relname_relid(name, nsp);
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation \"%s.%s\" does not exist", OJ_SCHEMA, name),
+				 errhint("Is the offline_join extension installed in this database?")));
+	return relid;
+}
+
+/* Column number of a column the extension created; ERROR if it was dropped. */
+AttrNumber
+oj_column(Relation rel, const char *name)
+{
+	AttrNumber	att = get_attnum(RelationGetRelid(rel), name);
+
+	if (att == InvalidAttrNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column \"%s\" of relation \"%s\" does not exist",
+						name, RelationGetRelationName(rel))));
+	return att;
+}
+
+/* Column number of a column of rel that must have type typid; ERROR otherwise. */
+AttrNumber
+oj_typed_column(Relation rel, const char *name, Oid typid)
+{
+	AttrNumber	att = oj_column(rel, name);
+	Oid			actual = TupleDescAttr(RelationGetDescr(rel), att - 1)->atttypid;
+
+	if (actual != typid)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("column \"%s\" of relation \"%s\" is of type %s, not %s",
+						name, RelationGetRelationName(rel), format_type_be(actual),
+						format_type_be(typid))));
+	return att;
+}
+
+/*
+ * Opens offline_join.<name>, a btree index on heap whose first key columns
+ * have the given types; ERROR naming it otherwise (the scans below build
+ * their keys for exactly those types).
+ */
+Relation
+oj_index_open(Relation heap, const char *name, int nkeys, const Oid *types)
+{
+	Relation	idx = index_open(oj_relation_oid(name), AccessShareLock);
+	int			i;
+	bool		ok = idx->rd_index->indrelid == RelationGetRelid(heap) &&
+		idx->rd_rel->relam == BTREE_AM_OID &&
+		IndexRelationGetNumberOfKeyAttributes(idx) >= nkeys;
+
+	for (i = 0; ok && i < nkeys; i++)
+		ok = idx->rd_index->indkey.values[i] != 0 &&
+			TupleDescAttr(RelationGetDescr(idx), i)->atttypid == types[i];
+	if (!ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("index \"%s.%s\" is not the btree index on table \"%s\" that offline_join created",
+						OJ_SCHEMA, name, RelationGetRelationName(heap)),
+				 errhint("Re-create the extension's index, or reinstall the extension.")));
+	return idx;
+}
+
+/*
+ * Runs body(arg) in an internal subtransaction, which is committed when body
+ * returns true and rolled back when it returns false; returns what body
+ * returned.  On an error the subtransaction is rolled back and the caller's
+ * memory context and resource owner restored; then, with caught NULL, the
+ * error is thrown on, otherwise *caught gets a copy of it (in the caller's
+ * context) and the result is false.  A cancel or a shutdown is always thrown
+ * on.
+ */
+bool
+oj_subxact_run(bool (*body) (void *arg), void *arg, ErrorData **caught)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	volatile bool ok = false;
+
+	if (caught)
+		*caught = NULL;
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		ok = body(arg);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		if (caught == NULL || edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
+			ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_OPERATOR_INTERVENTION)
+			ReThrowError(edata);
+		*caught = edata;
+		return false;
+	}
+	PG_END_TRY();
+	if (ok)
+		ReleaseCurrentSubTransaction();
+	else
+		RollbackAndReleaseCurrentSubTransaction();
+	MemoryContextSwitchTo(oldcxt);
+	CurrentResourceOwner = oldowner;
+	return ok;
+}
