@@ -62,6 +62,10 @@ push @calls,
   # direct calls
   "SELECT offline_join.inbox_route()", "SELECT offline_join.inbox_finish()",
   "SELECT offline_join.transactions_fill_expiry()", "SELECT offline_join.fdw_handler()",
+  # the writers' internal row source: any token, any place, any column list
+  "SELECT offline_join.sink_rows(1)", "SELECT * FROM offline_join.sink_rows(NULL) AS r(a int)",
+  "SELECT * FROM offline_join.sink_rows(-1) AS r(a bigint, b jsonb, c text[])",
+  "SELECT * FROM offline_join.sink_rows(9223372036854775807) AS r(a point)",
   "SELECT offline_join.fdw_validator(NULL, NULL)", "SELECT offline_join.fdw_validator('{}', 0)",
   "SELECT offline_join.fdw_validator(ARRAY[NULL, 'x'], 'pg_foreign_table'::regclass)",
   "SELECT offline_join.fdw_validator(ARRAY['source=rmc', 'filename=/etc/passwd', 'on_error=x'], 'pg_foreign_table'::regclass)",
