@@ -98,6 +98,19 @@ SELECT offline_join.rematch() > 0 AS rematch_on_0_1_0;
 SELECT offline_join.record_transaction('T-OLD', 'VIS-O', NULL, '{}', now() - interval '100 days');
 SELECT offline_join.record_transaction('T-NEW', 'VIS-N', NULL, '{}', now());
 SELECT offline_join.expire() AS expired_on_0_1_0;
+-- a table that needs the general write path (here a column default) says
+-- which update it needs, on this schema without sink_rows()
+ALTER TABLE offline_join.events ADD COLUMN note text DEFAULT 'x';
+SELECT set_config('oj.sample', :'data' || '/rmc_sample.csv', false) IS NOT NULL AS ok;
+DO $$
+DECLARE d text; h text;
+BEGIN
+  PERFORM offline_join.load('rmc', current_setting('oj.sample'), force => true);
+EXCEPTION WHEN object_not_in_prerequisite_state THEN
+  GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
+  RAISE WARNING '%', SQLERRM || E'\n' || d || E'\n' || h;
+END $$;
+ALTER TABLE offline_join.events DROP COLUMN note;
 -- an inbox as create_inbox() of 0.1.0 and 0.1.1 made it (this library makes
 -- none on a schema before 0.1.2): the update records it
 CREATE TABLE offline_join.inbox_rmc (time_stamp text, customer_id text, event_type text, category text,

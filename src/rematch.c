@@ -523,6 +523,7 @@ oj_rematch(PG_FUNCTION_ARGS)
 
 	if (why != NULL)
 	{
+		oj_require_sink_rows(RelationGetRelationName(r.rel), why);
 		ereport(DEBUG1,
 				(errmsg("rematch() updates table \"%s\" with one UPDATE statement: %s",
 						RelationGetRelationName(r.rel), why)));

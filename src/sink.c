@@ -50,6 +50,8 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "port.h"
+#include "nodes/value.h"
+#include "parser/parse_func.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -215,6 +217,7 @@ oj_sink_open(const char *table, const char *writer, bool allow_rls, bool own_sta
 	}
 	else
 	{
+		oj_require_sink_rows(RelationGetRelationName(s->rel), s->why);
 		s->desc = CreateTemplateTupleDesc(ncols);
 		for (int c = 0; c < ncols; c++)
 			TupleDescInitEntry(s->desc, c + 1, names[c], types[c], -1, 0);
@@ -267,6 +270,25 @@ oj_sink_put(OjSink *s, const Datum *values, const bool *nulls)
 static Tuplestorestate *oj_pending_store = NULL;
 static TupleDesc oj_pending_desc = NULL;
 static int64 oj_pending_token = 0;
+
+/*
+ * ERROR unless the schema has offline_join.sink_rows() (0.1.3 on): the
+ * library also runs on the schema of the release before until ALTER
+ * EXTENSION UPDATE, and there only the direct paths work.
+ */
+void
+oj_require_sink_rows(const char *table, const char *why)
+{
+	List	   *name = list_make2(makeString(OJ_SCHEMA), makeString("sink_rows"));
+
+	if (!OidIsValid(LookupFuncName(name, 1, (Oid[]) {INT8OID}, true)))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("function %s.sink_rows(bigint) does not exist", OJ_SCHEMA),
+				 errdetail("Table \"%s.%s\" needs offline_join's general write path because %s; it comes with the schema of offline_join 0.1.3.",
+						   OJ_SCHEMA, table, why),
+				 errhint("Run ALTER EXTENSION offline_join UPDATE.")));
+}
 
 /*
  * Runs sql, whose $1 is a token for offline_join.sink_rows($1), over the rows
