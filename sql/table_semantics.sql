@@ -223,6 +223,25 @@ DELETE FROM offline_join.events WHERE line_no = 3;
 SELECT offline_join.rematch() AS rematched;
 DROP INDEX offline_join.events_txn_matched;
 
+-- 7b. An exclusion constraint (direct path, checked as COPY checks it) and a
+-- deferrable unique constraint (executor path: checked when the constraint
+-- is, here at COMMIT).
+DELETE FROM offline_join.events;
+ALTER TABLE offline_join.events ADD CONSTRAINT one_per_customer EXCLUDE USING btree (customer_id WITH =);
+\set VERBOSITY terse
+SELECT status FROM offline_join.load('rmc', :'sample', force => true);
+\set VERBOSITY default
+ALTER TABLE offline_join.events DROP CONSTRAINT one_per_customer;
+ALTER TABLE offline_join.events ADD CONSTRAINT unique_customer UNIQUE (customer_id) DEFERRABLE INITIALLY DEFERRED;
+BEGIN;
+SELECT status, rows_loaded FROM offline_join.load('rmc', :'sample', force => true);
+\set VERBOSITY terse
+COMMIT;
+\set VERBOSITY default
+SELECT count(*) AS events_after_failed_commit FROM offline_join.events;
+ALTER TABLE offline_join.events DROP CONSTRAINT unique_customer;
+SELECT pg_temp.indexes_ok();
+
 -- 8. rejects: a user column with a default there too.
 ALTER TABLE offline_join.rejects ADD COLUMN seen_by text NOT NULL DEFAULT current_user;
 COPY offline_join.inbox_rmc FROM stdin (FORMAT csv);

@@ -673,7 +673,9 @@ oj_ingest_check(OjIngest *in, const OjRecord *rec, OjRow *row, OjReject *rj, Tim
 {
 	if (!in->layout_ready)
 		oj_ingest_header(in, NULL);
-	memset(rj, 0, sizeof(*rj));
+	rj->reason = OJ_OK;
+	rj->field = NULL;
+	rj->message[0] = '\0';
 	if (!oj_validate_record(&in->layout, rec, &in->now, in->check_utf8, row, rj, &in->alloc) ||
 		!oj_check_row(in, rec, row, rj))
 		return false;

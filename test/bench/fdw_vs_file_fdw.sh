@@ -10,13 +10,15 @@
 #   count     SELECT count(*) FROM t
 #   one col   SELECT max(customer_id) FROM t
 # offline_join_fdw also validates every row (file_fdw checks nothing but
-# what its input functions reject).  Prints medians and ratios (file_fdw
-# time / offline_join_fdw time: > 1 means offline_join_fdw is faster).
+# what its input functions reject).  Each query takes well under a second,
+# so the sides alternate which goes first and each run's ratio is paired
+# (file_fdw time / offline_join_fdw time: > 1 means offline_join_fdw is
+# faster); prints medians, and the median and range of the paired ratios.
 set -euo pipefail
 . "$(dirname "$0")/../scripts/lib.sh"
 
 rows=${1:-1000000}
-runs=${2:-5}
+runs=${2:-9}
 oj_bench_setup
 
 oj_install_deps
@@ -48,10 +50,12 @@ timed() {  # timed SQL: milliseconds of one run
     sql -c "$1" >/dev/null
     echo $(( $(now_ms) - t0 ))
 }
-declare -A ms last
+declare -A ms last ratios
 for i in $(seq "$runs"); do
+    # alternate which side goes first, so neither always meets a warmer cache
+    order="ff oj"; [ $((i % 2)) -eq 0 ] && order="oj ff"
     for q in full count one; do
-        for t in ff oj; do
+        for t in $order; do
             case $q in
                 full) query="SELECT count($t) FROM $t $t" ;;
                 count) query="SELECT count(*) FROM $t" ;;
@@ -60,16 +64,19 @@ for i in $(seq "$runs"); do
             last[$q,$t]=$(timed "$query")
             ms[$q,$t]+="${last[$q,$t]} "
         done
+        ratios[$q]+="$(awk -v f="${last[$q,ff]}" -v o="${last[$q,oj]}" 'BEGIN {printf "%.4f", f / o}') "
     done
     echo "run $i (file_fdw / offline_join_fdw ms): full ${last[full,ff]} / ${last[full,oj]}," \
          "count ${last[count,ff]} / ${last[count,oj]}, one column ${last[one,ff]} / ${last[one,oj]}"
 done
 
-oj_say "results: $rows rows, medians of $runs runs (ratio = file_fdw time / offline_join_fdw time)"
+oj_say "results: $rows rows, medians of $runs runs (ratio = file_fdw time / offline_join_fdw time, paired per run)"
 for q in full count one; do
     f=$(printf '%s\n' ${ms[$q,ff]} | median)
     o=$(printf '%s\n' ${ms[$q,oj]} | median)
-    awk -v q="$q" -v f="$f" -v o="$o" 'BEGIN {
+    r=$(printf '%s\n' ${ratios[$q]} | sort -n | awk '{v[NR]=$1} END {m = (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2;
+                                                        printf "%.2f (runs %.2f-%.2f)", m, v[1], v[NR]}')
+    awk -v q="$q" -v f="$f" -v o="$o" -v r="$r" 'BEGIN {
         name = (q == "full") ? "full scan, every column" : (q == "count") ? "count(*)" : "one column (customer_id)"
-        printf "%-26s file_fdw %6.0f ms   offline_join_fdw %6.0f ms   ratio %.2f\n", name, f, o, f / o }'
+        printf "%-26s file_fdw %6.0f ms   offline_join_fdw %6.0f ms   ratio %s\n", name, f, o, r }'
 done
