@@ -8,6 +8,8 @@
 #   make demo                     the README's demo, same set-up
 #   make test-valgrind            pg_regress and isolation against a server
 #                                 under valgrind (fails on errors in our code)
+#   make test-matrix              the whole suite on PostgreSQL 17 and 18, each
+#                                 in a cached Debian root (test/scripts/pg_root.sh)
 #
 EXTENSION   = offline_join
 MODULE_big  = offline_join
@@ -38,16 +40,18 @@ override with_llvm = no
 ifneq ($(PGXS),)
 include $(PGXS)
 # every object uses the one private header
-$(OBJS): src/core.h src/backend.h src/pipeline.h
+$(OBJS): src/core.h src/backend.h src/pipeline.h src/pg_compat.h
 else
 all install installcheck:
 	@echo "pg_config not found: run 'make test-all' or 'make demo' (they install PostgreSQL 15), or install postgresql-server-dev-15" >&2; exit 1
 endif
 
-.PHONY: test-all demo bench test-valgrind
+.PHONY: test-all demo bench test-valgrind test-matrix
 test-all:
 	bash test/scripts/test_all.sh
 test-valgrind:
 	bash test/scripts/test_valgrind.sh
+test-matrix:
+	bash test/scripts/test_matrix.sh
 demo:
 	bash test/scripts/demo.sh

@@ -21,6 +21,7 @@
 #include "utils/rel.h"
 
 #include "pipeline.h"
+#include "pg_compat.h"
 
 #define OJ_BULK_MAX_TUPLES	1000
 #define OJ_BULK_MAX_BYTES	65535
@@ -86,8 +87,7 @@ oj_bulk_flush(OjBulk *b)
 	for (i = 0; i < b->nused; i++)
 	{
 		if (b->rri->ri_NumIndices > 0)
-			list_free(ExecInsertIndexTuples(b->rri, b->slots[i], b->estate,
-											false, false, NULL, NIL));
+			list_free(oj_insert_index_tuples(b->rri, b->slots[i], b->estate));
 		if (b->fire_triggers)
 			ExecARInsertTriggers(b->estate, b->rri, b->slots[i], NIL, NULL);
 		ExecClearTuple(b->slots[i]);

@@ -45,6 +45,7 @@
 #include "utils/wait_event.h"
 
 #include "backend.h"
+#include "pg_compat.h"
 
 PG_FUNCTION_INFO_V1(oj_expire);
 PGDLLEXPORT void oj_expiry_worker_main(Datum main_arg);
@@ -408,7 +409,7 @@ oj_clients_running(void)
 	n = pgstat_fetch_stat_numbackends();
 	for (i = 1; i <= n; i++)
 	{
-		LocalPgBackendStatus *l = pgstat_fetch_stat_local_beentry(i);
+		LocalPgBackendStatus *l = oj_local_backend_status(i);
 
 		if (l != NULL && l->backendStatus.st_backendType == B_BACKEND &&
 			l->backendStatus.st_procpid != MyProcPid &&

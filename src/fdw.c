@@ -46,6 +46,7 @@
 #include "utils/varlena.h"
 
 #include "pipeline.h"
+#include "pg_compat.h"
 
 PG_FUNCTION_INFO_V1(oj_fdw_handler);
 PG_FUNCTION_INFO_V1(oj_fdw_validator);
@@ -317,8 +318,8 @@ oj_fdw_get_paths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 	Cost		run = seq_page_cost * Max(plan->bytes / BLCKSZ, 1) +
 		(cpu_tuple_cost * 10 + baserel->baserestrictcost.per_tuple) * baserel->tuples;
 
-	add_path(baserel, (Path *) create_foreignscan_path(root, baserel, NULL, baserel->rows,
-													   startup, startup + run, NIL, NULL, NULL, NIL));
+	add_path(baserel, (Path *) oj_foreignscan_path(root, baserel, baserel->rows,
+												   startup, startup + run));
 }
 
 static ForeignScan *
@@ -732,7 +733,7 @@ oj_create_foreign_table(PG_FUNCTION_ARGS)
 	filename = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	oj_check_server_file_access(filename);
 	(void) oj_source_get(source);
-	qualified = stringToQualifiedNameList(name);
+	qualified = oj_qualified_name_list(name);
 	rv = makeRangeVarFromNameList(qualified);
 	if (rv->schemaname == NULL)
 		rv->schemaname = "public";

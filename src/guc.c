@@ -14,6 +14,7 @@
 #include "utils/timestamp.h"
 
 #include "backend.h"
+#include "pg_compat.h"
 
 char	   *oj_transaction_window_string = NULL;
 int			oj_expire_naptime = 60;
@@ -137,7 +138,7 @@ check_transaction_window(char **newval, void **extra, GucSource source)
 		GUC_check_errdetail("The transaction window %s.", why);
 		return false;
 	}
-	copy = malloc(sizeof(Interval));
+	copy = oj_guc_malloc(sizeof(Interval));
 	if (copy == NULL)
 		return false;
 	*copy = value;

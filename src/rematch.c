@@ -61,6 +61,7 @@
 #include "utils/tuplestore.h"
 
 #include "pipeline.h"
+#include "pg_compat.h"
 
 PG_FUNCTION_INFO_V1(oj_rematch);
 
@@ -299,7 +300,7 @@ oj_rematch_close(OjRematch *r)
  * sent through a bottom-up deletion pass that would visit the heap in vain.
  */
 static void
-oj_rematch_insert_indexes(OjRematch *r, TupleTableSlot *slot)
+oj_rematch_insert_indexes(OjRematch *r, TupleTableSlot *slot, bool only_summarizing)
 {
 	ExprContext *econtext = GetPerTupleExprContext(r->estate);
 	Datum		values[INDEX_MAX_KEYS];
@@ -313,6 +314,9 @@ oj_rematch_insert_indexes(OjRematch *r, TupleTableSlot *slot)
 		Relation	idx = r->rri->ri_IndexRelationDescs[i];
 
 		if (idx == NULL || !ii->ii_ReadyForInserts)
+			continue;
+		/* a HOT update that changed only summarizing indexes' columns (16 on) */
+		if (only_summarizing && !oj_index_is_summarizing(ii))
 			continue;
 		if (ii->ii_Predicate != NIL)
 		{
@@ -353,7 +357,7 @@ oj_rematch_row(OjRematch *r)
 		TM_FailureData tmfd;
 		TM_Result	tm;
 		LockTupleMode lockmode;
-		bool		update_indexes;
+		OjUpdateIndexes update_indexes;
 		ItemPointerData tid;
 
 		d = slot_getattr(old, r->a_match, &isnull);
@@ -392,8 +396,8 @@ oj_rematch_row(OjRematch *r)
 		switch (tm)
 		{
 			case TM_Ok:
-				if (update_indexes)
-					oj_rematch_insert_indexes(r, new);
+				if (oj_update_needs_indexes(update_indexes))
+					oj_rematch_insert_indexes(r, new, oj_update_only_summarizing(update_indexes));
 				return true;
 			case TM_SelfModified:
 			case TM_Deleted:

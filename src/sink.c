@@ -62,6 +62,7 @@
 #include "utils/tuplestore.h"
 
 #include "pipeline.h"
+#include "pg_compat.h"
 
 PG_FUNCTION_INFO_V1(oj_sink_rows);
 
@@ -213,7 +214,7 @@ oj_sink_open(const char *table, const char *writer, bool allow_rls, bool own_sta
 		s->values = palloc0(sizeof(Datum) * s->natts);
 		s->nulls = palloc(sizeof(bool) * s->natts);
 		if (s->identity_att != InvalidAttrNumber)
-			s->identity_seq = getIdentitySequence(RelationGetRelid(s->rel), s->identity_att, false);
+			s->identity_seq = oj_identity_sequence(s->rel, s->identity_att);
 	}
 	else
 	{

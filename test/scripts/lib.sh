@@ -5,8 +5,18 @@
 # Source it; it defines functions only.
 
 OJ_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-OJ_PG_BIN=/usr/lib/postgresql/15/bin
-OJ_PACKAGES="postgresql-15 postgresql-server-dev-15 libcsv-dev postgresql-15-cron libipc-run-perl make gcc clang libclang-rt-14-dev"
+# The PostgreSQL major to build and test against: 15, Debian 12's, unless
+# OJ_PG_MAJOR says otherwise (the version matrix runs the suite with 17 and
+# 18 inside Debian roots that have them: test/scripts/test_matrix.sh).
+OJ_PG_MAJOR=${OJ_PG_MAJOR:-15}
+OJ_PG_BIN=/usr/lib/postgresql/$OJ_PG_MAJOR/bin
+OJ_PG_CONFIG=$OJ_PG_BIN/pg_config
+if [ "$OJ_PG_MAJOR" = 15 ]; then
+    OJ_CLANG_RT=libclang-rt-14-dev     # Debian 12's clang
+else
+    OJ_CLANG_RT=libclang-rt-dev        # the suite's own clang
+fi
+OJ_PACKAGES="postgresql-$OJ_PG_MAJOR postgresql-server-dev-$OJ_PG_MAJOR libcsv-dev postgresql-$OJ_PG_MAJOR-cron libipc-run-perl make gcc clang $OJ_CLANG_RT"
 
 oj_say() { printf '\n== %s\n' "$*"; }
 
@@ -27,15 +37,15 @@ oj_install_deps() {
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
     # Debian's postgresql package creates and starts a cluster on 5432; we
     # use our own throwaway ones only.
-    command -v pg_ctlcluster >/dev/null && pg_ctlcluster 15 main stop 2>/dev/null || true
+    command -v pg_ctlcluster >/dev/null && pg_ctlcluster "$OJ_PG_MAJOR" main stop 2>/dev/null || true
 }
 
 # Builds (warnings are errors) and installs the extension.
 oj_build_install() {
     oj_say "building offline_join"
-    make -C "$OJ_ROOT" -s clean >/dev/null
-    make -C "$OJ_ROOT" -s -j2 PG_CFLAGS="-Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare" >/dev/null
-    make -C "$OJ_ROOT" -s install >/dev/null
+    make -C "$OJ_ROOT" -s clean PG_CONFIG="$OJ_PG_CONFIG" >/dev/null
+    make -C "$OJ_ROOT" -s -j2 PG_CONFIG="$OJ_PG_CONFIG" PG_CFLAGS="-Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare" >/dev/null
+    make -C "$OJ_ROOT" -s install PG_CONFIG="$OJ_PG_CONFIG" >/dev/null
 }
 
 # oj_start_cluster DIR [postgresql.conf lines...]: initdb + start as postgres

@@ -21,7 +21,7 @@ root="$roots/pg$major"
 mirror=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
 [ -n "$mirror" ] || mirror=$(awk '/^deb / {print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)
 [ -n "$mirror" ] || mirror=http://deb.debian.org/debian
-packages="postgresql-$major postgresql-server-dev-$major postgresql-$major-cron libcsv-dev libipc-run-perl make gcc ca-certificates"
+packages="postgresql-$major postgresql-server-dev-$major postgresql-$major-cron libcsv-dev libipc-run-perl make gcc clang libclang-rt-dev valgrind ca-certificates"
 
 if [ -f "$root/.oj-ready" ]; then echo "$root"; exit 0; fi
 command -v debootstrap >/dev/null || { apt-get update -qq >&2; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >&2; }
@@ -39,7 +39,9 @@ trap umount_all EXIT
 mount --bind /proc "$root/proc"; mount --bind /sys "$root/sys"
 mount --bind /dev "$root/dev"; mount --bind /dev/pts "$root/dev/pts"
 cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
-chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
-chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $packages >&2
+# the mirror may be a dated snapshot, whose sid Release file has expired
+apt_opts="-o Acquire::Check-Valid-Until=false"
+chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get $apt_opts update -qq >&2
+chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get $apt_opts install -y -qq --no-install-recommends $packages >&2
 touch "$root/.oj-ready"
 echo "$root"

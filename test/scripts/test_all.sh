@@ -42,7 +42,7 @@ oj_start_cluster "$work/cluster" \
 
 installcheck() {
     runuser -u postgres -- env PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER=postgres \
-        make -C "$work/tree" -s installcheck
+        make -C "$work/tree" -s installcheck PG_CONFIG="$OJ_PG_CONFIG"
 }
 if ! step "pg_regress, isolation and TAP tests (make installcheck)" installcheck; then
     for f in "$work/tree/regression.diffs" "$work/tree/output_iso/regression.diffs"; do

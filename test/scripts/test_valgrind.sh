@@ -59,7 +59,7 @@ regress_tests=("$@")
 [ ${#regress_tests[@]} -gt 0 ] ||
     mapfile -t regress_tests < <(ls "$OJ_ROOT"/sql/*.sql | xargs -n1 basename | sed 's/\.sql$//' | grep -v '^offline_join--')
 oj_say "pg_regress under valgrind: ${regress_tests[*]}"
-runuser -u postgres -- make -C "$work/tree" -s installcheck PGHOST="$work" PGPORT=5432 \
+runuser -u postgres -- make -C "$work/tree" -s installcheck PG_CONFIG="$OJ_PG_CONFIG" PGHOST="$work" PGPORT=5432 \
     REGRESS="${regress_tests[*]}" ISOLATION="$([ $# -gt 0 ] || ls "$OJ_ROOT"/test/isolation/specs/ | sed 's/\.spec$//' | xargs)" \
     TAP_TESTS= PROVE_TESTS= || failed=1
 for f in "$work/tree/regression.diffs" "$work/tree/output_iso/regression.diffs"; do

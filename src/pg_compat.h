@@ -1,0 +1,99 @@
+/*-------------------------------------------------------------------------
+ *
+ * pg_compat.h
+ *	  Every difference between the PostgreSQL majors offline_join builds
+ *	  against (15, 16, 17, 18), in one place, as Citus's pg_version_compat.h
+ *	  keeps them: the code calls the oj_ names below, never an #if of its
+ *	  own.  Include after postgres.h.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef OJ_PG_COMPAT_H
+#define OJ_PG_COMPAT_H
+
+#if PG_VERSION_NUM < 150000 || PG_VERSION_NUM >= 190000
+#error "offline_join supports PostgreSQL 15 to 18"
+#endif
+
+#include "access/tableam.h"
+#include "catalog/dependency.h"
+#include "executor/executor.h"
+#include "optimizer/pathnode.h"
+#include "utils/backend_status.h"
+#include "utils/regproc.h"
+
+/* 16 added onlySummarizing to ExecInsertIndexTuples(). */
+#if PG_VERSION_NUM >= 160000
+#define oj_insert_index_tuples(rri, slot, estate) \
+	ExecInsertIndexTuples((rri), (slot), (estate), false, false, NULL, NIL, false)
+#else
+#define oj_insert_index_tuples(rri, slot, estate) \
+	ExecInsertIndexTuples((rri), (slot), (estate), false, false, NULL, NIL)
+#endif
+
+/*
+ * 16: table_tuple_update() says which indexes the new version needs (none
+ * for a HOT update; only the summarizing ones, such as BRIN, for a HOT
+ * update that changed their columns); 15 says all or none.
+ */
+#if PG_VERSION_NUM >= 160000
+typedef TU_UpdateIndexes OjUpdateIndexes;
+#define oj_update_needs_indexes(u)		((u) != TU_None)
+#define oj_update_only_summarizing(u)	((u) == TU_Summarizing)
+#define oj_index_is_summarizing(ii)		((ii)->ii_Summarizing)
+#else
+typedef bool OjUpdateIndexes;
+#define oj_update_needs_indexes(u)		(u)
+#define oj_update_only_summarizing(u)	false
+#define oj_index_is_summarizing(ii)		false
+#endif
+
+/* 16 renamed the local backend status lookup (still 1-based). */
+#if PG_VERSION_NUM >= 160000
+#define oj_local_backend_status(i)	pgstat_get_local_beentry_by_index(i)
+#else
+#define oj_local_backend_status(i)	pgstat_fetch_stat_local_beentry(i)
+#endif
+
+/* 16 added a soft-error context to stringToQualifiedNameList(). */
+#if PG_VERSION_NUM >= 160000
+#define oj_qualified_name_list(s)	stringToQualifiedNameList((s), NULL)
+#else
+#define oj_qualified_name_list(s)	stringToQualifiedNameList(s)
+#endif
+
+/* 17: getIdentitySequence() takes the relation, not its OID. */
+#if PG_VERSION_NUM >= 170000
+#define oj_identity_sequence(rel, att)	getIdentitySequence((rel), (att), false)
+#else
+#define oj_identity_sequence(rel, att)	getIdentitySequence(RelationGetRelid(rel), (att), false)
+#endif
+
+/*
+ * A foreign scan path without join pushdown or outer path: 17 added
+ * fdw_restrictinfo, 18 disabled_nodes.
+ */
+#if PG_VERSION_NUM >= 180000
+#define oj_foreignscan_path(root, rel, rows, startup, total) \
+	create_foreignscan_path((root), (rel), NULL, (rows), 0, (startup), (total), NIL, NULL, NULL, NIL, NIL)
+#elif PG_VERSION_NUM >= 170000
+#define oj_foreignscan_path(root, rel, rows, startup, total) \
+	create_foreignscan_path((root), (rel), NULL, (rows), (startup), (total), NIL, NULL, NULL, NIL, NIL)
+#else
+#define oj_foreignscan_path(root, rel, rows, startup, total) \
+	create_foreignscan_path((root), (rel), NULL, (rows), (startup), (total), NIL, NULL, NULL, NIL)
+#endif
+
+/*
+ * A GUC check hook's "extra": 16 on, the GUC machinery frees it with
+ * guc_free() from its own memory context, so it must come from guc_malloc();
+ * 15 frees it with free().
+ */
+#if PG_VERSION_NUM >= 160000
+#include "utils/guc.h"
+#define oj_guc_malloc(size)		guc_malloc(LOG, (size))
+#else
+#define oj_guc_malloc(size)		malloc(size)
+#endif
+
+#endif							/* OJ_PG_COMPAT_H */
