@@ -58,6 +58,11 @@ LANGUAGE sql AS $$
     FROM pg_depend d
    WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
      AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'offline_join')
+     -- the row and array types of the extension's tables and views: members
+     -- of their own from PostgreSQL 17 on, part of their relation before
+     AND NOT (d.classid = 'pg_type'::regclass AND EXISTS (
+           SELECT FROM pg_type t LEFT JOIN pg_type e ON e.oid = t.typelem
+            WHERE t.oid = d.objid AND (t.typrelid <> 0 OR e.typrelid <> 0)))
   UNION ALL
   SELECT 'pg_dump keeps', (SELECT string_agg(t::regclass::text, ', ' ORDER BY t::regclass::text)
                              FROM unnest(extconfig) t)
