@@ -644,7 +644,7 @@ oj_fdw_sample(Relation rel, int elevel, HeapTuple *rows, int targrows,
 		MemoryContextSwitchTo(old);
 		if (!found)
 			break;
-		vacuum_delay_point();
+		oj_analyze_delay_point();
 		if (n < targrows)
 			tup = rows[n++] = heap_form_tuple(desc, values, nulls);
 		else

@@ -21,6 +21,7 @@
 #include "utils/rel.h"
 
 #include "backend.h"
+#include "pg_compat.h"
 
 struct OjIndexScan
 {
@@ -43,7 +44,7 @@ oj_index_scan_begin(Relation heap, Relation index, Snapshot snapshot, int nkeys)
 
 	s->cxt = cxt;
 	s->slot = table_slot_create(heap, NULL);
-	s->scan = index_beginscan(heap, index, snapshot, nkeys, 0);
+	s->scan = oj_index_beginscan(heap, index, snapshot, nkeys);
 	MemoryContextSwitchTo(old);
 	return s;
 }

@@ -15,11 +15,13 @@
 #error "offline_join supports PostgreSQL 15 to 18"
 #endif
 
+#include "access/genam.h"
 #include "access/tableam.h"
 #include "catalog/dependency.h"
 #include "executor/executor.h"
 #include "optimizer/pathnode.h"
 #include "utils/backend_status.h"
+#include "commands/vacuum.h"
 #include "utils/regproc.h"
 
 /* 16 added onlySummarizing to ExecInsertIndexTuples(). */
@@ -82,6 +84,30 @@ typedef bool OjUpdateIndexes;
 #else
 #define oj_foreignscan_path(root, rel, rows, startup, total) \
 	create_foreignscan_path((root), (rel), NULL, (rows), (startup), (total), NIL, NULL, NULL, NIL)
+#endif
+
+/* 18 added instrumentation to index_beginscan(). */
+#if PG_VERSION_NUM >= 180000
+#define oj_index_beginscan(heap, index, snapshot, nkeys) \
+	index_beginscan((heap), (index), (snapshot), NULL, (nkeys), 0)
+#else
+#define oj_index_beginscan(heap, index, snapshot, nkeys) \
+	index_beginscan((heap), (index), (snapshot), (nkeys), 0)
+#endif
+
+/* 18 moved ExplainState and the ExplainProperty functions to headers of their own. */
+#if PG_VERSION_NUM >= 180000
+#include "commands/explain_format.h"
+#include "commands/explain_state.h"
+#else
+#include "commands/explain.h"
+#endif
+
+/* 18: vacuum_delay_point() says whether it is ANALYZE (ours always is). */
+#if PG_VERSION_NUM >= 180000
+#define oj_analyze_delay_point()	vacuum_delay_point(true)
+#else
+#define oj_analyze_delay_point()	vacuum_delay_point()
 #endif
 
 /*
