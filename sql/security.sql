@@ -403,11 +403,17 @@ SELECT count(*) AS all_rejects FROM offline_join.my_rejects;
 -- security_barrier view let it, and its row counts showed the pipeline's
 -- raw lines to the analyst, character by character).  The analyst's own
 -- reject is the one row counted; the pipeline's load 3 shows none.
+-- (the plan's lines, with 18's fractional row counts shown as 17's)
+CREATE FUNCTION pg_temp.plan(q text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE l text;
+BEGIN
+  FOR l IN EXECUTE 'EXPLAIN (ANALYZE, BUFFERS OFF, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || q LOOP
+    RETURN NEXT regexp_replace(l, 'rows=([0-9]+)\.00', 'rows=\1', 'g');
+  END LOOP;
+END $$;
 SET ROLE regress_oj_analyst;
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
-SELECT * FROM offline_join.my_rejects WHERE raw > '2026-03-02 10:00:00,';
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
-SELECT * FROM offline_join.my_rejects(3) WHERE raw > '2026-03-02 10:00:00,';
+SELECT pg_temp.plan($$SELECT * FROM offline_join.my_rejects WHERE raw > '2026-03-02 10:00:00,'$$);
+SELECT pg_temp.plan($$SELECT * FROM offline_join.my_rejects(3) WHERE raw > '2026-03-02 10:00:00,'$$);
 RESET ROLE;
 
 -- Row-level security: reads below the executor (the matcher) refuse a
