@@ -716,14 +716,16 @@ csv_next(OjReader *r, OjRecord *rec)
 			return reader_fail(r, ENOMEM);
 		if (used < n && csv_error(&r->parser) != CSV_EPARSE)
 			return reader_fail(r, ENOMEM);
-		if (r->too_many && used == n)
+		if (r->too_many)
 		{
 			/*
-			 * More fields than the record cap allows: too_long.  The line
-			 * end of the piece is left for the skip, which ends the record
-			 * there when its quotes are balanced.
+			 * More fields than the record cap allows: too_long, even when
+			 * libcsv met a parse error further on (the field cap came first,
+			 * however the input was chunked).  The skip goes on from where
+			 * libcsv stopped, the bad byte included, or from the piece's
+			 * line end, and ends the record when its quotes are balanced.
 			 */
-			r->pos += n - (term ? 1 : 0);
+			r->pos += used < n ? used : n - (term ? 1 : 0);
 			if (!skip_start(r, OJ_R_TOO_LONG))
 				return reader_fail(r, ENOMEM);
 			continue;
