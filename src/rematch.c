@@ -131,10 +131,8 @@ oj_rematch_why_executor(Relation rel, const AttrNumber *changed, int nchanged)
 
 	if (check_enable_rls(RelationGetRelid(rel), InvalidOid, false) == RLS_ENABLED)
 		return psprintf("it has row-level security");
-	if (rel->rd_rel->relkind != RELKIND_RELATION)
-		return psprintf("it is not a plain table");
-	if (rel->rd_rel->relam != HEAP_TABLE_AM_OID)
-		return psprintf("its table access method is not heap");
+	if ((why = oj_not_plain_heap(rel)) != NULL)
+		return why;
 	for (int i = 0; td != NULL && i < td->numtriggers; i++)
 	{
 		Trigger    *t = &td->triggers[i];

@@ -91,6 +91,22 @@ struct OjSink
 };
 
 /*
+ * Why rel is not a plain heap table, which the writers' direct paths (the
+ * sink's and rematch()'s in-place rewrite) require; NULL when it is.
+ */
+char *
+oj_not_plain_heap(Relation rel)
+{
+	if (rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE)
+		return psprintf("it is partitioned");
+	if (rel->rd_rel->relkind != RELKIND_RELATION)
+		return psprintf("it is not a plain table");
+	if (rel->rd_rel->relam != HEAP_TABLE_AM_OID)
+		return psprintf("its table access method is not heap");
+	return NULL;
+}
+
+/*
  * Why the direct path cannot write rel as INSERT would, or NULL when it can.
  * Refuses row-level security outright when the writer cannot apply it.
  */
@@ -116,12 +132,8 @@ oj_sink_why_executor(OjSink *s, bool allow_rls, bool own_statement)
 							 s->writer)));
 		return psprintf("it has row-level security");
 	}
-	if (rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE)
-		return psprintf("it is partitioned");
-	if (rel->rd_rel->relkind != RELKIND_RELATION)
-		return psprintf("it is not a plain table");
-	if (rel->rd_rel->relam != HEAP_TABLE_AM_OID)
-		return psprintf("its table access method is not heap");
+	if ((why = oj_not_plain_heap(rel)) != NULL)
+		return why;
 	for (int i = 0; trig != NULL && i < trig->numtriggers; i++)
 	{
 		Trigger    *t = &trig->triggers[i];
