@@ -10,6 +10,8 @@
 #                                 under valgrind (fails on errors in our code)
 #   make test-matrix              the whole suite on PostgreSQL 17 and 18, each
 #                                 in a cached Debian root (test/scripts/pg_root.sh)
+#   make test-citus               the TAP tests in test/citus on a Citus cluster
+#                                 (skipped when Citus is not installed)
 #
 EXTENSION   = offline_join
 MODULE_big  = offline_join
@@ -46,12 +48,14 @@ all install installcheck:
 	@echo "pg_config not found: run 'make test-all' or 'make demo' (they install PostgreSQL 15), or install postgresql-server-dev-15" >&2; exit 1
 endif
 
-.PHONY: test-all demo bench test-valgrind test-matrix
+.PHONY: test-all demo bench test-valgrind test-matrix test-citus
 test-all:
 	bash test/scripts/test_all.sh
 test-valgrind:
 	bash test/scripts/test_valgrind.sh
 test-matrix:
 	bash test/scripts/test_matrix.sh
+test-citus:
+	bash test/scripts/test_citus.sh
 demo:
 	bash test/scripts/demo.sh

@@ -17,6 +17,7 @@
 
 #include "datatype/timestamp.h"
 #include "utils/jsonb.h"
+#include "storage/lockdefs.h"
 #include "utils/relcache.h"
 #include "nodes/pg_list.h"
 #include "nodes/parsenodes.h"
@@ -87,10 +88,16 @@ struct Tuplestorestate;
 
 /* in catalog.c: the extension's own objects, checked; internal subtransactions */
 extern Oid	oj_relation_oid(const char *name);
+extern Relation oj_table_open(const char *name, LOCKMODE lockmode);
 extern AttrNumber oj_column(Relation rel, const char *name);
 extern AttrNumber oj_typed_column(Relation rel, const char *name, Oid typid);
 extern Relation oj_index_open(Relation heap, const char *name, int nkeys, const Oid *types);
 extern bool oj_subxact_run(bool (*body) (void *arg), void *arg, ErrorData **caught);
+
+/* in citus.c: refusing tables managed by Citus */
+extern Oid	oj_citus_table(Oid only, const char **kind);
+extern void oj_refuse_citus_tables(const char *what);
+extern void oj_refuse_citus_table(Relation rel, const char *what);
 
 /* in files.c */
 extern void oj_check_server_file_access(const char *path);

@@ -38,6 +38,19 @@ oj_relation_oid(const char *name)
 	return relid;
 }
 
+/*
+ * Opens offline_join.<name> for reading or writing below the executor;
+ * ERROR when Citus manages it (its rows are not in this relation).
+ */
+Relation
+oj_table_open(const char *name, LOCKMODE lockmode)
+{
+	Relation	rel = table_open(oj_relation_oid(name), lockmode);
+
+	oj_refuse_citus_table(rel, "offline_join");
+	return rel;
+}
+
 /* Column number of a column the extension created; ERROR if it was dropped. */
 AttrNumber
 oj_column(Relation rel, const char *name)

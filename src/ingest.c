@@ -207,7 +207,7 @@ oj_safe_text(const char *s, size_t len)
 static void
 oj_products_open(OjIngest *in)
 {
-	in->prod_rel = table_open(oj_relation_oid("products"), AccessShareLock);
+	in->prod_rel = oj_table_open("products", AccessShareLock);
 	in->prod_idx = oj_index_open(in->prod_rel, "products_pkey", 1, (Oid[]) {TEXTOID});
 	oj_check_table_privilege(in->prod_rel, ACL_SELECT);
 	oj_check_no_rls(in->prod_rel);

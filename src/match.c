@@ -62,9 +62,9 @@ oj_matcher_open(void)
 	OjMatcher  *m = palloc0(sizeof(OjMatcher));
 
 	m->snapshot = RegisterSnapshot(GetActiveSnapshot());
-	m->txn_rel = table_open(oj_relation_oid("transactions"), AccessShareLock);
+	m->txn_rel = oj_table_open("transactions", AccessShareLock);
 	m->txn_idx = oj_index_open(m->txn_rel, "transactions_pkey", 1, (Oid[]) {TEXTOID});
-	m->sess_rel = table_open(oj_relation_oid("sessions"), AccessShareLock);
+	m->sess_rel = oj_table_open("sessions", AccessShareLock);
 	m->sess_idx = oj_index_open(m->sess_rel, "sessions_customer_started_idx", 2,
 								(Oid[]) {TEXTOID, TIMESTAMPTZOID});
 	oj_check_table_privilege(m->txn_rel, ACL_SELECT);
@@ -196,6 +196,7 @@ oj_attribute(PG_FUNCTION_ARGS)
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 	tupdesc = BlessTupleDesc(tupdesc);
+	oj_refuse_citus_tables("offline_join.attribute()");
 
 	if (PG_ARGISNULL(3))
 		ereport(ERROR,

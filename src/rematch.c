@@ -242,7 +242,7 @@ oj_rematch_open(OjRematch *r)
 	char	   *why;
 
 	memset(r, 0, sizeof(OjRematch));
-	r->rel = table_open(oj_relation_oid("events"), RowExclusiveLock);
+	r->rel = oj_table_open("events", RowExclusiveLock);
 	oj_check_table_privilege(r->rel, ACL_SELECT);
 	oj_check_table_privilege(r->rel, ACL_UPDATE);
 	(void) oj_typed_column(r->rel, "event_id", INT8OID);
@@ -521,7 +521,10 @@ oj_rematch(PG_FUNCTION_ARGS)
 	OjIndexScan *scan;
 	ScanKeyData key;
 	int64		matched = 0;
-	char	   *why = oj_rematch_open(&r);
+	char	   *why;
+
+	oj_refuse_citus_tables("offline_join.rematch()");
+	why = oj_rematch_open(&r);
 
 	if (why != NULL)
 	{

@@ -205,7 +205,7 @@ oj_sink_open(const char *table, const char *writer, bool allow_rls, bool own_sta
 
 	s->cxt = AllocSetContextCreate(CurrentMemoryContext, "offline_join sink", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(s->cxt);
-	s->rel = table_open(oj_relation_oid(table), RowExclusiveLock);
+	s->rel = oj_table_open(table, RowExclusiveLock);
 	oj_check_table_privilege(s->rel, ACL_INSERT);
 	s->writer = pstrdup(writer);
 	s->ncols = ncols;

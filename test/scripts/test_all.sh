@@ -3,7 +3,8 @@
 # builds with warnings as errors, runs the core unit tests under ASan/UBSan,
 # starts a throwaway preloaded cluster, runs pg_regress, isolation and TAP
 # tests (make installcheck) as the postgres user, the same pg_regress and
-# isolation tests against a server under valgrind, then a fuzz smoke run.
+# isolation tests against a server under valgrind, a fuzz smoke run, and the
+# Citus cluster tests when Citus is installed.
 # Exits non-zero on any failure; prints regression.diffs when there are any.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -62,6 +63,13 @@ step "valgrind: pg_regress and isolation under memcheck (make test-valgrind)" \
 if [ -x "$OJ_ROOT/test/fuzz/run.sh" ]; then
     step "fuzz smoke run (regression inputs + ${OJ_FUZZ_SECONDS:-30}s)" \
         bash -c "'$OJ_ROOT/test/fuzz/run.sh' 0 && '$OJ_ROOT/test/fuzz/run.sh' ${OJ_FUZZ_SECONDS:-30}"
+fi
+
+# Citus is not packaged by Debian: its tests run where it is installed.
+if [ -f "$("$OJ_PG_CONFIG" --sharedir)/extension/citus.control" ]; then
+    step "Citus cluster tests (make test-citus)" env OJ_BUILT=1 bash "$OJ_ROOT/test/scripts/test_citus.sh"
+else
+    oj_say "Citus cluster tests (make test-citus): skipped: Citus not installed"
 fi
 
 echo
