@@ -36,6 +36,15 @@ CREATE TABLE public.other (a int);
 INSERT INTO pg_catalog.pg_dist_partition (logicalrelid, partmethod) VALUES ('public.other', 'h');
 SELECT count(*) FROM offline_join.validate_file('rmc', :'data' || '/rmc_sample.csv');
 
+-- one scan of the catalog per command: a change in the same transaction is
+-- seen by the next command
+BEGIN;
+SELECT count(*) FROM generate_series(1, 3) g,
+  LATERAL offline_join.attribute('2026-03-02 10:00+00', 'CUST-1001', NULL) a WHERE a.match = 'customer';
+INSERT INTO pg_catalog.pg_dist_partition (logicalrelid, partmethod) VALUES ('offline_join.sessions', 'h');
+SELECT pg_temp.err($$SELECT * FROM offline_join.attribute('2026-03-02 10:00+00', 'CUST-1001', NULL)$$);
+ROLLBACK;
+
 -- events distributed: every entry point refuses, naming it
 INSERT INTO pg_catalog.pg_dist_partition (logicalrelid, partmethod, partkey)
   VALUES ('offline_join.events', 'h', 'customer_id');

@@ -22,16 +22,18 @@
 
 #include "access/genam.h"
 #include "access/htup_details.h"
-#include "access/stratnum.h"
 #include "access/table.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
-#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
+#include "access/xact.h"
+#include "storage/proc.h"
+
 #include "backend.h"
+#include "pg_compat.h"
 
 /* What Citus calls a table of pg_dist_partition, from its method and model. */
 static const char *
@@ -74,6 +76,16 @@ oj_dist_partition_open(AttrNumber *att_rel, AttrNumber *att_method, AttrNumber *
 }
 
 /*
+ * Whether this command has already found no table of the extension managed
+ * by Citus: attribute() runs once per row of a LATERAL join and opens two
+ * tables each time, and one scan of pg_dist_partition per command is
+ * enough (Citus changes its catalog in commands of its own, which get a
+ * new command id).
+ */
+static LocalTransactionId oj_none_lxid = InvalidLocalTransactionId;
+static CommandId oj_none_cid = InvalidCommandId;
+
+/*
  * A table of schema offline_join that Citus manages (only that one, when
  * only is valid), or InvalidOid; *kind then says what Citus calls it.
  */
@@ -83,29 +95,36 @@ oj_citus_table(Oid only, const char **kind)
 	AttrNumber	att_rel,
 				att_method,
 				att_model;
-	Relation	dist = oj_dist_partition_open(&att_rel, &att_method, &att_model);
+	Relation	dist;
 	Oid			nsp;
 	SysScanDesc scan;
-	ScanKeyData key;
 	HeapTuple	tup;
 	Oid			found = InvalidOid;
+	bool		any = false;
+	LocalTransactionId lxid = oj_my_local_xid();
+	CommandId	cid = GetCurrentCommandId(false);
 
+	if (lxid == oj_none_lxid && cid == oj_none_cid)
+		return InvalidOid;
+	dist = oj_dist_partition_open(&att_rel, &att_method, &att_model);
 	if (dist == NULL)
 		return InvalidOid;
 	nsp = get_namespace_oid(OJ_SCHEMA, false);
-	if (OidIsValid(only))
-		ScanKeyInit(&key, att_rel, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(only));
-	scan = systable_beginscan(dist, InvalidOid, false, NULL, OidIsValid(only) ? 1 : 0, &key);
+	scan = systable_beginscan(dist, InvalidOid, false, NULL, 0, NULL);
 	while (!OidIsValid(found) && HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
 		bool		isnull;
 		Datum		d = heap_getattr(tup, att_rel, RelationGetDescr(dist), &isnull);
+		Oid			relid = isnull ? InvalidOid : DatumGetObjectId(d);
 		char		method,
 					model;
 
-		if (isnull || get_rel_namespace(DatumGetObjectId(d)) != nsp)
+		if (!OidIsValid(relid) || get_rel_namespace(relid) != nsp)
 			continue;
-		found = DatumGetObjectId(d);
+		any = true;
+		if (OidIsValid(only) && relid != only)
+			continue;
+		found = relid;
 		d = heap_getattr(tup, att_method, RelationGetDescr(dist), &isnull);
 		method = isnull ? 0 : DatumGetChar(d);
 		d = heap_getattr(tup, att_model, RelationGetDescr(dist), &isnull);
@@ -114,6 +133,11 @@ oj_citus_table(Oid only, const char **kind)
 	}
 	systable_endscan(scan);
 	table_close(dist, AccessShareLock);
+	if (!any)
+	{
+		oj_none_lxid = lxid;
+		oj_none_cid = cid;
+	}
 	return found;
 }
 

@@ -122,4 +122,12 @@ typedef bool OjUpdateIndexes;
 #define oj_guc_malloc(size)		malloc(size)
 #endif
 
+/* 17 moved the local transaction id into MyProc->vxid. */
+#include "storage/proc.h"
+#if PG_VERSION_NUM >= 170000
+#define oj_my_local_xid()	(MyProc->vxid.lxid)
+#else
+#define oj_my_local_xid()	(MyProc->lxid)
+#endif
+
 #endif							/* OJ_PG_COMPAT_H */
