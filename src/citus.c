@@ -84,6 +84,15 @@ oj_dist_partition_open(AttrNumber *att_rel, AttrNumber *att_method, AttrNumber *
  */
 static LocalTransactionId oj_none_lxid = InvalidLocalTransactionId;
 static CommandId oj_none_cid = InvalidCommandId;
+static bool oj_none_callback = false;
+
+/* The answer is forgotten when its transaction ends (local ids wrap around). */
+static void
+oj_citus_xact_end(XactEvent event, void *arg)
+{
+	oj_none_lxid = InvalidLocalTransactionId;
+	oj_none_cid = InvalidCommandId;
+}
 
 /*
  * A table of schema offline_join that Citus manages (only that one, when
@@ -135,6 +144,11 @@ oj_citus_table(Oid only, const char **kind)
 	table_close(dist, AccessShareLock);
 	if (!any)
 	{
+		if (!oj_none_callback)
+		{
+			RegisterXactCallback(oj_citus_xact_end, NULL);
+			oj_none_callback = true;
+		}
 		oj_none_lxid = lxid;
 		oj_none_cid = cid;
 	}
