@@ -123,6 +123,10 @@ INSERT INTO entry VALUES
       $q$SELECT * FROM offline_join.my_rejects()$q$),
  (28, 'sink_rows() called', 'offline_join.sink_rows(bigint)',
       $q$SELECT * FROM offline_join.sink_rows(12345) AS r(load_id bigint)$q$),
+ -- without Citus even the superuser's call is refused (0A000); on a cluster
+ -- test/citus/002_layout.pl runs it
+ (29, 'distribute()', 'offline_join.distribute(integer)',
+      $q$SELECT offline_join.distribute()$q$),
  (17, 'inbox_route() called', 'offline_join.inbox_route()',
       $q$SELECT offline_join.inbox_route()$q$),
  (18, 'inbox_finish() called', 'offline_join.inbox_finish()',

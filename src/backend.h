@@ -94,8 +94,18 @@ extern AttrNumber oj_typed_column(Relation rel, const char *name, Oid typid);
 extern Relation oj_index_open(Relation heap, const char *name, int nkeys, const Oid *types);
 extern bool oj_subxact_run(bool (*body) (void *arg), void *arg, ErrorData **caught);
 
-/* in citus.c: refusing tables managed by Citus */
+/* in citus.c: the local and the Citus layout */
+typedef enum OjTables
+{
+	OJ_TABLES_LOCAL,			/* no table of the schema known to Citus */
+	OJ_TABLES_CITUS,			/* offline_join.distribute()'s layout */
+	OJ_TABLES_OTHER				/* anything else: refused */
+} OjTables;
+extern OjTables oj_tables(const char *what);
+extern OjTables oj_tables_writer(const char *what);
 extern Oid	oj_citus_table(Oid only, const char **kind);
+extern bool oj_is_table_or_shard(Relation rel, const char *table);
+extern Oid	oj_citus_local_placement(const char *table);
 extern void oj_refuse_citus_tables(const char *what);
 extern void oj_refuse_citus_table(Relation rel, const char *what);
 

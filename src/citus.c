@@ -7,9 +7,14 @@
  *	  table in shards; on the node where a query starts, the table itself is
  *	  an empty shell.  offline_join reads and writes its tables below the
  *	  executor (index scans, buffered heap inserts, in-place updates), which
- *	  would read that shell as empty and write rows no query ever sees.  So
- *	  until each path has its distributed form, every entry point refuses
- *	  while any table of schema offline_join is known to Citus, naming it.
+ *	  would read that shell as empty and write rows no query ever sees.
+ *
+ *	  So the extension knows two layouts: local (no table of schema
+ *	  offline_join known to Citus) and the one offline_join.distribute()
+ *	  makes (oj_citus_shapes below), where the paths that have a distributed
+ *	  form take it (SQL that Citus plans; the local placement of a reference
+ *	  table) and the others refuse.  Any other shape is refused by every
+ *	  entry point, naming the first table that differs.
  *
  *	  Citus is not linked: its catalog pg_catalog.pg_dist_partition is read
  *	  when it exists (it is created with the citus extension, on the
@@ -30,6 +35,8 @@
 #include "utils/rel.h"
 
 #include "access/xact.h"
+#include "executor/spi.h"
+#include "utils/builtins.h"
 #include "storage/proc.h"
 
 #include "backend.h"
@@ -76,26 +83,258 @@ oj_dist_partition_open(AttrNumber *att_rel, AttrNumber *att_method, AttrNumber *
 }
 
 /*
- * Whether this command has already found no table of the extension managed
- * by Citus: attribute() runs once per row of a LATERAL join and opens two
- * tables each time, and one scan of pg_dist_partition per command is
- * enough (Citus changes its catalog in commands of its own, which get a
- * new command id).
+ * The Citus layout of offline_join.distribute(): each table Citus manages,
+ * its kind, and its distribution column.  Tables not listed stay local.
  */
-static LocalTransactionId oj_none_lxid = InvalidLocalTransactionId;
-static CommandId oj_none_cid = InvalidCommandId;
-static bool oj_none_callback = false;
+typedef struct OjCitusShape
+{
+	const char *table;
+	char		method;			/* 'h' hash-distributed, 'n' reference */
+	const char *column;			/* the distribution column */
+} OjCitusShape;
+
+static const OjCitusShape oj_citus_shapes[] = {
+	{"layout", 'n', NULL},
+	{"sources", 'n', NULL},
+	{"products", 'n', NULL},
+	{"sessions", 'h', "session_id"},
+	{"events", 'h', "dist_key"},
+	{"transactions", 'h', "transaction_id"},
+	{"rejects", 'h', "load_id"},
+};
+#define OJ_NSHAPES lengthof(oj_citus_shapes)
+
+/* The answer of this command (layouts change only in commands of their own). */
+static LocalTransactionId oj_cached_lxid = InvalidLocalTransactionId;
+static CommandId oj_cached_cid = InvalidCommandId;
+static OjTables oj_cached_tables;
+static bool oj_callback_registered = false;
 
 /* The answer is forgotten when its transaction ends (local ids wrap around). */
 static void
 oj_citus_xact_end(XactEvent event, void *arg)
 {
-	oj_none_lxid = InvalidLocalTransactionId;
-	oj_none_cid = InvalidCommandId;
+	oj_cached_lxid = InvalidLocalTransactionId;
+	oj_cached_cid = InvalidCommandId;
+}
+
+/* The varattno of a distribution key as pg_dist_partition.partkey spells it. */
+static AttrNumber
+oj_partkey_attno(const char *partkey)
+{
+	const char *p = partkey ? strstr(partkey, ":varattno ") : NULL;
+
+	return p ? (AttrNumber) atoi(p + strlen(":varattno ")) : InvalidAttrNumber;
 }
 
 /*
- * A table of schema offline_join that Citus manages (only that one, when
+ * The layout of the extension's tables.  On a shape that is neither, fills
+ * *bad_table and *bad_kind with the first table that differs, and *why.
+ */
+static OjTables
+oj_tables_scan(Oid *bad_table, const char **bad_kind, const char **why)
+{
+	AttrNumber	att_rel,
+				att_method,
+				att_model;
+	Relation	dist;
+	Oid			nsp;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	bool		seen[OJ_NSHAPES] = {false};
+	int			nseen = 0;
+	AttrNumber	att_key,
+				att_coloc;
+	int			sessions_coloc = -1,
+				events_coloc = -2;
+	Oid			first = InvalidOid;
+	const char *first_kind = NULL;
+
+	*bad_table = InvalidOid;
+	*why = NULL;
+	dist = oj_dist_partition_open(&att_rel, &att_method, &att_model);
+	if (dist == NULL)
+		return OJ_TABLES_LOCAL;
+	att_key = get_attnum(RelationGetRelid(dist), "partkey");
+	att_coloc = get_attnum(RelationGetRelid(dist), "colocationid");
+	nsp = get_namespace_oid(OJ_SCHEMA, false);
+	scan = systable_beginscan(dist, InvalidOid, false, NULL, 0, NULL);
+	while (!OidIsValid(*bad_table) && HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		TupleDesc	desc = RelationGetDescr(dist);
+		bool		isnull;
+		Datum		d = heap_getattr(tup, att_rel, desc, &isnull);
+		Oid			relid = isnull ? InvalidOid : DatumGetObjectId(d);
+		char		method,
+					model;
+		const char *name;
+		int			i;
+
+		if (!OidIsValid(relid) || get_rel_namespace(relid) != nsp)
+			continue;
+		d = heap_getattr(tup, att_method, desc, &isnull);
+		method = isnull ? 0 : DatumGetChar(d);
+		d = heap_getattr(tup, att_model, desc, &isnull);
+		model = isnull ? 0 : DatumGetChar(d);
+		name = get_rel_name(relid);
+		for (i = 0; i < (int) OJ_NSHAPES; i++)
+			if (name && strcmp(name, oj_citus_shapes[i].table) == 0)
+				break;
+		if (i == (int) OJ_NSHAPES)
+			*why = "offline_join.distribute() keeps it local";
+		else if (oj_citus_shapes[i].method != method ||
+				 (method == 'n' && model != 't'))
+			*why = oj_citus_shapes[i].method == 'n' ? "offline_join.distribute() makes it a reference table"
+				: "offline_join.distribute() distributes it by hash";
+		else if (method == 'h')
+		{
+			char	   *key = NULL;
+			AttrNumber	want = get_attnum(relid, oj_citus_shapes[i].column);
+
+			if (att_key != InvalidAttrNumber &&
+				TupleDescAttr(desc, att_key - 1)->atttypid == TEXTOID)
+			{
+				d = heap_getattr(tup, att_key, desc, &isnull);
+				key = isnull ? NULL : TextDatumGetCString(d);
+			}
+			if (want == InvalidAttrNumber || oj_partkey_attno(key) != want)
+				*why = psprintf("offline_join.distribute() distributes it by %s", oj_citus_shapes[i].column);
+			else if (att_coloc != InvalidAttrNumber &&
+					 TupleDescAttr(desc, att_coloc - 1)->atttypid == INT4OID)
+			{
+				d = heap_getattr(tup, att_coloc, desc, &isnull);
+				if (strcmp(name, "sessions") == 0)
+					sessions_coloc = isnull ? -1 : DatumGetInt32(d);
+				else if (strcmp(name, "events") == 0)
+					events_coloc = isnull ? -2 : DatumGetInt32(d);
+			}
+		}
+		if (*why)
+		{
+			*bad_table = relid;
+			*bad_kind = oj_citus_kind(method, model);
+			break;
+		}
+		if (!seen[i])
+			nseen++;
+		seen[i] = true;
+		if (!OidIsValid(first))
+		{
+			first = relid;
+			first_kind = oj_citus_kind(method, model);
+		}
+	}
+	systable_endscan(scan);
+	table_close(dist, AccessShareLock);
+	if (OidIsValid(*bad_table))
+		return OJ_TABLES_OTHER;
+	if (nseen == 0)
+		return OJ_TABLES_LOCAL;
+	for (int i = 0; i < (int) OJ_NSHAPES; i++)
+		if (!seen[i])
+		{
+			/* name a table Citus manages, and what is missing */
+			*bad_table = first;
+			*bad_kind = first_kind;
+			*why = psprintf("offline_join.distribute() would also have made table \"%s.%s\" a Citus table",
+							OJ_SCHEMA, oj_citus_shapes[i].table);
+			return OJ_TABLES_OTHER;
+		}
+	if (sessions_coloc != events_coloc)
+	{
+		*bad_table = oj_relation_oid("events");
+		*bad_kind = "distributed";
+		*why = "offline_join.distribute() co-locates it with offline_join.sessions";
+		return OJ_TABLES_OTHER;
+	}
+	return OJ_TABLES_CITUS;
+}
+
+/*
+ * The layout of the extension's tables: local, or offline_join.distribute()'s.
+ * Any other shape is an ERROR naming what (the caller) and the first table
+ * that differs.  One catalog scan per command.
+ */
+static OjTables
+oj_tables_get(const char *what, bool raise)
+{
+	LocalTransactionId lxid = oj_my_local_xid();
+	CommandId	cid = GetCurrentCommandId(false);
+	Oid			bad = InvalidOid;
+	const char *kind = NULL;
+	const char *why = NULL;
+	OjTables	layout;
+	char	   *name;
+
+	if (lxid == oj_cached_lxid && cid == oj_cached_cid)
+		return oj_cached_tables;
+	layout = oj_tables_scan(&bad, &kind, &why);
+	if (layout != OJ_TABLES_OTHER)
+	{
+		if (!oj_callback_registered)
+		{
+			RegisterXactCallback(oj_citus_xact_end, NULL);
+			oj_callback_registered = true;
+		}
+		oj_cached_lxid = lxid;
+		oj_cached_cid = cid;
+		oj_cached_tables = layout;
+		return layout;
+	}
+	if (!raise)
+		return layout;
+	name = get_rel_name(bad);
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("%s cannot run: table \"%s.%s\" is a Citus %s table",
+					what, OJ_SCHEMA, name ? name : "?", kind),
+			 errdetail("offline_join runs on its tables as CREATE EXTENSION makes them, or as offline_join.distribute() lays them out on Citus; %s.", why),
+			 errhint("Convert the extension's tables with offline_join.distribute() only (README, \"Citus\").")));
+	return OJ_TABLES_OTHER;		/* keep the compiler quiet */
+}
+
+OjTables
+oj_tables(const char *what)
+{
+	return oj_tables_get(what, true);
+}
+
+/*
+ * For an entry point that has no distributed form yet: ERROR unless the
+ * layout is local.
+ */
+void
+oj_refuse_citus_tables(const char *what)
+{
+	if (oj_tables(what) == OJ_TABLES_CITUS)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s cannot run on the Citus layout", what),
+				 errdetail("The extension's tables are distributed (offline_join.distribute()), and %s reads or writes them below the executor, where a Citus table is an empty shell.", what),
+				 errhint("README, \"Citus\", lists what runs on a cluster.")));
+}
+
+/*
+ * ERROR when rel (a table of schema offline_join) is managed by Citus, for
+ * what reads or writes it directly.
+ */
+void
+oj_refuse_citus_table(Relation rel, const char *what)
+{
+	const char *kind = NULL;
+	Oid			found = oj_citus_table(RelationGetRelid(rel), &kind);
+
+	if (OidIsValid(found))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s cannot run: table \"%s.%s\" is a Citus %s table",
+						what, OJ_SCHEMA, RelationGetRelationName(rel), kind),
+				 errdetail("offline_join reads and writes its tables below the executor, where a Citus table is an empty shell whose rows live in shards."),
+				 errhint("README, \"Citus\", lists what runs on a cluster.")));
+}
+
+/*
+ * The table of schema offline_join that Citus manages (only that one, when
  * only is valid), or InvalidOid; *kind then says what Citus calls it.
  */
 Oid
@@ -109,11 +348,8 @@ oj_citus_table(Oid only, const char **kind)
 	SysScanDesc scan;
 	HeapTuple	tup;
 	Oid			found = InvalidOid;
-	bool		any = false;
-	LocalTransactionId lxid = oj_my_local_xid();
-	CommandId	cid = GetCurrentCommandId(false);
 
-	if (lxid == oj_none_lxid && cid == oj_none_cid)
+	if (oj_tables_get(NULL, false) == OJ_TABLES_LOCAL)
 		return InvalidOid;
 	dist = oj_dist_partition_open(&att_rel, &att_method, &att_model);
 	if (dist == NULL)
@@ -125,65 +361,180 @@ oj_citus_table(Oid only, const char **kind)
 		bool		isnull;
 		Datum		d = heap_getattr(tup, att_rel, RelationGetDescr(dist), &isnull);
 		Oid			relid = isnull ? InvalidOid : DatumGetObjectId(d);
-		char		method,
-					model;
 
-		if (!OidIsValid(relid) || get_rel_namespace(relid) != nsp)
-			continue;
-		any = true;
-		if (OidIsValid(only) && relid != only)
+		if (!OidIsValid(relid) || get_rel_namespace(relid) != nsp ||
+			(OidIsValid(only) && relid != only))
 			continue;
 		found = relid;
-		d = heap_getattr(tup, att_method, RelationGetDescr(dist), &isnull);
-		method = isnull ? 0 : DatumGetChar(d);
-		d = heap_getattr(tup, att_model, RelationGetDescr(dist), &isnull);
-		model = isnull ? 0 : DatumGetChar(d);
-		*kind = oj_citus_kind(method, model);
+		*kind = oj_citus_kind(DatumGetChar(heap_getattr(tup, att_method, RelationGetDescr(dist), &isnull)),
+							  DatumGetChar(heap_getattr(tup, att_model, RelationGetDescr(dist), &isnull)));
 	}
 	systable_endscan(scan);
 	table_close(dist, AccessShareLock);
-	if (!any)
-	{
-		if (!oj_none_callback)
-		{
-			RegisterXactCallback(oj_citus_xact_end, NULL);
-			oj_none_callback = true;
-		}
-		oj_none_lxid = lxid;
-		oj_none_cid = cid;
-	}
 	return found;
 }
 
-/* The refusal; what names the caller. */
-static void
-oj_refuse_citus(Oid only, const char *what)
+/*
+ * Reads pg_dist_shard (Citus's shards) for the shard whose id is shardid:
+ * the table it belongs to, or InvalidOid.
+ */
+static Oid
+oj_shard_owner(int64 shardid)
 {
-	const char *kind = NULL;
-	Oid			found = oj_citus_table(only, &kind);
-	char	   *name;
+	Oid			relid = get_relname_relid("pg_dist_shard", PG_CATALOG_NAMESPACE);
+	Relation	rel;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	AttrNumber	att_rel,
+				att_id;
+	Oid			owner = InvalidOid;
 
-	if (!OidIsValid(found))
-		return;
-	name = get_rel_name(found);
-	ereport(ERROR,
-			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-			 errmsg("%s cannot run: table \"%s.%s\" is a Citus %s table",
-					what, OJ_SCHEMA, name ? name : "?", kind),
-			 errdetail("offline_join reads and writes its tables below the executor, where a Citus table is an empty shell whose rows live in shards."),
-			 errhint("offline_join does not run on Citus tables yet: keep the extension's tables local (README, \"Citus\").")));
+	if (!OidIsValid(relid))
+		return InvalidOid;
+	rel = table_open(relid, AccessShareLock);
+	att_rel = get_attnum(relid, "logicalrelid");
+	att_id = get_attnum(relid, "shardid");
+	if (att_rel == InvalidAttrNumber || att_id == InvalidAttrNumber ||
+		TupleDescAttr(RelationGetDescr(rel), att_rel - 1)->atttypid != REGCLASSOID ||
+		TupleDescAttr(RelationGetDescr(rel), att_id - 1)->atttypid != INT8OID)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("catalog \"pg_catalog.pg_dist_shard\" does not have the columns offline_join knows"),
+				 errhint("This version of Citus is not supported by offline_join.")));
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tup, att_id, RelationGetDescr(rel), &isnull);
+
+		if (!isnull && DatumGetInt64(d) == shardid)
+		{
+			d = heap_getattr(tup, att_rel, RelationGetDescr(rel), &isnull);
+			owner = isnull ? InvalidOid : DatumGetObjectId(d);
+			break;
+		}
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return owner;
 }
 
-/* ERROR when any table of schema offline_join is managed by Citus. */
-void
-oj_refuse_citus_tables(const char *what)
+/*
+ * Whether rel is offline_join.<table> or one of its Citus shards:
+ * offline_join.<table>_<shard id>, in the extension's schema (where only
+ * its owner creates tables), and not registered in pg_dist_shard as a shard
+ * of another table (a shard being created is not registered yet on the node
+ * that holds it).  For trigger functions, which Citus fires on shards; they
+ * still check the type of every column they read.
+ */
+bool
+oj_is_table_or_shard(Relation rel, const char *table)
 {
-	oj_refuse_citus(InvalidOid, what);
+	static Oid	last_shard = InvalidOid;
+	static Oid	last_owner = InvalidOid;
+	Oid			target = oj_relation_oid(table);
+	const char *name = RelationGetRelationName(rel);
+	size_t		len = strlen(table);
+	const char *digits;
+	char	   *end;
+	int64		shardid;
+
+	if (RelationGetRelid(rel) == target)
+		return true;
+	if (RelationGetNamespace(rel) != get_namespace_oid(OJ_SCHEMA, false) ||
+		strncmp(name, table, len) != 0 || name[len] != '_')
+		return false;
+	digits = name + len + 1;
+	if (*digits < '0' || *digits > '9')
+		return false;
+	errno = 0;
+	shardid = strtoi64(digits, &end, 10);
+	if (*end != '\0' || errno != 0)
+		return false;
+	if (RelationGetRelid(rel) != last_shard)
+	{
+		last_owner = oj_shard_owner(shardid);
+		last_shard = RelationGetRelid(rel);
+	}
+	return last_owner == target || !OidIsValid(last_owner);
 }
 
-/* ERROR when rel (a table of schema offline_join) is managed by Citus. */
-void
-oj_refuse_citus_table(Relation rel, const char *what)
+/*
+ * The placement of reference table offline_join.<table> on this node, as a
+ * relation this node can read directly (Citus keeps every placement of a
+ * reference table in step, under its two-phase commit); ERROR naming the
+ * table when this node holds none.
+ */
+Oid
+oj_citus_local_placement(const char *table)
 {
-	oj_refuse_citus(RelationGetRelid(rel), what);
+	Oid			logical = oj_relation_oid(table);
+	Oid			relid = InvalidOid;
+	int			rc;
+
+	SPI_connect();
+	rc = SPI_execute_with_args("SELECT s.shardid FROM pg_catalog.pg_dist_shard s"
+							   " JOIN pg_catalog.pg_dist_placement p ON p.shardid = s.shardid"
+							   " WHERE s.logicalrelid = $1"
+							   " AND p.groupid = (SELECT groupid FROM pg_catalog.pg_dist_local_group)",
+							   1, (Oid[]) {OIDOID}, (Datum[]) {ObjectIdGetDatum(logical)}, NULL, true, 1);
+	if (rc == SPI_OK_SELECT && SPI_processed == 1)
+	{
+		bool		isnull;
+		int64		shardid = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		char	   *name = psprintf("%s_" INT64_FORMAT, table, shardid);
+
+		relid = get_relname_relid(name, get_namespace_oid(OJ_SCHEMA, false));
+	}
+	SPI_finish();
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("this node holds no placement of reference table \"%s.%s\"", OJ_SCHEMA, table),
+				 errhint("Add the coordinator to the cluster's metadata with citus_set_coordinator_host(), so that it keeps reference tables.")));
+	return relid;
+}
+
+/*
+ * For the writers (load(), load_dir(), inbox COPY): the layout, refusing a
+ * Citus worker, whose sequences are not the ones IDs come from.
+ */
+OjTables
+oj_tables_writer(const char *what)
+{
+	OjTables	t = oj_tables(what);
+	Oid			relid;
+	Relation	rel;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	int32		group = 0;
+
+	if (t != OJ_TABLES_CITUS)
+		return t;
+	relid = get_relname_relid("pg_dist_local_group", PG_CATALOG_NAMESPACE);
+	if (!OidIsValid(relid))
+		return t;
+	rel = table_open(relid, AccessShareLock);
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	if (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		AttrNumber	att = get_attnum(relid, "groupid");
+		bool		isnull;
+
+		if (att != InvalidAttrNumber && TupleDescAttr(RelationGetDescr(rel), att - 1)->atttypid == INT4OID)
+		{
+			Datum		d = heap_getattr(tup, att, RelationGetDescr(rel), &isnull);
+
+			group = isnull ? 0 : DatumGetInt32(d);
+		}
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	if (group != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s runs on the Citus coordinator, not on a worker node", what),
+				 errdetail("The ledger (offline_join.loads) and the sequences that number loads and events live on the coordinator."),
+				 errhint("Connect to the coordinator to load files.")));
+	return t;
 }

@@ -730,7 +730,7 @@ oj_inbox_begin(PG_FUNCTION_ARGS)
 	TriggerData *td = (TriggerData *) fcinfo->context;
 
 	oj_inbox_check_call(fcinfo, OJ_INBOX_START);
-	oj_refuse_citus_tables("COPY into an inbox");
+	(void) oj_tables_writer("COPY into an inbox");
 	(void) oj_inbox_start(td->tg_relation, td->tg_trigger->tgargs[0]);
 	return PointerGetDatum(NULL);
 }

@@ -25,6 +25,7 @@
 #include "mb/pg_wchar.h"
 #include "pgtime.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/datetime.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
@@ -67,6 +68,14 @@ struct OjIngest
 	TupleDesc	dry_desc;
 	Datum	   *ev_values;
 	bool	   *ev_nulls;
+	/* the Citus layout: events wait here for their batch's lookups */
+	bool		batched;
+	MemoryContext batchcxt;
+	int			nbatch;
+	Datum	   *batch_values;	/* OJ_MATCH_BATCH rows of EV_NCOLS + 1 */
+	bool	   *batch_nulls;
+	TimestampTz *batch_times;
+	OjMatch    *batch_matches;
 	/* product feed, when the source's options use it */
 	Relation	prod_rel;
 	Relation	prod_idx;
@@ -105,9 +114,16 @@ const OjEventFieldInfo oj_event_fields[OJ_EV_NFIELDS] = {
 #define EV_SESSION_ID	(EV_MATCH + 2)
 #define EV_SNAPSHOT		(EV_MATCH + 3)
 #define EV_NCOLS		(EV_MATCH + 4)
+/* the Citus layout's distribution key (offline_join.distribute()) */
+#define EV_DIST_KEY		EV_NCOLS
 
-static const char *oj_event_columns[EV_NCOLS];
-static Oid	oj_event_types[EV_NCOLS];
+static const char *oj_event_columns[EV_NCOLS + 1];
+static Oid	oj_event_types[EV_NCOLS + 1];
+static int16 oj_event_typlen[EV_NCOLS + 1];
+static bool oj_event_typbyval[EV_NCOLS + 1];
+
+/* Events held for one batched match (the Citus layout). */
+#define OJ_MATCH_BATCH	5000
 
 /* Fills oj_event_columns and oj_event_types from oj_event_fields (once). */
 static void
@@ -126,6 +142,10 @@ oj_event_columns_init(void)
 		oj_event_columns[EV_FIELD(f)] = oj_event_fields[f].name, oj_event_types[EV_FIELD(f)] = oj_event_fields[f].type;
 	for (int i = 0; i < 4; i++)
 		oj_event_columns[EV_MATCH + i] = match[i], oj_event_types[EV_MATCH + i] = match_types[i];
+	oj_event_columns[EV_DIST_KEY] = "dist_key";
+	oj_event_types[EV_DIST_KEY] = TEXTOID;
+	for (int c = 0; c <= EV_DIST_KEY; c++)
+		get_typlenbyval(oj_event_types[c], &oj_event_typlen[c], &oj_event_typbyval[c]);
 }
 
 /* The columns of offline_join.rejects, in the order its sink takes them. */
@@ -207,10 +227,30 @@ oj_safe_text(const char *s, size_t len)
 static void
 oj_products_open(OjIngest *in)
 {
-	in->prod_rel = oj_table_open("products", AccessShareLock);
-	in->prod_idx = oj_index_open(in->prod_rel, "products_pkey", 1, (Oid[]) {TEXTOID});
-	oj_check_table_privilege(in->prod_rel, ACL_SELECT);
-	oj_check_no_rls(in->prod_rel);
+	if (oj_tables("offline_join") == OJ_TABLES_CITUS)
+	{
+		/*
+		 * A reference table: its rows are in this node's placement, which
+		 * Citus keeps in step with every other; the table says who may
+		 * read it.
+		 */
+		Relation	logical = table_open(oj_relation_oid("products"), AccessShareLock);
+		char	   *index;
+
+		oj_check_table_privilege(logical, ACL_SELECT);
+		oj_check_no_rls(logical);
+		table_close(logical, NoLock);
+		in->prod_rel = table_open(oj_citus_local_placement("products"), AccessShareLock);
+		index = psprintf("products_pkey%s", RelationGetRelationName(in->prod_rel) + strlen("products"));
+		in->prod_idx = oj_index_open(in->prod_rel, index, 1, (Oid[]) {TEXTOID});
+	}
+	else
+	{
+		in->prod_rel = oj_table_open("products", AccessShareLock);
+		in->prod_idx = oj_index_open(in->prod_rel, "products_pkey", 1, (Oid[]) {TEXTOID});
+		oj_check_table_privilege(in->prod_rel, ACL_SELECT);
+		oj_check_no_rls(in->prod_rel);
+	}
 	in->prod_snapshot = RegisterSnapshot(GetActiveSnapshot());
 	in->prod_scan = oj_index_scan_begin(in->prod_rel, in->prod_idx, in->prod_snapshot, 1);
 	in->prod_price_att = oj_typed_column(in->prod_rel, "unit_price", NUMERICOID);
@@ -275,13 +315,24 @@ oj_ingest_begin(OjSource *src, int64 load_id, const char *writer, bool own_state
 			in->trig_estate = CreateExecutorState();
 			AfterTriggerBeginQuery();
 		}
-		in->events = oj_sink_open("events", writer, own_statement, own_statement, EV_NCOLS,
+		in->matcher = oj_matcher_open();
+		in->batched = oj_matcher_batched(in->matcher);
+		in->events = oj_sink_open("events", writer, own_statement, own_statement,
+								  in->batched ? EV_NCOLS + 1 : EV_NCOLS,
 								  oj_event_columns, oj_event_types);
 		in->rejects = oj_sink_open("rejects", writer, own_statement, own_statement, 6,
 								   oj_reject_columns, oj_reject_types);
 		in->ev_values = palloc0(sizeof(Datum) * EV_NCOLS);
 		in->ev_nulls = palloc(sizeof(bool) * EV_NCOLS);
-		in->matcher = oj_matcher_open();
+		if (in->batched)
+		{
+			in->batchcxt = AllocSetContextCreate(in->cxt, "offline_join match batch rows",
+												 ALLOCSET_DEFAULT_SIZES);
+			in->batch_values = palloc(sizeof(Datum) * (EV_NCOLS + 1) * OJ_MATCH_BATCH);
+			in->batch_nulls = palloc(sizeof(bool) * (EV_NCOLS + 1) * OJ_MATCH_BATCH);
+			in->batch_times = palloc(sizeof(TimestampTz) * OJ_MATCH_BATCH);
+			in->batch_matches = palloc(sizeof(OjMatch) * OJ_MATCH_BATCH);
+		}
 	}
 	if (src->require_known_product || src->has_tolerance)
 		oj_products_open(in);
@@ -628,6 +679,70 @@ oj_ingest_set_raw_maker(OjIngest *in,
 	in->make_raw_arg = arg;
 }
 
+/* Sets the match columns of an events row (and its distribution key). */
+static void
+oj_set_match(OjIngest *in, Datum *v, bool *n, const OjMatch *m)
+{
+	v[EV_MATCH] = CStringGetTextDatum(m->kind);
+	n[EV_MATCH] = false;
+	v[EV_VISITOR_ID] = m->visitor_id;
+	n[EV_VISITOR_ID] = m->visitor_null;
+	v[EV_SESSION_ID] = m->session_id;
+	n[EV_SESSION_ID] = m->session_null;
+	v[EV_SNAPSHOT] = m->snapshot;
+	n[EV_SNAPSHOT] = m->snapshot_null;
+	if (strcmp(m->kind, "unmatched") != 0)
+		in->rows_matched++;
+}
+
+/*
+ * The Citus layout: matches the batch's events with one set of lookups,
+ * and puts them into the sink with their distribution key: the matched
+ * session's ID (so that an event lives beside its session), or
+ * '~<load_id>.<line_no>' when it has none.
+ */
+static void
+oj_flush_batch(OjIngest *in)
+{
+	MemoryContext old;
+	text	  **customers;
+	text	  **txns;
+
+	if (in->nbatch == 0)
+		return;
+	old = MemoryContextSwitchTo(in->batchcxt);
+	customers = palloc(sizeof(text *) * in->nbatch);
+	txns = palloc(sizeof(text *) * in->nbatch);
+	for (int i = 0; i < in->nbatch; i++)
+	{
+		Datum	   *v = in->batch_values + (Size) i * (EV_NCOLS + 1);
+		bool	   *n = in->batch_nulls + (Size) i * (EV_NCOLS + 1);
+
+		customers[i] = n[EV_FIELD(OJ_EV_CUSTOMER_ID)] ? NULL : DatumGetTextPP(v[EV_FIELD(OJ_EV_CUSTOMER_ID)]);
+		txns[i] = n[EV_FIELD(OJ_EV_TRANSACTION_ID)] ? NULL : DatumGetTextPP(v[EV_FIELD(OJ_EV_TRANSACTION_ID)]);
+	}
+	oj_match_many(in->matcher, in->nbatch, in->batch_times, customers, txns,
+				  &in->src->lookback, in->batch_matches);
+	for (int i = 0; i < in->nbatch; i++)
+	{
+		Datum	   *v = in->batch_values + (Size) i * (EV_NCOLS + 1);
+		bool	   *n = in->batch_nulls + (Size) i * (EV_NCOLS + 1);
+
+		oj_set_match(in, v, n, &in->batch_matches[i]);
+		if (!n[EV_SESSION_ID])
+			v[EV_DIST_KEY] = v[EV_SESSION_ID];
+		else
+			v[EV_DIST_KEY] = CStringGetTextDatum(psprintf("~" INT64_FORMAT "." INT64_FORMAT,
+														  DatumGetInt64(v[EV_LOAD_ID]),
+														  DatumGetInt64(v[EV_LINE_NO])));
+		n[EV_DIST_KEY] = false;
+		oj_sink_put(in->events, v, n);
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(in->batchcxt);
+	in->nbatch = 0;
+}
+
 /* Builds, matches and buffers one events row from a valid row. */
 static void
 oj_emit_event(OjIngest *in, const OjRecord *rec, const OjRow *row, TimestampTz event_time)
@@ -645,21 +760,35 @@ oj_emit_event(OjIngest *in, const OjRecord *rec, const OjRow *row, TimestampTz e
 	SET(EV_SOURCE, PointerGetDatum(in->source_text));
 	for (int f = 0; f < OJ_EV_NFIELDS; f++)
 		v[EV_FIELD(f)] = oj_event_value(in, f, row, event_time, &n[EV_FIELD(f)]);
+#undef SET
+	in->rows_loaded++;
+	if (in->batched)
+	{
+		/* keep a copy until the batch is matched */
+		MemoryContext old = MemoryContextSwitchTo(in->batchcxt);
+		Datum	   *bv = in->batch_values + (Size) in->nbatch * (EV_NCOLS + 1);
+		bool	   *bn = in->batch_nulls + (Size) in->nbatch * (EV_NCOLS + 1);
+
+		for (int c = 0; c < EV_NCOLS; c++)
+		{
+			bn[c] = n[c];
+			if (n[c])
+				bv[c] = (Datum) 0;
+			else if (c == EV_SOURCE)
+				bv[c] = v[c];	/* in->source_text lives as long as the run */
+			else
+				bv[c] = datumCopy(v[c], oj_event_typbyval[c], oj_event_typlen[c]);
+		}
+		in->batch_times[in->nbatch++] = event_time;
+		MemoryContextSwitchTo(old);
+		if (in->nbatch == OJ_MATCH_BATCH)
+			oj_flush_batch(in);
+		return;
+	}
 	customer = n[EV_FIELD(OJ_EV_CUSTOMER_ID)] ? NULL : DatumGetTextPP(v[EV_FIELD(OJ_EV_CUSTOMER_ID)]);
 	txn = n[EV_FIELD(OJ_EV_TRANSACTION_ID)] ? NULL : DatumGetTextPP(v[EV_FIELD(OJ_EV_TRANSACTION_ID)]);
-
 	oj_match(in->matcher, event_time, customer, txn, &in->src->lookback, &m);
-	SET(EV_MATCH, CStringGetTextDatum(m.kind));
-	v[EV_VISITOR_ID] = m.visitor_id;
-	n[EV_VISITOR_ID] = m.visitor_null;
-	v[EV_SESSION_ID] = m.session_id;
-	n[EV_SESSION_ID] = m.session_null;
-	v[EV_SNAPSHOT] = m.snapshot;
-	n[EV_SNAPSHOT] = m.snapshot_null;
-#undef SET
-	if (strcmp(m.kind, "unmatched") != 0)
-		in->rows_matched++;
-	in->rows_loaded++;
+	oj_set_match(in, v, n, &m);
 	oj_sink_put(in->events, v, n);
 }
 
@@ -728,6 +857,8 @@ oj_ingest_end(OjIngest *in)
 {
 	if (in->events)
 	{
+		if (in->batched)
+			oj_flush_batch(in);
 		oj_sink_close(in->events);
 		oj_sink_close(in->rejects);
 		if (in->trig_estate)

@@ -433,7 +433,7 @@ oj_load(PG_FUNCTION_ARGS)
 	OjLedger	l;
 
 	oj_check_server_file_access(path);
-	oj_refuse_citus_tables("offline_join.load()");
+	(void) oj_tables_writer("offline_join.load()");
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 	src = oj_source_get(source);
@@ -489,7 +489,7 @@ oj_load_dir(PG_FUNCTION_ARGS)
 	TupleDesc	desc;
 
 	oj_check_server_file_access(pattern);
-	oj_refuse_citus_tables("offline_join.load_dir()");
+	(void) oj_tables_writer("offline_join.load_dir()");
 	src = oj_source_get(source);
 	InitMaterializedSRF(fcinfo, 0);
 	desc = rsinfo->setDesc;
@@ -594,7 +594,7 @@ oj_validate_file(PG_FUNCTION_ARGS)
 	OjIngestCounts counts;
 
 	oj_check_server_file_access(path);
-	oj_refuse_citus_tables("offline_join.validate_file()");
+	(void) oj_tables("offline_join.validate_file()");
 	src = oj_source_get(source);
 	InitMaterializedSRF(fcinfo, 0);
 

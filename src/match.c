@@ -31,6 +31,11 @@
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "common/hashfn.h"
+#include "executor/spi.h"
+#include "utils/array.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -43,6 +48,8 @@ PG_FUNCTION_INFO_V1(oj_attribute);
 
 struct OjMatcher
 {
+	bool		citus;			/* the Citus layout: batched lookups in SQL */
+	MemoryContext cxt;			/* Citus: the current batch's lookups */
 	Relation	txn_rel;
 	Relation	txn_idx;
 	Relation	sess_rel;
@@ -52,7 +59,7 @@ struct OjMatcher
 	Snapshot	snapshot;
 	/* column numbers in transactions and sessions */
 	AttrNumber	t_expires, t_visitor, t_session, t_snapshot;
-	AttrNumber	s_visitor, s_session, s_attrs;
+	AttrNumber	s_visitor, s_session, s_attrs, s_started;
 };
 
 /* Opens the online tables and their lookup indexes for matching. */
@@ -61,6 +68,24 @@ oj_matcher_open(void)
 {
 	OjMatcher  *m = palloc0(sizeof(OjMatcher));
 
+	if (oj_tables("offline_join") == OJ_TABLES_CITUS)
+	{
+		/* the shells say who may read and whether RLS applies; rows come by SQL */
+		const char *const names[2] = {"transactions", "sessions"};
+
+		for (int i = 0; i < 2; i++)
+		{
+			Relation	rel = table_open(oj_relation_oid(names[i]), AccessShareLock);
+
+			oj_check_table_privilege(rel, ACL_SELECT);
+			oj_check_no_rls(rel);
+			table_close(rel, NoLock);
+		}
+		m->citus = true;
+		m->cxt = AllocSetContextCreate(CurrentMemoryContext, "offline_join match batch",
+									   ALLOCSET_DEFAULT_SIZES);
+		return m;
+	}
 	m->snapshot = RegisterSnapshot(GetActiveSnapshot());
 	m->txn_rel = oj_table_open("transactions", AccessShareLock);
 	m->txn_idx = oj_index_open(m->txn_rel, "transactions_pkey", 1, (Oid[]) {TEXTOID});
@@ -80,6 +105,7 @@ oj_matcher_open(void)
 	m->s_visitor = oj_typed_column(m->sess_rel, "visitor_id", TEXTOID);
 	m->s_session = oj_typed_column(m->sess_rel, "session_id", TEXTOID);
 	m->s_attrs = oj_typed_column(m->sess_rel, "attrs", JSONBOID);
+	m->s_started = oj_typed_column(m->sess_rel, "started_at", TIMESTAMPTZOID);
 	return m;
 }
 
@@ -87,6 +113,12 @@ oj_matcher_open(void)
 void
 oj_matcher_close(OjMatcher *m)
 {
+	if (m->citus)
+	{
+		MemoryContextDelete(m->cxt);
+		pfree(m);
+		return;
+	}
 	oj_index_scan_end(m->txn_scan);
 	oj_index_scan_end(m->sess_scan);
 	index_close(m->txn_idx, NoLock);
@@ -104,6 +136,17 @@ oj_slot_copy(TupleTableSlot *slot, AttrNumber att, bool *isnull)
 	Datum		d = slot_getattr(slot, att, isnull);
 
 	return *isnull ? (Datum) 0 : PointerGetDatum(PG_DETOAST_DATUM_COPY(d));
+}
+
+/* Compares two texts as byte strings (COLLATE "C"). */
+static int
+oj_text_cmp_bytes(text *a, text *b)
+{
+	int			la = VARSIZE_ANY_EXHDR(a),
+				lb = VARSIZE_ANY_EXHDR(b);
+	int			c = memcmp(VARDATA_ANY(a), VARDATA_ANY(b), Min(la, lb));
+
+	return c != 0 ? c : (la > lb) - (la < lb);
 }
 
 /* Fills the match columns of *out from a matched row. */
@@ -172,11 +215,311 @@ oj_match(OjMatcher *m, TimestampTz event_time, text *customer_id, text *transact
 							   InvalidOid, F_TIMESTAMPTZ_GE, TimestampTzGetDatum(earliest));
 		ScanKeyEntryInitialize(&keys[2], 0, 2, BTLessEqualStrategyNumber, InvalidOid,
 							   InvalidOid, F_TIMESTAMPTZ_LE, TimestampTzGetDatum(event_time));
-		/* backwards: the latest session first */
+		/*
+		 * Backwards: the latest session first; of sessions that started at
+		 * the same instant, the greatest session_id in byte order (the
+		 * Citus layout's lookups order them so too).
+		 */
 		if (oj_index_scan_first(m->sess_scan, keys, 3, BackwardScanDirection))
-			oj_fill(out, "customer", oj_index_scan_slot(m->sess_scan), m->s_visitor, m->s_session,
-					m->s_attrs);
+		{
+			TupleTableSlot *slot = oj_index_scan_slot(m->sess_scan);
+			bool		isnull;
+			TimestampTz latest = DatumGetTimestampTz(slot_getattr(slot, m->s_started, &isnull));
+			text	   *best = DatumGetTextPP(oj_slot_copy(slot, m->s_session, &isnull));
+
+			oj_fill(out, "customer", slot, m->s_visitor, m->s_session, m->s_attrs);
+			while (oj_index_scan_next(m->sess_scan, BackwardScanDirection))
+			{
+				text	   *sid;
+
+				slot = oj_index_scan_slot(m->sess_scan);
+				if (DatumGetTimestampTz(slot_getattr(slot, m->s_started, &isnull)) != latest)
+					break;
+				sid = DatumGetTextPP(slot_getattr(slot, m->s_session, &isnull));
+				if (oj_text_cmp_bytes(sid, best) > 0)
+				{
+					best = DatumGetTextPP(oj_slot_copy(slot, m->s_session, &isnull));
+					oj_fill(out, "customer", slot, m->s_visitor, m->s_session, m->s_attrs);
+				}
+			}
+		}
 	}
+}
+
+/* Whether the matcher answers batches only (oj_match_many()). */
+bool
+oj_matcher_batched(OjMatcher *m)
+{
+	return m->citus;
+}
+
+/* The earliest started_at a customer match may have for an event at t. */
+static TimestampTz
+oj_lookback_start(TimestampTz t, const Interval *lookback)
+{
+	/*
+	 * A lookback is at most 2 years (24 months of at most 31 days): near the
+	 * start of timestamptz's range the window starts at its start.
+	 */
+	if (t < MIN_TIMESTAMP + (TimestampTz) 3 * 366 * USECS_PER_DAY)
+		return DT_NOBEGIN;
+	return DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
+												   TimestampTzGetDatum(t),
+												   IntervalPGetDatum(unconstify(Interval *, lookback))));
+}
+
+/* A row found by a batched lookup, copied out of SPI. */
+typedef struct OjFound
+{
+	char	   *key;			/* transaction ID or customer ID (hash key) */
+	TimestampTz at;				/* expires_at, or started_at */
+	Datum		visitor_id, session_id, snapshot;
+	bool		visitor_null, session_null, snapshot_null;
+	struct OjFound *next;		/* a customer's next older session */
+} OjFound;
+
+typedef struct OjFoundEntry
+{
+	char	   *key;
+	OjFound    *first;
+	OjFound    *last;
+} OjFoundEntry;
+
+/* A NUL-terminated copy of a non-empty text key, or NULL. */
+static char *
+oj_key(text *t)
+{
+	return (t != NULL && VARSIZE_ANY_EXHDR(t) > 0) ? text_to_cstring(t) : NULL;
+}
+
+/* Hash tables keyed by a pointer to a NUL-terminated string. */
+static uint32
+oj_strptr_hash(const void *key, Size keysize)
+{
+	const char *k = *(const char *const *) key;
+
+	return hash_bytes((const unsigned char *) k, (int) strlen(k));
+}
+
+static int
+oj_strptr_match(const void *a, const void *b, Size keysize)
+{
+	return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+static HTAB *
+oj_found_hash(const char *name, MemoryContext cxt)
+{
+	HASHCTL		ctl;
+
+	ctl.keysize = sizeof(char *);
+	ctl.entrysize = sizeof(OjFoundEntry);
+	ctl.hcxt = cxt;
+	ctl.hash = oj_strptr_hash;
+	ctl.match = oj_strptr_match;
+	return hash_create(name, 256, &ctl, HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
+}
+
+/* Adds k to *keys unless seen has it. */
+static void
+oj_add_key(HTAB *seen, List **keys, char *k)
+{
+	bool		exists;
+	OjFoundEntry *e = hash_search(seen, &k, HASH_ENTER, &exists);
+
+	if (!exists)
+	{
+		e->first = e->last = NULL;
+		*keys = lappend(*keys, k);
+	}
+}
+
+/* A copy of column col of SPI's current row i, in CurrentMemoryContext. */
+static Datum
+oj_spi_copy(int i, int col, bool *isnull)
+{
+	Datum		d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, col, isnull);
+
+	return *isnull ? (Datum) 0 : PointerGetDatum(PG_DETOAST_DATUM_COPY(d));
+}
+
+/*
+ * Runs sql (one text[] parameter, and two timestamptz when ntimes is 2) and
+ * files each row (key, at, visitor_id, session_id, snapshot) under its key,
+ * in the order the query returns them.
+ */
+static void
+oj_lookup(HTAB *found, const char *sql, List *keys, int ntimes, TimestampTz from, TimestampTz to,
+		  MemoryContext cxt)
+{
+	Datum	   *elems;
+	ArrayType  *arr;
+	ListCell   *lc;
+	int			n = 0;
+	int			rc;
+	Datum		args[3];
+	Oid			types[3] = {TEXTARRAYOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
+
+	if (keys == NIL)
+		return;
+	elems = palloc(sizeof(Datum) * list_length(keys));
+	foreach(lc, keys)
+		elems[n++] = CStringGetTextDatum((char *) lfirst(lc));
+	arr = construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT);
+	args[0] = PointerGetDatum(arr);
+	args[1] = TimestampTzGetDatum(from);
+	args[2] = TimestampTzGetDatum(to);
+	SPI_connect();
+	rc = SPI_execute_with_args(sql, 1 + ntimes, types, args, NULL, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "offline_join matching lookup failed: %s", SPI_result_code_string(rc));
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		MemoryContext old = MemoryContextSwitchTo(cxt);
+		bool		isnull;
+		OjFound    *f = palloc0(sizeof(OjFound));
+		OjFoundEntry *e;
+		bool		exists;
+
+		f->key = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+		f->at = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
+		f->visitor_id = oj_spi_copy(i, 3, &f->visitor_null);
+		f->session_id = oj_spi_copy(i, 4, &f->session_null);
+		f->snapshot = oj_spi_copy(i, 5, &f->snapshot_null);
+		e = hash_search(found, &f->key, HASH_ENTER, &exists);
+		if (!exists)
+			e->first = e->last = f;
+		else
+		{
+			e->last->next = f;
+			e->last = f;
+		}
+		MemoryContextSwitchTo(old);
+	}
+	SPI_finish();
+}
+
+static void
+oj_fill_found(OjMatch *out, const char *kind, const OjFound *f)
+{
+	out->kind = kind;
+	out->visitor_id = f->visitor_id;
+	out->visitor_null = f->visitor_null;
+	out->session_id = f->session_id;
+	out->session_null = f->session_null;
+	out->snapshot = f->snapshot;
+	out->snapshot_null = f->snapshot_null;
+}
+
+/*
+ * The rule for n events at once, for the Citus layout: one lookup of every
+ * transaction ID of the batch (Citus prunes it to the shards that hold
+ * them), one of the sessions of every customer of the batch that the first
+ * did not match in the widest window any of its events needs, and then the
+ * rule in C per event, as oj_match() applies it.  A customer's sessions
+ * come latest first, equal started_at by session_id in byte order,
+ * greatest first, as the local index scan takes them.  Results live until
+ * the next batch (or until the matcher is closed); out[i] is event i's.
+ */
+void
+oj_match_many(OjMatcher *m, int n, const TimestampTz *times, text *const *customers,
+			  text *const *txns, const Interval *lookback, OjMatch *out)
+{
+	MemoryContext old;
+	HTAB	   *by_txn;
+	HTAB	   *by_customer;
+	HTAB	   *seen;
+	List	   *keys = NIL;
+	TimestampTz from = DT_NOEND,
+				to = DT_NOBEGIN;
+
+	if (!m->citus)
+	{
+		for (int i = 0; i < n; i++)
+			oj_match(m, times[i], customers[i], txns[i], lookback, &out[i]);
+		return;
+	}
+	MemoryContextReset(m->cxt);
+	old = MemoryContextSwitchTo(m->cxt);
+	by_txn = oj_found_hash("offline_join transaction IDs", m->cxt);
+	by_customer = oj_found_hash("offline_join customers", m->cxt);
+
+	seen = oj_found_hash("offline_join keys", m->cxt);
+	for (int i = 0; i < n; i++)
+	{
+		char	   *k = oj_key(txns[i]);
+
+		out[i].kind = "unmatched";
+		out[i].visitor_null = out[i].session_null = out[i].snapshot_null = true;
+		out[i].visitor_id = out[i].session_id = out[i].snapshot = (Datum) 0;
+		if (k)
+			oj_add_key(seen, &keys, k);
+	}
+	oj_lookup(by_txn,
+			  "SELECT transaction_id, expires_at, visitor_id, session_id, snapshot"
+			  " FROM offline_join.transactions WHERE transaction_id = ANY ($1)",
+			  keys, 0, 0, 0, m->cxt);
+
+	keys = NIL;
+	hash_destroy(seen);
+	seen = oj_found_hash("offline_join keys", m->cxt);
+	for (int i = 0; i < n; i++)
+	{
+		char	   *k = oj_key(txns[i]);
+		bool		exists;
+
+		if (k)
+		{
+			OjFoundEntry *e = hash_search(by_txn, &k, HASH_FIND, &exists);
+
+			if (exists && e->first && times[i] <= e->first->at)
+			{
+				oj_fill_found(&out[i], "transaction", e->first);
+				continue;
+			}
+		}
+		k = oj_key(customers[i]);
+		if (k)
+		{
+			TimestampTz start = oj_lookback_start(times[i], lookback);
+
+			if (start < from)
+				from = start;
+			if (times[i] > to)
+				to = times[i];
+			oj_add_key(seen, &keys, k);
+		}
+	}
+	oj_lookup(by_customer,
+			  "SELECT customer_id, started_at, visitor_id, session_id, attrs"
+			  " FROM offline_join.sessions"
+			  " WHERE customer_id = ANY ($1) AND started_at >= $2 AND started_at <= $3"
+			  " ORDER BY customer_id, started_at DESC, session_id COLLATE \"C\" DESC",
+			  keys, 2, from, to, m->cxt);
+
+	for (int i = 0; i < n; i++)
+	{
+		char	   *k;
+		OjFoundEntry *e;
+		bool		exists;
+		TimestampTz start;
+
+		if (strcmp(out[i].kind, "unmatched") != 0 || (k = oj_key(customers[i])) == NULL)
+			continue;
+		e = hash_search(by_customer, &k, HASH_FIND, &exists);
+		if (!exists)
+			continue;
+		start = oj_lookback_start(times[i], lookback);
+		for (OjFound *f = e->first; f != NULL; f = f->next)
+		{
+			if (f->at > times[i])
+				continue;
+			if (f->at >= start)
+				oj_fill_found(&out[i], "customer", f);
+			break;
+		}
+	}
+	MemoryContextSwitchTo(old);
 }
 
 /*
@@ -196,7 +539,7 @@ oj_attribute(PG_FUNCTION_ARGS)
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 	tupdesc = BlessTupleDesc(tupdesc);
-	oj_refuse_citus_tables("offline_join.attribute()");
+	(void) oj_tables("offline_join.attribute()");
 
 	if (PG_ARGISNULL(3))
 		ereport(ERROR,
@@ -216,10 +559,18 @@ oj_attribute(PG_FUNCTION_ARGS)
 	{
 		OjMatcher  *m = oj_matcher_open();
 
-		oj_match(m, PG_GETARG_TIMESTAMPTZ(0),
-				 PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1),
-				 PG_ARGISNULL(2) ? NULL : PG_GETARG_TEXT_PP(2),
-				 lookback, &res);
+		TimestampTz t = PG_GETARG_TIMESTAMPTZ(0);
+		text	   *customer = PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1);
+		text	   *txn = PG_ARGISNULL(2) ? NULL : PG_GETARG_TEXT_PP(2);
+
+		oj_match_many(m, 1, &t, &customer, &txn, lookback, &res);
+		if (m->citus)
+		{
+			/* out of the batch's context, which closing the matcher frees */
+			res.visitor_id = res.visitor_null ? (Datum) 0 : PointerGetDatum(PG_DETOAST_DATUM_COPY(res.visitor_id));
+			res.session_id = res.session_null ? (Datum) 0 : PointerGetDatum(PG_DETOAST_DATUM_COPY(res.session_id));
+			res.snapshot = res.snapshot_null ? (Datum) 0 : PointerGetDatum(PG_DETOAST_DATUM_COPY(res.snapshot));
+		}
 		oj_matcher_close(m);
 	}
 	values[0] = CStringGetTextDatum(res.kind);

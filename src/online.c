@@ -171,7 +171,7 @@ oj_transactions_fill_expiry(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("transactions_fill_expiry() must be a BEFORE INSERT row trigger")));
 
-	if (RelationGetRelid(trigdata->tg_relation) != oj_relation_oid("transactions"))
+	if (!oj_is_table_or_shard(trigdata->tg_relation, "transactions"))
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("transactions_fill_expiry() fires only on %s.transactions, not on \"%s\"",

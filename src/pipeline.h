@@ -46,6 +46,9 @@ typedef struct OjMatcher OjMatcher;
 extern OjMatcher *oj_matcher_open(void);
 extern void oj_match(OjMatcher *m, TimestampTz event_time, text *customer_id,
 					 text *transaction_id, const Interval *lookback, OjMatch *out);
+extern bool oj_matcher_batched(OjMatcher *m);
+extern void oj_match_many(OjMatcher *m, int n, const TimestampTz *times, text *const *customers,
+						  text *const *txns, const Interval *lookback, OjMatch *out);
 extern void oj_matcher_close(OjMatcher *m);
 
 /* One run of the row pipeline (ingest.c): a file, or a COPY statement. */

@@ -202,10 +202,15 @@ oj_sink_open(const char *table, const char *writer, bool allow_rls, bool own_sta
 {
 	OjSink	   *s = palloc0(sizeof(OjSink));
 	MemoryContext old;
+	const char *citus_kind = NULL;
 
 	s->cxt = AllocSetContextCreate(CurrentMemoryContext, "offline_join sink", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(s->cxt);
-	s->rel = oj_table_open(table, RowExclusiveLock);
+	if (oj_tables(writer) == OJ_TABLES_CITUS &&
+		OidIsValid(oj_citus_table(oj_relation_oid(table), &citus_kind)))
+		s->rel = table_open(oj_relation_oid(table), RowExclusiveLock);	/* the shell: its shape */
+	else
+		s->rel = oj_table_open(table, RowExclusiveLock);
 	oj_check_table_privilege(s->rel, ACL_INSERT);
 	s->writer = pstrdup(writer);
 	s->ncols = ncols;
@@ -219,6 +224,13 @@ oj_sink_open(const char *table, const char *writer, bool allow_rls, bool own_sta
 		s->attnums[c] = oj_typed_column(s->rel, names[c], types[c]);
 	}
 	s->why = oj_sink_why_executor(s, allow_rls, own_statement);
+	if (citus_kind != NULL)
+	{
+		/* the Citus layout: Citus plans the INSERT and routes the rows */
+		s->why = psprintf("it is a Citus %s table", citus_kind);
+		s->fire_triggers = false;
+		s->identity_att = InvalidAttrNumber;
+	}
 	if (s->why == NULL)
 	{
 		s->bulk = oj_bulk_open(s->rel, s->fire_triggers);
