@@ -1,0 +1,193 @@
+# offline_join.distribute() on a Citus cluster gives the same answers as one
+# server.  Database "single" on the coordinator keeps the local layout (no
+# citus extension there); database "postgres" is distributed.  Both get the
+# same online data and the same files, one loaded before distribute() and
+# the others after; then every event's match, session, visitor and snapshot,
+# every reject, the ledger, attributed_events, abandoned_carts(), attribute()
+# over a foreign table, inbox COPY and validate_file() are compared.  Also:
+# what distribute() refuses, load() on a worker, the refusals that remain.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use lib 'test/citus';
+use OjCitus;
+
+my ($coord, $w1, $w2) = OjCitus::cluster();
+my $dir = $coord->basedir;
+sub dist   { return $coord->safe_psql('postgres', $_[0]); }
+sub single { return $coord->safe_psql('single', $_[0]); }
+sub both   { return (single($_[0]), dist($_[0])); }
+
+$coord->safe_psql('postgres', 'CREATE DATABASE single');
+
+# The same online data in both: sessions (some customers with two sessions
+# that started at the same instant), transaction IDs with snapshots, some
+# without a session, some expiring before their events.
+my $online = q{
+SET client_min_messages = warning;
+CREATE EXTENSION offline_join;
+SELECT offline_join.create_source('rmc', 'rmc', '{"timezone": "Europe/Copenhagen", "lookback": "20 days"}');
+SELECT offline_join.create_source('rmc_checked', 'rmc', '{"require_known_product": true}');
+SELECT offline_join.create_source('adobe_tx', 'adobe');
+INSERT INTO offline_join.products SELECT 'SKU-' || g, 'cat-' || (g % 50), 9.95, '{}' FROM generate_series(0, 899) g;
+INSERT INTO offline_join.sessions
+SELECT 's' || g, 'v' || (g % 1500),
+       CASE WHEN g % 5 = 0 THEN NULL ELSE 'CUST-' || (g % 700) END,
+       timestamptz '2025-12-15 00:00+00' + ((g * 7919) % 86400) * interval '1 minute',
+       CASE WHEN g % 3 = 0 THEN jsonb_build_object('cart', jsonb_build_array('SKU-' || g)) ELSE jsonb_build_object('n', g) END
+  FROM generate_series(1, 4000) g;
+-- ties: a second session of the same customer at the same instant
+INSERT INTO offline_join.sessions
+SELECT 't' || s.session_id, s.visitor_id, s.customer_id, s.started_at, '{"tie": true}'
+  FROM offline_join.sessions s WHERE s.customer_id IS NOT NULL AND s.session_id LIKE 's%7';
+SELECT count(*) FROM (
+  SELECT offline_join.record_transaction('T-' || g, 'v' || (g % 1500),
+           CASE WHEN g % 7 = 0 THEN NULL ELSE 's' || (g * 3 % 4000 + 1) END,
+           jsonb_build_object('page', g), timestamptz '2026-01-01 00:00+00' + (g % 40) * interval '1 day',
+           ((g % 50) + 1) * interval '1 day')
+    FROM generate_series(1, 1200) g) x;
+};
+single($online);
+dist($online);
+
+# Files, written by the server: rmc rows (customers, unknown customers, bad
+# rows), Adobe transaction-ID rows (recorded, unknown and expired IDs).
+sub rmc_file
+{
+	my ($name, $from, $to) = @_;
+	dist(qq{COPY (
+  SELECT to_char(timestamp '2026-01-01' + (i * 4271 % 5000000) * interval '1 second', 'YYYY-MM-DD HH24:MI:SS')
+           || CASE WHEN i % 97 = 0 THEN 'x' ELSE '' END AS "Time Stamp",
+         CASE WHEN i % 11 = 0 THEN 'NOBODY-' || i ELSE 'CUST-' || (i % 700) END AS "Customer ID",
+         CASE WHEN i % 4 = 0 THEN 7 ELSE 1 END AS "Event Type", 'cat-' || (i % 50) AS "Category",
+         'SKU-' || (i % 1000) AS "Event Name", (i % 5) + 1 AS "Num1", 19.95 AS "Num2",
+         'Aarhus' AS "Var 1", 'store-' || (i % 40) AS "Var 2"
+    FROM generate_series($from, $to) AS i) TO '$dir/$name' (FORMAT csv, HEADER)});
+}
+sub adobe_file
+{
+	my ($name, $from, $to) = @_;
+	dist(qq{COPY (
+  SELECT to_char(timestamp '2026-01-02' + (i * 613 % 4000000) * interval '1 second', 'MM/DD/YYYY/HH24/MI/SS') AS "Date",
+         'T-' || (i % 1400) AS "transactionID", 'call-center' AS "Evar 1", i % 3 AS "Orders"
+    FROM generate_series($from, $to) AS i) TO '$dir/$name' (FORMAT text, HEADER)});
+}
+rmc_file('r1.csv', 1, 4000);
+rmc_file('r2.csv', 4001, 12000);
+adobe_file('a1.txt', 1, 6000);
+rmc_file('r_inbox.csv', 20001, 20500);
+chmod 0644, glob("$dir/*.csv"), glob("$dir/*.txt");
+
+my $load = q{SELECT status || ' ' || rows_total || ' ' || rows_loaded || ' ' || rows_rejected || ' ' || rows_matched
+               FROM offline_join.load('%s', '%s')};
+my ($s, $d) = both(sprintf($load, 'rmc', "$dir/r1.csv"));
+is($d, $s, "a file loaded before distribute(): $s");
+
+# distribute(): what it refuses first
+like(OjCitus::error_of($w1, 'SELECT offline_join.distribute()'),
+     qr/offline_join\.distribute\(\) runs on the coordinator/, 'distribute() on a worker: refused');
+like(OjCitus::error_of($coord, 'SELECT offline_join.distribute()', 'single'),
+     qr/needs the citus extension in database "single"/, 'distribute() without Citus: refused');
+$coord->safe_psql('postgres', q{
+CREATE ROLE lowly LOGIN;
+GRANT USAGE ON SCHEMA offline_join TO lowly;});
+like(OjCitus::error_of($coord, 'SET ROLE lowly; SELECT offline_join.distribute()'),
+     qr/permission denied for function distribute/, 'distribute() by a role without the grant: refused');
+
+is(dist('SET client_min_messages = warning; SELECT offline_join.distribute()'), 'citus', 'distribute()');
+is(dist(q{SELECT string_agg(logicalrelid::text || '=' || partmethod::text, ' ' ORDER BY logicalrelid::text)
+            FROM pg_dist_partition}),
+   'offline_join.events=h offline_join.layout=n offline_join.products=n offline_join.rejects=h '
+   . 'offline_join.sessions=h offline_join.sources=n offline_join.transactions=h',
+   'the layout: reference and distributed tables');
+is(dist('SELECT mode FROM offline_join.layout'), 'citus', 'the mode is recorded');
+is($w2->safe_psql('postgres', 'SELECT mode FROM offline_join.layout'), 'citus', 'and seen on a worker');
+like(OjCitus::error_of($coord, 'SELECT offline_join.distribute()'),
+     qr/distributed already/, 'distribute() twice: refused');
+is(dist(q{SELECT pg_relation_size('offline_join.events') || ' ' || (SELECT count(*) FROM offline_join.events)}),
+   '0 ' . single('SELECT count(*) FROM offline_join.events'),
+   'the shell is empty, the shards hold every event');
+
+# the other files, after distribute()
+($s, $d) = both(sprintf($load, 'rmc', "$dir/r2.csv"));
+is($d, $s, "rmc file on the cluster as on one server: $s");
+($s, $d) = both(sprintf($load, 'adobe_tx', "$dir/a1.txt"));
+is($d, $s, "Adobe transaction-ID file: $s");
+($s, $d) = both(sprintf($load, 'rmc', "$dir/r2.csv"));
+is($d, $s, "the same file again: $s");
+
+# inbox COPY
+my $inbox = qq{SET client_min_messages = warning;
+SELECT offline_join.create_inbox('rmc_checked') IS NOT NULL;
+COPY offline_join.inbox_rmc_checked (time_stamp, customer_id, event_type, category, event_name, num1, num2, var_1, var_2)
+  FROM '$dir/r_inbox.csv' (FORMAT csv, HEADER);
+SELECT status || ' ' || rows_loaded || ' ' || rows_rejected || ' ' || rows_matched
+  FROM offline_join.loads ORDER BY load_id DESC LIMIT 1};
+($s, $d) = both($inbox);
+is($d, $s, "inbox COPY: " . (split /\n/, $s)[-1]);
+
+# every event, reject and ledger row
+my $events = q{SELECT count(*) || ' ' || md5(string_agg(concat_ws('|', load_id, line_no, source, event_time,
+                     customer_id, transaction_id, event_type, category, product, num1, num2, dims, attrs,
+                     match, visitor_id, session_id, snapshot), E'\n' ORDER BY load_id, line_no))
+                 FROM offline_join.events};
+($s, $d) = both($events);
+is($d, $s, "every event: the same match, session, visitor and snapshot ($s)");
+my $kinds = q{SELECT string_agg(match || '=' || n, ' ' ORDER BY match)
+                FROM (SELECT match, count(*) n FROM offline_join.events GROUP BY 1) m};
+is(dist($kinds), single($kinds), 'matches by kind: ' . single($kinds));
+like(single($kinds), qr/customer=\d+ transaction=\d+ unmatched=\d+/, 'the data exercises every kind');
+is(single(q{SELECT count(*) > 0 FROM offline_join.events e JOIN offline_join.sessions s USING (session_id)
+             WHERE s.attrs ? 'tie'}), 't', 'the data exercises ties between sessions');
+is(dist(q{SELECT count(*) FROM offline_join.events WHERE dist_key IS DISTINCT FROM
+            coalesce(session_id, '~' || load_id || '.' || line_no)}), '0',
+   'every event lives beside its session (or under its stand-in key)');
+my $rejects = q{SELECT count(*) || ' ' || md5(string_agg(concat_ws('|', load_id, line_no, field, reason, message, raw),
+                      E'\n' ORDER BY load_id, line_no)) FROM offline_join.rejects};
+is(dist($rejects), single($rejects), 'every reject: ' . single($rejects));
+my $ledger = q{SELECT string_agg(concat_ws(' ', load_id, source, status, rows_total, rows_loaded,
+                     rows_rejected, rows_matched), E'\n' ORDER BY load_id) FROM offline_join.loads};
+is(dist($ledger), single($ledger), 'the ledger');
+is(dist('SELECT count(DISTINCT event_id) = count(*) FROM offline_join.events'), 't', 'event IDs are unique');
+
+# the analyst layer
+my $attributed = q{SELECT count(*) || ' ' || count(session_started_at) || ' ' ||
+                     md5(string_agg(concat_ws('|', load_id, line_no, session_started_at, session_customer_id,
+                         session_attrs, state), E'\n' ORDER BY load_id, line_no))
+                     FROM offline_join.attributed_events};
+($s, $d) = both($attributed);
+is($d, $s, "attributed_events ($s)");
+is($w1->safe_psql('postgres', $attributed), $s, 'attributed_events on a worker');
+my $carts = q{SELECT count(*) || ' ' || md5(string_agg(concat_ws('|', session_id, visitor_id, customer_id,
+                started_at, cart), E'\n' ORDER BY started_at, session_id))
+                FROM offline_join.abandoned_carts('2025-12-01', '36 hours')};
+($s, $d) = both($carts);
+is($d, $s, "abandoned_carts() ($s)");
+unlike($s, qr/^0 /, 'abandoned_carts() finds carts');
+
+# attribute() over a foreign table (LATERAL), and validate_file()
+my $fdw = qq{SET client_min_messages = warning;
+SELECT offline_join.create_foreign_table('public.r2_file', 'rmc', '$dir/r2.csv');
+ALTER FOREIGN TABLE public.r2_file OPTIONS (ADD on_error 'skip');
+SELECT count(*) || ' ' || md5(string_agg(concat_ws('|', f.event_time, a.match, a.visitor_id, a.session_id, a.snapshot),
+         E'\\n' ORDER BY f.event_time, f.customer_id, a.session_id))
+  FROM public.r2_file f, LATERAL offline_join.attribute(f.event_time, f.customer_id, f.transaction_id, '20 days') a};
+($s, $d) = both($fdw);
+is((split /\n/, $d)[-1], (split /\n/, $s)[-1], 'attribute() LATERAL over the foreign table: ' . (split /\n/, $s)[-1]);
+my $validate = qq{SELECT count(*) || ' ' || md5(string_agg(concat_ws('|', line_no, field, reason), E'\\n' ORDER BY line_no))
+                    FROM offline_join.validate_file('rmc_checked', '$dir/r1.csv')};
+($s, $d) = both($validate);
+is($d, $s, "validate_file() with product checks: $s");
+
+# what stays on the coordinator, and what is refused
+like(OjCitus::error_of($w1, sprintf($load, 'rmc', "$dir/r1.csv")),
+     qr/offline_join\.load\(\) runs on the Citus coordinator, not on a worker node/, 'load() on a worker: refused');
+is($w1->safe_psql('postgres', q{SELECT match FROM offline_join.attribute('2026-01-20 10:00+00', 'CUST-1', NULL)}),
+   single(q{SELECT match FROM offline_join.attribute('2026-01-20 10:00+00', 'CUST-1', NULL)}),
+   'attribute() on a worker');
+is(dist(q{SELECT pg_relation_size('offline_join.events') || ' ' || pg_relation_size('offline_join.rejects')}), '0 0',
+   'nothing was ever written to the shells');
+
+done_testing();
