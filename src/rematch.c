@@ -49,7 +49,9 @@
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "optimizer/optimizer.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/hsearch.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -509,6 +511,307 @@ oj_rematch_statement(OjRematch *r, bool all, int64 load_id)
 }
 
 /*
+ * The Citus layout: an event lives beside its session (dist_key, its
+ * distribution column, is the session's ID), and Citus cannot change a
+ * row's distribution column in place.  So rematch() reads the unmatched
+ * events in batches of OJ_REMATCH_BATCH (by load_id and line_no), matches
+ * each batch with one set of lookups, deletes the events that now match
+ * (only while they are still unmatched: a concurrent rematch() may have
+ * moved one) and inserts them again, each with its own event_id, its new
+ * match and its session's key.  All in the caller's transaction.
+ */
+#define OJ_REMATCH_BATCH 5000
+
+static int64
+oj_rematch_citus(bool all, int64 load_id)
+{
+	OjRematch	r;
+	Relation	rel = table_open(oj_relation_oid("events"), RowExclusiveLock);
+	TupleDesc	shell = RelationGetDescr(rel);
+	int			ncols = 0;
+	int		   *attidx = palloc(sizeof(int) * shell->natts);	/* result column -> shell attribute */
+	int			c_id = -1,
+				c_key = -1,
+				c_load = -1,
+				c_line = -1,
+				c_source = -1,
+				c_time = -1,
+				c_customer = -1,
+				c_txn = -1,
+				c_match = -1,
+				c_visitor = -1,
+				c_session = -1,
+				c_snapshot = -1;
+	StringInfoData cols;
+	char	   *select_sql;
+	char	   *insert_sql;
+	TupleDesc	desc;
+	int64		after_load = -1,
+				after_line = -1;
+	int64		matched = 0;
+	MemoryContext batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "offline_join rematch batch",
+													ALLOCSET_DEFAULT_SIZES);
+
+	oj_check_table_privilege(rel, ACL_SELECT);
+	oj_check_table_privilege(rel, ACL_UPDATE);
+	memset(&r, 0, sizeof(r));
+	oj_rematch_lookbacks(&r);
+	r.matcher = oj_matcher_open();
+
+	/* every column an INSERT may give: the row moves whole */
+	initStringInfo(&cols);
+	for (int a = 0; a < shell->natts; a++)
+	{
+		Form_pg_attribute att = TupleDescAttr(shell, a);
+		const char *name = NameStr(att->attname);
+
+		if (att->attisdropped || att->attgenerated)
+			continue;
+		{
+			const struct
+			{
+				const char *col;
+				Oid			type;
+				int		   *var;
+			}			known[] = {
+				{"event_id", INT8OID, &c_id}, {"dist_key", TEXTOID, &c_key},
+				{"load_id", INT8OID, &c_load}, {"line_no", INT8OID, &c_line},
+				{"source", TEXTOID, &c_source}, {"event_time", TIMESTAMPTZOID, &c_time},
+				{"customer_id", TEXTOID, &c_customer}, {"transaction_id", TEXTOID, &c_txn},
+				{"match", TEXTOID, &c_match}, {"visitor_id", TEXTOID, &c_visitor},
+				{"session_id", TEXTOID, &c_session}, {"snapshot", JSONBOID, &c_snapshot},
+			};
+
+			for (int k = 0; k < (int) lengthof(known); k++)
+				if (strcmp(name, known[k].col) == 0)
+				{
+					(void) oj_typed_column(rel, known[k].col, known[k].type);
+					*known[k].var = ncols;
+				}
+		}
+		appendStringInfo(&cols, "%s%s", ncols > 0 ? ", " : "", quote_identifier(name));
+		attidx[ncols++] = a;
+	}
+	if (c_id < 0 || c_key < 0 || c_load < 0 || c_line < 0 || c_source < 0 || c_time < 0 ||
+		c_customer < 0 || c_txn < 0 || c_match < 0 || c_visitor < 0 || c_session < 0 || c_snapshot < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("table \"%s.events\" does not have the columns of the Citus layout", OJ_SCHEMA)));
+	desc = CreateTemplateTupleDesc(ncols);
+	for (int i = 0; i < ncols; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(shell, attidx[i]);
+
+		TupleDescInitEntry(desc, i + 1, NameStr(att->attname), att->atttypid, att->atttypmod, 0);
+	}
+	select_sql = psprintf("SELECT %s FROM offline_join.events"
+						  " WHERE match OPERATOR(pg_catalog.=) 'unmatched'"
+						  " AND (load_id, line_no) OPERATOR(pg_catalog.>) ($1, $2)%s"
+						  " ORDER BY load_id, line_no LIMIT %d",
+						  cols.data, all ? "" : " AND load_id OPERATOR(pg_catalog.=) $3", OJ_REMATCH_BATCH);
+	insert_sql = psprintf("INSERT INTO offline_join.events (%s) OVERRIDING SYSTEM VALUE SELECT * FROM %s",
+						  cols.data, oj_rows_source(desc));
+
+	for (;;)
+	{
+		MemoryContext old = MemoryContextSwitchTo(batch_cxt);
+		int			n;
+		HeapTuple  *rows;
+		TimestampTz *times;
+		text	  **customers,
+				  **txns;
+		OjMatch    *res;
+		bool	   *done;
+		Datum	   *keys,
+				   *ids;
+		int			nmatched = 0;
+		Tuplestorestate *store;
+		int			rc;
+		bool		isnull;
+
+		SPI_connect();
+		rc = SPI_execute_with_args(select_sql, all ? 2 : 3, (Oid[]) {INT8OID, INT8OID, INT8OID},
+								   (Datum[]) {Int64GetDatum(after_load), Int64GetDatum(after_line), Int64GetDatum(load_id)},
+								   NULL, false, 0);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "reading the unmatched events failed: %s", SPI_result_code_string(rc));
+		n = (int) SPI_processed;
+		rows = MemoryContextAlloc(batch_cxt, sizeof(HeapTuple) * Max(n, 1));
+		for (int i = 0; i < n; i++)
+		{
+			MemoryContext spi = MemoryContextSwitchTo(batch_cxt);
+
+			rows[i] = heap_copytuple(SPI_tuptable->vals[i]);
+			MemoryContextSwitchTo(spi);
+		}
+		SPI_finish();
+		if (n == 0)
+		{
+			MemoryContextSwitchTo(old);
+			break;
+		}
+		after_load = DatumGetInt64(heap_getattr(rows[n - 1], c_load + 1, desc, &isnull));
+		after_line = DatumGetInt64(heap_getattr(rows[n - 1], c_line + 1, desc, &isnull));
+
+		/* match the batch, one source (lookback) at a time */
+		times = palloc(sizeof(TimestampTz) * n);
+		customers = palloc(sizeof(text *) * n);
+		txns = palloc(sizeof(text *) * n);
+		res = palloc(sizeof(OjMatch) * n);
+		done = palloc0(sizeof(bool) * n);
+		for (int i = 0; i < n; i++)
+		{
+			Datum		d;
+
+			times[i] = DatumGetTimestampTz(heap_getattr(rows[i], c_time + 1, desc, &isnull));
+			d = heap_getattr(rows[i], c_customer + 1, desc, &isnull);
+			customers[i] = isnull ? NULL : DatumGetTextPP(d);
+			d = heap_getattr(rows[i], c_txn + 1, desc, &isnull);
+			txns[i] = isnull ? NULL : DatumGetTextPP(d);
+		}
+		for (int i = 0; i < n; i++)
+		{
+			char	   *source;
+			int			k = 0;
+			int		   *which;
+			TimestampTz *t;
+			text	  **cu,
+					  **tx;
+			OjMatch    *out;
+
+			if (done[i])
+				continue;
+			source = TextDatumGetCString(heap_getattr(rows[i], c_source + 1, desc, &isnull));
+			which = palloc(sizeof(int) * n);
+			for (int j = i; j < n; j++)
+				if (!done[j] &&
+					strcmp(TextDatumGetCString(heap_getattr(rows[j], c_source + 1, desc, &isnull)), source) == 0)
+					which[k++] = j;
+			t = palloc(sizeof(TimestampTz) * k);
+			cu = palloc(sizeof(text *) * k);
+			tx = palloc(sizeof(text *) * k);
+			out = palloc(sizeof(OjMatch) * k);
+			for (int j = 0; j < k; j++)
+			{
+				t[j] = times[which[j]];
+				cu[j] = customers[which[j]];
+				tx[j] = txns[which[j]];
+			}
+			oj_match_many(r.matcher, k, t, cu, tx,
+						  oj_rematch_lookback(&r, cstring_to_text(source)), out);
+			for (int j = 0; j < k; j++)
+			{
+				OjMatch    *m = &res[which[j]];
+
+				*m = out[j];
+				/* out of the matcher's batch context, which the next source resets */
+				if (!m->visitor_null)
+					m->visitor_id = PointerGetDatum(PG_DETOAST_DATUM_COPY(m->visitor_id));
+				if (!m->session_null)
+					m->session_id = PointerGetDatum(PG_DETOAST_DATUM_COPY(m->session_id));
+				if (!m->snapshot_null)
+					m->snapshot = PointerGetDatum(PG_DETOAST_DATUM_COPY(m->snapshot));
+				done[which[j]] = true;
+			}
+		}
+
+		/* move what now matches: delete while still unmatched, insert again */
+		keys = palloc(sizeof(Datum) * n);
+		ids = palloc(sizeof(Datum) * n);
+		for (int i = 0; i < n; i++)
+			if (strcmp(res[i].kind, "unmatched") != 0)
+			{
+				keys[nmatched] = heap_getattr(rows[i], c_key + 1, desc, &isnull);
+				ids[nmatched] = heap_getattr(rows[i], c_id + 1, desc, &isnull);
+				nmatched++;
+			}
+		if (nmatched > 0)
+		{
+			HTAB	   *moved;
+			HASHCTL		ctl;
+
+			ctl.keysize = sizeof(int64);
+			ctl.entrysize = sizeof(int64);
+			ctl.hcxt = batch_cxt;
+			moved = hash_create("offline_join moved events", nmatched, &ctl,
+								HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+			SPI_connect();
+			rc = SPI_execute_with_args("DELETE FROM offline_join.events e"
+									   " USING ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), pg_catalog.unnest($2::pg_catalog.int8[])) AS m(k, id)"
+									   " WHERE e.dist_key OPERATOR(pg_catalog.=) m.k"
+									   " AND e.event_id OPERATOR(pg_catalog.=) m.id"
+									   " AND e.match OPERATOR(pg_catalog.=) 'unmatched'"
+									   " RETURNING e.event_id",
+									   2, (Oid[]) {TEXTARRAYOID, INT8ARRAYOID},
+									   (Datum[]) {PointerGetDatum(construct_array(keys, nmatched, TEXTOID, -1, false, TYPALIGN_INT)),
+									   PointerGetDatum(construct_array(ids, nmatched, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE))},
+									   NULL, false, 0);
+			if (rc != SPI_OK_DELETE_RETURNING)
+				elog(ERROR, "moving the matched events failed: %s", SPI_result_code_string(rc));
+			for (uint64 i = 0; i < SPI_processed; i++)
+			{
+				int64		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+
+				hash_search(moved, &id, HASH_ENTER, NULL);
+			}
+			SPI_finish();
+
+			store = tuplestore_begin_heap(false, false, work_mem);
+			nmatched = 0;
+			for (int i = 0; i < n; i++)
+			{
+				Datum	   *v;
+				bool	   *nu;
+				int64		id;
+				bool		found;
+
+				if (strcmp(res[i].kind, "unmatched") == 0)
+					continue;
+				id = DatumGetInt64(heap_getattr(rows[i], c_id + 1, desc, &isnull));
+				hash_search(moved, &id, HASH_FIND, &found);
+				if (!found)
+					continue;	/* changed meanwhile: left as it is */
+				v = palloc(sizeof(Datum) * ncols);
+				nu = palloc(sizeof(bool) * ncols);
+				heap_deform_tuple(rows[i], desc, v, nu);
+				v[c_match] = CStringGetTextDatum(res[i].kind);
+				nu[c_match] = false;
+				v[c_visitor] = res[i].visitor_id;
+				nu[c_visitor] = res[i].visitor_null;
+				v[c_session] = res[i].session_id;
+				nu[c_session] = res[i].session_null;
+				v[c_snapshot] = res[i].snapshot;
+				nu[c_snapshot] = res[i].snapshot_null;
+				if (!res[i].session_null)
+					v[c_key] = res[i].session_id;	/* beside its session */
+				tuplestore_putvalues(store, desc, v, nu);
+				nmatched++;
+			}
+			if (nmatched > 0)
+			{
+				int64		written = oj_rows_execute(insert_sql, store, desc);
+
+				if (written != nmatched)
+					ereport(ERROR,
+							(errcode(ERRCODE_TRIGGERED_ACTION_EXCEPTION),
+							 errmsg("rematch() wrote %lld of %lld rows to table \"%s.events\"",
+									(long long) written, (long long) nmatched, OJ_SCHEMA)));
+				matched += written;
+			}
+			else
+				tuplestore_end(store);
+		}
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(batch_cxt);
+		CHECK_FOR_INTERRUPTS();
+	}
+	oj_matcher_close(r.matcher);
+	table_close(rel, NoLock);
+	MemoryContextDelete(batch_cxt);
+	return matched;
+}
+
+/*
  * rematch(load_id DEFAULT NULL) RETURNS bigint
  *
  * Retries the unmatched events (of one load, or all) with the same rule as
@@ -523,7 +826,8 @@ oj_rematch(PG_FUNCTION_ARGS)
 	int64		matched = 0;
 	char	   *why;
 
-	oj_refuse_citus_tables("offline_join.rematch()");
+	if (oj_tables("offline_join.rematch()") == OJ_TABLES_CITUS)
+		PG_RETURN_INT64(oj_rematch_citus(PG_ARGISNULL(0), PG_ARGISNULL(0) ? 0 : PG_GETARG_INT64(0)));
 	why = oj_rematch_open(&r);
 
 	if (why != NULL)

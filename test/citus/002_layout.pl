@@ -152,6 +152,33 @@ my $ledger = q{SELECT string_agg(concat_ws(' ', load_id, source, status, rows_to
 is(dist($ledger), single($ledger), 'the ledger');
 is(dist('SELECT count(DISTINCT event_id) = count(*) FROM offline_join.events'), 't', 'event IDs are unique');
 
+# rematch(): online data that arrived late; one load, then all
+my $late = q{
+INSERT INTO offline_join.sessions
+SELECT 'late' || g, 'lv' || g, 'NOBODY-' || (g * 11), timestamptz '2026-01-01 00:00+00' + (g % 60) * interval '1 day', '{"late": true}'
+  FROM generate_series(1, 1100) g;
+SELECT count(*) FROM (
+  SELECT offline_join.record_transaction('T-' || g, 'lv' || g, CASE WHEN g % 2 = 0 THEN 'late' || g END,
+           jsonb_build_object('late', g), timestamptz '2026-01-01 00:00+00', '400 days')
+    FROM generate_series(1200, 1399) g) x;
+};
+single($late);
+dist($late);
+my $ids = q{SELECT md5(string_agg(event_id::text, ',' ORDER BY event_id)) FROM offline_join.events};
+my $ids_before = dist($ids);
+($s, $d) = both(q{SELECT offline_join.rematch(3)});
+is($d, $s, "rematch(load_id): $s matched");
+($s, $d) = both(q{SELECT offline_join.rematch()});
+is($d, $s, "rematch(): $s matched");
+cmp_ok($s, '>', 0, 'rematch() found late matches');
+($s, $d) = both($events);
+is($d, $s, "every event after rematch(): the same ($s)");
+is(dist($ids), $ids_before, 'rematch() keeps every event_id');
+is(dist(q{SELECT count(*) FROM offline_join.events WHERE dist_key IS DISTINCT FROM
+            coalesce(session_id, '~' || load_id || '.' || line_no)}), '0',
+   'a rematched event moved beside its session');
+is(dist(q{SELECT offline_join.rematch()}), '0', 'rematch() again: nothing left to match');
+
 # the analyst layer
 my $attributed = q{SELECT count(*) || ' ' || count(session_started_at) || ' ' ||
                      md5(string_agg(concat_ws('|', load_id, line_no, session_started_at, session_customer_id,
