@@ -103,6 +103,7 @@ typedef enum OjTables
 } OjTables;
 extern OjTables oj_tables(const char *what);
 extern OjTables oj_tables_writer(const char *what);
+extern OjTables oj_tables_quiet(void);
 extern Oid	oj_citus_table(Oid only, const char **kind);
 extern bool oj_is_table_or_shard(Relation rel, const char *table);
 extern Oid	oj_citus_local_placement(const char *table);

@@ -299,6 +299,13 @@ oj_tables(const char *what)
 	return oj_tables_get(what, true);
 }
 
+/* The layout without an ERROR: OJ_TABLES_OTHER for a shape refused. */
+OjTables
+oj_tables_quiet(void)
+{
+	return oj_tables_get(NULL, false);
+}
+
 /*
  * For an entry point that has no distributed form yet: ERROR unless the
  * layout is local.

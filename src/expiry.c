@@ -74,10 +74,13 @@ typedef struct OjPass
 	int64		deleted;
 	int32		batches;		/* batches that deleted rows */
 	double		longest_ms;		/* the longest batch (worker: commit included) */
+	const char *table;			/* what it deletes from: offline_join.transactions, or
+								 * on the Citus layout one of its shards on this node */
 } OjPass;
 
 /* Saved plans of this backend; the batch size is a constant in two of them. */
 static int	plans_batch = 0;
+static char *plans_table = NULL;
 static SPIPlanPtr bound_plan = NULL;
 static SPIPlanPtr range_plan = NULL;
 static SPIPlanPtr locked_plan = NULL;
@@ -101,17 +104,28 @@ oj_saved_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *types)
 	return *slot;
 }
 
-/* Forgets the plans made for another batch size. */
+/* Forgets the plans made for another batch size or another table. */
 static void
-oj_plans_for(int batch_size)
+oj_plans_for(int batch_size, const char *table)
 {
-	if (plans_batch == batch_size)
+	bool		same_table = plans_table != NULL && strcmp(plans_table, table) == 0;
+
+	if (plans_batch == batch_size && same_table)
 		return;
 	if (bound_plan)
 		SPI_freeplan(bound_plan);
 	if (locked_plan)
 		SPI_freeplan(locked_plan);
 	bound_plan = locked_plan = NULL;
+	if (!same_table)
+	{
+		if (range_plan)
+			SPI_freeplan(range_plan);
+		range_plan = NULL;
+		if (plans_table)
+			pfree(plans_table);
+		plans_table = MemoryContextStrdup(TopMemoryContext, table);
+	}
 	plans_batch = batch_size;
 }
 
@@ -139,9 +153,9 @@ oj_delete_locked(OjPass *p)
 
 	rc = oj_run_plan(&locked_plan, locked_plan ? NULL : psprintf(
 		"WITH gone AS ("
-		" DELETE FROM offline_join.transactions"
+		" DELETE FROM %s"
 		"  WHERE ctid OPERATOR(pg_catalog.=) ANY (ARRAY("
-		"          SELECT ctid FROM offline_join.transactions"
+		"          SELECT ctid FROM %s"
 		"           WHERE expires_at OPERATOR(pg_catalog.>=) $1"
 		"             AND expires_at OPERATOR(pg_catalog.<) pg_catalog.now()"
 		"           ORDER BY expires_at LIMIT %d"
@@ -149,7 +163,7 @@ oj_delete_locked(OjPass *p)
 		"    AND expires_at OPERATOR(pg_catalog.<) pg_catalog.now()"
 		"  RETURNING expires_at::pg_catalog.timestamptz)"
 		" SELECT pg_catalog.count(*), pg_catalog.max(expires_at) FROM gone",
-		p->batch_size), &arg, 1);
+		p->table, p->table, p->batch_size), &arg, 1);
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "deleting expired transactions failed: %s", SPI_result_code_string(rc));
 	last = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
@@ -170,6 +184,7 @@ typedef struct OjRangeBody
 {
 	TimestampTz lower, upper;
 	int64	   *n;
+	const char *table;
 } OjRangeBody;
 
 static bool
@@ -182,11 +197,11 @@ oj_delete_range_body(void *arg)
 
 	(void) set_config_option("lock_timeout", OJ_RANGE_LOCK_TIMEOUT, PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
-	rc = oj_run_plan(&range_plan,
-					 "DELETE FROM offline_join.transactions"
-					 " WHERE expires_at OPERATOR(pg_catalog.>=) $1"
-					 "   AND expires_at OPERATOR(pg_catalog.<=) $2"
-					 "   AND expires_at OPERATOR(pg_catalog.<) pg_catalog.now()",
+	rc = oj_run_plan(&range_plan, range_plan ? NULL :
+					 psprintf("DELETE FROM %s"
+							  " WHERE expires_at OPERATOR(pg_catalog.>=) $1"
+							  "   AND expires_at OPERATOR(pg_catalog.<=) $2"
+							  "   AND expires_at OPERATOR(pg_catalog.<) pg_catalog.now()", b->table),
 					 args, 2);
 	if (rc != SPI_OK_DELETE)
 		elog(ERROR, "deleting expired transactions failed: %s", SPI_result_code_string(rc));
@@ -198,7 +213,7 @@ oj_delete_range_body(void *arg)
 static bool
 oj_delete_range(OjPass *p, TimestampTz upper, int64 *n)
 {
-	OjRangeBody body = {p->lower, upper, n};
+	OjRangeBody body = {p->lower, upper, n, p->table};
 	ErrorData  *edata;
 
 	if (oj_subxact_run(oj_delete_range_body, &body, &edata))
@@ -225,14 +240,14 @@ oj_delete_batch(OjPass *p)
 	int64		n;
 	int			rc;
 
-	oj_plans_for(p->batch_size);
+	oj_plans_for(p->batch_size, p->table);
 	rc = oj_run_plan(&bound_plan, bound_plan ? NULL : psprintf(
-		"SELECT expires_at::pg_catalog.timestamptz FROM offline_join.transactions"
+		"SELECT expires_at::pg_catalog.timestamptz FROM %s"
 		" WHERE expires_at OPERATOR(pg_catalog.>=) $1"
 		"   AND expires_at OPERATOR(pg_catalog.<) pg_catalog.now()"
-		" ORDER BY expires_at OFFSET %d LIMIT 2", p->batch_size - 1), &arg, 1);
+		" ORDER BY expires_at OFFSET %d LIMIT 2", p->table, p->batch_size - 1), &arg, 1);
 	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "reading offline_join.transactions failed: %s", SPI_result_code_string(rc));
+		elog(ERROR, "reading %s failed: %s", p->table, SPI_result_code_string(rc));
 	if (SPI_processed > 0)
 	{
 		bool		isnull;
@@ -372,29 +387,67 @@ oj_worker_trusts_schema(void)
 }
 
 /*
- * Worker: a table managed by Citus is an empty shell here (citus.c); the
- * worker waits while there is one, with one WARNING per change.
+ * Worker: a table managed by Citus is an empty shell here (citus.c).  On
+ * the layout of offline_join.distribute() the worker deletes from this
+ * node's shards of transactions (oj_worker_shards()); on any other it
+ * waits, with one WARNING per change.
  */
 static bool
 oj_worker_tables_local(void)
 {
 	static Oid	warned = InvalidOid;
 	const char *kind = NULL;
-	Oid			found = oj_citus_table(InvalidOid, &kind);
+	Oid			found;
 
-	if (!OidIsValid(found))
+	if (oj_tables_quiet() != OJ_TABLES_OTHER)
 	{
 		warned = InvalidOid;
 		return true;
 	}
+	found = oj_citus_table(InvalidOid, &kind);
 	if (found != warned)
 		ereport(WARNING,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("offline_join expiry worker waits: table \"%s.%s\" is a Citus %s table",
 						OJ_SCHEMA, get_rel_name(found), kind),
-				 errhint("offline_join does not run on Citus tables yet.")));
+				 errhint("offline_join runs on its tables as CREATE EXTENSION makes them, or as offline_join.distribute() lays them out.")));
 	warned = found;
 	return false;
+}
+
+/*
+ * Worker, the Citus layout: the shards of offline_join.transactions that
+ * this node holds, as names to delete from (SPI connected), allocated in
+ * cxt.  Direct changes to shards are
+ * what Citus itself does on the node that holds them; Citus asks for
+ * citus.enable_manual_changes_to_shards, set for this worker's session.
+ */
+static List *
+oj_worker_shards(MemoryContext cxt)
+{
+	List	   *shards = NIL;
+	int			rc;
+
+	rc = SPI_execute("SELECT s.shardid FROM pg_catalog.pg_dist_shard s"
+					 " JOIN pg_catalog.pg_dist_placement p ON p.shardid OPERATOR(pg_catalog.=) s.shardid"
+					 " WHERE s.logicalrelid OPERATOR(pg_catalog.=) 'offline_join.transactions'::pg_catalog.regclass"
+					 " AND p.groupid OPERATOR(pg_catalog.=) (SELECT groupid FROM pg_catalog.pg_dist_local_group)"
+					 " ORDER BY s.shardid", true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "reading Citus's shards of offline_join.transactions failed: %s", SPI_result_code_string(rc));
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		int64		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+		MemoryContext spi = MemoryContextSwitchTo(cxt); /* the list outlives SPI */
+
+		shards = lappend(shards, psprintf("offline_join.transactions_" INT64_FORMAT, id));
+		MemoryContextSwitchTo(spi);
+	}
+	if (shards != NIL && GetConfigOption("citus.enable_manual_changes_to_shards", true, false) != NULL)
+		(void) set_config_option("citus.enable_manual_changes_to_shards", "on", PGC_SUSET, PGC_S_SESSION,
+								 GUC_ACTION_SET, true, 0, false);
+	return shards;
 }
 
 /* Worker: starts a batch's transaction; false, and no transaction, without the extension. */
@@ -511,6 +564,7 @@ oj_pass_init(OjPass *p, bool worker, int batch_size)
 	p->batch_size = batch_size;
 	p->started_at = GetCurrentTimestamp();
 	p->lower = DT_NOBEGIN;
+	p->table = "offline_join.transactions";
 }
 
 /*
@@ -550,7 +604,38 @@ oj_worker_pass(MemoryContext loopcxt)
 	oj_pass_init(p, true, oj_expire_batch_size);
 	PG_TRY();
 	{
-		deleted = oj_run_pass(p);
+		List	   *tables = NIL;
+		ListCell   *lc;
+
+		/* what to delete from: the table, or this node's shards of it */
+		if (!oj_worker_begin())
+			deleted = -1;
+		else
+		{
+			bool		citus = oj_tables_quiet() == OJ_TABLES_CITUS;
+
+			SPI_connect();
+			if (citus)
+				tables = oj_worker_shards(loopcxt);
+			SPI_finish();
+			if (!citus)
+			{
+				MemoryContext txn = MemoryContextSwitchTo(loopcxt);	/* outlives the transaction */
+
+				tables = list_make1(pstrdup("offline_join.transactions"));
+				MemoryContextSwitchTo(txn);
+			}
+			PopActiveSnapshot();
+			CommitTransactionCommand();
+		}
+		foreach(lc, tables)
+		{
+			p->table = lfirst(lc);
+			p->lower = DT_NOBEGIN;
+			deleted = oj_run_pass(p);
+			if (deleted < 0)
+				break;
+		}
 	}
 	PG_CATCH();
 	{
@@ -811,6 +896,46 @@ oj_expiry_launcher_main(Datum main_arg)
 	}
 }
 
+/*
+ * expire() on the Citus layout, in the caller's transaction: batches of
+ * expired transaction IDs, oldest first, deleted through Citus (each batch
+ * is one statement that Citus sends to the shards holding its IDs).  The
+ * expiry workers of the nodes delete from their own shards without it.
+ */
+static int64
+oj_expire_citus(OjPass *p)
+{
+	char	   *sql = psprintf("DELETE FROM offline_join.transactions"
+							   " WHERE transaction_id OPERATOR(pg_catalog.=) ANY (ARRAY("
+							   "   SELECT transaction_id FROM offline_join.transactions"
+							   "    WHERE expires_at OPERATOR(pg_catalog.<) pg_catalog.now()"
+							   "    ORDER BY expires_at LIMIT %d))"
+							   " AND expires_at OPERATOR(pg_catalog.<) pg_catalog.now()",
+							   p->batch_size);
+
+	for (;;)
+	{
+		TimestampTz t0 = GetCurrentTimestamp();
+		int64		n;
+		int			rc;
+
+		CHECK_FOR_INTERRUPTS();
+		SPI_connect();
+		rc = SPI_execute(sql, false, 0);
+		if (rc != SPI_OK_DELETE)
+			elog(ERROR, "deleting expired transactions failed: %s", SPI_result_code_string(rc));
+		n = (int64) SPI_processed;
+		if (n > 0 || p->run_id != 0)
+			oj_record_run(p, p->deleted + n, p->batches + (n > 0), n == 0, NULL);
+		SPI_finish();
+		if (n == 0)
+			return p->deleted;
+		p->deleted += n;
+		p->batches++;
+		p->longest_ms = Max(p->longest_ms, (double) (GetCurrentTimestamp() - t0) / 1000.0);
+	}
+}
+
 /* expire(batch_size int DEFAULT NULL) RETURNS bigint: one pass now, in the caller's transaction. */
 Datum
 oj_expire(PG_FUNCTION_ARGS)
@@ -837,8 +962,9 @@ oj_expire(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("extension \"offline_join\" does not exist")));
-	oj_refuse_citus_tables("offline_join.expire()");
 	oj_pass_init(&p, false, batch_size);
+	if (oj_tables("offline_join.expire()") == OJ_TABLES_CITUS)
+		PG_RETURN_INT64(oj_expire_citus(&p));
 	PG_RETURN_INT64(oj_run_pass(&p));
 }
 

@@ -21,6 +21,11 @@ sub single { return $coord->safe_psql('single', $_[0]); }
 sub both   { return (single($_[0]), dist($_[0])); }
 
 $coord->safe_psql('postgres', 'CREATE DATABASE single');
+# The online data has transaction IDs that expired before some events (and
+# before today): the expiry workers would delete them on the cluster, where
+# database "single" has none.  They wait until the expiry checks below.
+$_->safe_psql('postgres', q{ALTER SYSTEM SET offline_join.expire_naptime = 3600; SELECT pg_reload_conf()})
+  for ($coord, $w1, $w2);
 
 # The same online data in both: sessions (some customers with two sessions
 # that started at the same instant), transaction IDs with snapshots, some
@@ -187,6 +192,10 @@ my $attributed = q{SELECT count(*) || ' ' || count(session_started_at) || ' ' ||
 ($s, $d) = both($attributed);
 is($d, $s, "attributed_events ($s)");
 is($w1->safe_psql('postgres', $attributed), $s, 'attributed_events on a worker');
+# abandoned_carts() reads transaction IDs, which the cluster's expiry
+# workers delete as they expire (database "single" has no worker): expire
+# both first
+both(q{SELECT offline_join.expire()});
 my $carts = q{SELECT count(*) || ' ' || md5(string_agg(concat_ws('|', session_id, visitor_id, customer_id,
                 started_at, cart), E'\n' ORDER BY started_at, session_id))
                 FROM offline_join.abandoned_carts('2025-12-01', '36 hours')};
@@ -207,6 +216,41 @@ my $validate = qq{SELECT count(*) || ' ' || md5(string_agg(concat_ws('|', line_n
                     FROM offline_join.validate_file('rmc_checked', '$dir/r1.csv')};
 ($s, $d) = both($validate);
 is($d, $s, "validate_file() with product checks: $s");
+
+# expiry: expire() through Citus in the caller's transaction; the worker of
+# each node over its own shards, in batches (expire_batch_size = 100 here)
+is(dist(q{BEGIN;
+INSERT INTO offline_join.transactions (transaction_id, visitor_id, recorded_at, expires_at)
+SELECT 'old-' || g, 'v', now() - interval '10 days', now() - interval '1 day' + g * interval '1 second'
+  FROM generate_series(1, 2500) g;
+SELECT offline_join.expire(1000);
+SELECT (SELECT count(*) FROM offline_join.transactions WHERE transaction_id LIKE 'old-%')
+       || ' ' || (SELECT deleted || ' ' || batches FROM offline_join.expiry_runs WHERE who = 'expire()' ORDER BY run_id DESC LIMIT 1);
+ROLLBACK;}), "2500\n0 2500 3", 'expire() on the Citus layout: every expired ID, in batches of 1000');
+my $unexpired = dist(q{SELECT count(*) FROM offline_join.transactions WHERE expires_at >= now()});
+# the workers may have begun on the IDs recorded above that expired already
+my $expired_before = dist(q{SELECT count(*) FROM offline_join.transactions WHERE expires_at < now()})
+  + dist(q{SELECT 0});
+$expired_before += $_->safe_psql('postgres', q{SELECT coalesce(sum(deleted), 0) FROM offline_join.expiry_runs WHERE who = 'worker'})
+  for ($w1, $w2);
+$_->safe_psql('postgres', q{ALTER SYSTEM SET offline_join.expire_batch_size = 100;
+                             ALTER SYSTEM SET offline_join.expire_naptime = 1; SELECT pg_reload_conf()})
+  for ($w1, $w2);
+dist(q{INSERT INTO offline_join.transactions (transaction_id, visitor_id, recorded_at, expires_at)
+SELECT 'old-' || g, 'v', now() - interval '10 days', now() - interval '1 day' + g * interval '1 second'
+  FROM generate_series(1, 2500) g});
+ok($coord->poll_query_until('postgres',
+     q{SELECT count(*) = 0 FROM offline_join.transactions WHERE expires_at < now()}),
+   'the expiry workers of the nodes delete every expired ID');
+is(dist(q{SELECT count(*) FROM offline_join.transactions WHERE expires_at >= now()}), $unexpired,
+   'and nothing unexpired');
+my $runs = q{SELECT coalesce(sum(deleted), 0) || ' ' || coalesce(max(batches), 0) FROM offline_join.expiry_runs WHERE who = 'worker'};
+my ($r1, $r2) = ($w1->safe_psql('postgres', $runs), $w2->safe_psql('postgres', $runs));
+my ($d1, $b1) = split / /, $r1;
+my ($d2, $b2) = split / /, $r2;
+is($d1 + $d2, 2500 + $expired_before, "each node's worker deleted its own shards' rows ($d1 + $d2), recorded on that node");
+ok($d1 > 0 && $d2 > 0 && $b1 > 1 && $b2 > 1, "in short batches on both workers ($b1 and $b2 batches)");
+is(dist($runs), '0 0', 'the coordinator holds no shard and deleted nothing');
 
 # what stays on the coordinator, and what is refused
 like(OjCitus::error_of($w1, sprintf($load, 'rmc', "$dir/r1.csv")),
