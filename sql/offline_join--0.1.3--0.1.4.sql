@@ -19,7 +19,8 @@ COMMENT ON TABLE offline_join.layout IS
 GRANT SELECT ON offline_join.layout TO PUBLIC;
 
 -- Converts the installed extension to the Citus layout (README, "Citus"):
---   sources, products, layout       reference tables
+--   sources, products, layout,      reference tables (the ledger is read on
+--   loads                           every node, beside the rejects)
 --   sessions                        distributed by session_id
 --   events                          distributed by dist_key, co-located with
 --                                   sessions: the matched session's ID, or
@@ -27,7 +28,8 @@ GRANT SELECT ON offline_join.layout TO PUBLIC;
 --                                   without a session
 --   transactions                    distributed by transaction_id
 --   rejects                         distributed by load_id
---   loads, inboxes, expiry_runs     local to the coordinator
+--   inboxes                         local to the coordinator (inbox tables are)
+--   expiry_runs                     local to each node (its expiry worker's)
 -- One transaction: it converts everything or nothing.  Citus cannot undo it
 -- for an extension's tables (undistribute_table() refuses them).
 CREATE FUNCTION offline_join.distribute(shard_count integer DEFAULT NULL)
@@ -191,7 +193,7 @@ BEGIN
     -- transactions_fill_expiry fires on the shards (it knows them)
     SET LOCAL citus.enable_unsafe_triggers = on;
 
-    FOREACH t IN ARRAY ARRAY['layout', 'sources', 'products'] LOOP
+    FOREACH t IN ARRAY ARRAY['layout', 'sources', 'products', 'loads'] LOOP
         PERFORM pg_catalog.create_reference_table(('offline_join.' OPERATOR(pg_catalog.||) t)::regclass);
     END LOOP;
     IF shard_count IS NULL THEN
@@ -204,7 +206,7 @@ BEGIN
         PERFORM pg_catalog.create_distributed_table('offline_join.rejects', 'load_id', colocate_with => 'none', shard_count => shard_count);
     END IF;
     PERFORM pg_catalog.create_distributed_table('offline_join.events', 'dist_key', colocate_with => 'offline_join.sessions');
-    FOREACH t IN ARRAY ARRAY['layout', 'sources', 'products', 'sessions', 'transactions', 'rejects', 'events'] LOOP
+    FOREACH t IN ARRAY ARRAY['layout', 'sources', 'products', 'loads', 'sessions', 'transactions', 'rejects', 'events'] LOOP
         PERFORM pg_catalog.truncate_local_data_after_distributing_table(('offline_join.' OPERATOR(pg_catalog.||) t)::regclass);
     END LOOP;
 

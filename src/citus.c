@@ -97,6 +97,7 @@ static const OjCitusShape oj_citus_shapes[] = {
 	{"layout", 'n', NULL},
 	{"sources", 'n', NULL},
 	{"products", 'n', NULL},
+	{"loads", 'n', NULL},
 	{"sessions", 'h', "session_id"},
 	{"events", 'h', "dist_key"},
 	{"transactions", 'h', "transaction_id"},

@@ -123,7 +123,7 @@ static int16 oj_event_typlen[EV_NCOLS + 1];
 static bool oj_event_typbyval[EV_NCOLS + 1];
 
 /* Events held for one batched match (the Citus layout). */
-#define OJ_MATCH_BATCH	5000
+#define OJ_MATCH_BATCH	20000
 
 /* Fills oj_event_columns and oj_event_types from oj_event_fields (once). */
 static void

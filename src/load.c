@@ -87,6 +87,7 @@ oj_ledger_write(const OjLedger *l, TupleDesc result_desc)
 	MemoryContext outer = CurrentMemoryContext;
 	bool		has_loaded_by = oj_ledger_has_012();
 	Datum		result;
+	const char *id;
 	int			rc;
 
 	memset(nulls, ' ', sizeof(nulls));
@@ -110,21 +111,27 @@ oj_ledger_write(const OjLedger *l, TupleDesc result_desc)
 	values[13] = BoolGetDatum(l->retryable);
 	nulls[13] = strcmp(l->status, "failed") == 0 ? ' ' : 'n';
 
+	/*
+	 * The next load_id only when the load has none: Citus evaluates every
+	 * nextval() of an INSERT into a reference table before it runs, even
+	 * one that COALESCE would not reach.
+	 */
+	id = l->load_id > 0 ? "$1" : "pg_catalog.nextval('offline_join.loads_load_id_seq')";
 	SPI_connect();
 	rc = SPI_execute_with_args(has_loaded_by
-							   ? "INSERT INTO offline_join.loads (load_id, source, path, sha256, bytes,"
-							   " started_at, finished_at, rows_total, rows_loaded, rows_rejected,"
-							   " rows_matched, status, message, loaded_by, retryable)"
-							   " VALUES (COALESCE($1, pg_catalog.nextval('offline_join.loads_load_id_seq')),"
-							   " $2, $3, $4, $5, $6, pg_catalog.clock_timestamp(), $7, $8, $9, $10, $11, $12,"
-							   " $13::pg_catalog.regrole, $14)"
-							   " RETURNING *"
-							   : "INSERT INTO offline_join.loads (load_id, source, path, sha256, bytes,"
-							   " started_at, finished_at, rows_total, rows_loaded, rows_rejected,"
-							   " rows_matched, status, message)"
-							   " VALUES (COALESCE($1, pg_catalog.nextval('offline_join.loads_load_id_seq')),"
-							   " $2, $3, $4, $5, $6, pg_catalog.clock_timestamp(), $7, $8, $9, $10, $11, $12)"
-							   " RETURNING *",
+							   ? psprintf("INSERT INTO offline_join.loads (load_id, source, path, sha256, bytes,"
+										  " started_at, finished_at, rows_total, rows_loaded, rows_rejected,"
+										  " rows_matched, status, message, loaded_by, retryable)"
+										  " VALUES (%s::pg_catalog.int8,"
+										  " $2, $3, $4, $5, $6, pg_catalog.clock_timestamp(), $7, $8, $9, $10, $11, $12,"
+										  " $13::pg_catalog.regrole, $14)"
+										  " RETURNING *", id)
+							   : psprintf("INSERT INTO offline_join.loads (load_id, source, path, sha256, bytes,"
+										  " started_at, finished_at, rows_total, rows_loaded, rows_rejected,"
+										  " rows_matched, status, message)"
+										  " VALUES (%s::pg_catalog.int8,"
+										  " $2, $3, $4, $5, $6, pg_catalog.clock_timestamp(), $7, $8, $9, $10, $11, $12)"
+										  " RETURNING *", id),
 							   has_loaded_by ? 14 : 12, types, values, nulls, false, 0);
 	if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
 		elog(ERROR, "writing to offline_join.loads failed: %s", SPI_result_code_string(rc));

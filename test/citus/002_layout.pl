@@ -104,7 +104,7 @@ like(OjCitus::error_of($coord, 'SET ROLE lowly; SELECT offline_join.distribute()
 is(dist('SET client_min_messages = warning; SELECT offline_join.distribute()'), 'citus', 'distribute()');
 is(dist(q{SELECT string_agg(logicalrelid::text || '=' || partmethod::text, ' ' ORDER BY logicalrelid::text)
             FROM pg_dist_partition}),
-   'offline_join.events=h offline_join.layout=n offline_join.products=n offline_join.rejects=h '
+   'offline_join.events=h offline_join.layout=n offline_join.loads=n offline_join.products=n offline_join.rejects=h '
    . 'offline_join.sessions=h offline_join.sources=n offline_join.transactions=h',
    'the layout: reference and distributed tables');
 is(dist('SELECT mode FROM offline_join.layout'), 'citus', 'the mode is recorded');
@@ -155,6 +155,10 @@ is(dist($rejects), single($rejects), 'every reject: ' . single($rejects));
 my $ledger = q{SELECT string_agg(concat_ws(' ', load_id, source, status, rows_total, rows_loaded,
                      rows_rejected, rows_matched), E'\n' ORDER BY load_id) FROM offline_join.loads};
 is(dist($ledger), single($ledger), 'the ledger');
+is($w1->safe_psql('postgres', $ledger), single($ledger), 'the ledger read on a worker');
+my $mine = q{SELECT count(*) || ' ' || md5(string_agg(concat_ws('|', load_id, line_no, reason), ',' ORDER BY load_id, line_no))
+               FROM offline_join.my_rejects()};
+is($w2->safe_psql('postgres', $mine), single($mine), 'my_rejects() on a worker');
 is(dist('SELECT count(DISTINCT event_id) = count(*) FROM offline_join.events'), 't', 'event IDs are unique');
 
 # rematch(): online data that arrived late; one load, then all

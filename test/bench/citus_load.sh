@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# Benchmark: offline_join.load() into the Citus layout (offline_join.distribute())
+# against Citus's own COPY of the same typed rows into the same distributed
+# offline_join.events.
+#
+#   bash test/bench/citus_load.sh [ROWS] [RUNS]     (defaults 1000000, 3)
+#
+# Starts a coordinator and two workers (throwaway clusters on unix sockets,
+# all on this machine, so ratios only), 200,000 customers' sessions,
+# distribute(); generates an rmc file of ROWS rows and, alternating, times
+# RUNS times:
+#   copy   COPY offline_join.events (...) FROM a file of the rows load()
+#          wrote (typed, matched, with their distribution key): what Citus
+#          does with rows that need no validation and no matching
+#   load   offline_join.load() of the rmc file (validates, matches in
+#          batched lookups, writes through Citus, the ledger)
+# then the coordinator backend's peak anonymous memory (RssAnon) for a ROWS
+# and a 3 x ROWS file.  Prints medians and ratios paired per run (> 1 means
+# load is faster).  Without Citus installed it says so and exits 0.
+set -euo pipefail
+. "$(dirname "$0")/../scripts/lib.sh"
+
+rows=${1:-1000000}
+runs=${2:-3}
+if [ ! -f "$("$OJ_PG_CONFIG" --sharedir 2>/dev/null)/extension/citus.control" ]; then
+    echo "skipped: Citus not installed (README, \"Citus\", says how to build it)"
+    exit 0
+fi
+oj_bench_setup
+oj_install_deps
+oj_build_install
+
+conf=("shared_preload_libraries = 'citus,offline_join'" "offline_join.database = 'postgres'"
+      "max_prepared_transactions = 100" "shared_buffers = '512MB'" "max_wal_size = '20GB'"
+      "checkpoint_timeout = '1h'" "synchronous_commit = off")
+oj_start_cluster "$work/worker1" "${conf[@]}"
+oj_start_cluster "$work/worker2" "${conf[@]}"
+oj_start_cluster "$work/coord" "${conf[@]}"     # last: PGHOST is the coordinator
+for n in worker1 worker2 coord; do
+    PGHOST="$work/$n" sql -c "CREATE EXTENSION citus"
+done
+sql -c "SELECT citus_set_coordinator_host('$work/coord', 5432)" \
+    -c "SELECT citus_add_node('$work/worker1', 5432)" \
+    -c "SELECT citus_add_node('$work/worker2', 5432)" >/dev/null
+
+oj_say "setting up: $rows rows, $runs runs each; 200,000 customers' sessions; distribute()"
+sql -c "SET client_min_messages = warning" -c "CREATE EXTENSION offline_join" \
+    -c "SELECT offline_join.create_source('rmc', 'rmc')" >/dev/null
+sql <<'SQL'
+-- five sessions per customer over the file's 60 days
+INSERT INTO offline_join.sessions
+SELECT 'sess-' || i, 'VIS-' || i, 'CUST-' || (i % 200000),
+       timestamp '2026-03-01' - ((i::bigint * 7919) % 5184000) * interval '1 second',
+       '{"channel": "email"}'
+  FROM generate_series(1, 1000000) i;
+SET client_min_messages = warning;
+SELECT offline_join.distribute();
+SQL
+gen() {  # gen PATH ROWS
+    sql -v rows="$2" -v bad_every=0 -v customers=200000 -v path="$1" -f "$OJ_ROOT/test/bench/gen_rmc.sql"
+}
+good="$work/coord/rmc_good.csv"
+typed="$work/coord/typed.csv"
+gen "$good" "$rows"
+cols="load_id, line_no, source, event_time, customer_id, transaction_id, event_type, category, product, num1, num2, dims, attrs, match, visitor_id, session_id, snapshot, dist_key"
+
+empty() { sql -c "TRUNCATE offline_join.events, offline_join.rejects, offline_join.loads" -c "CHECKPOINT"
+          for n in worker1 worker2; do PGHOST="$work/$n" sql -c "CHECKPOINT"; done; sync; }
+time_load() {
+    empty
+    local t0; t0=$(now_ms)
+    sql -c "SELECT status FROM offline_join.load('rmc', '$1')" >/dev/null 2>&1
+    echo $(( $(now_ms) - t0 ))
+}
+time_copy() {
+    empty
+    local t0; t0=$(now_ms)
+    sql -c "COPY offline_join.events ($cols) FROM '$typed' (FORMAT csv)"
+    echo $(( $(now_ms) - t0 ))
+}
+
+# the typed rows: what load() writes for this file
+time_load "$good" >/dev/null
+loaded=$(sql -c "SELECT count(*) FROM offline_join.events")
+[ "$loaded" = "$rows" ] || { echo "load() wrote $loaded rows, not $rows" >&2; exit 1; }
+matched=$(sql -c "SELECT rows_matched FROM offline_join.loads")
+sql -c "COPY (SELECT $cols FROM offline_join.events ORDER BY line_no) TO '$typed' (FORMAT csv)"
+
+copy_ms=(); load_ms=()
+for i in $(seq "$runs"); do
+    copy_ms+=("$(time_copy)")
+    load_ms+=("$(time_load "$good")")
+    echo "run $i: Citus COPY ${copy_ms[-1]} ms, load ${load_ms[-1]} ms"
+done
+copy_med=$(printf '%s\n' "${copy_ms[@]}" | median)
+load_med=$(printf '%s\n' "${load_ms[@]}" | median)
+
+oj_say "peak coordinator backend memory"
+peak_rss() {  # peak RssAnon (kB) of the backend running load() of $1
+    empty
+    rm -f "$work/coord/pid"
+    (sql -c "COPY (SELECT pg_backend_pid()) TO '$work/coord/pid'" -c "SELECT pg_sleep(0.5)" \
+         -c "SELECT status FROM offline_join.load('rmc', '$1')" >/dev/null 2>&1 &)
+    local tries=0
+    while [ ! -s "$work/coord/pid" ]; do
+        sleep 0.05; tries=$((tries + 1))
+        [ "$tries" -lt 200 ] || { echo "backend pid not written" >&2; return 1; }
+    done
+    local pid peak=0 kb; pid=$(cat "$work/coord/pid")
+    while kb=$(awk '/^RssAnon/ {print $2}' "/proc/$pid/status" 2>/dev/null) && [ -n "$kb" ]; do
+        [ "$kb" -gt "$peak" ] && peak=$kb
+        sleep 0.05
+    done
+    echo "$peak"
+}
+big="$work/coord/rmc_big.csv"
+gen "$big" $(( rows * 3 ))
+mem_1=$(peak_rss "$good")
+mem_3=$(peak_rss "$big")
+big_loaded=$(sql -c "SELECT count(*) FROM offline_join.events")
+[ "$big_loaded" = $(( rows * 3 )) ] || { echo "the big load wrote $big_loaded rows" >&2; exit 1; }
+rm -f "$big"
+
+paired() {  # paired A B: the median and range of A[i] / B[i] over the runs
+    local -n a=$1 b=$2
+    local i
+    for i in "${!a[@]}"; do awk -v x="${a[$i]}" -v y="${b[$i]}" 'BEGIN {printf "%.4f\n", x / y}'; done |
+        sort -n | awk '{v[NR]=$1} END {m = (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2;
+                                        printf "%.2f (runs %.2f-%.2f)", m, v[1], v[NR]}'
+}
+r_load=$(paired copy_ms load_ms)
+
+oj_say "results (medians of $runs runs; ratio = COPY time / load time, > 1 means load is faster)"
+awk -v c="$copy_med" -v l="$load_med" -v n="$rows" -v mt="$matched" -v rl="$r_load" \
+    -v m1="$mem_1" -v m3="$mem_3" 'BEGIN {
+    printf "rows per file                               %d (%d matched by customer)\n", n, mt
+    printf "Citus COPY of the typed rows into events    %8.0f ms  (%.0f rows/s)\n", c, n / c * 1000
+    printf "offline_join.load() into the Citus layout   %8.0f ms  (%.0f rows/s)\n", l, n / l * 1000
+    printf "ratio load vs Citus COPY, paired per run    %s\n", rl
+    printf "peak coordinator RssAnon, %d rows      %8d kB\n", n, m1
+    printf "peak coordinator RssAnon, %d rows      %8d kB\n", n * 3, m3
+}'
