@@ -149,3 +149,18 @@ SELECT count(*) AS disagreements
                                            COALESCE((s.options->>'lookback')::interval, '30 days')) a
  WHERE e.source <> 'adobe_tx'
    AND (a.match, a.session_id) IS DISTINCT FROM (e.match, e.session_id);
+
+-- Sessions of one customer that started at the same instant: the greatest
+-- session_id in byte order wins (0.1.4; the same rule on the Citus layout),
+-- whatever order they were inserted in (the index holds them in that order)
+INSERT INTO offline_join.sessions VALUES
+  ('tie-b', 'VIS-T1', 'C-TIE', '2026-03-09 10:00+00', '{"channel": "b"}'),
+  ('tie-c', 'VIS-T2', 'C-TIE', '2026-03-09 10:00+00', '{"channel": "c"}'),
+  ('tie-Z', 'VIS-T3', 'C-TIE', '2026-03-09 10:00+00', '{"channel": "Z"}'),
+  ('tie-a', 'VIS-T4', 'C-TIE', '2026-03-09 10:00+00', '{"channel": "a"}');
+SELECT match, session_id, visitor_id FROM offline_join.attribute('2026-03-10 10:00+00', 'C-TIE', NULL);
+SELECT pg_temp.raw(:'dir' || 'tie.csv',
+  'Time Stamp,Customer ID,Event Type,Category,Event Name,Num1,Num2',
+  '2026-03-10 10:00:00,C-TIE,7,,P,1,1');
+SELECT rows_matched FROM offline_join.load('rmc', :'dir' || 'tie.csv');
+SELECT session_id FROM offline_join.events WHERE customer_id = 'C-TIE';

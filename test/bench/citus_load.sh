@@ -4,6 +4,7 @@
 # offline_join.events.
 #
 #   bash test/bench/citus_load.sh [ROWS] [RUNS]     (defaults 1000000, 3)
+#   OJ_SHARDS=8 bash test/bench/citus_load.sh      (distribute(shard_count); default Citus's 32)
 #
 # Starts a coordinator and two workers (throwaway clusters on unix sockets,
 # all on this machine, so ratios only), 200,000 customers' sessions,
@@ -15,8 +16,10 @@
 #   load   offline_join.load() of the rmc file (validates, matches in
 #          batched lookups, writes through Citus, the ledger)
 # then the coordinator backend's peak anonymous memory (RssAnon) for a ROWS
-# and a 3 x ROWS file.  Prints medians and ratios paired per run (> 1 means
-# load is faster).  Without Citus installed it says so and exits 0.
+# and a 3 x ROWS file; and the pairs again with the sessions deleted
+# (validation and the write through Citus, the lookups finding nothing).
+# Prints medians and ratios paired per run (> 1 means load is faster).
+# Without Citus installed it says so and exits 0.
 set -euo pipefail
 . "$(dirname "$0")/../scripts/lib.sh"
 
@@ -43,10 +46,10 @@ sql -c "SELECT citus_set_coordinator_host('$work/coord', 5432)" \
     -c "SELECT citus_add_node('$work/worker1', 5432)" \
     -c "SELECT citus_add_node('$work/worker2', 5432)" >/dev/null
 
-oj_say "setting up: $rows rows, $runs runs each; 200,000 customers' sessions; distribute()"
+oj_say "setting up: $rows rows, $runs runs each; 200,000 customers' sessions; distribute(${OJ_SHARDS:-} shards)"
 sql -c "SET client_min_messages = warning" -c "CREATE EXTENSION offline_join" \
     -c "SELECT offline_join.create_source('rmc', 'rmc')" >/dev/null
-sql <<'SQL'
+sql -v shards="${OJ_SHARDS:-}" <<'SQL'
 -- five sessions per customer over the file's 60 days
 INSERT INTO offline_join.sessions
 SELECT 'sess-' || i, 'VIS-' || i, 'CUST-' || (i % 200000),
@@ -54,7 +57,7 @@ SELECT 'sess-' || i, 'VIS-' || i, 'CUST-' || (i % 200000),
        '{"channel": "email"}'
   FROM generate_series(1, 1000000) i;
 SET client_min_messages = warning;
-SELECT offline_join.distribute();
+SELECT offline_join.distribute(shard_count => NULLIF(:'shards', '')::int);
 SQL
 gen() {  # gen PATH ROWS
     sql -v rows="$2" -v bad_every=0 -v customers=200000 -v path="$1" -f "$OJ_ROOT/test/bench/gen_rmc.sql"
@@ -121,6 +124,19 @@ big_loaded=$(sql -c "SELECT count(*) FROM offline_join.events")
 [ "$big_loaded" = $(( rows * 3 )) ] || { echo "the big load wrote $big_loaded rows" >&2; exit 1; }
 rm -f "$big"
 
+# The same load with no session to find: validation and the write through
+# Citus without the customer lookups' work on the shards (each lookup still
+# runs, on empty shards), paired with COPY again
+oj_say "without sessions to match"
+sql -c "DELETE FROM offline_join.sessions" -c "VACUUM offline_join.sessions" >/dev/null
+copy2_ms=(); bare_ms=()
+for i in $(seq "$runs"); do
+    copy2_ms+=("$(time_copy)")
+    bare_ms+=("$(time_load "$good")")
+    echo "run $i: Citus COPY ${copy2_ms[-1]} ms, load without sessions ${bare_ms[-1]} ms"
+done
+bare_med=$(printf '%s\n' "${bare_ms[@]}" | median)
+
 paired() {  # paired A B: the median and range of A[i] / B[i] over the runs
     local -n a=$1 b=$2
     local i
@@ -129,14 +145,17 @@ paired() {  # paired A B: the median and range of A[i] / B[i] over the runs
                                         printf "%.2f (runs %.2f-%.2f)", m, v[1], v[NR]}'
 }
 r_load=$(paired copy_ms load_ms)
+r_bare=$(paired copy2_ms bare_ms)
 
 oj_say "results (medians of $runs runs; ratio = COPY time / load time, > 1 means load is faster)"
 awk -v c="$copy_med" -v l="$load_med" -v n="$rows" -v mt="$matched" -v rl="$r_load" \
+    -v b="$bare_med" -v rb="$r_bare" \
     -v m1="$mem_1" -v m3="$mem_3" 'BEGIN {
     printf "rows per file                               %d (%d matched by customer)\n", n, mt
     printf "Citus COPY of the typed rows into events    %8.0f ms  (%.0f rows/s)\n", c, n / c * 1000
     printf "offline_join.load() into the Citus layout   %8.0f ms  (%.0f rows/s)\n", l, n / l * 1000
     printf "ratio load vs Citus COPY, paired per run    %s\n", rl
+    printf "load() with no session to look up           %8.0f ms  ratio vs COPY, paired %s\n", b, rb
     printf "peak coordinator RssAnon, %d rows      %8d kB\n", n, m1
     printf "peak coordinator RssAnon, %d rows      %8d kB\n", n * 3, m3
 }'

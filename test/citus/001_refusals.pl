@@ -1,11 +1,13 @@
-# offline_join 0.1.x on a Citus cluster: with its tables left local, Citus
-# installed changes nothing; once Citus manages any of its tables (a
-# reference table, a distributed one), every entry point that reads or
-# writes below the executor refuses at once, on the coordinator and on a
+# offline_join on a Citus cluster, in shapes it does not run on: with its
+# tables left local, Citus installed changes nothing; once Citus manages
+# any of its tables in another shape than offline_join.distribute()'s (a
+# reference table, one distributed by hand), every entry point that reads
+# or writes below the executor refuses at once, on the coordinator and on a
 # worker, naming the table, and nothing is written: no ledger row, no event,
 # no reject, nothing in a shell table.  The expiry worker waits (one
 # WARNING), a pg_cron load_dir job fails with the same error; the way back
-# is DROP EXTENSION and CREATE EXTENSION.
+# is DROP EXTENSION and CREATE EXTENSION.  (002_layout.pl: the layout that
+# runs.)
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
