@@ -542,7 +542,7 @@ oj_attribute(PG_FUNCTION_ARGS)
 	TupleDesc	tupdesc;
 	Datum		values[4];
 	bool		nulls[4] = {false, false, false, false};
-	OjMatch		res;
+	OjMatch		res = {0};
 	Interval   *lookback;
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
