@@ -101,20 +101,7 @@ load_med=$(printf '%s\n' "${load_ms[@]}" | median)
 oj_say "peak coordinator backend memory"
 peak_rss() {  # peak RssAnon (kB) of the backend running load() of $1
     empty
-    rm -f "$work/coord/pid"
-    (sql -c "COPY (SELECT pg_backend_pid()) TO '$work/coord/pid'" -c "SELECT pg_sleep(0.5)" \
-         -c "SELECT status FROM offline_join.load('rmc', '$1')" >/dev/null 2>&1 &)
-    local tries=0
-    while [ ! -s "$work/coord/pid" ]; do
-        sleep 0.05; tries=$((tries + 1))
-        [ "$tries" -lt 200 ] || { echo "backend pid not written" >&2; return 1; }
-    done
-    local pid peak=0 kb; pid=$(cat "$work/coord/pid")
-    while kb=$(awk '/^RssAnon/ {print $2}' "/proc/$pid/status" 2>/dev/null) && [ -n "$kb" ]; do
-        [ "$kb" -gt "$peak" ] && peak=$kb
-        sleep 0.05
-    done
-    echo "$peak"
+    oj_peak_rss "$work/coord" "$1"
 }
 big="$work/coord/rmc_big.csv"
 gen "$big" $(( rows * 3 ))
@@ -137,15 +124,8 @@ for i in $(seq "$runs"); do
 done
 bare_med=$(printf '%s\n' "${bare_ms[@]}" | median)
 
-paired() {  # paired A B: the median and range of A[i] / B[i] over the runs
-    local -n a=$1 b=$2
-    local i
-    for i in "${!a[@]}"; do awk -v x="${a[$i]}" -v y="${b[$i]}" 'BEGIN {printf "%.4f\n", x / y}'; done |
-        sort -n | awk '{v[NR]=$1} END {m = (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2;
-                                        printf "%.2f (runs %.2f-%.2f)", m, v[1], v[NR]}'
-}
-r_load=$(paired copy_ms load_ms)
-r_bare=$(paired copy2_ms bare_ms)
+r_load=$(oj_paired copy_ms load_ms)
+r_bare=$(oj_paired copy2_ms bare_ms)
 
 oj_say "results (medians of $runs runs; ratio = COPY time / load time, > 1 means load is faster)"
 awk -v c="$copy_med" -v l="$load_med" -v n="$rows" -v mt="$matched" -v rl="$r_load" \

@@ -140,20 +140,7 @@ matched=$(sql -c "SELECT rows_matched FROM offline_join.loads ORDER BY load_id D
 oj_say "peak backend memory"
 peak_rss() {  # peak RssAnon (kB) of the backend running load() of $1
     sql -c "TRUNCATE offline_join.events, offline_join.rejects, offline_join.loads" -c "CHECKPOINT"
-    rm -f "$work/cluster/pid"
-    (sql -c "COPY (SELECT pg_backend_pid()) TO '$work/cluster/pid'" -c "SELECT pg_sleep(0.5)" \
-         -c "SELECT status FROM offline_join.load('rmc', '$1')" >/dev/null 2>&1 &)
-    local tries=0
-    while [ ! -s "$work/cluster/pid" ]; do
-        sleep 0.05; tries=$((tries + 1))
-        [ "$tries" -lt 200 ] || { echo "backend pid not written" >&2; return 1; }
-    done
-    local pid peak=0 kb; pid=$(cat "$work/cluster/pid")
-    while kb=$(awk '/^RssAnon/ {print $2}' "/proc/$pid/status" 2>/dev/null) && [ -n "$kb" ]; do
-        [ "$kb" -gt "$peak" ] && peak=$kb
-        sleep 0.05
-    done
-    echo "$peak"
+    oj_peak_rss "$work/cluster" "$1"
 }
 big="$work/cluster/rmc_big.csv"
 gen "$big" $(( rows * 5 )) 0
@@ -170,17 +157,10 @@ rm -f "$big"
 # Paired ratios: each run's COPY against the load of the same run, so that
 # drift of the machine between runs (seen here: COPY took 6.4 s to 10.5 s
 # within one run of this script) does not pair a slow COPY with a fast load.
-paired() {  # paired A B: the median and range of A[i] / B[i] over the runs
-    local -n a=$1 b=$2
-    local i
-    for i in "${!a[@]}"; do awk -v x="${a[$i]}" -v y="${b[$i]}" 'BEGIN {printf "%.4f\n", x / y}'; done |
-        sort -n | awk '{v[NR]=$1} END {m = (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2;
-                                        printf "%.2f (runs %.2f-%.2f)", m, v[1], v[NR]}'
-}
-r_load=$(paired copy_ms load_ms)
-r_inbox=$(paired copy_ms inbox_ms)
-r_bad=$(paired bad_ms load_ms)
-r_trig=$(paired tcopy_ms tload_ms)
+r_load=$(oj_paired copy_ms load_ms)
+r_inbox=$(oj_paired copy_ms inbox_ms)
+r_bad=$(oj_paired bad_ms load_ms)
+r_trig=$(oj_paired tcopy_ms tload_ms)
 
 oj_say "results (medians of $runs runs; ratio = COPY time / load time, > 1 means load is faster)"
 awk -v c="$copy_med" -v l="$load_med" -v b="$bad_med" -v m="$match_med" -v n="$rows" -v mt="$matched" \

@@ -94,3 +94,34 @@ oj_bench_setup() {
 sql() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 now_ms() { date +%s%3N; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+
+# oj_paired A B: the median and range of A[i] / B[i] over the runs (arrays
+# by name).  Each run's pair is divided on its own, so that drift of the
+# machine between runs does not pair a slow side with a fast one.
+oj_paired() {
+    local -n a=$1 b=$2
+    local i
+    for i in "${!a[@]}"; do awk -v x="${a[$i]}" -v y="${b[$i]}" 'BEGIN {printf "%.4f\n", x / y}'; done |
+        sort -n | awk '{v[NR]=$1} END {m = (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2;
+                                        printf "%.2f (runs %.2f-%.2f)", m, v[1], v[NR]}'
+}
+
+# oj_peak_rss DIR FILE: the peak RssAnon (kB) of the backend (of the server
+# in PGHOST) that runs load('rmc', FILE); DIR, a directory that server may
+# write to, receives the backend's pid.
+oj_peak_rss() {
+    local dir=$1 file=$2 tries=0 pid peak=0 kb
+    rm -f "$dir/pid"
+    (sql -c "COPY (SELECT pg_backend_pid()) TO '$dir/pid'" -c "SELECT pg_sleep(0.5)" \
+         -c "SELECT status FROM offline_join.load('rmc', '$file')" >/dev/null 2>&1 &)
+    while [ ! -s "$dir/pid" ]; do
+        sleep 0.05; tries=$((tries + 1))
+        [ "$tries" -lt 200 ] || { echo "backend pid not written" >&2; return 1; }
+    done
+    pid=$(cat "$dir/pid")
+    while kb=$(awk '/^RssAnon/ {print $2}' "/proc/$pid/status" 2>/dev/null) && [ -n "$kb" ]; do
+        [ "$kb" -gt "$peak" ] && peak=$kb
+        sleep 0.05
+    done
+    echo "$peak"
+}
