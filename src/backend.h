@@ -106,6 +106,7 @@ extern OjTables oj_tables_writer(const char *what);
 extern OjTables oj_tables_quiet(void);
 extern Oid	oj_citus_table(Oid only, const char **kind);
 extern bool oj_is_table_or_shard(Relation rel, const char *table);
+extern List *oj_citus_local_shards(const char *table);
 extern Oid	oj_citus_local_placement(const char *table);
 extern void oj_refuse_citus_tables(const char *what);
 extern void oj_refuse_citus_table(Relation rel, const char *what);

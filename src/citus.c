@@ -83,6 +83,28 @@ oj_dist_partition_open(AttrNumber *att_rel, AttrNumber *att_method, AttrNumber *
 }
 
 /*
+ * One row of pg_dist_partition: false unless it is a table of schema nsp;
+ * otherwise its relation, method and model.
+ */
+static bool
+oj_dist_partition_row(Relation dist, HeapTuple tup, AttrNumber att_rel, AttrNumber att_method,
+					  AttrNumber att_model, Oid nsp, Oid *relid, char *method, char *model)
+{
+	TupleDesc	desc = RelationGetDescr(dist);
+	bool		isnull;
+	Datum		d = heap_getattr(tup, att_rel, desc, &isnull);
+
+	*relid = isnull ? InvalidOid : DatumGetObjectId(d);
+	if (!OidIsValid(*relid) || get_rel_namespace(*relid) != nsp)
+		return false;
+	d = heap_getattr(tup, att_method, desc, &isnull);
+	*method = isnull ? 0 : DatumGetChar(d);
+	d = heap_getattr(tup, att_model, desc, &isnull);
+	*model = isnull ? 0 : DatumGetChar(d);
+	return true;
+}
+
+/*
  * The Citus layout of offline_join.distribute(): each table Citus manages,
  * its kind, and its distribution column.  Tables not listed stay local.
  */
@@ -164,19 +186,15 @@ oj_tables_scan(Oid *bad_table, const char **bad_kind, const char **why)
 	{
 		TupleDesc	desc = RelationGetDescr(dist);
 		bool		isnull;
-		Datum		d = heap_getattr(tup, att_rel, desc, &isnull);
-		Oid			relid = isnull ? InvalidOid : DatumGetObjectId(d);
+		Datum		d;
+		Oid			relid;
 		char		method,
 					model;
 		const char *name;
 		int			i;
 
-		if (!OidIsValid(relid) || get_rel_namespace(relid) != nsp)
+		if (!oj_dist_partition_row(dist, tup, att_rel, att_method, att_model, nsp, &relid, &method, &model))
 			continue;
-		d = heap_getattr(tup, att_method, desc, &isnull);
-		method = isnull ? 0 : DatumGetChar(d);
-		d = heap_getattr(tup, att_model, desc, &isnull);
-		model = isnull ? 0 : DatumGetChar(d);
 		name = get_rel_name(relid);
 		for (i = 0; i < (int) OJ_NSHAPES; i++)
 			if (name && strcmp(name, oj_citus_shapes[i].table) == 0)
@@ -366,16 +384,15 @@ oj_citus_table(Oid only, const char **kind)
 	scan = systable_beginscan(dist, InvalidOid, false, NULL, 0, NULL);
 	while (!OidIsValid(found) && HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
-		bool		isnull;
-		Datum		d = heap_getattr(tup, att_rel, RelationGetDescr(dist), &isnull);
-		Oid			relid = isnull ? InvalidOid : DatumGetObjectId(d);
+		Oid			relid;
+		char		method,
+					model;
 
-		if (!OidIsValid(relid) || get_rel_namespace(relid) != nsp ||
+		if (!oj_dist_partition_row(dist, tup, att_rel, att_method, att_model, nsp, &relid, &method, &model) ||
 			(OidIsValid(only) && relid != only))
 			continue;
 		found = relid;
-		*kind = oj_citus_kind(DatumGetChar(heap_getattr(tup, att_method, RelationGetDescr(dist), &isnull)),
-							  DatumGetChar(heap_getattr(tup, att_model, RelationGetDescr(dist), &isnull)));
+		*kind = oj_citus_kind(method, model);
 	}
 	systable_endscan(scan);
 	table_close(dist, AccessShareLock);
@@ -468,6 +485,46 @@ oj_is_table_or_shard(Relation rel, const char *table)
 }
 
 /*
+ * The shards of offline_join.<table> that this node holds (Citus's
+ * pg_dist_shard and pg_dist_placement, this node's group), as the OIDs of
+ * their relations here, in shard order; allocated in CurrentMemoryContext.
+ */
+List *
+oj_citus_local_shards(const char *table)
+{
+	MemoryContext outer = CurrentMemoryContext;
+	Oid			nsp = get_namespace_oid(OJ_SCHEMA, false);
+	List	   *shards = NIL;
+	int			rc;
+
+	SPI_connect();
+	rc = SPI_execute_with_args("SELECT s.shardid FROM pg_catalog.pg_dist_shard s"
+							   " JOIN pg_catalog.pg_dist_placement p ON p.shardid OPERATOR(pg_catalog.=) s.shardid"
+							   " WHERE s.logicalrelid OPERATOR(pg_catalog.=) $1"
+							   " AND p.groupid OPERATOR(pg_catalog.=) (SELECT groupid FROM pg_catalog.pg_dist_local_group)"
+							   " ORDER BY s.shardid",
+							   1, (Oid[]) {OIDOID}, (Datum[]) {ObjectIdGetDatum(oj_relation_oid(table))},
+							   NULL, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "reading Citus's shards of %s.%s failed: %s", OJ_SCHEMA, table, SPI_result_code_string(rc));
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		int64		shardid = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+		Oid			relid = get_relname_relid(psprintf("%s_" INT64_FORMAT, table, shardid), nsp);
+		MemoryContext spi;
+
+		if (!OidIsValid(relid))
+			continue;
+		spi = MemoryContextSwitchTo(outer); /* the list outlives SPI */
+		shards = lappend_oid(shards, relid);
+		MemoryContextSwitchTo(spi);
+	}
+	SPI_finish();
+	return shards;
+}
+
+/*
  * The placement of reference table offline_join.<table> on this node, as a
  * relation this node can read directly (Citus keeps every placement of a
  * reference table in step, under its two-phase commit); ERROR naming the
@@ -476,31 +533,14 @@ oj_is_table_or_shard(Relation rel, const char *table)
 Oid
 oj_citus_local_placement(const char *table)
 {
-	Oid			logical = oj_relation_oid(table);
-	Oid			relid = InvalidOid;
-	int			rc;
+	List	   *shards = oj_citus_local_shards(table);
 
-	SPI_connect();
-	rc = SPI_execute_with_args("SELECT s.shardid FROM pg_catalog.pg_dist_shard s"
-							   " JOIN pg_catalog.pg_dist_placement p ON p.shardid = s.shardid"
-							   " WHERE s.logicalrelid = $1"
-							   " AND p.groupid = (SELECT groupid FROM pg_catalog.pg_dist_local_group)",
-							   1, (Oid[]) {OIDOID}, (Datum[]) {ObjectIdGetDatum(logical)}, NULL, true, 1);
-	if (rc == SPI_OK_SELECT && SPI_processed == 1)
-	{
-		bool		isnull;
-		int64		shardid = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-		char	   *name = psprintf("%s_" INT64_FORMAT, table, shardid);
-
-		relid = get_relname_relid(name, get_namespace_oid(OJ_SCHEMA, false));
-	}
-	SPI_finish();
-	if (!OidIsValid(relid))
+	if (shards == NIL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("this node holds no placement of reference table \"%s.%s\"", OJ_SCHEMA, table),
 				 errhint("Add the coordinator to the cluster's metadata with citus_set_coordinator_host(), so that it keeps reference tables.")));
-	return relid;
+	return linitial_oid(shards);
 }
 
 /*

@@ -417,33 +417,21 @@ oj_worker_tables_local(void)
 
 /*
  * Worker, the Citus layout: the shards of offline_join.transactions that
- * this node holds, as names to delete from (SPI connected), allocated in
- * cxt.  Direct changes to shards are
- * what Citus itself does on the node that holds them; Citus asks for
- * citus.enable_manual_changes_to_shards, set for this worker's session.
+ * this node holds, as names to delete from, allocated in cxt.  Direct
+ * changes to shards are what Citus itself does on the node that holds them;
+ * Citus asks for citus.enable_manual_changes_to_shards, set for this
+ * worker's session.
  */
 static List *
 oj_worker_shards(MemoryContext cxt)
 {
+	MemoryContext old = MemoryContextSwitchTo(cxt);
 	List	   *shards = NIL;
-	int			rc;
+	ListCell   *lc;
 
-	rc = SPI_execute("SELECT s.shardid FROM pg_catalog.pg_dist_shard s"
-					 " JOIN pg_catalog.pg_dist_placement p ON p.shardid OPERATOR(pg_catalog.=) s.shardid"
-					 " WHERE s.logicalrelid OPERATOR(pg_catalog.=) 'offline_join.transactions'::pg_catalog.regclass"
-					 " AND p.groupid OPERATOR(pg_catalog.=) (SELECT groupid FROM pg_catalog.pg_dist_local_group)"
-					 " ORDER BY s.shardid", true, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "reading Citus's shards of offline_join.transactions failed: %s", SPI_result_code_string(rc));
-	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		bool		isnull;
-		int64		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
-		MemoryContext spi = MemoryContextSwitchTo(cxt); /* the list outlives SPI */
-
-		shards = lappend(shards, psprintf("offline_join.transactions_" INT64_FORMAT, id));
-		MemoryContextSwitchTo(spi);
-	}
+	foreach(lc, oj_citus_local_shards("transactions"))
+		shards = lappend(shards, quote_qualified_identifier(OJ_SCHEMA, get_rel_name(lfirst_oid(lc))));
+	MemoryContextSwitchTo(old);
 	if (shards != NIL && GetConfigOption("citus.enable_manual_changes_to_shards", true, false) != NULL)
 		(void) set_config_option("citus.enable_manual_changes_to_shards", "on", PGC_SUSET, PGC_S_SESSION,
 								 GUC_ACTION_SET, true, 0, false);
@@ -612,13 +600,9 @@ oj_worker_pass(MemoryContext loopcxt)
 			deleted = -1;
 		else
 		{
-			bool		citus = oj_tables_quiet() == OJ_TABLES_CITUS;
-
-			SPI_connect();
-			if (citus)
+			if (oj_tables_quiet() == OJ_TABLES_CITUS)
 				tables = oj_worker_shards(loopcxt);
-			SPI_finish();
-			if (!citus)
+			else
 			{
 				MemoryContext txn = MemoryContextSwitchTo(loopcxt);	/* outlives the transaction */
 

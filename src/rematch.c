@@ -622,6 +622,7 @@ oj_rematch_citus(bool all, int64 load_id)
 				  **txns;
 		OjMatch    *res;
 		bool	   *done;
+		char	  **sources;
 		Datum	   *keys,
 				   *ids;
 		int			nmatched = 0;
@@ -659,9 +660,12 @@ oj_rematch_citus(bool all, int64 load_id)
 		txns = palloc(sizeof(text *) * n);
 		res = palloc(sizeof(OjMatch) * n);
 		done = palloc0(sizeof(bool) * n);
+		sources = palloc(sizeof(char *) * n);
 		for (int i = 0; i < n; i++)
 		{
 			Datum		d;
+
+			sources[i] = TextDatumGetCString(heap_getattr(rows[i], c_source + 1, desc, &isnull));
 
 			times[i] = DatumGetTimestampTz(heap_getattr(rows[i], c_time + 1, desc, &isnull));
 			d = heap_getattr(rows[i], c_customer + 1, desc, &isnull);
@@ -671,7 +675,6 @@ oj_rematch_citus(bool all, int64 load_id)
 		}
 		for (int i = 0; i < n; i++)
 		{
-			char	   *source;
 			int			k = 0;
 			int		   *which;
 			TimestampTz *t;
@@ -681,11 +684,9 @@ oj_rematch_citus(bool all, int64 load_id)
 
 			if (done[i])
 				continue;
-			source = TextDatumGetCString(heap_getattr(rows[i], c_source + 1, desc, &isnull));
 			which = palloc(sizeof(int) * n);
 			for (int j = i; j < n; j++)
-				if (!done[j] &&
-					strcmp(TextDatumGetCString(heap_getattr(rows[j], c_source + 1, desc, &isnull)), source) == 0)
+				if (!done[j] && strcmp(sources[j], sources[i]) == 0)
 					which[k++] = j;
 			t = palloc(sizeof(TimestampTz) * k);
 			cu = palloc(sizeof(text *) * k);
@@ -698,7 +699,7 @@ oj_rematch_citus(bool all, int64 load_id)
 				tx[j] = txns[which[j]];
 			}
 			oj_match_many(r.matcher, k, t, cu, tx,
-						  oj_rematch_lookback(&r, cstring_to_text(source)), out);
+						  oj_rematch_lookback(&r, cstring_to_text(sources[i])), out);
 			for (int j = 0; j < k; j++)
 			{
 				OjMatch    *m = &res[which[j]];
