@@ -89,3 +89,12 @@ DROP TABLE pg_catalog.pg_dist_partition;
 RESET allow_system_table_mods;
 DROP TABLE public.other;
 SELECT status, rows_loaded FROM offline_join.load('rmc', :'data' || '/rmc_crlf_bom.csv');
+
+-- the batch size of the Citus layout's lookups: a setting of every session,
+-- from 1 to 1,000,000 events
+SHOW offline_join.citus_match_batch;
+SELECT pg_temp.err($$SET offline_join.citus_match_batch = 0$$);
+SELECT pg_temp.err($$SET offline_join.citus_match_batch = 1000001$$);
+SET offline_join.citus_match_batch = 1;
+SHOW offline_join.citus_match_batch;
+RESET offline_join.citus_match_batch;

@@ -49,6 +49,7 @@ extern bool oj_role_can_select(Oid role, const char *table);
 extern char *oj_transaction_window_string;
 extern int	oj_expire_naptime;
 extern int	oj_expire_batch_size;
+extern int	oj_citus_match_batch;
 extern char *oj_database;
 extern void oj_guc_init(void);
 extern bool oj_parse_interval(const char *str, Interval *result);

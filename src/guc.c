@@ -19,6 +19,7 @@
 char	   *oj_transaction_window_string = NULL;
 int			oj_expire_naptime = 60;
 int			oj_expire_batch_size = 10000;
+int			oj_citus_match_batch = 50000;
 char	   *oj_database = NULL;
 
 /* The parsed value of offline_join.transaction_window (set by the assign hook). */
@@ -179,6 +180,14 @@ oj_guc_init(void)
 							&oj_expire_batch_size,
 							10000, 1, 10000000,
 							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("offline_join.citus_match_batch",
+							"Events matched together, with one set of lookups, on the Citus layout.",
+							"More events per batch make fewer trips to the shards and take more memory.",
+							&oj_citus_match_batch,
+							50000, 1, 1000000,
+							PGC_USERSET, 0,
 							NULL, NULL, NULL);
 
 	/*

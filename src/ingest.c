@@ -72,7 +72,8 @@ struct OjIngest
 	bool		batched;
 	MemoryContext batchcxt;
 	int			nbatch;
-	Datum	   *batch_values;	/* OJ_MATCH_BATCH rows of EV_NCOLS + 1 */
+	int			batch_cap;		/* offline_join.citus_match_batch when it began */
+	Datum	   *batch_values;	/* batch_cap rows of EV_NCOLS + 1 */
 	bool	   *batch_nulls;
 	TimestampTz *batch_times;
 	OjMatch    *batch_matches;
@@ -121,9 +122,6 @@ static const char *oj_event_columns[EV_NCOLS + 1];
 static Oid	oj_event_types[EV_NCOLS + 1];
 static int16 oj_event_typlen[EV_NCOLS + 1];
 static bool oj_event_typbyval[EV_NCOLS + 1];
-
-/* Events held for one batched match (the Citus layout). */
-#define OJ_MATCH_BATCH	20000
 
 /* Fills oj_event_columns and oj_event_types from oj_event_fields (once). */
 static void
@@ -328,10 +326,11 @@ oj_ingest_begin(OjSource *src, int64 load_id, const char *writer, bool own_state
 		{
 			in->batchcxt = AllocSetContextCreate(in->cxt, "offline_join match batch rows",
 												 ALLOCSET_DEFAULT_SIZES);
-			in->batch_values = palloc(sizeof(Datum) * (EV_NCOLS + 1) * OJ_MATCH_BATCH);
-			in->batch_nulls = palloc(sizeof(bool) * (EV_NCOLS + 1) * OJ_MATCH_BATCH);
-			in->batch_times = palloc(sizeof(TimestampTz) * OJ_MATCH_BATCH);
-			in->batch_matches = palloc(sizeof(OjMatch) * OJ_MATCH_BATCH);
+			in->batch_cap = oj_citus_match_batch;
+			in->batch_values = palloc(sizeof(Datum) * (EV_NCOLS + 1) * in->batch_cap);
+			in->batch_nulls = palloc(sizeof(bool) * (EV_NCOLS + 1) * in->batch_cap);
+			in->batch_times = palloc(sizeof(TimestampTz) * in->batch_cap);
+			in->batch_matches = palloc(sizeof(OjMatch) * in->batch_cap);
 		}
 	}
 	if (src->require_known_product || src->has_tolerance)
@@ -781,7 +780,7 @@ oj_emit_event(OjIngest *in, const OjRecord *rec, const OjRow *row, TimestampTz e
 		}
 		in->batch_times[in->nbatch++] = event_time;
 		MemoryContextSwitchTo(old);
-		if (in->nbatch == OJ_MATCH_BATCH)
+		if (in->nbatch == in->batch_cap)
 			oj_flush_batch(in);
 		return;
 	}

@@ -344,34 +344,26 @@ oj_spi_copy(int i, int col, bool *isnull)
 	return *isnull ? (Datum) 0 : PointerGetDatum(PG_DETOAST_DATUM_COPY(d));
 }
 
-/*
- * Runs sql (one text[] parameter of the keys; with ntimes 2, two
- * timestamptz more: the window of every key) and files each row (key, at,
- * visitor_id, session_id, snapshot) under its key.
- */
-static void
-oj_lookup(HTAB *found, const char *sql, List *keys, int ntimes, TimestampTz from, TimestampTz to,
-		  MemoryContext cxt)
+/* The keys as one text[] in CurrentMemoryContext. */
+static Datum
+oj_keys_array(List *keys)
 {
-	Datum	   *elems;
+	Datum	   *elems = palloc(sizeof(Datum) * list_length(keys));
 	ListCell   *lc;
 	int			n = 0;
-	int			rc;
-	Datum		args[3];
-	Oid			types[3] = {TEXTARRAYOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
 
-	if (keys == NIL)
-		return;
-	elems = palloc(sizeof(Datum) * list_length(keys));
 	foreach(lc, keys)
 		elems[n++] = CStringGetTextDatum((char *) lfirst(lc));
-	args[0] = PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
-	args[1] = TimestampTzGetDatum(from);
-	args[2] = TimestampTzGetDatum(to);
-	SPI_connect();
-	rc = SPI_execute_with_args(sql, 1 + ntimes, types, args, NULL, true, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "offline_join matching lookup failed: %s", SPI_result_code_string(rc));
+	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+/*
+ * Files each row (key, at, visitor_id, session_id, snapshot) of SPI's last
+ * result under its key, copied into cxt.
+ */
+static void
+oj_file_rows(HTAB *found, MemoryContext cxt)
+{
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		MemoryContext old = MemoryContextSwitchTo(cxt);
@@ -395,6 +387,93 @@ oj_lookup(HTAB *found, const char *sql, List *keys, int ntimes, TimestampTz from
 		}
 		MemoryContextSwitchTo(old);
 	}
+	SPI_freetuptable(SPI_tuptable);
+}
+
+/*
+ * Runs sql (a text[] parameter of the keys and two timestamptz: the window
+ * of every key) and files its rows.
+ */
+static void
+oj_lookup(HTAB *found, const char *sql, List *keys, TimestampTz from, TimestampTz to,
+		  MemoryContext cxt)
+{
+	int			rc;
+	Datum		args[3];
+	Oid			types[3] = {TEXTARRAYOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
+
+	if (keys == NIL)
+		return;
+	args[0] = oj_keys_array(keys);
+	args[1] = TimestampTzGetDatum(from);
+	args[2] = TimestampTzGetDatum(to);
+	SPI_connect();
+	rc = SPI_execute_with_args(sql, 3, types, args, NULL, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "offline_join matching lookup failed: %s", SPI_result_code_string(rc));
+	oj_file_rows(found, cxt);
+	SPI_finish();
+}
+
+/*
+ * The transactions rows of keys, asked shard by shard: transactions is
+ * distributed by transaction_id, so Citus's own hash
+ * (get_shard_id_for_distribution_column()) puts each key in one shard, and
+ * each shard's keys go in one query that Citus routes to that shard alone.
+ * One query for all keys would send every key to every shard (Citus gives
+ * each shard the whole array or intermediate result), and every shard
+ * would probe for them all: shards times keys.
+ */
+static void
+oj_lookup_txns(HTAB *found, List *keys, MemoryContext cxt)
+{
+	int			rc;
+	Datum		args[2];
+	Oid			types[2] = {TEXTARRAYOID, REGCLASSOID};
+	Datum	   *groups;
+	uint64		ngroups;
+
+	if (keys == NIL)
+		return;
+	args[0] = oj_keys_array(keys);
+	args[1] = ObjectIdGetDatum(oj_relation_oid("transactions"));
+	SPI_connect();
+	if (list_length(keys) == 1)
+	{
+		/* one key is one shard already (attribute(), a LATERAL row at a time) */
+		ngroups = 1;
+		groups = &args[0];
+	}
+	else
+	{
+		rc = SPI_execute_with_args("SELECT pg_catalog.array_agg(k.id)"
+								   " FROM pg_catalog.unnest($1) AS k(id)"
+								   " GROUP BY pg_catalog.get_shard_id_for_distribution_column($2, k.id)",
+								   2, types, args, NULL, true, 0);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "offline_join matching lookup failed: %s", SPI_result_code_string(rc));
+		ngroups = SPI_processed;
+		groups = MemoryContextAlloc(cxt, sizeof(Datum) * Max(ngroups, 1));
+		for (uint64 g = 0; g < ngroups; g++)
+		{
+			MemoryContext old = MemoryContextSwitchTo(cxt);
+			bool		isnull;
+
+			groups[g] = oj_spi_copy(g, 1, &isnull);
+			MemoryContextSwitchTo(old);
+		}
+		SPI_freetuptable(SPI_tuptable);
+	}
+	for (uint64 g = 0; g < ngroups; g++)
+	{
+		rc = SPI_execute_with_args("SELECT t.transaction_id, t.expires_at, t.visitor_id, t.session_id, t.snapshot"
+								   " FROM offline_join.transactions t"
+								   " WHERE t.transaction_id OPERATOR(pg_catalog.=) ANY ($1)",
+								   1, types, &groups[g], NULL, true, 0);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "offline_join matching lookup failed: %s", SPI_result_code_string(rc));
+		oj_file_rows(found, cxt);
+	}
 	SPI_finish();
 }
 
@@ -411,17 +490,18 @@ oj_fill_found(OjMatch *out, const char *kind, const OjFound *f)
 }
 
 /*
- * The rule for n events at once, for the Citus layout: one lookup of every
- * transaction ID of the batch (Citus prunes it to the shards that hold
- * them), one of the sessions of every customer of the batch that the first
- * did not match in the widest window any of its events needs, and then the
- * rule in C per event, as oj_match() applies it: the latest session in the
- * event's window, of equal started_at the greatest session_id in byte
- * order.  The keys go to the shards once per node as an intermediate
- * result (a materialized CTE) that each shard joins, not as an array
- * literal in every shard's query: with 20,000 keys on 32 shards that took
- * twice as long.  Results live until the next batch (or until the matcher
- * is closed); out[i] is event i's.
+ * The rule for n events at once, for the Citus layout: the transaction IDs
+ * of the batch, each shard asked only for its own (oj_lookup_txns()); the
+ * sessions of every customer of the batch that the first did not match, in
+ * the widest window any of its events needs; and then the rule in C per
+ * event, as oj_match() applies it: the latest session in the event's
+ * window, of equal started_at the greatest session_id in byte order.
+ * Sessions are distributed by session_id, so every shard may hold a
+ * session of any customer: the customer keys go to every shard, once per
+ * node as an intermediate result (a materialized CTE) that each shard
+ * joins, not as an array literal in every shard's query (with 20,000 keys
+ * on 32 shards that took twice as long).  Results live until the next
+ * batch (or until the matcher is closed); out[i] is event i's.
  */
 void
 oj_match_many(OjMatcher *m, int n, const TimestampTz *times, text *const *customers,
@@ -457,11 +537,7 @@ oj_match_many(OjMatcher *m, int n, const TimestampTz *times, text *const *custom
 		if (k)
 			(void) oj_add_key(seen, &keys, k);
 	}
-	oj_lookup(by_txn,
-			  "WITH k AS MATERIALIZED (SELECT pg_catalog.unnest($1::pg_catalog.text[]) AS id)"
-			  " SELECT t.transaction_id, t.expires_at, t.visitor_id, t.session_id, t.snapshot"
-			  " FROM offline_join.transactions t JOIN k ON t.transaction_id OPERATOR(pg_catalog.=) k.id",
-			  keys, 0, 0, 0, m->cxt);
+	oj_lookup_txns(by_txn, keys, m->cxt);
 
 	keys = NIL;
 	hash_destroy(seen);
@@ -499,7 +575,7 @@ oj_match_many(OjMatcher *m, int n, const TimestampTz *times, text *const *custom
 			  " SELECT s.customer_id, s.started_at, s.visitor_id, s.session_id, s.attrs"
 			  " FROM offline_join.sessions s JOIN k ON s.customer_id OPERATOR(pg_catalog.=) k.id"
 			  " WHERE s.started_at OPERATOR(pg_catalog.>=) $2 AND s.started_at OPERATOR(pg_catalog.<=) $3",
-			  keys, 2, from, to, m->cxt);
+			  keys, from, to, m->cxt);
 
 	for (int i = 0; i < n; i++)
 	{

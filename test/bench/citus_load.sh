@@ -18,6 +18,8 @@
 # then the coordinator backend's peak anonymous memory (RssAnon) for a ROWS
 # and a 3 x ROWS file; and the pairs again with the sessions deleted
 # (validation and the write through Citus, the lookups finding nothing).
+# Then the same for an Adobe transaction-ID file of ROWS rows against ROWS
+# recorded transaction IDs, every row matched by its ID (pairs and memory).
 # Prints medians and ratios paired per run (> 1 means load is faster).
 # Without Citus installed it says so and exits 0.
 set -euo pipefail
@@ -69,16 +71,16 @@ cols="load_id, line_no, source, event_time, customer_id, transaction_id, event_t
 
 empty() { sql -c "TRUNCATE offline_join.events, offline_join.rejects, offline_join.loads" -c "CHECKPOINT"
           for n in worker1 worker2; do PGHOST="$work/$n" sql -c "CHECKPOINT"; done; sync; }
-time_load() {
+time_load() {  # time_load FILE [SOURCE]
     empty
     local t0; t0=$(now_ms)
-    sql -c "SELECT status FROM offline_join.load('rmc', '$1')" >/dev/null 2>&1
+    sql -c "SELECT status FROM offline_join.load('${2:-rmc}', '$1')" >/dev/null 2>&1
     echo $(( $(now_ms) - t0 ))
 }
-time_copy() {
+time_copy() {  # time_copy [TYPED FILE]
     empty
     local t0; t0=$(now_ms)
-    sql -c "COPY offline_join.events ($cols) FROM '$typed' (FORMAT csv)"
+    sql -c "COPY offline_join.events ($cols) FROM '${1:-$typed}' (FORMAT csv)"
     echo $(( $(now_ms) - t0 ))
 }
 
@@ -124,12 +126,55 @@ for i in $(seq "$runs"); do
 done
 bare_med=$(printf '%s\n' "${bare_ms[@]}" | median)
 
+# An Adobe transaction-ID file: every row matched by its ID, no customer.
+# The IDs were recorded a day ago and expire in 89 days (the default
+# window), the events fall in the day before the run.
+oj_say "Adobe transaction-ID file: $rows rows against $rows recorded IDs"
+sql -c "SELECT offline_join.create_source('adobe_tx', 'adobe')" >/dev/null
+sql -v rows="$rows" <<'SQL' >/dev/null
+INSERT INTO offline_join.transactions (transaction_id, visitor_id, session_id, snapshot, recorded_at)
+SELECT 'T-' || i, 'VIS-' || i, 'sess-' || i, '{"campaign": "spring", "cart": [1, 2]}', now() - interval '1 day'
+  FROM generate_series(1, :rows) i;
+VACUUM ANALYZE offline_join.transactions;
+SQL
+gen_tx() {  # gen_tx PATH ROWS: IDs cycle over the recorded ones
+    sql -v rows="$2" -v ids="$rows" -v path="$1" <<'SQL'
+COPY (SELECT to_char(now() - interval '1 day' + (i % 86000) * interval '1 second', 'MM/DD/YYYY/HH24/MI/SS') AS "Date",
+             'T-' || (1 + i % :ids) AS "transactionID", 'call-center' AS "Evar 1", 'em_spring' AS "Tracking Code",
+             1 AS "Event 1", i % 3 AS "Orders"
+        FROM generate_series(1, :rows) i) TO :'path' (FORMAT text, HEADER)
+SQL
+}
+tx="$work/coord/tx.txt"
+tx_typed="$work/coord/tx_typed.csv"
+gen_tx "$tx" "$rows"
+time_load "$tx" adobe_tx >/dev/null
+tx_matched=$(sql -c "SELECT rows_matched FROM offline_join.loads")
+[ "$tx_matched" = "$rows" ] || { echo "the transaction-ID load matched $tx_matched rows, not $rows" >&2; exit 1; }
+sql -c "COPY (SELECT $cols FROM offline_join.events ORDER BY line_no) TO '$tx_typed' (FORMAT csv)"
+copy3_ms=(); tx_ms=()
+for i in $(seq "$runs"); do
+    copy3_ms+=("$(time_copy "$tx_typed")")
+    tx_ms+=("$(time_load "$tx" adobe_tx)")
+    echo "run $i: Citus COPY ${copy3_ms[-1]} ms, load of the transaction-ID file ${tx_ms[-1]} ms"
+done
+tx_med=$(printf '%s\n' "${tx_ms[@]}" | median)
+copy3_med=$(printf '%s\n' "${copy3_ms[@]}" | median)
+empty
+tx_mem_1=$(oj_peak_rss "$work/coord" "$tx" adobe_tx)
+gen_tx "$big" $(( rows * 3 ))
+empty
+tx_mem_3=$(oj_peak_rss "$work/coord" "$big" adobe_tx)
+rm -f "$big"
+
 r_load=$(oj_paired copy_ms load_ms)
 r_bare=$(oj_paired copy2_ms bare_ms)
+r_tx=$(oj_paired copy3_ms tx_ms)
 
 oj_say "results (medians of $runs runs; ratio = COPY time / load time, > 1 means load is faster)"
 awk -v c="$copy_med" -v l="$load_med" -v n="$rows" -v mt="$matched" -v rl="$r_load" \
-    -v b="$bare_med" -v rb="$r_bare" \
+    -v b="$bare_med" -v rb="$r_bare" -v t="$tx_med" -v c3="$copy3_med" -v rt="$r_tx" \
+    -v tm1="$tx_mem_1" -v tm3="$tx_mem_3" \
     -v m1="$mem_1" -v m3="$mem_3" 'BEGIN {
     printf "rows per file                               %d (%d matched by customer)\n", n, mt
     printf "Citus COPY of the typed rows into events    %8.0f ms  (%.0f rows/s)\n", c, n / c * 1000
@@ -138,4 +183,8 @@ awk -v c="$copy_med" -v l="$load_med" -v n="$rows" -v mt="$matched" -v rl="$r_lo
     printf "load() with no session to look up           %8.0f ms  ratio vs COPY, paired %s\n", b, rb
     printf "peak coordinator RssAnon, %d rows      %8d kB\n", n, m1
     printf "peak coordinator RssAnon, %d rows      %8d kB\n", n * 3, m3
+    printf "transaction-ID file: Citus COPY             %8.0f ms\n", c3
+    printf "transaction-ID file: load()                 %8.0f ms  ratio vs COPY, paired %s\n", t, rt
+    printf "transaction-ID file: peak RssAnon, %d rows      %8d kB\n", n, tm1
+    printf "transaction-ID file: peak RssAnon, %d rows      %8d kB\n", n * 3, tm3
 }'
