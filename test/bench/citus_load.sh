@@ -92,11 +92,7 @@ matched=$(sql -c "SELECT rows_matched FROM offline_join.loads")
 sql -c "COPY (SELECT $cols FROM offline_join.events ORDER BY line_no) TO '$typed' (FORMAT csv)"
 
 copy_ms=(); load_ms=()
-for i in $(seq "$runs"); do
-    copy_ms+=("$(time_copy)")
-    load_ms+=("$(time_load "$good")")
-    echo "run $i: Citus COPY ${copy_ms[-1]} ms, load ${load_ms[-1]} ms"
-done
+oj_time_pairs copy_ms load_ms "Citus COPY" "load" 'time_copy' 'time_load "$good"'
 copy_med=$(printf '%s\n' "${copy_ms[@]}" | median)
 load_med=$(printf '%s\n' "${load_ms[@]}" | median)
 
@@ -119,11 +115,7 @@ rm -f "$big"
 oj_say "without sessions to match"
 sql -c "DELETE FROM offline_join.sessions" -c "VACUUM offline_join.sessions" >/dev/null
 copy2_ms=(); bare_ms=()
-for i in $(seq "$runs"); do
-    copy2_ms+=("$(time_copy)")
-    bare_ms+=("$(time_load "$good")")
-    echo "run $i: Citus COPY ${copy2_ms[-1]} ms, load without sessions ${bare_ms[-1]} ms"
-done
+oj_time_pairs copy2_ms bare_ms "Citus COPY" "load without sessions" 'time_copy' 'time_load "$good"'
 bare_med=$(printf '%s\n' "${bare_ms[@]}" | median)
 
 # An Adobe transaction-ID file: every row matched by its ID, no customer.
@@ -153,11 +145,7 @@ tx_matched=$(sql -c "SELECT rows_matched FROM offline_join.loads")
 [ "$tx_matched" = "$rows" ] || { echo "the transaction-ID load matched $tx_matched rows, not $rows" >&2; exit 1; }
 sql -c "COPY (SELECT $cols FROM offline_join.events ORDER BY line_no) TO '$tx_typed' (FORMAT csv)"
 copy3_ms=(); tx_ms=()
-for i in $(seq "$runs"); do
-    copy3_ms+=("$(time_copy "$tx_typed")")
-    tx_ms+=("$(time_load "$tx" adobe_tx)")
-    echo "run $i: Citus COPY ${copy3_ms[-1]} ms, load of the transaction-ID file ${tx_ms[-1]} ms"
-done
+oj_time_pairs copy3_ms tx_ms "Citus COPY" "load of the transaction-ID file" 'time_copy "$tx_typed"' 'time_load "$tx" adobe_tx'
 tx_med=$(printf '%s\n' "${tx_ms[@]}" | median)
 copy3_med=$(printf '%s\n' "${copy3_ms[@]}" | median)
 empty

@@ -104,11 +104,7 @@ CREATE TRIGGER bench_after AFTER INSERT ON bench_copy FOR EACH ROW EXECUTE FUNCT
 CREATE TRIGGER bench_after AFTER INSERT ON offline_join.events FOR EACH ROW EXECUTE FUNCTION bench_after();
 SQL
 tcopy_ms=(); tload_ms=()
-for i in $(seq "$runs"); do
-    tcopy_ms+=("$(time_copy "$good")")
-    tload_ms+=("$(time_load "$good")")
-    echo "run $i: with trigger: copy ${tcopy_ms[-1]} ms, load ${tload_ms[-1]} ms"
-done
+oj_time_pairs tcopy_ms tload_ms "with trigger: copy" "load" 'time_copy "$good"' 'time_load "$good"'
 tloaded=$(sql -c "SELECT count(*) FROM offline_join.events")
 [ "$tloaded" = "$rows" ] || { echo "general path loaded $tloaded rows, not $rows" >&2; exit 1; }
 sql -c "DROP TRIGGER bench_after ON bench_copy" -c "DROP TRIGGER bench_after ON offline_join.events"

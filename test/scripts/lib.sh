@@ -106,6 +106,19 @@ oj_paired() {
                                         printf "%.2f (runs %.2f-%.2f)", m, v[1], v[NR]}'
 }
 
+# oj_time_pairs A B LABEL_A LABEL_B CMD_A CMD_B: RUNS ($runs) runs, each
+# CMD_A then CMD_B (shell commands that print a time in ms), the times
+# appended to the arrays named A and B, one line per run.
+oj_time_pairs() {
+    local -n pa=$1 pb=$2
+    local la=$3 lb=$4 ca=$5 cb=$6 i
+    for i in $(seq "$runs"); do
+        pa+=("$(eval "$ca")")
+        pb+=("$(eval "$cb")")
+        echo "run $i: $la ${pa[-1]} ms, $lb ${pb[-1]} ms"
+    done
+}
+
 # oj_peak_rss DIR FILE [SOURCE]: the peak RssAnon (kB) of the backend (of the
 # server in PGHOST) that runs load(SOURCE, FILE), SOURCE 'rmc' unless given;
 # DIR, a directory that server may write to, receives the backend's pid.
