@@ -50,6 +50,7 @@ struct OjMatcher
 {
 	bool		citus;			/* the Citus layout: batched lookups in SQL */
 	MemoryContext cxt;			/* Citus: the current batch's lookups */
+	Oid			txn_oid;		/* Citus: the transactions table (its shell) */
 	Relation	txn_rel;
 	Relation	txn_idx;
 	Relation	sess_rel;
@@ -79,6 +80,8 @@ oj_matcher_open(void)
 
 			oj_check_table_privilege(rel, ACL_SELECT);
 			oj_check_no_rls(rel);
+			if (i == 0)
+				m->txn_oid = RelationGetRelid(rel);
 			table_close(rel, NoLock);
 		}
 		m->citus = true;
@@ -358,12 +361,16 @@ oj_keys_array(List *keys)
 }
 
 /*
- * Files each row (key, at, visitor_id, session_id, snapshot) of SPI's last
- * result under its key, copied into cxt.
+ * Runs sql (inside SPI) and files each row (key, at, visitor_id,
+ * session_id, snapshot) under its key, copied into cxt.
  */
 static void
-oj_file_rows(HTAB *found, MemoryContext cxt)
+oj_lookup_query(HTAB *found, const char *sql, int nargs, Oid *types, Datum *args, MemoryContext cxt)
 {
+	int			rc = SPI_execute_with_args(sql, nargs, types, args, NULL, true, 0);
+
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "offline_join matching lookup failed: %s", SPI_result_code_string(rc));
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		MemoryContext old = MemoryContextSwitchTo(cxt);
@@ -391,14 +398,12 @@ oj_file_rows(HTAB *found, MemoryContext cxt)
 }
 
 /*
- * Runs sql (a text[] parameter of the keys and two timestamptz: the window
- * of every key) and files its rows.
+ * The sessions of keys (customer IDs) that started in [from, to], from
+ * every shard: sessions is distributed by session_id.
  */
 static void
-oj_lookup(HTAB *found, const char *sql, List *keys, TimestampTz from, TimestampTz to,
-		  MemoryContext cxt)
+oj_lookup_customers(HTAB *found, List *keys, TimestampTz from, TimestampTz to, MemoryContext cxt)
 {
-	int			rc;
 	Datum		args[3];
 	Oid			types[3] = {TEXTARRAYOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
 
@@ -408,16 +413,18 @@ oj_lookup(HTAB *found, const char *sql, List *keys, TimestampTz from, TimestampT
 	args[1] = TimestampTzGetDatum(from);
 	args[2] = TimestampTzGetDatum(to);
 	SPI_connect();
-	rc = SPI_execute_with_args(sql, 3, types, args, NULL, true, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "offline_join matching lookup failed: %s", SPI_result_code_string(rc));
-	oj_file_rows(found, cxt);
+	oj_lookup_query(found,
+					"WITH k AS MATERIALIZED (SELECT pg_catalog.unnest($1::pg_catalog.text[]) AS id)"
+					" SELECT s.customer_id, s.started_at, s.visitor_id, s.session_id, s.attrs"
+					" FROM offline_join.sessions s JOIN k ON s.customer_id OPERATOR(pg_catalog.=) k.id"
+					" WHERE s.started_at OPERATOR(pg_catalog.>=) $2 AND s.started_at OPERATOR(pg_catalog.<=) $3",
+					3, types, args, cxt);
 	SPI_finish();
 }
 
 /*
- * The transactions rows of keys, asked shard by shard: transactions is
- * distributed by transaction_id, so Citus's own hash
+ * The transactions rows of keys, asked shard by shard: transactions (table
+ * txn_oid) is distributed by transaction_id, so Citus's own hash
  * (get_shard_id_for_distribution_column()) puts each key in one shard, and
  * each shard's keys go in one query that Citus routes to that shard alone.
  * One query for all keys would send every key to every shard (Citus gives
@@ -425,9 +432,8 @@ oj_lookup(HTAB *found, const char *sql, List *keys, TimestampTz from, TimestampT
  * would probe for them all: shards times keys.
  */
 static void
-oj_lookup_txns(HTAB *found, List *keys, MemoryContext cxt)
+oj_lookup_txns(HTAB *found, List *keys, Oid txn_oid, MemoryContext cxt)
 {
-	int			rc;
 	Datum		args[2];
 	Oid			types[2] = {TEXTARRAYOID, REGCLASSOID};
 	Datum	   *groups;
@@ -436,7 +442,7 @@ oj_lookup_txns(HTAB *found, List *keys, MemoryContext cxt)
 	if (keys == NIL)
 		return;
 	args[0] = oj_keys_array(keys);
-	args[1] = ObjectIdGetDatum(oj_relation_oid("transactions"));
+	args[1] = ObjectIdGetDatum(txn_oid);
 	SPI_connect();
 	if (list_length(keys) == 1)
 	{
@@ -446,10 +452,11 @@ oj_lookup_txns(HTAB *found, List *keys, MemoryContext cxt)
 	}
 	else
 	{
-		rc = SPI_execute_with_args("SELECT pg_catalog.array_agg(k.id)"
-								   " FROM pg_catalog.unnest($1) AS k(id)"
-								   " GROUP BY pg_catalog.get_shard_id_for_distribution_column($2, k.id)",
-								   2, types, args, NULL, true, 0);
+		int			rc = SPI_execute_with_args("SELECT pg_catalog.array_agg(k.id)"
+											   " FROM pg_catalog.unnest($1) AS k(id)"
+											   " GROUP BY pg_catalog.get_shard_id_for_distribution_column($2, k.id)",
+											   2, types, args, NULL, true, 0);
+
 		if (rc != SPI_OK_SELECT)
 			elog(ERROR, "offline_join matching lookup failed: %s", SPI_result_code_string(rc));
 		ngroups = SPI_processed;
@@ -465,15 +472,11 @@ oj_lookup_txns(HTAB *found, List *keys, MemoryContext cxt)
 		SPI_freetuptable(SPI_tuptable);
 	}
 	for (uint64 g = 0; g < ngroups; g++)
-	{
-		rc = SPI_execute_with_args("SELECT t.transaction_id, t.expires_at, t.visitor_id, t.session_id, t.snapshot"
-								   " FROM offline_join.transactions t"
-								   " WHERE t.transaction_id OPERATOR(pg_catalog.=) ANY ($1)",
-								   1, types, &groups[g], NULL, true, 0);
-		if (rc != SPI_OK_SELECT)
-			elog(ERROR, "offline_join matching lookup failed: %s", SPI_result_code_string(rc));
-		oj_file_rows(found, cxt);
-	}
+		oj_lookup_query(found,
+						"SELECT t.transaction_id, t.expires_at, t.visitor_id, t.session_id, t.snapshot"
+						" FROM offline_join.transactions t"
+						" WHERE t.transaction_id OPERATOR(pg_catalog.=) ANY ($1)",
+						1, types, &groups[g], cxt);
 	SPI_finish();
 }
 
@@ -537,7 +540,7 @@ oj_match_many(OjMatcher *m, int n, const TimestampTz *times, text *const *custom
 		if (k)
 			(void) oj_add_key(seen, &keys, k);
 	}
-	oj_lookup_txns(by_txn, keys, m->cxt);
+	oj_lookup_txns(by_txn, keys, m->txn_oid, m->cxt);
 
 	keys = NIL;
 	hash_destroy(seen);
@@ -570,12 +573,7 @@ oj_match_many(OjMatcher *m, int n, const TimestampTz *times, text *const *custom
 			(void) oj_add_key(seen, &keys, k);
 		}
 	}
-	oj_lookup(by_customer,
-			  "WITH k AS MATERIALIZED (SELECT pg_catalog.unnest($1::pg_catalog.text[]) AS id)"
-			  " SELECT s.customer_id, s.started_at, s.visitor_id, s.session_id, s.attrs"
-			  " FROM offline_join.sessions s JOIN k ON s.customer_id OPERATOR(pg_catalog.=) k.id"
-			  " WHERE s.started_at OPERATOR(pg_catalog.>=) $2 AND s.started_at OPERATOR(pg_catalog.<=) $3",
-			  keys, from, to, m->cxt);
+	oj_lookup_customers(by_customer, keys, from, to, m->cxt);
 
 	for (int i = 0; i < n; i++)
 	{
