@@ -514,14 +514,13 @@ oj_rematch_statement(OjRematch *r, bool all, int64 load_id)
  * The Citus layout: an event lives beside its session (dist_key, its
  * distribution column, is the session's ID), and Citus cannot change a
  * row's distribution column in place.  So rematch() reads the unmatched
- * events in batches of OJ_REMATCH_BATCH (by load_id and line_no), matches
- * each batch with one set of lookups, deletes the events that now match
+ * events in batches of offline_join.citus_match_batch (by load_id and
+ * line_no; the setting as the call began), matches each batch with one set
+ * of lookups, deletes the events that now match
  * (only while they are still unmatched: a concurrent rematch() may have
  * moved one) and inserts them again, each with its own event_id, its new
  * match and its session's key.  All in the caller's transaction.
  */
-#define OJ_REMATCH_BATCH 5000
-
 static int64
 oj_rematch_citus(bool all, int64 load_id)
 {
@@ -608,7 +607,7 @@ oj_rematch_citus(bool all, int64 load_id)
 						  " WHERE match OPERATOR(pg_catalog.=) 'unmatched'"
 						  " AND (load_id, line_no) OPERATOR(pg_catalog.>) ($1, $2)%s"
 						  " ORDER BY load_id, line_no LIMIT %d",
-						  cols.data, all ? "" : " AND load_id OPERATOR(pg_catalog.=) $3", OJ_REMATCH_BATCH);
+						  cols.data, all ? "" : " AND load_id OPERATOR(pg_catalog.=) $3", oj_citus_match_batch);
 	insert_sql = psprintf("INSERT INTO offline_join.events (%s) OVERRIDING SYSTEM VALUE SELECT * FROM %s",
 						  cols.data, oj_rows_source(desc));
 
