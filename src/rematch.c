@@ -511,6 +511,67 @@ oj_rematch_statement(OjRematch *r, bool all, int64 load_id)
 }
 
 /*
+ * Deletes the events (dist_key keys[i], event_id ids[i]) that are still
+ * unmatched, noting each deleted event_id in moved.  Shard by shard, like
+ * the transaction-ID lookups: the pairs are grouped by the shard of events
+ * (table events_oid) that holds their key, with Citus's own hash, and each
+ * group goes in one DELETE that Citus routes to that shard alone; one DELETE
+ * for all would give every shard every pair to join.
+ */
+static void
+oj_rematch_delete(HTAB *moved, Datum *keys, Datum *ids, int n, Oid events_oid)
+{
+	Datum		args[3];
+	Datum	   *gkeys,
+			   *gids;
+	uint64		ngroups;
+	int			rc;
+	bool		isnull;
+
+	args[0] = PointerGetDatum(construct_array(keys, n, TEXTOID, -1, false, TYPALIGN_INT));
+	args[1] = PointerGetDatum(construct_array(ids, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	args[2] = ObjectIdGetDatum(events_oid);
+	SPI_connect();
+	rc = SPI_execute_with_args("SELECT pg_catalog.array_agg(m.k), pg_catalog.array_agg(m.id)"
+							   " FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), pg_catalog.unnest($2::pg_catalog.int8[])) AS m(k, id)"
+							   " GROUP BY pg_catalog.get_shard_id_for_distribution_column($3, m.k)",
+							   3, (Oid[]) {TEXTARRAYOID, INT8ARRAYOID, REGCLASSOID}, args, NULL, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "grouping the matched events by shard failed: %s", SPI_result_code_string(rc));
+	ngroups = SPI_processed;
+	gkeys = palloc(sizeof(Datum) * Max(ngroups, 1));
+	gids = palloc(sizeof(Datum) * Max(ngroups, 1));
+	for (uint64 g = 0; g < ngroups; g++)
+	{
+		gkeys[g] = SPI_datumTransfer(SPI_getbinval(SPI_tuptable->vals[g], SPI_tuptable->tupdesc, 1, &isnull), false, -1);
+		gids[g] = SPI_datumTransfer(SPI_getbinval(SPI_tuptable->vals[g], SPI_tuptable->tupdesc, 2, &isnull), false, -1);
+	}
+	for (uint64 g = 0; g < ngroups; g++)
+	{
+		/* dist_key = ANY($1): what Citus prunes by, to the one shard */
+		rc = SPI_execute_with_args("DELETE FROM offline_join.events e"
+								   " USING ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), pg_catalog.unnest($2::pg_catalog.int8[])) AS m(k, id)"
+								   " WHERE e.dist_key OPERATOR(pg_catalog.=) ANY ($1)"
+								   " AND e.dist_key OPERATOR(pg_catalog.=) m.k"
+								   " AND e.event_id OPERATOR(pg_catalog.=) m.id"
+								   " AND e.match OPERATOR(pg_catalog.=) 'unmatched'"
+								   " RETURNING e.event_id",
+								   2, (Oid[]) {TEXTARRAYOID, INT8ARRAYOID}, (Datum[]) {gkeys[g], gids[g]},
+								   NULL, false, 0);
+		if (rc != SPI_OK_DELETE_RETURNING)
+			elog(ERROR, "moving the matched events failed: %s", SPI_result_code_string(rc));
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			int64		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+
+			hash_search(moved, &id, HASH_ENTER, NULL);
+		}
+		SPI_freetuptable(SPI_tuptable);
+	}
+	SPI_finish();
+}
+
+/*
  * The Citus layout: an event lives beside its session (dist_key, its
  * distribution column, is the session's ID), and Citus cannot change a
  * row's distribution column in place.  So rematch() reads the unmatched
@@ -735,26 +796,7 @@ oj_rematch_citus(bool all, int64 load_id)
 			ctl.hcxt = batch_cxt;
 			moved = hash_create("offline_join moved events", nmatched, &ctl,
 								HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-			SPI_connect();
-			rc = SPI_execute_with_args("DELETE FROM offline_join.events e"
-									   " USING ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), pg_catalog.unnest($2::pg_catalog.int8[])) AS m(k, id)"
-									   " WHERE e.dist_key OPERATOR(pg_catalog.=) m.k"
-									   " AND e.event_id OPERATOR(pg_catalog.=) m.id"
-									   " AND e.match OPERATOR(pg_catalog.=) 'unmatched'"
-									   " RETURNING e.event_id",
-									   2, (Oid[]) {TEXTARRAYOID, INT8ARRAYOID},
-									   (Datum[]) {PointerGetDatum(construct_array(keys, nmatched, TEXTOID, -1, false, TYPALIGN_INT)),
-									   PointerGetDatum(construct_array(ids, nmatched, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE))},
-									   NULL, false, 0);
-			if (rc != SPI_OK_DELETE_RETURNING)
-				elog(ERROR, "moving the matched events failed: %s", SPI_result_code_string(rc));
-			for (uint64 i = 0; i < SPI_processed; i++)
-			{
-				int64		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
-
-				hash_search(moved, &id, HASH_ENTER, NULL);
-			}
-			SPI_finish();
+			oj_rematch_delete(moved, keys, ids, nmatched, RelationGetRelid(rel));
 
 			store = tuplestore_begin_heap(false, false, work_mem);
 			nmatched = 0;
