@@ -575,9 +575,11 @@ oj_rematch_delete(HTAB *moved, Datum *keys, Datum *ids, int n, Oid events_oid)
  * The Citus layout: an event lives beside its session (dist_key, its
  * distribution column, is the session's ID), and Citus cannot change a
  * row's distribution column in place.  So rematch() reads the unmatched
- * events in batches of offline_join.citus_match_batch (by load_id and
- * line_no; the setting as the call began), matches each batch with one set
- * of lookups, deletes the events that now match
+ * events with one query, as they are when it starts (Citus gathers them on
+ * the coordinator, beyond work_mem in a temporary file), and takes them in
+ * batches of offline_join.citus_match_batch (the setting as the call
+ * began): it matches each batch with one set of lookups, deletes the events
+ * that now match
  * (only while they are still unmatched: a concurrent rematch() may have
  * moved one) and inserts them again, each with its own event_id, its new
  * match and its session's key.  All in the caller's transaction.
@@ -606,8 +608,8 @@ oj_rematch_citus(bool all, int64 load_id)
 	char	   *select_sql;
 	char	   *insert_sql;
 	TupleDesc	desc;
-	int64		after_load = -1,
-				after_line = -1;
+	int			batch = oj_citus_match_batch;
+	Portal		portal;
 	int64		matched = 0;
 	MemoryContext batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "offline_join rematch batch",
 													ALLOCSET_DEFAULT_SIZES);
@@ -664,14 +666,20 @@ oj_rematch_citus(bool all, int64 load_id)
 
 		TupleDescInitEntry(desc, i + 1, NameStr(att->attname), att->atttypid, att->atttypmod, 0);
 	}
+	/*
+	 * One query, not a page per batch: ORDER BY ... LIMIT on a distributed
+	 * table has every shard send up to a batch of rows for each batch kept.
+	 */
 	select_sql = psprintf("SELECT %s FROM offline_join.events"
-						  " WHERE match OPERATOR(pg_catalog.=) 'unmatched'"
-						  " AND (load_id, line_no) OPERATOR(pg_catalog.>) ($1, $2)%s"
-						  " ORDER BY load_id, line_no LIMIT %d",
-						  cols.data, all ? "" : " AND load_id OPERATOR(pg_catalog.=) $3", oj_citus_match_batch);
+						  " WHERE match OPERATOR(pg_catalog.=) 'unmatched'%s",
+						  cols.data, all ? "" : " AND load_id OPERATOR(pg_catalog.=) $1");
 	insert_sql = psprintf("INSERT INTO offline_join.events (%s) OVERRIDING SYSTEM VALUE SELECT * FROM %s",
 						  cols.data, oj_rows_source(desc));
 
+	SPI_connect();
+	portal = SPI_cursor_open_with_args(NULL, select_sql, all ? 0 : 1, (Oid[]) {INT8OID},
+									   (Datum[]) {Int64GetDatum(load_id)}, NULL, true,
+									   CURSOR_OPT_NO_SCROLL);
 	for (;;)
 	{
 		MemoryContext old = MemoryContextSwitchTo(batch_cxt);
@@ -687,32 +695,21 @@ oj_rematch_citus(bool all, int64 load_id)
 				   *ids;
 		int			nmatched = 0;
 		Tuplestorestate *store;
-		int			rc;
 		bool		isnull;
 
-		SPI_connect();
-		rc = SPI_execute_with_args(select_sql, all ? 2 : 3, (Oid[]) {INT8OID, INT8OID, INT8OID},
-								   (Datum[]) {Int64GetDatum(after_load), Int64GetDatum(after_line), Int64GetDatum(load_id)},
-								   NULL, false, 0);
-		if (rc != SPI_OK_SELECT)
-			elog(ERROR, "reading the unmatched events failed: %s", SPI_result_code_string(rc));
+		SPI_cursor_fetch(portal, true, batch);
+		/* SPI leaves the procedure's context current: the batch's is */
+		MemoryContextSwitchTo(batch_cxt);
 		n = (int) SPI_processed;
-		rows = MemoryContextAlloc(batch_cxt, sizeof(HeapTuple) * Max(n, 1));
+		rows = palloc(sizeof(HeapTuple) * Max(n, 1));
 		for (int i = 0; i < n; i++)
-		{
-			MemoryContext spi = MemoryContextSwitchTo(batch_cxt);
-
 			rows[i] = heap_copytuple(SPI_tuptable->vals[i]);
-			MemoryContextSwitchTo(spi);
-		}
-		SPI_finish();
+		SPI_freetuptable(SPI_tuptable);
 		if (n == 0)
 		{
 			MemoryContextSwitchTo(old);
 			break;
 		}
-		after_load = DatumGetInt64(heap_getattr(rows[n - 1], c_load + 1, desc, &isnull));
-		after_line = DatumGetInt64(heap_getattr(rows[n - 1], c_line + 1, desc, &isnull));
 
 		/* match the batch, one source (lookback) at a time */
 		times = palloc(sizeof(TimestampTz) * n);
@@ -847,6 +844,8 @@ oj_rematch_citus(bool all, int64 load_id)
 		MemoryContextReset(batch_cxt);
 		CHECK_FOR_INTERRUPTS();
 	}
+	SPI_cursor_close(portal);
+	SPI_finish();
 	oj_matcher_close(r.matcher);
 	table_close(rel, NoLock);
 	MemoryContextDelete(batch_cxt);
