@@ -586,3 +586,62 @@ oj_tables_writer(const char *what)
 				 errhint("Connect to the coordinator to load files.")));
 	return t;
 }
+
+/*
+ * Splits arrays[0], values of table's distribution column (the table given
+ * by OID, so nothing can redirect it), by the shard of table that holds
+ * each value, with Citus's own hash (get_shard_id_for_distribution_column());
+ * arrays[1..narrays-1], as long as arrays[0], follow their values.  Returns
+ * the number of shards met; *groups gets narrays arrays per shard, shard
+ * after shard, copied into cxt.  Runs in the caller's SPI connection.  For
+ * statements that Citus can then route to one shard each instead of giving
+ * every shard every value.
+ */
+uint64
+oj_citus_shard_groups(Oid table, int narrays, const Datum *arrays, const Oid *types,
+					  Datum **groups, MemoryContext cxt)
+{
+	StringInfoData sql;
+	Datum		args[3];
+	Oid			argtypes[3];
+	uint64		ngroups;
+	int			rc;
+
+	Assert(narrays >= 1 && narrays <= 2);
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT ");
+	for (int i = 0; i < narrays; i++)
+	{
+		appendStringInfo(&sql, "%spg_catalog.array_agg(m.c%d)", i > 0 ? ", " : "", i);
+		args[i] = arrays[i];
+		argtypes[i] = types[i];
+	}
+	appendStringInfoString(&sql, " FROM ROWS FROM (");
+	for (int i = 0; i < narrays; i++)
+		appendStringInfo(&sql, "%spg_catalog.unnest($%d)", i > 0 ? ", " : "", i + 1);
+	appendStringInfoString(&sql, ") AS m(");
+	for (int i = 0; i < narrays; i++)
+		appendStringInfo(&sql, "%sc%d", i > 0 ? ", " : "", i);
+	appendStringInfo(&sql, ") GROUP BY pg_catalog.get_shard_id_for_distribution_column($%d, m.c0)",
+					 narrays + 1);
+	args[narrays] = ObjectIdGetDatum(table);
+	argtypes[narrays] = REGCLASSOID;
+
+	rc = SPI_execute_with_args(sql.data, narrays + 1, argtypes, args, NULL, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "grouping values by the shards of table %u failed: %s", table, SPI_result_code_string(rc));
+	ngroups = SPI_processed;
+	*groups = MemoryContextAlloc(cxt, sizeof(Datum) * narrays * Max(ngroups, 1));
+	for (uint64 g = 0; g < ngroups; g++)
+		for (int i = 0; i < narrays; i++)
+		{
+			bool		isnull;
+			Datum		d = SPI_getbinval(SPI_tuptable->vals[g], SPI_tuptable->tupdesc, i + 1, &isnull);
+			MemoryContext old = MemoryContextSwitchTo(cxt);
+
+			(*groups)[g * narrays + i] = PointerGetDatum(PG_DETOAST_DATUM_COPY(d));
+			MemoryContextSwitchTo(old);
+		}
+	SPI_freetuptable(SPI_tuptable);
+	return ngroups;
+}

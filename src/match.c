@@ -424,9 +424,9 @@ oj_lookup_customers(HTAB *found, List *keys, TimestampTz from, TimestampTz to, M
 
 /*
  * The transactions rows of keys, asked shard by shard: transactions (table
- * txn_oid) is distributed by transaction_id, so Citus's own hash
- * (get_shard_id_for_distribution_column()) puts each key in one shard, and
- * each shard's keys go in one query that Citus routes to that shard alone.
+ * txn_oid) is distributed by transaction_id, so Citus's own hash puts each
+ * key in one shard (oj_citus_shard_groups()), and each shard's keys go in
+ * one query that Citus routes to that shard alone.
  * One query for all keys would send every key to every shard (Citus gives
  * each shard the whole array or intermediate result), and every shard
  * would probe for them all: shards times keys.
@@ -434,49 +434,29 @@ oj_lookup_customers(HTAB *found, List *keys, TimestampTz from, TimestampTz to, M
 static void
 oj_lookup_txns(HTAB *found, List *keys, Oid txn_oid, MemoryContext cxt)
 {
-	Datum		args[2];
-	Oid			types[2] = {TEXTARRAYOID, REGCLASSOID};
+	Oid			type = TEXTARRAYOID;
+	Datum		all;
 	Datum	   *groups;
 	uint64		ngroups;
 
 	if (keys == NIL)
 		return;
-	args[0] = oj_keys_array(keys);
-	args[1] = ObjectIdGetDatum(txn_oid);
+	all = oj_keys_array(keys);
 	SPI_connect();
 	if (list_length(keys) == 1)
 	{
 		/* one key is one shard already (attribute(), a LATERAL row at a time) */
 		ngroups = 1;
-		groups = &args[0];
+		groups = &all;
 	}
 	else
-	{
-		int			rc = SPI_execute_with_args("SELECT pg_catalog.array_agg(k.id)"
-											   " FROM pg_catalog.unnest($1) AS k(id)"
-											   " GROUP BY pg_catalog.get_shard_id_for_distribution_column($2, k.id)",
-											   2, types, args, NULL, true, 0);
-
-		if (rc != SPI_OK_SELECT)
-			elog(ERROR, "offline_join matching lookup failed: %s", SPI_result_code_string(rc));
-		ngroups = SPI_processed;
-		groups = MemoryContextAlloc(cxt, sizeof(Datum) * Max(ngroups, 1));
-		for (uint64 g = 0; g < ngroups; g++)
-		{
-			MemoryContext old = MemoryContextSwitchTo(cxt);
-			bool		isnull;
-
-			groups[g] = oj_spi_copy(g, 1, &isnull);
-			MemoryContextSwitchTo(old);
-		}
-		SPI_freetuptable(SPI_tuptable);
-	}
+		ngroups = oj_citus_shard_groups(txn_oid, 1, &all, &type, &groups, cxt);
 	for (uint64 g = 0; g < ngroups; g++)
 		oj_lookup_query(found,
 						"SELECT t.transaction_id, t.expires_at, t.visitor_id, t.session_id, t.snapshot"
 						" FROM offline_join.transactions t"
 						" WHERE t.transaction_id OPERATOR(pg_catalog.=) ANY ($1)",
-						1, types, &groups[g], cxt);
+						1, &type, &groups[g], cxt);
 	SPI_finish();
 }
 

@@ -514,38 +514,24 @@ oj_rematch_statement(OjRematch *r, bool all, int64 load_id)
  * Deletes the events (dist_key keys[i], event_id ids[i]) that are still
  * unmatched, noting each deleted event_id in moved.  Shard by shard, like
  * the transaction-ID lookups: the pairs are grouped by the shard of events
- * (table events_oid) that holds their key, with Citus's own hash, and each
- * group goes in one DELETE that Citus routes to that shard alone; one DELETE
- * for all would give every shard every pair to join.
+ * (table events_oid) that holds their key (oj_citus_shard_groups()), and
+ * each group goes in one DELETE that Citus routes to that shard alone; one
+ * DELETE for all would give every shard every pair to join.
  */
 static void
 oj_rematch_delete(HTAB *moved, Datum *keys, Datum *ids, int n, Oid events_oid)
 {
-	Datum		args[3];
-	Datum	   *gkeys,
-			   *gids;
+	Datum		args[2];
+	Datum	   *groups;
 	uint64		ngroups;
 	int			rc;
 	bool		isnull;
 
 	args[0] = PointerGetDatum(construct_array(keys, n, TEXTOID, -1, false, TYPALIGN_INT));
 	args[1] = PointerGetDatum(construct_array(ids, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	args[2] = ObjectIdGetDatum(events_oid);
 	SPI_connect();
-	rc = SPI_execute_with_args("SELECT pg_catalog.array_agg(m.k), pg_catalog.array_agg(m.id)"
-							   " FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), pg_catalog.unnest($2::pg_catalog.int8[])) AS m(k, id)"
-							   " GROUP BY pg_catalog.get_shard_id_for_distribution_column($3, m.k)",
-							   3, (Oid[]) {TEXTARRAYOID, INT8ARRAYOID, REGCLASSOID}, args, NULL, true, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "grouping the matched events by shard failed: %s", SPI_result_code_string(rc));
-	ngroups = SPI_processed;
-	gkeys = palloc(sizeof(Datum) * Max(ngroups, 1));
-	gids = palloc(sizeof(Datum) * Max(ngroups, 1));
-	for (uint64 g = 0; g < ngroups; g++)
-	{
-		gkeys[g] = SPI_datumTransfer(SPI_getbinval(SPI_tuptable->vals[g], SPI_tuptable->tupdesc, 1, &isnull), false, -1);
-		gids[g] = SPI_datumTransfer(SPI_getbinval(SPI_tuptable->vals[g], SPI_tuptable->tupdesc, 2, &isnull), false, -1);
-	}
+	ngroups = oj_citus_shard_groups(events_oid, 2, args, (Oid[]) {TEXTARRAYOID, INT8ARRAYOID}, &groups,
+									CurrentMemoryContext);
 	for (uint64 g = 0; g < ngroups; g++)
 	{
 		/* dist_key = ANY($1): what Citus prunes by, to the one shard */
@@ -556,7 +542,7 @@ oj_rematch_delete(HTAB *moved, Datum *keys, Datum *ids, int n, Oid events_oid)
 								   " AND e.event_id OPERATOR(pg_catalog.=) m.id"
 								   " AND e.match OPERATOR(pg_catalog.=) 'unmatched'"
 								   " RETURNING e.event_id",
-								   2, (Oid[]) {TEXTARRAYOID, INT8ARRAYOID}, (Datum[]) {gkeys[g], gids[g]},
+								   2, (Oid[]) {TEXTARRAYOID, INT8ARRAYOID}, &groups[2 * g],
 								   NULL, false, 0);
 		if (rc != SPI_OK_DELETE_RETURNING)
 			elog(ERROR, "moving the matched events failed: %s", SPI_result_code_string(rc));
@@ -579,10 +565,10 @@ oj_rematch_delete(HTAB *moved, Datum *keys, Datum *ids, int n, Oid events_oid)
  * the coordinator, beyond work_mem in a temporary file), and takes them in
  * batches of offline_join.citus_match_batch (the setting as the call
  * began): it matches each batch with one set of lookups, deletes the events
- * that now match
- * (only while they are still unmatched: a concurrent rematch() may have
- * moved one) and inserts them again, each with its own event_id, its new
- * match and its session's key.  All in the caller's transaction.
+ * that now match (only while they are still unmatched: a concurrent
+ * rematch() may have moved one) and inserts them again, each with its own
+ * event_id, its new match and its session's key.  All in the caller's
+ * transaction.
  */
 static int64
 oj_rematch_citus(bool all, int64 load_id)
