@@ -16,8 +16,11 @@
 #   load   offline_join.load() of the rmc file (validates, matches in
 #          batched lookups, writes through Citus, the ledger)
 # then the coordinator backend's peak anonymous memory (RssAnon) for a ROWS
-# and a 3 x ROWS file; and the pairs again with the sessions deleted
-# (validation and the write through Citus, the lookups finding nothing).
+# and a 3 x ROWS file; rematch(): the rmc file loaded while its customers'
+# sessions were under other IDs, then found by one rematch() (paired with
+# COPY, and its peak memory for ROWS / 5 and ROWS unmatched events); and
+# the load pairs again with the sessions deleted (validation and the write
+# through Citus, the lookups finding nothing).
 # Then the same for an Adobe transaction-ID file of ROWS rows against ROWS
 # recorded transaction IDs, every row matched by its ID (pairs and memory).
 # Prints medians and ratios paired per run (> 1 means load is faster).
@@ -109,6 +112,42 @@ big_loaded=$(sql -c "SELECT count(*) FROM offline_join.events")
 [ "$big_loaded" = $(( rows * 3 )) ] || { echo "the big load wrote $big_loaded rows" >&2; exit 1; }
 rm -f "$big"
 
+# rematch(): the rmc file loaded while its customers' sessions were under
+# other customer IDs (nothing matches), the IDs put back, then one
+# rematch() that finds a session for every event: it reads, matches,
+# deletes and inserts again every event.  Paired with COPY of the typed
+# rows (what rematch() writes again); its peak memory for a fifth of the
+# events and for all of them.
+oj_say "rematch(): $rows unmatched events whose sessions then appear"
+unmatched() {  # unmatched FILE: events loaded from FILE, none matched, sessions back
+    empty
+    sql -c "UPDATE offline_join.sessions SET customer_id = 'X' || customer_id" >/dev/null
+    sql -c "SELECT status FROM offline_join.load('rmc', '$1')" >/dev/null 2>&1
+    sql -c "UPDATE offline_join.sessions SET customer_id = substr(customer_id, 2)" \
+        -c "VACUUM ANALYZE offline_join.sessions" -c "VACUUM ANALYZE offline_join.events" >/dev/null
+    local n; n=$(sql -c "SELECT count(*) FILTER (WHERE match = 'unmatched') FROM offline_join.events")
+    [ "$n" -gt 0 ] || echo "no unmatched events to rematch after loading $1" >> "$work/failed"
+}
+time_rematch() {  # runs in a subshell of oj_time_pairs: failures go to $work/failed
+    unmatched "$good"
+    local t0 n; t0=$(now_ms)
+    n=$(sql -c "SELECT offline_join.rematch()")
+    echo $(( $(now_ms) - t0 ))
+    [ "$n" = "$matched" ] || echo "rematch() matched $n events, load() $matched" >> "$work/failed"
+}
+copy4_ms=(); rematch_ms=()
+oj_time_pairs copy4_ms rematch_ms "Citus COPY" "rematch()" 'time_copy' 'time_rematch'
+[ ! -s "$work/failed" ] || { cat "$work/failed" >&2; exit 1; }
+rematch_med=$(printf '%s\n' "${rematch_ms[@]}" | median)
+fifth="$work/coord/rmc_fifth.csv"
+gen "$fifth" $(( rows / 5 ))
+unmatched "$fifth"
+rematch_mem_5=$(oj_peak_rss_sql "$work/coord" "SELECT offline_join.rematch()")
+unmatched "$good"
+rematch_mem_1=$(oj_peak_rss_sql "$work/coord" "SELECT offline_join.rematch()")
+rm -f "$fifth"
+[ ! -s "$work/failed" ] || { cat "$work/failed" >&2; exit 1; }
+
 # The same load with no session to find: validation and the write through
 # Citus without the customer lookups' work on the shards (each lookup still
 # runs, on empty shards), paired with COPY again
@@ -158,11 +197,13 @@ rm -f "$big"
 r_load=$(oj_paired copy_ms load_ms)
 r_bare=$(oj_paired copy2_ms bare_ms)
 r_tx=$(oj_paired copy3_ms tx_ms)
+r_rematch=$(oj_paired copy4_ms rematch_ms)
 
 oj_say "results (medians of $runs runs; ratio = COPY time / load time, > 1 means load is faster)"
 awk -v c="$copy_med" -v l="$load_med" -v n="$rows" -v mt="$matched" -v rl="$r_load" \
     -v b="$bare_med" -v rb="$r_bare" -v t="$tx_med" -v c3="$copy3_med" -v rt="$r_tx" \
     -v tm1="$tx_mem_1" -v tm3="$tx_mem_3" \
+    -v rm="$rematch_med" -v rr="$r_rematch" -v rm5="$rematch_mem_5" -v rm1="$rematch_mem_1" \
     -v m1="$mem_1" -v m3="$mem_3" 'BEGIN {
     printf "rows per file                               %d (%d matched by customer)\n", n, mt
     printf "Citus COPY of the typed rows into events    %8.0f ms  (%.0f rows/s)\n", c, n / c * 1000
@@ -171,6 +212,8 @@ awk -v c="$copy_med" -v l="$load_med" -v n="$rows" -v mt="$matched" -v rl="$r_lo
     printf "load() with no session to look up           %8.0f ms  ratio vs COPY, paired %s\n", b, rb
     printf "peak coordinator RssAnon, %d rows      %8d kB\n", n, m1
     printf "peak coordinator RssAnon, %d rows      %8d kB\n", n * 3, m3
+    printf "rematch() of every event, found late        %8.0f ms  ratio vs COPY, paired %s\n", rm, rr
+    printf "rematch() peak RssAnon, %d / %d events   %8d / %d kB\n", n / 5, n, rm5, rm1
     printf "transaction-ID file: Citus COPY             %8.0f ms\n", c3
     printf "transaction-ID file: load()                 %8.0f ms  ratio vs COPY, paired %s\n", t, rt
     printf "transaction-ID file: peak RssAnon, %d rows      %8d kB\n", n, tm1

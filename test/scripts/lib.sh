@@ -119,14 +119,14 @@ oj_time_pairs() {
     done
 }
 
-# oj_peak_rss DIR FILE [SOURCE]: the peak RssAnon (kB) of the backend (of the
-# server in PGHOST) that runs load(SOURCE, FILE), SOURCE 'rmc' unless given;
-# DIR, a directory that server may write to, receives the backend's pid.
-oj_peak_rss() {
-    local dir=$1 file=$2 source=${3:-rmc} tries=0 pid peak=0 kb
+# oj_peak_rss_sql DIR STATEMENT: the peak RssAnon (kB) of the backend (of the
+# server in PGHOST) that runs STATEMENT; DIR, a directory that server may
+# write to, receives the backend's pid.
+oj_peak_rss_sql() {
+    local dir=$1 stmt=$2 tries=0 pid peak=0 kb
     rm -f "$dir/pid"
     (sql -c "COPY (SELECT pg_backend_pid()) TO '$dir/pid'" -c "SELECT pg_sleep(0.5)" \
-         -c "SELECT status FROM offline_join.load('$source', '$file')" >/dev/null 2>&1 &)
+         -c "$stmt" >/dev/null 2>&1 &)
     while [ ! -s "$dir/pid" ]; do
         sleep 0.05; tries=$((tries + 1))
         [ "$tries" -lt 200 ] || { echo "backend pid not written" >&2; return 1; }
@@ -137,4 +137,10 @@ oj_peak_rss() {
         sleep 0.05
     done
     echo "$peak"
+}
+
+# oj_peak_rss DIR FILE [SOURCE]: the same for load(SOURCE, FILE), SOURCE 'rmc'
+# unless given.
+oj_peak_rss() {
+    oj_peak_rss_sql "$1" "SELECT status FROM offline_join.load('${3:-rmc}', '$2')"
 }
