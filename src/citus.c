@@ -36,6 +36,7 @@
 
 #include "access/xact.h"
 #include "executor/spi.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "storage/proc.h"
 
@@ -593,7 +594,8 @@ oj_tables_writer(const char *what)
  * each value, with Citus's own hash (get_shard_id_for_distribution_column());
  * arrays[1..narrays-1], as long as arrays[0], follow their values.  Returns
  * the number of shards met; *groups gets narrays arrays per shard, shard
- * after shard, copied into cxt.  Runs in the caller's SPI connection.  For
+ * after shard, copied into cxt (one value is one shard already: the arrays
+ * themselves, no query).  Runs in the caller's SPI connection.  For
  * statements that Citus can then route to one shard each instead of giving
  * every shard every value.
  */
@@ -602,12 +604,20 @@ oj_citus_shard_groups(Oid table, int narrays, const Datum *arrays, const Oid *ty
 					  Datum **groups, MemoryContext cxt)
 {
 	StringInfoData sql;
+	ArrayType  *first;
 	Datum		args[3];
 	Oid			argtypes[3];
 	uint64		ngroups;
 	int			rc;
 
 	Assert(narrays >= 1 && narrays <= 2);
+	first = DatumGetArrayTypeP(arrays[0]);
+	if (ArrayGetNItems(ARR_NDIM(first), ARR_DIMS(first)) <= 1)
+	{
+		*groups = MemoryContextAlloc(cxt, sizeof(Datum) * narrays);
+		memcpy(*groups, arrays, sizeof(Datum) * narrays);
+		return 1;
+	}
 	initStringInfo(&sql);
 	appendStringInfoString(&sql, "SELECT ");
 	for (int i = 0; i < narrays; i++)

@@ -404,10 +404,13 @@ oj_lookup_query(HTAB *found, const char *sql, int nargs, Oid *types, Datum *args
  * materialized CTE, which Citus sends to each node once as an intermediate
  * result before the shards' queries.  Measured on 32 shards (one query, a
  * PL/pgSQL loop): 1 key 2.2 ms inline against 5.8 ms as a CTE, 100 keys 5.5
- * against 8.4 ms, 300 keys 17 against 15 ms, 1,000 keys 69 against 29 ms.
- * attribute(), a LATERAL row at a time, asks for one.
+ * against 8.4 ms, 300 keys 17 against 15 ms, 1,000 keys 69 against 29 ms
+ * (and with 20,000 keys a load's lookups took 13.4 s inline against 11.8
+ * s).  attribute(), a LATERAL row at a time, asks for one.
  */
 #define OJ_CUSTOMERS_INLINE 100
+#define OJ_SESSIONS_COLS "SELECT s.customer_id, s.started_at, s.visitor_id, s.session_id, s.attrs"
+#define OJ_SESSIONS_WINDOW "s.started_at OPERATOR(pg_catalog.>=) $2 AND s.started_at OPERATOR(pg_catalog.<=) $3"
 
 static void
 oj_lookup_customers(HTAB *found, List *keys, TimestampTz from, TimestampTz to, MemoryContext cxt)
@@ -421,20 +424,14 @@ oj_lookup_customers(HTAB *found, List *keys, TimestampTz from, TimestampTz to, M
 	args[1] = TimestampTzGetDatum(from);
 	args[2] = TimestampTzGetDatum(to);
 	SPI_connect();
-	if (list_length(keys) <= OJ_CUSTOMERS_INLINE)
-		oj_lookup_query(found,
-						"SELECT s.customer_id, s.started_at, s.visitor_id, s.session_id, s.attrs"
-						" FROM offline_join.sessions s"
-						" WHERE s.customer_id OPERATOR(pg_catalog.=) ANY ($1)"
-						" AND s.started_at OPERATOR(pg_catalog.>=) $2 AND s.started_at OPERATOR(pg_catalog.<=) $3",
-						3, types, args, cxt);
-	else
-		oj_lookup_query(found,
-						"WITH k AS MATERIALIZED (SELECT pg_catalog.unnest($1::pg_catalog.text[]) AS id)"
-						" SELECT s.customer_id, s.started_at, s.visitor_id, s.session_id, s.attrs"
-						" FROM offline_join.sessions s JOIN k ON s.customer_id OPERATOR(pg_catalog.=) k.id"
-						" WHERE s.started_at OPERATOR(pg_catalog.>=) $2 AND s.started_at OPERATOR(pg_catalog.<=) $3",
-						3, types, args, cxt);
+	oj_lookup_query(found,
+					list_length(keys) <= OJ_CUSTOMERS_INLINE
+					? OJ_SESSIONS_COLS " FROM offline_join.sessions s"
+					" WHERE s.customer_id OPERATOR(pg_catalog.=) ANY ($1) AND " OJ_SESSIONS_WINDOW
+					: "WITH k AS MATERIALIZED (SELECT pg_catalog.unnest($1::pg_catalog.text[]) AS id) "
+					OJ_SESSIONS_COLS " FROM offline_join.sessions s JOIN k ON s.customer_id OPERATOR(pg_catalog.=) k.id"
+					" WHERE " OJ_SESSIONS_WINDOW,
+					3, types, args, cxt);
 	SPI_finish();
 }
 
@@ -459,14 +456,7 @@ oj_lookup_txns(HTAB *found, List *keys, Oid txn_oid, MemoryContext cxt)
 		return;
 	all = oj_keys_array(keys);
 	SPI_connect();
-	if (list_length(keys) == 1)
-	{
-		/* one key is one shard already (attribute(), a LATERAL row at a time) */
-		ngroups = 1;
-		groups = &all;
-	}
-	else
-		ngroups = oj_citus_shard_groups(txn_oid, 1, &all, &type, &groups, cxt);
+	ngroups = oj_citus_shard_groups(txn_oid, 1, &all, &type, &groups, cxt);
 	for (uint64 g = 0; g < ngroups; g++)
 		oj_lookup_query(found,
 						"SELECT t.transaction_id, t.expires_at, t.visitor_id, t.session_id, t.snapshot"
@@ -496,11 +486,9 @@ oj_fill_found(OjMatch *out, const char *kind, const OjFound *f)
  * event, as oj_match() applies it: the latest session in the event's
  * window, of equal started_at the greatest session_id in byte order.
  * Sessions are distributed by session_id, so every shard may hold a
- * session of any customer: the customer keys go to every shard, once per
- * node as an intermediate result (a materialized CTE) that each shard
- * joins, not as an array literal in every shard's query (with 20,000 keys
- * on 32 shards that took twice as long).  Results live until the next
- * batch (or until the matcher is closed); out[i] is event i's.
+ * session of any customer: the customer keys go to every shard
+ * (oj_lookup_customers()).  Results live until the next batch (or until
+ * the matcher is closed); out[i] is event i's.
  */
 void
 oj_match_many(OjMatcher *m, int n, const TimestampTz *times, text *const *customers,
