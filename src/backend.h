@@ -109,8 +109,8 @@ extern Oid	oj_citus_table(Oid only, const char **kind);
 extern bool oj_is_table_or_shard(Relation rel, const char *table);
 extern List *oj_citus_local_shards(const char *table);
 extern Oid	oj_citus_local_placement(const char *table);
-extern uint64 oj_citus_shard_groups(Oid table, int narrays, const Datum *arrays, const Oid *types,
-									 Datum **groups, MemoryContext cxt);
+extern uint64 oj_citus_shard_groups(Oid table, int narrays, const Datum *arrays, Datum **groups,
+									 MemoryContext cxt);
 extern void oj_refuse_citus_tables(const char *what);
 extern void oj_refuse_citus_table(Relation rel, const char *what);
 

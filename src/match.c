@@ -456,7 +456,7 @@ oj_lookup_txns(HTAB *found, List *keys, Oid txn_oid, MemoryContext cxt)
 		return;
 	all = oj_keys_array(keys);
 	SPI_connect();
-	ngroups = oj_citus_shard_groups(txn_oid, 1, &all, &type, &groups, cxt);
+	ngroups = oj_citus_shard_groups(txn_oid, 1, &all, &groups, cxt);
 	for (uint64 g = 0; g < ngroups; g++)
 		oj_lookup_query(found,
 						"SELECT t.transaction_id, t.expires_at, t.visitor_id, t.session_id, t.snapshot"

@@ -530,8 +530,7 @@ oj_rematch_delete(HTAB *moved, Datum *keys, Datum *ids, int n, Oid events_oid)
 	args[0] = PointerGetDatum(construct_array(keys, n, TEXTOID, -1, false, TYPALIGN_INT));
 	args[1] = PointerGetDatum(construct_array(ids, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 	SPI_connect();
-	ngroups = oj_citus_shard_groups(events_oid, 2, args, (Oid[]) {TEXTARRAYOID, INT8ARRAYOID}, &groups,
-									CurrentMemoryContext);
+	ngroups = oj_citus_shard_groups(events_oid, 2, args, &groups, CurrentMemoryContext);
 	for (uint64 g = 0; g < ngroups; g++)
 	{
 		/* dist_key = ANY($1): what Citus prunes by, to the one shard */
