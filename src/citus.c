@@ -702,8 +702,9 @@ oj_citus_shard_groups(Oid table, int narrays, const Datum *arrays, Datum **group
 	if (nshards == 0 || attno == InvalidAttrNumber)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("table \"%s\" has no shards by hash in pg_catalog.pg_dist_shard",
-						get_rel_name(table)),
+				 errmsg("table %s has no shards by hash in pg_catalog.pg_dist_shard",
+						quote_qualified_identifier(get_namespace_name(get_rel_namespace(table)),
+												   get_rel_name(table))),
 				 errhint("Run offline_join.distribute() to give the extension its Citus layout.")));
 	qsort(ranges, nshards, sizeof(OjShardRange), oj_shard_range_cmp);
 
@@ -736,7 +737,9 @@ oj_citus_shard_groups(Oid table, int narrays, const Datum *arrays, Datum **group
 		if (h < ranges[lo].lo || h > ranges[lo].hi)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("no shard of table \"%s\" holds hash value %d", get_rel_name(table), h)));
+					 errmsg("no shard of table %s holds hash value %d",
+							quote_qualified_identifier(get_namespace_name(get_rel_namespace(table)),
+													   get_rel_name(table)), h)));
 		shard_of[j] = lo;
 		if (count[lo]++ == 0)
 			ngroups++;
