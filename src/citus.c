@@ -673,7 +673,8 @@ oj_citus_shard_groups(Oid table, int narrays, const Datum *arrays, Datum **group
 
 	rc = SPI_execute_with_args("SELECT s.shardminvalue, s.shardmaxvalue,"
 							   " (SELECT p.partkey FROM pg_catalog.pg_dist_partition p"
-							   "  WHERE p.logicalrelid OPERATOR(pg_catalog.=) $1)"
+							   "  WHERE p.logicalrelid OPERATOR(pg_catalog.=) $1"
+							   "  AND p.partmethod OPERATOR(pg_catalog.=) 'h')"
 							   " FROM pg_catalog.pg_dist_shard s WHERE s.logicalrelid OPERATOR(pg_catalog.=) $1",
 							   1, (Oid[]) {REGCLASSOID}, (Datum[]) {ObjectIdGetDatum(table)},
 							   NULL, true, 0);
@@ -709,6 +710,9 @@ oj_citus_shard_groups(Oid table, int narrays, const Datum *arrays, Datum **group
 	qsort(ranges, nshards, sizeof(OjShardRange), oj_shard_range_cmp);
 
 	get_atttypetypmodcoll(table, attno, &coltype, &coltypmod, &collation);
+	if (coltype != elemtype[0])
+		elog(ERROR, "values of type %u to group by the shards of table %u, whose distribution column has type %u",
+			 elemtype[0], table, coltype);
 	tc = lookup_type_cache(coltype, TYPECACHE_HASH_PROC_FINFO);
 	if (!OidIsValid(tc->hash_proc))
 		elog(ERROR, "type %u of the distribution column of table %u has no hash function", coltype, table);

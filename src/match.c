@@ -33,6 +33,7 @@
 #include "utils/builtins.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
+#include "nodes/params.h"
 #include "utils/array.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
@@ -338,15 +339,6 @@ oj_add_key(HTAB *seen, List **keys, char *k)
 	return e;
 }
 
-/* A copy of column col of SPI's current row i, in CurrentMemoryContext. */
-static Datum
-oj_spi_copy(int i, int col, bool *isnull)
-{
-	Datum		d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, col, isnull);
-
-	return *isnull ? (Datum) 0 : PointerGetDatum(PG_DETOAST_DATUM_COPY(d));
-}
-
 /* The keys as one text[] in CurrentMemoryContext. */
 static Datum
 oj_keys_array(List *keys)
@@ -361,40 +353,98 @@ oj_keys_array(List *keys)
 }
 
 /*
- * Runs sql (inside SPI) and files each row (key, at, visitor_id,
- * session_id, snapshot) under its key, copied into cxt.
+ * Where a lookup's rows go: each row (key, at, visitor_id, session_id,
+ * snapshot) is copied into cxt and filed under its key as the executor
+ * hands it over.  SPI's own result (a tuple table of every row, each
+ * formed as a heap tuple, then read column by column) would hold a
+ * customer lookup's 250,000 sessions twice until the copies are made.
  */
+typedef struct OjFoundDest
+{
+	DestReceiver pub;
+	HTAB	   *found;
+	MemoryContext cxt;
+} OjFoundDest;
+
+/* Column col of slot copied into CurrentMemoryContext (not null: *isnull). */
+static Datum
+oj_slot_datum(TupleTableSlot *slot, int col, bool *isnull)
+{
+	*isnull = slot->tts_isnull[col];
+	return *isnull ? (Datum) 0 : PointerGetDatum(PG_DETOAST_DATUM_COPY(slot->tts_values[col]));
+}
+
+static bool
+oj_found_receive(TupleTableSlot *slot, DestReceiver *self)
+{
+	OjFoundDest *d = (OjFoundDest *) self;
+	MemoryContext old = MemoryContextSwitchTo(d->cxt);
+	OjFound    *f = palloc0(sizeof(OjFound));
+	OjFoundEntry *e;
+	bool		exists;
+
+	slot_getallattrs(slot);
+	if (slot->tts_isnull[0] || slot->tts_isnull[1])
+		elog(ERROR, "offline_join matching lookup returned a row without its key");
+	f->key = TextDatumGetCString(slot->tts_values[0]);
+	f->at = DatumGetTimestampTz(slot->tts_values[1]);
+	f->visitor_id = oj_slot_datum(slot, 2, &f->visitor_null);
+	f->session_id = oj_slot_datum(slot, 3, &f->session_null);
+	f->snapshot = oj_slot_datum(slot, 4, &f->snapshot_null);
+	e = hash_search(d->found, &f->key, HASH_ENTER, &exists);
+	if (!exists)
+		e->first = e->last = f;
+	else
+	{
+		e->last->next = f;
+		e->last = f;
+	}
+	MemoryContextSwitchTo(old);
+	return true;
+}
+
+static void
+oj_found_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
+{
+}
+
+static void
+oj_found_nothing(DestReceiver *self)
+{
+}
+
+/* Runs sql (inside SPI) and files each row under its key, copied into cxt. */
 static void
 oj_lookup_query(HTAB *found, const char *sql, int nargs, Oid *types, Datum *args, MemoryContext cxt)
 {
-	int			rc = SPI_execute_with_args(sql, nargs, types, args, NULL, true, 0);
+	OjFoundDest dest;
+	SPIExecuteOptions options;
+	ParamListInfo params = makeParamList(nargs);
+	int			rc;
 
+	for (int i = 0; i < nargs; i++)
+	{
+		params->params[i].value = args[i];
+		params->params[i].isnull = false;
+		params->params[i].pflags = PARAM_FLAG_CONST;
+		params->params[i].ptype = types[i];
+	}
+	memset(&dest, 0, sizeof(dest));
+	dest.pub.receiveSlot = oj_found_receive;
+	dest.pub.rStartup = oj_found_startup;
+	dest.pub.rShutdown = oj_found_nothing;
+	dest.pub.rDestroy = oj_found_nothing;
+	/* any but DestNone (results thrown away) and DestSPI (SPI's tuple table) */
+	dest.pub.mydest = DestTuplestore;
+	dest.found = found;
+	dest.cxt = cxt;
+	memset(&options, 0, sizeof(options));
+	options.params = params;
+	options.read_only = true;
+	options.dest = &dest.pub;
+	rc = SPI_execute_extended(sql, &options);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "offline_join matching lookup failed: %s", SPI_result_code_string(rc));
-	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		MemoryContext old = MemoryContextSwitchTo(cxt);
-		bool		isnull;
-		OjFound    *f = palloc0(sizeof(OjFound));
-		OjFoundEntry *e;
-		bool		exists;
-
-		f->key = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
-		f->at = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
-		f->visitor_id = oj_spi_copy(i, 3, &f->visitor_null);
-		f->session_id = oj_spi_copy(i, 4, &f->session_null);
-		f->snapshot = oj_spi_copy(i, 5, &f->snapshot_null);
-		e = hash_search(found, &f->key, HASH_ENTER, &exists);
-		if (!exists)
-			e->first = e->last = f;
-		else
-		{
-			e->last->next = f;
-			e->last = f;
-		}
-		MemoryContextSwitchTo(old);
-	}
-	SPI_freetuptable(SPI_tuptable);
 }
 
 /*
@@ -456,7 +506,8 @@ oj_lookup_txns(HTAB *found, List *keys, Oid txn_oid, MemoryContext cxt)
 		return;
 	all = oj_keys_array(keys);
 	SPI_connect();
-	ngroups = oj_citus_shard_groups(txn_oid, 1, &all, &groups, cxt);
+	/* the groups live until SPI_finish(), the rows found in cxt */
+	ngroups = oj_citus_shard_groups(txn_oid, 1, &all, &groups, CurrentMemoryContext);
 	for (uint64 g = 0; g < ngroups; g++)
 		oj_lookup_query(found,
 						"SELECT t.transaction_id, t.expires_at, t.visitor_id, t.session_id, t.snapshot"

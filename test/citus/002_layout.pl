@@ -186,29 +186,37 @@ cmp_ok(dist($unmatched), '>', 3 * 777, 'rematch() reads more than three batches'
 # Each shard is asked once per batch, for its own keys only: a load's
 # transaction-ID lookups and rematch()'s DELETEs, seen in Citus's log of
 # the commands it sends (one batch, rolled back).  Keys grouped by the wrong
-# shard would still be found (Citus prunes by the keys themselves) but
-# would send a query to several shards, so a shard would be named twice.
+# shard would still be found (Citus prunes by the keys themselves), but a
+# statement would go to several shards: Citus says so with a notice
+# (citus.multi_task_query_log_level) whose context, which psql shows for
+# notices when told to, is our statement; and a shard could be named twice.
 sub shards_asked
 {
-	my ($sql, $what) = @_;
-	my ($rc, $out, $err) = $coord->psql('postgres', qq{BEGIN;
-SET LOCAL citus.log_remote_commands = on; SET LOCAL offline_join.citus_match_batch = 100000;
+	my ($sql, $stmt, $sent) = @_;
+	my ($rc, $out, $err) = $coord->psql('postgres', qq{\\set SHOW_CONTEXT always
+BEGIN;
+SET LOCAL citus.log_remote_commands = on; SET LOCAL citus.multi_task_query_log_level = notice;
+SET LOCAL offline_join.citus_match_batch = 100000;
 $sql;
 ROLLBACK;});
-	is($rc, 0, "$what: ran") or diag($err);
-	my @shards = $err =~ /(?:issuing|executing the command locally:) \Q$what\E[^\n]*?offline_join\.\w+_(\d+) /g;
+	is($rc, 0, "$stmt: ran") or diag($err);
+	my @multi = grep { /multi-task query about to be executed/ }
+	  split /^(?=(?:psql:\S+ )?(?:NOTICE|WARNING|LOG|ERROR):)/m, $err;
+	is(scalar(grep { /\Q$stmt\E/ } @multi), 0, "$stmt: never sent to more than one shard");
+	my @shards = $err =~ /(?:issuing|executing the command locally:) \Q$sent\E[^\n]*?offline_join\.\w+_(\d+) /g;
 	my %seen;
 	$seen{$_}++ for @shards;
-	is(join(' ', grep { $seen{$_} > 1 } sort keys %seen), '', "$what: no shard asked twice");
-	return scalar @shards;
+	is(join(' ', grep { $seen{$_} > 1 } sort keys %seen), '', "$stmt: no shard asked twice");
+	return (scalar @shards, scalar @multi);
 }
-is(shards_asked("SELECT status FROM offline_join.load('adobe_tx', '$dir/a1.txt', force => true)",
-                'SELECT transaction_id, expires_at'),
+is((shards_asked("SELECT status FROM offline_join.load('adobe_tx', '$dir/a1.txt', force => true)",
+                 'SELECT t.transaction_id, t.expires_at', 'SELECT transaction_id, expires_at'))[0],
    dist(q{SELECT count(DISTINCT get_shard_id_for_distribution_column('offline_join.transactions', 'T-' || (i % 1400)))
             FROM generate_series(1, 6000) i}),
    "a transaction-ID file's lookups: one per shard that holds its IDs");
-cmp_ok(shards_asked('SELECT offline_join.rematch()', 'DELETE FROM'), '>', 1,
-       "rematch()'s DELETEs: one per shard");
+my ($deletes, $multi) = shards_asked('SELECT offline_join.rematch()', 'DELETE FROM offline_join.events e', 'DELETE FROM');
+cmp_ok($deletes, '>', 1, "rematch()'s DELETEs: one per shard");
+cmp_ok($multi, '>', 0, 'and the notice is seen: rematch() reads every unmatched event from every shard');
 ($s, $d) = both($small . q{SELECT offline_join.rematch(3)});
 is($d, $s, "rematch(load_id): $s matched");
 ($s, $d) = both($small . q{SELECT offline_join.rematch()});
