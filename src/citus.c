@@ -589,6 +589,13 @@ oj_tables_writer(const char *what)
 	return t;
 }
 
+/* schema.table of table, quoted, for messages */
+static const char *
+oj_rel_qualified(Oid table)
+{
+	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(table)), get_rel_name(table));
+}
+
 /* A shard's range of hash values, as pg_dist_shard keeps it. */
 typedef struct OjShardRange
 {
@@ -650,6 +657,13 @@ oj_citus_shard_groups(Oid table, int narrays, const Datum *arrays, Datum **group
 	int			rc;
 
 	Assert(narrays >= 1 && narrays <= 2);
+	n = ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(arrays[0])), ARR_DIMS(DatumGetArrayTypeP(arrays[0])));
+	if (n <= 1)
+	{
+		*groups = MemoryContextAlloc(cxt, sizeof(Datum) * narrays);
+		memcpy(*groups, arrays, sizeof(Datum) * narrays);
+		return 1;
+	}
 	for (int i = 0; i < narrays; i++)
 	{
 		ArrayType  *a = DatumGetArrayTypeP(arrays[i]);
@@ -659,16 +673,8 @@ oj_citus_shard_groups(Oid table, int narrays, const Datum *arrays, Datum **group
 		get_typlenbyvalalign(elemtype[i], &typlen[i], &typbyval[i], &typalign[i]);
 		deconstruct_array(a, elemtype[i], typlen[i], typbyval[i], typalign[i],
 						  &elems[i], &nulls[i], &len);
-		if (i == 0)
-			n = len;
-		else if (len != n)
+		if (len != n)
 			elog(ERROR, "arrays of %d and %d values to group by the shards of table %u", n, len, table);
-	}
-	if (n <= 1)
-	{
-		*groups = MemoryContextAlloc(cxt, sizeof(Datum) * narrays);
-		memcpy(*groups, arrays, sizeof(Datum) * narrays);
-		return 1;
 	}
 
 	rc = SPI_execute_with_args("SELECT s.shardminvalue, s.shardmaxvalue,"
@@ -704,8 +710,7 @@ oj_citus_shard_groups(Oid table, int narrays, const Datum *arrays, Datum **group
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("table %s has no shards by hash in pg_catalog.pg_dist_shard",
-						quote_qualified_identifier(get_namespace_name(get_rel_namespace(table)),
-												   get_rel_name(table))),
+						oj_rel_qualified(table)),
 				 errhint("Run offline_join.distribute() to give the extension its Citus layout.")));
 	qsort(ranges, nshards, sizeof(OjShardRange), oj_shard_range_cmp);
 
@@ -741,9 +746,7 @@ oj_citus_shard_groups(Oid table, int narrays, const Datum *arrays, Datum **group
 		if (h < ranges[lo].lo || h > ranges[lo].hi)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("no shard of table %s holds hash value %d",
-							quote_qualified_identifier(get_namespace_name(get_rel_namespace(table)),
-													   get_rel_name(table)), h)));
+					 errmsg("no shard of table %s holds hash value %d", oj_rel_qualified(table), h)));
 		shard_of[j] = lo;
 		if (count[lo]++ == 0)
 			ngroups++;
