@@ -181,3 +181,84 @@ SELECT format('COPY offline_join.inbox_lines_adobe (date, transactionid, evar_1,
 SELECT line_no, transaction_id, dims FROM offline_join.events
  WHERE load_id = (SELECT max(load_id) FROM offline_join.loads) ORDER BY line_no;
 SELECT line_no, reason FROM offline_join.rejects WHERE load_id = (SELECT max(load_id) FROM offline_join.loads);
+
+-- Found by an adversarial run (0.1.4): where the inbox validated less than
+-- load() reading the same file.
+SELECT offline_join.create_source('quirks', 'rmc');
+SELECT offline_join.create_inbox('quirks', transaction_attrs => 0) IS NOT NULL AS inbox;
+CREATE FUNCTION pg_temp.last_load() RETURNS TABLE (line_no bigint, customer_id text, category text, reason text, message text, raw text)
+LANGUAGE sql AS $$
+  SELECT line_no, customer_id, category, NULL, NULL, NULL FROM offline_join.events
+   WHERE load_id = (SELECT max(load_id) FROM offline_join.loads)
+  UNION ALL
+  SELECT line_no, NULL, NULL, reason, message, left(raw, 60) FROM offline_join.rejects
+   WHERE load_id = (SELECT max(load_id) FROM offline_join.loads)
+  ORDER BY 1
+$$;
+-- quoting that RFC 4180 forbids: COPY takes it and drops the quotes,
+-- load() rejects the line, and so does the inbox now
+COPY offline_join.inbox_quirks (time_stamp, customer_id, event_type, category, event_name, num1, num2) FROM stdin (FORMAT csv, HEADER);
+Time Stamp,Customer ID,Event Type,Category,Event Name,Num1,Num2
+2026-03-02 10:00:00,Q1,7,37.8"N 121"W,P,1,2
+2026-03-02 10:00:00,Q2,7,"abc"def,P,1,2
+2026-03-02 10:00:00,Q3,7,"a ""quoted"", word",P,1,2
+2026-03-02 10:00:00,Q4,7,,P,1,2
+\.
+SELECT * FROM pg_temp.last_load();
+-- a record over 1 MiB is too_long, as load() reads it (the inbox never
+-- measured its rows); its first 1024 bytes are kept as raw
+SELECT current_setting('data_directory') || '/oj_regress_inbox_long.csv' AS longfile \gset
+COPY (SELECT '2026-03-02 10:00:00,L1,7,' || repeat('z', 1100000) || ',P,1,2'
+      UNION ALL SELECT '2026-03-02 10:00:00,L2,7,short,P,1,2') TO :'longfile' (FORMAT text);
+COPY offline_join.inbox_quirks (time_stamp, customer_id, event_type, category, event_name, num1, num2) FROM :'longfile' (FORMAT csv);
+SELECT line_no, customer_id, reason, message, length(raw) FROM pg_temp.last_load();
+-- an Adobe row over 4096 bytes, the spec's limit (4097 here), and one of 4096
+SELECT current_setting('data_directory') || '/oj_regress_inbox_adobe.tsv' AS adobefile \gset
+COPY (SELECT E'03/02/2026\ttx-long\t' || repeat('z', 4076) || E'\t1'
+      UNION ALL SELECT E'03/02/2026\ttx-limit\t' || repeat('z', 4074) || E'\t1') TO :'adobefile' (FORMAT csv, QUOTE E'\x01');
+COPY offline_join.inbox_adobe_tx (date, transactionid, evar_1, event_1) FROM :'adobefile';
+SELECT line_no, reason, message FROM offline_join.rejects WHERE load_id = (SELECT max(load_id) FROM offline_join.loads);
+SELECT transaction_id FROM offline_join.events WHERE load_id = (SELECT max(load_id) FROM offline_join.loads);
+-- Adobe columns come from COPY's column list, not from what the first row
+-- fills: CSV reads an empty unquoted field as NULL, and a first row with an
+-- empty Date made the whole COPY fail on the header
+COPY offline_join.inbox_adobe_tx (date, transactionid, evar_1, event_1, orders) FROM stdin (FORMAT csv, DELIMITER E'\t');
+03/02/2026	txA	c	1	
+03/02/2026	txB	c	1	2
+	txC	c		2
+\.
+SELECT line_no, transaction_id, attrs FROM offline_join.events WHERE load_id = (SELECT max(load_id) FROM offline_join.loads) ORDER BY line_no;
+SELECT line_no, field, reason FROM offline_join.rejects WHERE load_id = (SELECT max(load_id) FROM offline_join.loads);
+-- a headerless file opening with a byte order mark: load() skips it, and so
+-- does the inbox now
+SELECT offline_join.create_source('quirks_nh', 'rmc', '{"header": false}');
+SELECT offline_join.create_inbox('quirks_nh', transaction_attrs => 0) IS NOT NULL AS inbox;
+SELECT current_setting('data_directory') || '/oj_regress_bom.csv' AS bomfile \gset
+COPY (SELECT convert_from('\xefbbbf'::bytea, 'UTF8') || '2026-03-02 10:00:00,B1,7,c,P,1,2'
+      UNION ALL SELECT '2026-03-02 10:00:00,B2,7,c,P,1,2') TO :'bomfile' (FORMAT text);
+COPY offline_join.inbox_quirks_nh (time_stamp, customer_id, event_type, category, event_name, num1, num2) FROM :'bomfile' (FORMAT csv);
+SELECT * FROM pg_temp.last_load();
+SELECT count(*) AS rejects_of_load FROM offline_join.validate_file('quirks_nh', :'bomfile');
+-- COPY ... WHERE: the rows it leaves out would be neither counted nor
+-- numbered, so it is refused
+\set ON_ERROR_STOP 0
+COPY offline_join.inbox_quirks (time_stamp, customer_id, event_type, category, event_name, num1, num2) FROM stdin (FORMAT csv) WHERE customer_id <> 'SKIP';
+2026-03-02 10:00:00,W1,7,c,P,1,2
+2026-03-02 10:00:00,SKIP,7,c,P,1,2
+\.
+COPY offline_join.inbox_quirks (time_stamp, customer_id, event_type, category, event_name, num1, num2) FROM stdin (FORMAT csv) WHERE customer_id = 'nobody';
+2026-03-02 10:00:00,W1,7,c,P,1,2
+\.
+-- rmc reads its columns by position: an inbox whose columns are no longer
+-- the format's, in order, is refused (a dropped column shifted every later
+-- value into the wrong field)
+ALTER TABLE offline_join.inbox_quirks DROP COLUMN var_5;
+COPY offline_join.inbox_quirks (time_stamp, customer_id, event_type, category, event_name, num1, num2, eventname_attr1) FROM stdin (FORMAT csv);
+2026-03-02 10:00:00,D1,7,c,P,1,2,blue
+\.
+ALTER TABLE offline_join.inbox_quirks ADD COLUMN var_5 text;
+COPY offline_join.inbox_quirks (time_stamp, customer_id, event_type, category, event_name, num1, num2) FROM stdin (FORMAT csv);
+2026-03-02 10:00:00,D2,7,c,P,1,2
+\.
+\set ON_ERROR_STOP 1
+SELECT count(*) AS loads_after_refusals FROM offline_join.loads WHERE source = 'quirks';

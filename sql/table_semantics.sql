@@ -293,6 +293,71 @@ COPY offline_join.inbox_rmc FROM stdin (FORMAT csv);
 SELECT pg_temp.indexes_ok();
 
 DROP EXTENSION offline_join CASCADE;
+
+-- Found by an adversarial run (0.1.4): what the writers did not honour.
+CREATE EXTENSION offline_join;
+SELECT offline_join.create_source('rmc', 'rmc');
+SELECT offline_join.create_inbox('rmc');
+-- a dropped column in the ledger: load() returned the row read at the
+-- wrong offsets (a crash with a large integer default); now by name
+ALTER TABLE offline_join.loads ADD COLUMN a text, ADD COLUMN b int DEFAULT 1073741824, ADD COLUMN c text DEFAULT 'sea';
+ALTER TABLE offline_join.loads DROP COLUMN a;
+SELECT status, rows_loaded, b, c FROM offline_join.load('rmc', :'sample');
+SELECT status, b, c FROM offline_join.loads;
+ALTER TABLE offline_join.loads DROP COLUMN b, DROP COLUMN c;
+-- a BEFORE INSERT trigger that skips the ledger row: an error naming the table
+CREATE FUNCTION public.skip_row() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
+CREATE TRIGGER skip_ledger BEFORE INSERT ON offline_join.loads FOR EACH ROW EXECUTE FUNCTION public.skip_row();
+\set VERBOSITY terse
+SELECT status FROM offline_join.load('rmc', :'sample', force => true);
+DROP TRIGGER skip_ledger ON offline_join.loads;
+SELECT count(*) AS events FROM offline_join.events;
+-- a column type with a modifier: INSERT rounds to numeric(5,1) or refuses,
+-- and so do the writers now (they wrote the numbers as read)
+TRUNCATE offline_join.events, offline_join.loads;
+ALTER VIEW offline_join.attributed_events OWNER TO CURRENT_USER;
+ALTER EXTENSION offline_join DROP VIEW offline_join.attributed_events;
+DROP VIEW offline_join.attributed_events;
+ALTER TABLE offline_join.events ALTER COLUMN num2 TYPE numeric(5,1);
+SELECT status, rows_loaded FROM offline_join.load('rmc', :'sample');
+SELECT customer_id, num2 FROM offline_join.events ORDER BY event_id;
+\set VERBOSITY terse
+COPY offline_join.inbox_rmc (time_stamp, customer_id, event_type, category, event_name, num1, num2) FROM stdin (FORMAT csv);
+2026-03-02 14:05:11,INB-2,7,shoes,SKU-RUN-42,1,123456.78
+\.
+SELECT count(*) AS events FROM offline_join.events;
+ALTER TABLE offline_join.events ALTER COLUMN num2 TYPE numeric;
+-- rules: INSERT applies them and COPY does not, so the writers refuse a
+-- table with one (a DO INSTEAD rule had the ledger count rows that were
+-- never in events), and rematch() an UPDATE rule
+CREATE TABLE public.ev_audit (customer_id text);
+CREATE RULE r AS ON INSERT TO offline_join.events DO INSTEAD INSERT INTO public.ev_audit VALUES (NEW.customer_id);
+SELECT status FROM offline_join.load('rmc', :'sample', force => true);
+\set VERBOSITY default
+COPY offline_join.inbox_rmc (time_stamp, customer_id, event_type, category, event_name, num1, num2) FROM stdin (FORMAT csv);
+2026-03-02 14:05:11,INB-3,7,shoes,SKU-RUN-42,1,12
+\.
+ALTER TABLE offline_join.events DISABLE RULE r;
+SELECT status, rows_loaded FROM offline_join.load('rmc', :'sample', force => true);
+DROP RULE r ON offline_join.events;
+CREATE RULE u AS ON UPDATE TO offline_join.events DO ALSO NOTIFY events_changed;
+SELECT offline_join.rematch();
+DROP RULE u ON offline_join.events;
+SELECT count(*) AS audit_rows FROM public.ev_audit;
+-- a statement trigger fires once for a file with no rows for the table,
+-- as COPY fires it, on the executor path too (a default column sends the
+-- writes there)
+CREATE TABLE public.stmt_log (tbl text);
+CREATE FUNCTION public.log_stmt() RETURNS trigger LANGUAGE plpgsql AS
+  $$ BEGIN INSERT INTO public.stmt_log VALUES (TG_TABLE_NAME); RETURN NULL; END $$;
+CREATE TRIGGER log_stmt AFTER INSERT ON offline_join.rejects FOR EACH STATEMENT EXECUTE FUNCTION public.log_stmt();
+SELECT status, rows_rejected FROM offline_join.load('rmc', :'sample', force => true);
+ALTER TABLE offline_join.rejects ADD COLUMN note text DEFAULT 'n';
+SELECT status, rows_rejected FROM offline_join.load('rmc', :'sample', force => true);
+SELECT tbl, count(*) FROM public.stmt_log GROUP BY tbl;
+DROP EXTENSION offline_join CASCADE;
+DROP TABLE public.ev_audit, public.stmt_log;
+DROP FUNCTION public.skip_row(), public.log_stmt();
 DROP TABLE public.audit, public.catalog;
 DROP FUNCTION public.audit_row(), public.audit_stmt(), public.shout();
 DROP ROLE regress_oj_ts_loader;

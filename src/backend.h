@@ -38,7 +38,8 @@ typedef struct OjSavedUser
 /* in security.c */
 extern Oid	oj_extension_owner(void);
 extern bool oj_schema_trusted(Oid ext_owner, char **why);
-extern void oj_check_schema_trusted(Oid ext_owner, const char *what);
+extern void oj_check_schema_trusted(Oid ext_owner, const char *what, bool writes);
+extern bool oj_owner_writes_trusted(Oid ext_owner, char **why);
 extern void oj_become(Oid role, OjSavedUser *saved);
 extern void oj_unbecome(const OjSavedUser *saved);
 extern void oj_check_table_privilege(Relation rel, AclMode mode);

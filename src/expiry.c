@@ -69,6 +69,9 @@ typedef struct OjPass
 	int			batch_size;
 	TimestampTz started_at;
 	TimestampTz lower;			/* the next batch starts at this expires_at */
+	char	   *lower_id;		/* and, when set, after this transaction_id of it
+								 * (in "C" order); in TopMemoryContext */
+	bool		exhausted;		/* no expired row left after lower: the pass is done */
 	int64		run_id;			/* its expiry_runs row; 0 until something is deleted */
 	bool		run_committed;	/* worker: that row is committed */
 	int64		deleted;
@@ -137,38 +140,65 @@ oj_run_plan(SPIPlanPtr *slot, const char *sql, Datum *args, int nargs)
 							args, NULL, false, 0);
 }
 
+/* Moves the pass's position to (at, id); id NULL: every row of at still to come. */
+static void
+oj_pass_move(OjPass *p, TimestampTz at, const char *id)
+{
+	if (p->lower_id != NULL)
+		pfree(p->lower_id);
+	p->lower = at;
+	p->lower_id = id != NULL ? MemoryContextStrdup(TopMemoryContext, id) : NULL;
+}
+
 /*
  * The exact batch: pg_net's pattern.  SKIP LOCKED leaves alone a row that a
  * concurrent record_transaction() is replacing, and never waits on a row
  * lock.  The outer expires_at test is rechecked on the newest version of a
- * row updated meanwhile, so an unexpired row is never deleted.
+ * row updated meanwhile, so an unexpired row is never deleted.  The rows
+ * are taken in (expires_at, transaction_id) order after the pass's
+ * position, which moves to the last row taken, deleted or not: a row that
+ * a trigger or a policy keeps is passed over, as DELETE passes over it,
+ * and never taken again in this pass.
  */
 static int64
 oj_delete_locked(OjPass *p)
 {
-	Datum		arg = TimestampTzGetDatum(p->lower);
+	Datum		args[2] = {TimestampTzGetDatum(p->lower),
+	p->lower_id ? CStringGetTextDatum(p->lower_id) : (Datum) 0};
+	char		nulls[2] = {' ', p->lower_id ? ' ' : 'n'};
 	bool		isnull;
 	Datum		last;
 	int			rc;
 
-	rc = oj_run_plan(&locked_plan, locked_plan ? NULL : psprintf(
-		"WITH gone AS ("
-		" DELETE FROM %s"
-		"  WHERE ctid OPERATOR(pg_catalog.=) ANY (ARRAY("
-		"          SELECT ctid FROM %s"
-		"           WHERE expires_at OPERATOR(pg_catalog.>=) $1"
-		"             AND expires_at OPERATOR(pg_catalog.<) pg_catalog.now()"
-		"           ORDER BY expires_at LIMIT %d"
-		"           FOR UPDATE SKIP LOCKED))"
-		"    AND expires_at OPERATOR(pg_catalog.<) pg_catalog.now()"
-		"  RETURNING expires_at::pg_catalog.timestamptz)"
-		" SELECT pg_catalog.count(*), pg_catalog.max(expires_at) FROM gone",
-		p->table, p->table, p->batch_size), &arg, 1);
+	rc = SPI_execute_plan(oj_saved_plan(&locked_plan, locked_plan ? NULL : psprintf(
+		"WITH picked AS MATERIALIZED ("
+		"  SELECT ctid, expires_at, transaction_id FROM %s"
+		"   WHERE expires_at OPERATOR(pg_catalog.>=) $1"
+		"     AND ($2::pg_catalog.text IS NULL OR expires_at OPERATOR(pg_catalog.>) $1"
+		"          OR transaction_id COLLATE pg_catalog.\"C\" OPERATOR(pg_catalog.>) $2)"
+		"     AND expires_at OPERATOR(pg_catalog.<) pg_catalog.now()"
+		"   ORDER BY expires_at, transaction_id COLLATE pg_catalog.\"C\" LIMIT %d"
+		"   FOR UPDATE SKIP LOCKED),"
+		" gone AS ("
+		"  DELETE FROM %s"
+		"   WHERE ctid OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT ctid FROM picked))"
+		"     AND expires_at OPERATOR(pg_catalog.<) pg_catalog.now()"
+		"   RETURNING 1)"
+		" SELECT (SELECT pg_catalog.count(*) FROM gone), l.expires_at::pg_catalog.timestamptz,"
+		"        l.transaction_id::pg_catalog.text"
+		"   FROM (SELECT) one LEFT JOIN LATERAL"
+		"        (SELECT expires_at, transaction_id FROM picked"
+		"          ORDER BY expires_at DESC, transaction_id COLLATE pg_catalog.\"C\" DESC LIMIT 1) l ON true",
+		p->table, p->batch_size, p->table), 2, (Oid[]) {TIMESTAMPTZOID, TEXTOID}),
+		args, nulls, false, 0);
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "deleting expired transactions failed: %s", SPI_result_code_string(rc));
 	last = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
-	if (!isnull)
-		p->lower = DatumGetTimestampTz(last);
+	if (isnull)
+		p->exhausted = true;	/* nothing left to take */
+	else
+		oj_pass_move(p, DatumGetTimestampTz(last),
+					 SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3));
 	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }
 
@@ -227,8 +257,9 @@ oj_delete_range(OjPass *p, TimestampTz upper, int64 *n)
 /*
  * Deletes one batch of at most about batch_size rows from p->lower on, in
  * expires_at order, through the expires_at index (SPI connected); returns
- * how many and moves p->lower on.  Usually a range delete up to the
- * batch_size-th row; the exact batch when that row's expires_at is shared
+ * how many and moves p->lower on past every row it looked at, or sets
+ * p->exhausted: rows kept by a trigger or a policy do not stop the pass.
+ * Usually a range delete up to the batch_size-th row; the exact batch when that row's expires_at is shared
  * with the next one (the range would be larger than a batch) or when the
  * range delete met a row lock.
  */
@@ -259,8 +290,11 @@ oj_delete_batch(OjPass *p)
 	}
 	if (!oj_delete_range(p, upper, &n))
 		return oj_delete_locked(p);
-	if (upper != DT_NOEND)
-		p->lower = upper;
+	/* what the range left is kept by a trigger or a policy: on after it */
+	if (upper == DT_NOEND)
+		p->exhausted = true;
+	else
+		oj_pass_move(p, upper + 1, NULL);
 	return n;
 }
 
@@ -371,7 +405,7 @@ oj_worker_trusts_schema(void)
 	static bool warned = false;
 	char	   *why;
 
-	if (oj_schema_trusted(oj_extension_owner(), &why))
+	if (oj_owner_writes_trusted(oj_extension_owner(), &why))
 	{
 		warned = false;
 		return true;
@@ -522,8 +556,8 @@ oj_run_pass(OjPass *p)
 			return p->run_id ? p->deleted : -1;
 		SPI_connect();
 		n = oj_delete_batch(p);
-		if (n > 0 || p->run_id != 0)
-			oj_record_run(p, p->deleted + n, p->batches + (n > 0), n == 0, NULL);
+		if (n > 0 || (p->exhausted && p->run_id != 0))
+			oj_record_run(p, p->deleted + n, p->batches + (n > 0), p->exhausted, NULL);
 		SPI_finish();
 		if (p->worker)
 		{
@@ -532,11 +566,17 @@ oj_run_pass(OjPass *p)
 			p->run_committed = p->run_id != 0;
 		}
 		ms = (double) (GetCurrentTimestamp() - t0) / 1000.0;
-		if (n == 0)
-			return p->deleted;
 		p->deleted += n;
-		p->batches++;
-		p->longest_ms = Max(p->longest_ms, ms);
+		if (n > 0)
+		{
+			p->batches++;
+			p->longest_ms = Max(p->longest_ms, ms);
+		}
+		if (p->exhausted)
+		{
+			oj_pass_move(p, DT_NOBEGIN, NULL);	/* frees the position */
+			return p->deleted;
+		}
 		if (p->worker)
 			oj_worker_yield(ms);
 	}
@@ -615,7 +655,8 @@ oj_worker_pass(MemoryContext loopcxt)
 		foreach(lc, tables)
 		{
 			p->table = lfirst(lc);
-			p->lower = DT_NOBEGIN;
+			oj_pass_move(p, DT_NOBEGIN, NULL);
+			p->exhausted = false;
 			deleted = oj_run_pass(p);
 			if (deleted < 0)
 				break;

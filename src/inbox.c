@@ -36,6 +36,7 @@
 #include "commands/copyfrom_internal.h"
 #include "commands/sequence.h"
 #include "commands/trigger.h"
+#include "tcop/pquery.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
@@ -47,6 +48,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/rls.h"
 #include "utils/timestamp.h"
 
 #include "pipeline.h"
@@ -452,7 +454,7 @@ oj_inbox_verify(Relation rel, const char *source, bool at_start)
 	OjSavedUser saved;
 	int			i;
 
-	oj_check_schema_trusted(owner, "inbox trigger");
+	oj_check_schema_trusted(owner, "inbox trigger", true);
 	oj_become(owner, &saved);
 	if (rel->rd_rel->relkind == RELKIND_RELATION &&
 		RelationGetNamespace(rel) == get_namespace_oid(OJ_SCHEMA, false))
@@ -579,22 +581,36 @@ oj_inbox_start(Relation rel, const char *source)
 		int			nh = list_length(headers);
 		char	  **cols = palloc(sizeof(char *) * nh);
 		ListCell   *lc;
+		int			k = 0;			/* the format's column an rmc inbox's next column must be */
 
 		foreach(lc, headers)
 			cols[foreach_current_index(lc)] = oj_inbox_column(lfirst(lc));
+
 		for (i = 0; i < r->natts; i++)
 		{
 			const char *att = NameStr(TupleDescAttr(desc, i)->attname);
 			int			j;
+			int			at = -1;
 
 			if (TupleDescAttr(desc, i)->attisdropped)
 				continue;
 			if (i < nh && strcmp(cols[i], att) == 0)
-				r->names[i] = list_nth(headers, i);
+				at = i;
 			else
-				for (j = 0; j < nh && r->names[i] == NULL; j++)
+				for (j = 0; j < nh && at < 0; j++)
 					if (strcmp(cols[j], att) == 0)
-						r->names[i] = list_nth(headers, j);
+						at = j;
+			if (at >= 0)
+				r->names[i] = list_nth(headers, at);
+			/* rmc reads its columns by position: the inbox's must be the format's, in order */
+			if (at >= 0 && r->src->kind == OJ_FORMAT_RMC && at != k++)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_COLUMN_REFERENCE),
+						 errmsg("column \"%s\" of inbox \"%s\" is column %d of format rmc, but column %d of the inbox",
+								att, RelationGetRelationName(rel), at + 1, k),
+						 errdetail("Format rmc reads its columns by position; the inbox's columns must be the format's first ones, in their order%s.",
+								   at > k - 1 ? ", with none left out" : ""),
+						 errhint("Re-create the inbox with offline_join.create_inbox().")));
 			if (r->names[i] == NULL)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_COLUMN_REFERENCE),
@@ -635,11 +651,11 @@ oj_inbox_start(Relation rel, const char *source)
 }
 
 /*
- * Adobe: the statement's columns are those its first row fills (COPY leaves
- * the others NULL); they make the header.
+ * Adobe: the statement's columns make the header: a COPY's column list, or
+ * the columns the first row of an INSERT fills.
  */
 static void
-oj_inbox_adobe_header(OjInboxRun *r)
+oj_inbox_adobe_header(OjInboxRun *r, CopyFromState copy)
 {
 	MemoryContext old = MemoryContextSwitchTo(CurTransactionContext);
 	OjRecord	hdr;
@@ -648,7 +664,7 @@ oj_inbox_adobe_header(OjInboxRun *r)
 
 	memset(&hdr, 0, sizeof(hdr));
 	for (i = 0; i < r->natts; i++)
-		if (r->names[i] && !r->nulls[i])
+		if (r->names[i] && (copy != NULL ? list_member_int(copy->attnumlist, i + 1) : !r->nulls[i]))
 		{
 			r->present[i] = true;
 			r->fields[n].data = r->names[i];
@@ -720,6 +736,55 @@ oj_inbox_current(TriggerData *td)
 }
 
 /*
+ * ERROR for COPY ... WHERE: the rows its condition drops never reach the
+ * inbox, which could then neither account for every row of the file nor
+ * number its lines as load() does.
+ */
+static void
+oj_inbox_where_error(Relation rel)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("COPY into inbox \"%s\" cannot have a WHERE clause", RelationGetRelationName(rel)),
+			 errdetail("The rows it leaves out would never reach offline_join: neither counted, nor rejected, nor numbered."),
+			 errhint("Send the whole file, or filter it before sending it.")));
+}
+
+static void
+oj_inbox_refuse_where(OjInboxRun *r, CopyFromState copy)
+{
+	if (copy != NULL && copy->whereClause != NULL)
+		oj_inbox_where_error(copy->rel);
+}
+
+/*
+ * At the start of the statement, before COPY shows itself to the row
+ * trigger: ERROR when the statement the client sent is a COPY into rel
+ * with a WHERE clause (a COPY run by a function is caught at its first
+ * row instead).
+ */
+static void
+oj_inbox_refuse_portal_where(Relation rel)
+{
+	ListCell   *lc;
+
+	if (ActivePortal == NULL)
+		return;
+	foreach(lc, ActivePortal->stmts)
+	{
+		PlannedStmt *ps = lfirst_node(PlannedStmt, lc);
+		CopyStmt   *cs;
+
+		if (ps->commandType != CMD_UTILITY || !IsA(ps->utilityStmt, CopyStmt))
+			continue;
+		cs = (CopyStmt *) ps->utilityStmt;
+		if (cs->is_from && cs->whereClause != NULL && cs->relation != NULL &&
+			RangeVarGetRelid(cs->relation, NoLock, true) == RelationGetRelid(rel))
+			oj_inbox_where_error(rel);
+	}
+}
+
+/*
  * BEFORE INSERT statement trigger: checks the inbox and starts the run of
  * the statement.  Every statement has its own run; a statement into the
  * inbox nested in another one into it is refused.
@@ -731,6 +796,7 @@ oj_inbox_begin(PG_FUNCTION_ARGS)
 
 	oj_inbox_check_call(fcinfo, OJ_INBOX_START);
 	(void) oj_tables_writer("COPY into an inbox");
+	oj_inbox_refuse_portal_where(td->tg_relation);
 	(void) oj_inbox_start(td->tg_relation, td->tg_trigger->tgargs[0]);
 	return PointerGetDatum(NULL);
 }
@@ -767,30 +833,133 @@ oj_inbox_line(OjInboxRun *r, CopyFromState copy)
 	return line;
 }
 
-/* BEFORE INSERT row trigger: validates and routes the row; keeps nothing. */
-Datum
-oj_inbox_route(PG_FUNCTION_ARGS)
+/*
+ * Rethrows the error being handled, raised while the inbox acted as the
+ * owner, without what the owner may read and the sender may not:
+ * PostgreSQL's constraint errors show the failing row or key with the
+ * columns the current user may SELECT, and the current user was the
+ * owner (a matched row's visitor, session and snapshot, say).  The detail
+ * stays when the sender may read the whole table the error names, as it
+ * would have seen it writing the row itself.
+ */
+static void
+oj_inbox_rethrow(OjInboxRun *r)
 {
-	TriggerData *td = (TriggerData *) fcinfo->context;
-	OjInboxRun *r;
-	OjIngestCounts counts;
-	OjRecord	rec;
-	CopyFromState copy;
-	OjSavedUser saved;
-	int			i;
+	ErrorData  *edata;
+
+	MemoryContextSwitchTo(CurTransactionContext);
+	edata = CopyErrorData();
+	FlushErrorState();
+	if (edata->detail != NULL && edata->table_name != NULL && r->invoker != r->owner)
+	{
+		Oid			nsp = edata->schema_name ? get_namespace_oid(edata->schema_name, true) : InvalidOid;
+		Oid			relid = OidIsValid(nsp) ? get_relname_relid(edata->table_name, nsp) : InvalidOid;
+
+		if (!OidIsValid(relid) ||
+			pg_class_aclcheck(relid, r->invoker, ACL_SELECT) != ACLCHECK_OK ||
+			check_enable_rls(relid, r->invoker, true) == RLS_ENABLED)
+			edata->detail = psprintf("The row's values are not shown: role \"%s\" may not read all of table \"%s\".",
+									 GetUserNameFromId(r->invoker, false), edata->table_name);
+	}
+	ReThrowError(edata);
+}
+
+/*
+ * Why an rmc record of COPY's CSV format breaks RFC 4180's quoting as
+ * load() reads it (a quote inside an unquoted field, or anything but the
+ * delimiter after a closing quote), or NULL.  COPY itself takes both,
+ * dropping the quotes.  raw is the record as COPY read it (line_buf);
+ * a quote left open is COPY's own error.
+ */
+static const char *
+oj_inbox_bad_quoting(const char *p, size_t len, char delim)
+{
+	const char *end = p + len;
+
+	for (;;)
+	{
+		if (p < end && *p == '"')
+		{
+			for (p++;; p++)
+			{
+				if (p >= end)
+					return NULL;
+				if (*p == '"' && p + 1 < end && p[1] == '"')
+					p++;
+				else if (*p == '"')
+					break;
+			}
+			p++;
+			if (p < end && *p != delim)
+				return "unexpected character after the closing quote of a field";
+		}
+		else
+			for (; p < end && *p != delim; p++)
+				if (*p == '"')
+					return "unexpected quote inside an unquoted field";
+		if (p >= end)
+			return NULL;
+		p++;					/* the delimiter */
+	}
+}
+
+/*
+ * The record's text as COPY read it (its line end stripped), for the checks
+ * load() makes on the raw record and for a reject's raw column: a record
+ * over the reader's cap is too_long, an rmc record with quoting load()
+ * refuses is a parse reject, and an Adobe row is measured.  A byte order
+ * mark opening a file without a header is skipped, as load() skips it.
+ */
+static void
+oj_inbox_raw_record(OjInboxRun *r, CopyFromState copy, OjRecord *rec)
+{
+	const char *raw = copy->line_buf.data;
+	size_t		len = copy->line_buf.len;
+	const char *why;
+
+	if (rec->line_no == 1 && len >= 3 && memcmp(raw, "\xEF\xBB\xBF", 3) == 0)
+	{
+		raw += 3;
+		len -= 3;
+	}
+	rec->raw = raw;
+	rec->raw_len = len;
+	if (len > OJ_MAX_RECORD_BYTES)
+	{
+		rec->error = OJ_R_TOO_LONG;
+		rec->error_message = psprintf("%s is longer than %d bytes",
+									  r->src->kind == OJ_FORMAT_RMC ? "record" : "line",
+									  OJ_MAX_RECORD_BYTES);
+		rec->raw_len = OJ_MAX_RAW_KEEP;
+	}
+	else if (r->src->kind == OJ_FORMAT_RMC && copy->opts.csv_mode &&
+			 copy->opts.quote[0] == '"' && copy->opts.escape[0] == '"' &&
+			 (why = oj_inbox_bad_quoting(raw, len, copy->opts.delim[0])) != NULL)
+	{
+		rec->error = OJ_R_PARSE;
+		rec->error_message = why;
+	}
+	else
+		return;
+	rec->nfields = 0;
+	rec->fields = NULL;
+}
+
+/* The row trigger's work, as the owner: the row validated and routed; *rec its record. */
+static void
+oj_inbox_route_row(OjInboxRun *r, TriggerData *td, OjRecord *rec)
+{
+	CopyFromState copy = oj_current_copy(td->tg_relation);
 	int			n = 0;
 	bool		misshapen = false;
 
-	oj_inbox_check_call(fcinfo, OJ_INBOX_ROUTE);
-	r = oj_inbox_current(td);
-
-	/* every column was checked to be text when the statement's run started */
-	oj_become(r->owner, &saved);
+	r->from_copy |= copy != NULL;
+	oj_inbox_refuse_where(r, copy);
 	heap_deform_tuple(td->tg_trigtuple, RelationGetDescr(td->tg_relation), r->values, r->nulls);
 	if (!oj_ingest_layout_ready(r->in))
-		oj_inbox_adobe_header(r);
+		oj_inbox_adobe_header(r, copy);
 
-	for (i = 0; i < r->natts; i++)
+	for (int i = 0; i < r->natts; i++)
 	{
 		if (!r->present[i])
 		{
@@ -799,8 +968,7 @@ oj_inbox_route(PG_FUNCTION_ARGS)
 		}
 		if (r->nulls[i])
 		{
-			/* rmc: an empty CSV field is NULL; adobe: a column of the statement must be filled */
-			misshapen |= r->src->kind == OJ_FORMAT_ADOBE;
+			/* an empty field: COPY's CSV format reads an unquoted one as NULL */
 			r->fields[n].data = "";
 			r->fields[n].len = 0;
 		}
@@ -810,25 +978,59 @@ oj_inbox_route(PG_FUNCTION_ARGS)
 
 			r->fields[n].data = VARDATA_ANY(t);
 			r->fields[n].len = VARSIZE_ANY_EXHDR(t);
+			/* the first field of the file, after a byte order mark (no header) */
+			if (copy != NULL && copy->attnumlist != NIL && linitial_int(copy->attnumlist) == i + 1 &&
+				r->fields[n].len >= 3 && memcmp(r->fields[n].data, "\xEF\xBB\xBF", 3) == 0 &&
+				copy->opts.header_line == COPY_HEADER_FALSE && r->next_line <= 1)
+			{
+				r->fields[n].data += 3;
+				r->fields[n].len -= 3;
+			}
 		}
 		n++;
 	}
 
-	memset(&rec, 0, sizeof(rec));
-	rec.fields = r->fields;
-	rec.nfields = n;
-	copy = oj_current_copy(td->tg_relation);
-	r->from_copy |= copy != NULL;
-	rec.line_no = oj_inbox_line(r, copy);
+	memset(rec, 0, sizeof(*rec));
+	rec->fields = r->fields;
+	rec->nfields = n;
+	rec->line_no = oj_inbox_line(r, copy);
 	if (misshapen)
 	{
-		rec.error = OJ_R_COLUMNS;
-		rec.error_message = "row fills other columns than the first row of this statement";
-		rec.nfields = 0;
-		rec.fields = NULL;
-		rec.raw = "";
+		rec->error = OJ_R_COLUMNS;
+		rec->error_message = "row fills other columns than the first row of this statement";
+		rec->nfields = 0;
+		rec->fields = NULL;
+		rec->raw = "";
 	}
-	oj_ingest_record(r->in, &rec);
+	else if (copy != NULL && !copy->opts.binary && copy->line_buf_valid)
+		oj_inbox_raw_record(r, copy, rec);
+	oj_ingest_record(r->in, rec);
+}
+
+/* BEFORE INSERT row trigger: validates and routes the row; keeps nothing. */
+Datum
+oj_inbox_route(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	OjInboxRun *r;
+	OjIngestCounts counts;
+	OjRecord	rec;
+	OjSavedUser saved;
+
+	oj_inbox_check_call(fcinfo, OJ_INBOX_ROUTE);
+	r = oj_inbox_current(td);
+
+	/* every column was checked to be text when the statement's run started */
+	oj_become(r->owner, &saved);
+	PG_TRY();
+	{
+		oj_inbox_route_row(r, td, &rec);
+	}
+	PG_CATCH();
+	{
+		oj_inbox_rethrow(r);
+	}
+	PG_END_TRY();
 	oj_unbecome(&saved);
 	counts = oj_ingest_counts(r->in);
 	if (r->from_copy && counts.total % 4096 == 0)
@@ -868,11 +1070,20 @@ oj_inbox_finish(PG_FUNCTION_ARGS)
 	r = oj_inbox_current(td);
 	oj_inbox_forget(r);			/* whatever happens next, this run is over */
 	r->from_copy |= oj_current_copy(td->tg_relation) != NULL;
+	oj_inbox_refuse_where(r, oj_current_copy(td->tg_relation));
 	memset(&l, 0, sizeof(l));
 	l.bytes = -1;
 	l.status = "loaded";
 	oj_become(r->owner, &saved);
-	oj_ingest_end(r->in);
+	PG_TRY();
+	{
+		oj_ingest_end(r->in);
+	}
+	PG_CATCH();
+	{
+		oj_inbox_rethrow(r);
+	}
+	PG_END_TRY();
 	l.load_id = r->load_id;
 	l.source = r->src->name;
 	l.path = r->from_copy ? "COPY" : "INSERT";

@@ -16,6 +16,7 @@
 
 #include <sys/stat.h>
 
+#include "access/tupconvert.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "commands/progress.h"
@@ -76,6 +77,28 @@ oj_ledger_has_012(void)
 	return get_attnum(oj_relation_oid("loads"), "retryable") != InvalidAttrNumber;
 }
 
+/*
+ * A ledger row that RETURNING * gave (tuple of desc) as a datum of the
+ * functions' result type (result_desc, the table's row type; NULL: desc),
+ * copied into cxt.  RETURNING * has no dropped columns and the row type
+ * has them, so the columns are matched by name, as for any row conversion.
+ */
+static Datum
+oj_ledger_datum(HeapTuple tuple, TupleDesc desc, TupleDesc result_desc, MemoryContext cxt)
+{
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	TupleConversionMap *map = NULL;
+	Datum		result;
+
+	if (result_desc != NULL)
+		map = convert_tuples_by_name(desc, result_desc);
+	if (map != NULL)
+		tuple = execute_attr_map_tuple(tuple, map);
+	result = heap_copy_tuple_as_datum(tuple, result_desc ? result_desc : desc);
+	MemoryContextSwitchTo(old);
+	return result;
+}
+
 /* Inserts the ledger row; returns it as a datum of type offline_join.loads. */
 Datum
 oj_ledger_write(const OjLedger *l, TupleDesc result_desc)
@@ -133,15 +156,15 @@ oj_ledger_write(const OjLedger *l, TupleDesc result_desc)
 										  " $2, $3, $4, $5, $6, pg_catalog.clock_timestamp(), $7, $8, $9, $10, $11, $12)"
 										  " RETURNING *", id),
 							   has_loaded_by ? 14 : 12, types, values, nulls, false, 0);
-	if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
+	if (rc != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "writing to offline_join.loads failed: %s", SPI_result_code_string(rc));
-	{
-		MemoryContext spi = MemoryContextSwitchTo(outer);
-
-		result = heap_copy_tuple_as_datum(SPI_tuptable->vals[0],
-										  result_desc ? result_desc : SPI_tuptable->tupdesc);
-		MemoryContextSwitchTo(spi);
-	}
+	if (SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_TRIGGERED_ACTION_EXCEPTION),
+				 errmsg("the ledger row of load %lld was not written to table \"offline_join.loads\"", (long long) l->load_id),
+				 errdetail("A BEFORE INSERT trigger on the table skipped it; offline_join keeps no load without its ledger row, so nothing of the file was kept."),
+				 errhint("Make the trigger return the row (it may change it), or raise an error for rows it refuses.")));
+	result = oj_ledger_datum(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, result_desc, outer);
 	SPI_finish();
 	return result;
 }
@@ -221,12 +244,7 @@ oj_ledger_refresh(const OjLedger *l, TupleDesc result_desc)
 	if (rc != SPI_OK_UPDATE_RETURNING)
 		elog(ERROR, "updating offline_join.loads failed: %s", SPI_result_code_string(rc));
 	if (SPI_processed == 1)
-	{
-		MemoryContext spi = MemoryContextSwitchTo(outer);
-
-		result = heap_copy_tuple_as_datum(SPI_tuptable->vals[0], result_desc);
-		MemoryContextSwitchTo(spi);
-	}
+		result = oj_ledger_datum(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, result_desc, outer);
 	SPI_finish();
 	return result;
 }
@@ -285,6 +303,14 @@ oj_ingest_file(OjIngest *in, int fd, const char *path, int64 bytes_total, OjErro
 				(errcode_for_file_access(),
 				 errmsg("could not read file \"%s\": %m", path)));
 	place->line_no = 0;
+	/* the ledger's bytes and sha256 must describe what was read */
+	if (oj_reader_bytes(reader) != bytes_total)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("file \"%s\" changed while it was loaded", path),
+				 errdetail("It had %lld bytes when its SHA-256 was computed and %lld when its rows were read; nothing of it was kept.",
+						   (long long) bytes_total, (long long) oj_reader_bytes(reader)),
+				 errhint("Load a file once it is complete: write it under another name and rename it, or give load_dir() require_fin => true.")));
 	progress_value[0] = bytes_total;
 	progress_value[1] = oj_ingest_counts(in).loaded;
 	progress_value[2] = oj_ingest_counts(in).rejected;

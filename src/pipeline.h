@@ -29,6 +29,7 @@ extern void oj_sink_put(OjSink *s, const Datum *values, const bool *nulls);
 extern const char *oj_sink_executor_reason(OjSink *s);
 extern void oj_sink_close(OjSink *s);
 extern char *oj_not_plain_heap(Relation rel);
+extern void oj_refuse_rules(Relation rel, CmdType event, const char *writer);
 extern void oj_require_sink_rows(const char *table, const char *why);
 extern int64 oj_rows_execute(const char *sql, struct Tuplestorestate *store, TupleDesc desc);
 extern char *oj_rows_source(TupleDesc desc);

@@ -247,6 +247,7 @@ oj_rematch_open(OjRematch *r)
 	r->rel = oj_table_open("events", RowExclusiveLock);
 	oj_check_table_privilege(r->rel, ACL_SELECT);
 	oj_check_table_privilege(r->rel, ACL_UPDATE);
+	oj_refuse_rules(r->rel, CMD_UPDATE, "rematch()");
 	(void) oj_typed_column(r->rel, "event_id", INT8OID);
 	r->a_source = oj_typed_column(r->rel, "source", TEXTOID);
 	r->a_time = oj_typed_column(r->rel, "event_time", TIMESTAMPTZOID);

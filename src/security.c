@@ -18,6 +18,10 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/relation.h"
+#include "catalog/pg_proc.h"
+#include "nodes/nodeFuncs.h"
+#include "utils/regproc.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
@@ -65,6 +69,100 @@ oj_extension_owner(void)
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("extension \"offline_join\" does not exist")));
 	return owner;
+}
+
+/* Is function funcid the owner's or a superuser's? */
+static bool
+oj_function_trusted(Oid funcid, Oid owner, Oid *proowner)
+{
+	HeapTuple	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
+
+	*proowner = InvalidOid;
+	if (!HeapTupleIsValid(tup))
+		return false;
+	*proowner = ((Form_pg_proc) GETSTRUCT(tup))->proowner;
+	ReleaseSysCache(tup);
+	return *proowner == owner || superuser_arg(*proowner);
+}
+
+typedef struct OjFuncCheck
+{
+	Oid			owner;
+	Oid			bad;			/* the first function of another role */
+	Oid			bad_owner;
+} OjFuncCheck;
+
+static bool
+oj_untrusted_function(Oid funcid, void *context)
+{
+	OjFuncCheck *c = context;
+
+	if (oj_function_trusted(funcid, c->owner, &c->bad_owner))
+		return false;
+	c->bad = funcid;
+	return true;
+}
+
+static bool
+oj_untrusted_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (check_functions_in_node(node, oj_untrusted_function, context))
+		return true;
+	return expression_tree_walker(node, oj_untrusted_walker, context);
+}
+
+/*
+ * Do the triggers of the tables that code with the owner's rights writes
+ * (the inbox triggers: events, rejects, loads; the expiry worker:
+ * transactions, expiry_runs) run only the owner's or a superuser's
+ * functions?  A trigger, and the functions of its WHEN condition, run
+ * with the rights of the role that writes: a role granted TRIGGER on one
+ * of them, or one that added a trigger before that grant was revoked,
+ * would otherwise run its own code as the owner by sending an inbox a
+ * row, or by leaving an expired transaction ID for the worker.
+ */
+static bool
+oj_triggers_trusted(Oid ext_owner, char **why)
+{
+	static const char *const tables[] = {"events", "rejects", "loads", "transactions", "expiry_runs"};
+	Oid			nsp = get_namespace_oid(OJ_SCHEMA, false);
+
+	for (int t = 0; t < lengthof(tables); t++)
+	{
+		Oid			relid = get_relname_relid(tables[t], nsp);
+		Relation	rel;
+		TriggerDesc *td;
+		bool		ok = true;
+
+		if (!OidIsValid(relid))
+			continue;
+		rel = relation_open(relid, AccessShareLock);
+		td = rel->trigdesc;
+		for (int i = 0; ok && td != NULL && i < td->numtriggers; i++)
+		{
+			Trigger    *trig = &td->triggers[i];
+			OjFuncCheck c = {ext_owner, InvalidOid, InvalidOid};
+
+			if (trig->tgenabled == TRIGGER_DISABLED)
+				continue;
+			if (!oj_untrusted_function(trig->tgfoid, &c) && trig->tgqual != NULL)
+				(void) oj_untrusted_walker(stringToNode(trig->tgqual), &c);
+			if (OidIsValid(c.bad))
+			{
+				*why = psprintf("trigger \"%s\" on table \"%s.%s\" runs function %s, which role \"%s\" owns "
+								"(drop the trigger, or let the owner of extension offline_join own the function)",
+								trig->tgname, OJ_SCHEMA, tables[t], format_procedure(c.bad),
+								OidIsValid(c.bad_owner) ? GetUserNameFromId(c.bad_owner, true) : "?");
+				ok = false;
+			}
+		}
+		relation_close(rel, AccessShareLock);
+		if (!ok)
+			return false;
+	}
+	return true;
 }
 
 /*
@@ -119,19 +217,29 @@ oj_schema_trusted(Oid ext_owner, char **why)
 	return true;
 }
 
-/* ERROR naming the problem unless oj_schema_trusted(); what says who needs it. */
+/* oj_schema_trusted(), and the tables the owner's code writes run only trusted triggers. */
+bool
+oj_owner_writes_trusted(Oid ext_owner, char **why)
+{
+	return oj_schema_trusted(ext_owner, why) && oj_triggers_trusted(ext_owner, why);
+}
+
+/*
+ * ERROR naming the problem unless oj_schema_trusted() (writes: and
+ * oj_owner_writes_trusted()); what says who needs it.
+ */
 void
-oj_check_schema_trusted(Oid ext_owner, const char *what)
+oj_check_schema_trusted(Oid ext_owner, const char *what, bool writes)
 {
 	char	   *why;
 
-	if (!oj_schema_trusted(ext_owner, &why))
+	if (!(writes ? oj_owner_writes_trusted(ext_owner, &why) : oj_schema_trusted(ext_owner, &why)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("%s refuses to run: %s", what, why),
 				 errdetail("It writes with the rights of the extension's owner, so every object it uses must be the owner's."),
 				 errhint("Let only the owner of extension offline_join own and create objects in schema %s "
-						 "(ALTER SCHEMA ... OWNER TO, REVOKE CREATE ON SCHEMA ...), then try again.",
+						 "(ALTER SCHEMA ... OWNER TO, REVOKE CREATE ON SCHEMA ...) and own the functions of its tables' triggers, then try again.",
 						 OJ_SCHEMA)));
 }
 
@@ -180,13 +288,15 @@ oj_check_no_rls(Relation rel)
 				 errhint("Run it as a role that row-level security does not apply to (the table's owner, or a role with BYPASSRLS), or disable row-level security on the table.")));
 }
 
-/* May role read offline_join.<table>?  (false when the table is missing) */
+/* May role read all of offline_join.<table>?  (false when the table is missing) */
 bool
 oj_role_can_select(Oid role, const char *table)
 {
 	Oid			relid = get_relname_relid(table, get_namespace_oid(OJ_SCHEMA, false));
 
-	return OidIsValid(relid) && pg_class_aclcheck(relid, role, ACL_SELECT) == ACLCHECK_OK;
+	/* all of it: policies would hide rows that the owner's lookups see */
+	return OidIsValid(relid) && pg_class_aclcheck(relid, role, ACL_SELECT) == ACLCHECK_OK &&
+		check_enable_rls(relid, role, true) != RLS_ENABLED;
 }
 
 /*
@@ -211,7 +321,7 @@ oj_my_rejects(PG_FUNCTION_ARGS)
 	int			rc;
 
 	InitMaterializedSRF(fcinfo, 0);
-	oj_check_schema_trusted(owner, "my_rejects()");
+	oj_check_schema_trusted(owner, "my_rejects()", false);
 	args[0] = ObjectIdGetDatum(invoker);
 	args[1] = PG_ARGISNULL(0) ? (Datum) 0 : PG_GETARG_DATUM(0);
 	oj_become(owner, &saved);

@@ -34,12 +34,15 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/stratnum.h"
 #include "access/table.h"
 #include "catalog/dependency.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_rewrite.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/sequence.h"
@@ -55,6 +58,9 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "rewrite/prs2lock.h"
+#include "rewrite/rewriteDefine.h"
+#include "utils/fmgroids.h"
 #include "utils/rel.h"
 #include "utils/reltrigger.h"
 #include "utils/rls.h"
@@ -107,6 +113,59 @@ oj_not_plain_heap(Relation rel)
 }
 
 /*
+ * ERROR when rel has a rule on event (CMD_INSERT, CMD_UPDATE): INSERT and
+ * UPDATE apply rules, COPY does not, and a writer's counts would not be the
+ * rows in the table (DO INSTEAD) or its statement would be run again by the
+ * rule (DO ALSO); so rather no write than one that differs from either.
+ */
+static char *
+oj_rule_name(Oid rule_oid)
+{
+	Relation	catalog = table_open(RewriteRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	char	   *name;
+
+	ScanKeyInit(&key, Anum_pg_rewrite_oid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(rule_oid));
+	scan = systable_beginscan(catalog, RewriteOidIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "could not find rule %u", rule_oid);
+	name = pstrdup(NameStr(((Form_pg_rewrite) GETSTRUCT(tup))->rulename));
+	systable_endscan(scan);
+	table_close(catalog, AccessShareLock);
+	return name;
+}
+
+void
+oj_refuse_rules(Relation rel, CmdType event, const char *writer)
+{
+	RuleLock   *rules = rel->rd_rules;
+
+	for (int i = 0; rules != NULL && i < rules->numLocks; i++)
+	{
+		RewriteRule *rule = rules->rules[i];
+
+		if (rule->event != event || rule->enabled == RULE_DISABLED)
+			continue;
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s does not write table \"%s.%s\": it has rule \"%s\" on %s",
+						writer, get_namespace_name(RelationGetNamespace(rel)),
+						RelationGetRelationName(rel), oj_rule_name(rule->ruleId),
+						event == CMD_INSERT ? "INSERT" : "UPDATE"),
+				 errdetail(event == CMD_INSERT
+						   ? "INSERT would apply the rule and COPY would not; offline_join writes neither way rather than differ from one of them."
+						   : "UPDATE would apply the rule and the in-place rewrite of rematch() would not; it writes neither way rather than differ."),
+				 errhint("Use a trigger instead of the rule, or disable it: ALTER TABLE %s.%s DISABLE RULE %s.",
+						 quote_identifier(get_namespace_name(RelationGetNamespace(rel))),
+						 quote_identifier(RelationGetRelationName(rel)),
+						 quote_identifier(oj_rule_name(rule->ruleId)))));
+	}
+}
+
+/*
  * Why the direct path cannot write rel as INSERT would, or NULL when it can.
  * Refuses row-level security outright when the writer cannot apply it.
  */
@@ -132,6 +191,7 @@ oj_sink_why_executor(OjSink *s, bool allow_rls, bool own_statement)
 							 s->writer)));
 		return psprintf("it has row-level security");
 	}
+	oj_refuse_rules(rel, CMD_INSERT, s->writer);
 	if ((why = oj_not_plain_heap(rel)) != NULL)
 		return why;
 	for (int i = 0; trig != NULL && i < trig->numtriggers; i++)
@@ -161,6 +221,10 @@ oj_sink_why_executor(OjSink *s, bool allow_rls, bool own_statement)
 				filled = true;
 		if (att->attgenerated)
 			return psprintf("it has generated column \"%s\"", NameStr(att->attname));
+		/* INSERT coerces to the column's typmod (numeric(5,1): rounds or refuses) */
+		if (filled && att->atttypmod >= 0)
+			return psprintf("its column \"%s\" is of type %s", NameStr(att->attname),
+							format_type_with_typemod(att->atttypid, att->atttypmod));
 		if (filled)
 			continue;
 		if (att->attidentity && s->identity_att == InvalidAttrNumber)
@@ -416,8 +480,9 @@ oj_sink_close(OjSink *s)
 {
 	if (s->bulk)
 		oj_bulk_close(s->bulk);
-	else if (s->nput > 0)
+	else
 	{
+		/* with no rows too: its statement triggers fire once, as COPY's do */
 		StringInfoData sql;
 		int64		written;
 
