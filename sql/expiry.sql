@@ -91,6 +91,30 @@ RESET ROLE;
 REVOKE USAGE ON SCHEMA offline_join FROM regress_oj_expiry;
 DROP ROLE regress_oj_expiry;
 
+-- rows a trigger or a policy keeps do not stop a pass (found by an
+-- adversarial run: a batch that deleted nothing ended it, so the oldest
+-- held rows blocked every expired row after them, for good)
+DELETE FROM offline_join.transactions;
+CREATE FUNCTION pg_temp.keep() RETURNS trigger LANGUAGE plpgsql AS
+  $$ BEGIN IF OLD.visitor_id = 'KEEP' THEN RETURN NULL; END IF; RETURN OLD; END $$;
+CREATE TRIGGER keep BEFORE DELETE ON offline_join.transactions FOR EACH ROW EXECUTE FUNCTION pg_temp.keep();
+INSERT INTO offline_join.transactions (transaction_id, visitor_id, recorded_at, expires_at)
+SELECT 'K' || i, 'KEEP', '2026-01-01'::timestamptz, '2026-01-02'::timestamptz + i * interval '1 minute' FROM generate_series(1, 5) i
+UNION ALL
+SELECT 'D' || i, 'V', '2026-01-01'::timestamptz, '2026-01-03'::timestamptz + i * interval '1 minute' FROM generate_series(1, 5) i
+UNION ALL  -- ties: the exact batch, in (expires_at, transaction_id) order
+SELECT 'T' || i, CASE WHEN i % 2 = 0 THEN 'KEEP' ELSE 'V' END, '2026-01-01'::timestamptz, '2026-01-04'::timestamptz FROM generate_series(1, 7) i;
+SELECT offline_join.expire(2) AS deleted;
+SELECT string_agg(transaction_id, ' ' ORDER BY transaction_id) AS kept FROM offline_join.transactions;
+SELECT deleted, finished_at IS NOT NULL AS finished FROM offline_join.expiry_runs ORDER BY run_id DESC LIMIT 1;
+-- what a plain DELETE would have left
+BEGIN;
+DELETE FROM offline_join.transactions WHERE expires_at < now();
+SELECT string_agg(transaction_id, ' ' ORDER BY transaction_id) AS delete_keeps FROM offline_join.transactions;
+ROLLBACK;
+DROP TRIGGER keep ON offline_join.transactions;
+DELETE FROM offline_join.transactions;
+
 -- pg_dump keeps the ledger and its sequence
 SELECT c.relname
   FROM pg_extension e, unnest(e.extconfig) AS t(oid) JOIN pg_class c ON c.oid = t.oid

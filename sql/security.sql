@@ -453,6 +453,90 @@ RESET ROLE;
 INSERT INTO offline_join.inbox_rmc (time_stamp, customer_id, event_type, event_name, num1, num2)
 VALUES ('2026-03-02 10:00:00', 'CUST-1001', '7', 'SKU-1', '1', '10');
 ALTER TABLE offline_join.events DISABLE ROW LEVEL SECURITY;
+DROP POLICY rmc_only ON offline_join.events;
+
+-- 9. Found by an adversarial run (0.1.4): what the inbox's owner rights let
+-- through.  (a) A table whose policies hide rows from the writer is not
+-- one it may read: the matched count stays out of the NOTICE (the analyst
+-- may SELECT events and sessions, but sees none of their rows; it said
+-- "1 matched"), and a checked source is refused to a writer that sees only
+-- some products (its rejects told which hidden products exist).
+SET client_min_messages = notice;
+ALTER TABLE offline_join.events ENABLE ROW LEVEL SECURITY;
+CREATE POLICY hide_all ON offline_join.events FOR SELECT TO regress_oj_analyst USING (false);
+CREATE POLICY write_all ON offline_join.events FOR INSERT TO regress_oj_analyst WITH CHECK (true);
+ALTER TABLE offline_join.sessions ENABLE ROW LEVEL SECURITY;
+CREATE POLICY hide_all ON offline_join.sessions FOR SELECT TO regress_oj_analyst USING (false);
+SET ROLE regress_oj_analyst;
+SELECT count(*) AS sessions_seen FROM offline_join.sessions;
+BEGIN;
+INSERT INTO offline_join.inbox_rmc (time_stamp, customer_id, event_type, event_name, num1, num2)
+VALUES ('2026-03-02 10:00:00', 'CUST-1001', '7', 'SKU-1', '1', '10');
+ROLLBACK;
+RESET ROLE;
+DROP POLICY hide_all ON offline_join.events;
+DROP POLICY write_all ON offline_join.events;
+DROP POLICY hide_all ON offline_join.sessions;
+ALTER TABLE offline_join.sessions DISABLE ROW LEVEL SECURITY;
+ALTER TABLE offline_join.events DISABLE ROW LEVEL SECURITY;
+INSERT INTO offline_join.products VALUES ('SECRET-SKU', 'hidden', 99);
+ALTER TABLE offline_join.products ENABLE ROW LEVEL SECURITY;
+CREATE POLICY shoes ON offline_join.products FOR SELECT TO regress_oj_pipeline USING (category = 'shoes');
+SET ROLE regress_oj_pipeline;
+INSERT INTO offline_join.inbox_rmc_checked (time_stamp, customer_id, event_type, event_name, num1, num2)
+VALUES ('2026-03-02 10:00:00', 'CUST-1001', '7', 'SECRET-SKU', '1', '99');
+RESET ROLE;
+DROP POLICY shoes ON offline_join.products;
+ALTER TABLE offline_join.products DISABLE ROW LEVEL SECURITY;
+-- (b) A constraint's error shows the failing row as the writer may read
+-- it: the pipeline role gets no matched visitor, session or snapshot (the
+-- owner's rights built that detail); the analyst, who may read events,
+-- gets what its own INSERT would show.
+ALTER TABLE offline_join.events ADD CONSTRAINT num2_not_negative CHECK (num2 >= 0);
+SET ROLE regress_oj_pipeline;
+INSERT INTO offline_join.inbox_rmc (time_stamp, customer_id, event_type, event_name, num1, num2)
+VALUES ('2026-03-02 10:00:00', 'CUST-1001', '7', 'SKU-1', '1', '-1');
+RESET ROLE;
+SET ROLE regress_oj_analyst;
+INSERT INTO offline_join.inbox_rmc (time_stamp, customer_id, event_type, event_name, num1, num2)
+VALUES ('2026-03-02 10:00:00', 'CUST-1001', '7', 'SKU-1', '1', '-1');
+RESET ROLE;
+ALTER TABLE offline_join.events DROP CONSTRAINT num2_not_negative;
+-- (c) A trigger that runs another role's function (a role granted TRIGGER
+-- on events could add one): the inbox would run that code as the owner,
+-- so it refuses before a row is written.  The same function owned by the
+-- owner runs.
+CREATE ROLE regress_oj_trigger;
+CREATE FUNCTION public.oj_foreign_trigger() RETURNS trigger LANGUAGE plpgsql AS
+  $$ BEGIN RAISE NOTICE 'trigger ran'; RETURN NEW; END $$;
+ALTER FUNCTION public.oj_foreign_trigger() OWNER TO regress_oj_trigger;
+CREATE TRIGGER z_foreign BEFORE INSERT ON offline_join.events FOR EACH ROW EXECUTE FUNCTION public.oj_foreign_trigger();
+SET ROLE regress_oj_pipeline;
+INSERT INTO offline_join.inbox_rmc (time_stamp, customer_id, event_type, event_name, num1, num2)
+VALUES ('2026-03-02 10:00:00', 'CUST-1001', '7', 'SKU-1', '1', '10');
+RESET ROLE;
+DROP TRIGGER z_foreign ON offline_join.events;
+-- the functions of a trigger's WHEN condition run as the writer too
+ALTER FUNCTION public.oj_foreign_trigger() OWNER TO CURRENT_USER;
+CREATE FUNCTION public.oj_foreign_check(text) RETURNS boolean LANGUAGE sql AS $$ SELECT true $$;
+ALTER FUNCTION public.oj_foreign_check(text) OWNER TO regress_oj_trigger;
+CREATE TRIGGER z_when BEFORE INSERT ON offline_join.rejects FOR EACH ROW
+  WHEN (public.oj_foreign_check(NEW.reason)) EXECUTE FUNCTION public.oj_foreign_trigger();
+SET ROLE regress_oj_pipeline;
+INSERT INTO offline_join.inbox_rmc (time_stamp, customer_id, event_type, event_name, num1, num2)
+VALUES ('2026-03-02 10:00:00', '', '7', 'SKU-1', '1', '10');
+RESET ROLE;
+DROP TRIGGER z_when ON offline_join.rejects;
+DROP FUNCTION public.oj_foreign_check(text);
+CREATE TRIGGER z_owned BEFORE INSERT ON offline_join.events FOR EACH ROW EXECUTE FUNCTION public.oj_foreign_trigger();
+SET ROLE regress_oj_pipeline;
+INSERT INTO offline_join.inbox_rmc (time_stamp, customer_id, event_type, event_name, num1, num2)
+VALUES ('2026-03-02 10:00:00', 'CUST-1001', '7', 'SKU-1', '1', '10');
+RESET ROLE;
+DROP TRIGGER z_owned ON offline_join.events;
+DROP FUNCTION public.oj_foreign_trigger();
+DROP ROLE regress_oj_trigger;
+SET client_min_messages = warning;
 
 DROP EXTENSION offline_join CASCADE;
 DO $$
