@@ -150,6 +150,21 @@ SELECT e.line_no, e.customer_id, e.event_time AT TIME ZONE 'UTC' AS utc
   FROM offline_join.events e JOIN offline_join.loads l USING (load_id)
  WHERE l.path LIKE '%rmc_dst_copenhagen.csv' ORDER BY 1;
 SELECT ('2026-10-25 02:30:00'::timestamp AT TIME ZONE 'Europe/Copenhagen') AT TIME ZONE 'UTC' AS postgres_reads_ambiguous;
+-- an offset that changed on a second that is not :00 (Monrovia, 1972: from
+-- -0:44:30 to 0, so 00:00:00-00:44:29 never happened that day): each second
+-- decided on its own, in either row order (found by an adversarial run:
+-- the first row of a minute decided for the whole minute)
+SELECT offline_join.create_source('monrovia', 'rmc', '{"timezone": "Africa/Monrovia"}');
+SELECT current_setting('data_directory') || '/oj_regress_monrovia_a.csv' AS mnra,
+       current_setting('data_directory') || '/oj_regress_monrovia_b.csv' AS mnrb \gset
+COPY (SELECT 'Time Stamp,Customer ID,Event Type,Category,Event Name,Num1,Num2'
+      UNION ALL SELECT '1972-01-07 00:44:40,EXISTS,7,c,P,1,2'
+      UNION ALL SELECT '1972-01-07 00:44:20,SKIPPED,7,c,P,1,2') TO :'mnra';
+COPY (SELECT 'Time Stamp,Customer ID,Event Type,Category,Event Name,Num1,Num2'
+      UNION ALL SELECT '1972-01-07 00:44:20,SKIPPED,7,c,P,1,2'
+      UNION ALL SELECT '1972-01-07 00:44:40,EXISTS,7,c,P,1,2') TO :'mnrb';
+SELECT line_no, reason FROM offline_join.validate_file('monrovia', :'mnra');
+SELECT line_no, reason FROM offline_join.validate_file('monrovia', :'mnrb');
 
 -- a quote inside an unquoted field is a parse reject of its own line; the
 -- 1,001 rows after it load (0.1.1 swallowed them all into one reject)

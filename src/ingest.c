@@ -57,6 +57,7 @@ struct OjIngest
 	int64		tz_minute;
 	int			tz_offset;
 	bool		tz_gap;			/* that minute does not exist (daylight saving time) */
+	bool		tz_mixed;		/* its seconds differ in offset or existence */
 	text	   *source_text;
 	Jsonb	   *empty_object;
 	/* sinks */
@@ -468,6 +469,26 @@ typedef enum OjTimeResult
 } OjTimeResult;
 
 /*
+ * The zone's offset for local time *tm, and whether that local time exists
+ * (*gap false): it does when its instant shows it again in the zone.
+ */
+static int
+oj_local_offset(struct pg_tm *tm, pg_tz *zone, bool *gap)
+{
+	struct pg_tm back;
+	TimestampTz t;
+	fsec_t		fsec;
+	int			offset = DetermineTimeZoneOffset(tm, zone);
+	int			shown;
+
+	*gap = tm2timestamp(tm, 0, &offset, &t) == 0 &&
+		timestamp2tm(t, &shown, &back, &fsec, NULL, zone) == 0 &&
+		(back.tm_sec != tm->tm_sec || back.tm_min != tm->tm_min ||
+		 back.tm_hour != tm->tm_hour || back.tm_mday != tm->tm_mday);
+	return offset;
+}
+
+/*
  * event_time from the row's local time in the source's zone.  A local time
  * the clocks skip when daylight saving time starts does not exist: it is
  * refused (PostgreSQL's own input would move it by the gap).  A local time
@@ -490,9 +511,12 @@ oj_event_time(OjIngest *in, const OjRow *row, TimestampTz *result)
 
 	/*
 	 * A zone with one fixed offset (UTC, the default) has no gaps.  In any
-	 * other, the offset changes only on whole minutes: rows of one local
-	 * minute share it, and whether the minute exists, and a file's rows
-	 * usually come in time order.
+	 * other, rows of one local minute share the offset and whether they
+	 * exist when the minute's first and last seconds agree on both (a file's
+	 * rows usually come in time order); a minute where they differ (a
+	 * change of offset on a second that is not :00, as historical local
+	 * mean times had: Africa/Monrovia went from -0:44:30 to 0) is decided
+	 * second by second.
 	 */
 	if (in->tz_fixed)
 		tz = in->tz_fixed_offset;
@@ -500,24 +524,35 @@ oj_event_time(OjIngest *in, const OjRow *row, TimestampTz *result)
 	{
 		int64		minute = (((int64) row->year * 100 + row->month) * 100 + row->day) * 10000 +
 			row->hour * 100 + row->minute;
+		bool		gap;
 
 		if (minute != in->tz_minute || !in->tz_cached)
 		{
-			struct pg_tm back;
-			TimestampTz t;
-			fsec_t		fsec;
-			int			offset;
+			int			last_offset;
+			bool		last_gap;
 
-			in->tz_offset = DetermineTimeZoneOffset(&tm, in->src->tz);
+			tm.tm_sec = 0;
+			in->tz_offset = oj_local_offset(&tm, in->src->tz, &in->tz_gap);
+			in->tz_mixed = false;
+			/* only an offset with seconds (a local mean time) can change within a minute */
+			if (in->tz_offset % 60 != 0)
+			{
+				tm.tm_sec = 59;
+				last_offset = oj_local_offset(&tm, in->src->tz, &last_gap);
+				in->tz_mixed = last_offset != in->tz_offset || last_gap != in->tz_gap;
+			}
+			tm.tm_sec = row->second;
 			in->tz_minute = minute;
 			in->tz_cached = true;
-			/* a minute exists when its instant shows it again in the zone */
-			in->tz_gap = tm2timestamp(&tm, 0, &in->tz_offset, &t) == 0 &&
-				timestamp2tm(t, &offset, &back, &fsec, NULL, in->src->tz) == 0 &&
-				(back.tm_min != tm.tm_min || back.tm_hour != tm.tm_hour || back.tm_mday != tm.tm_mday);
 		}
-		tz = in->tz_offset;
-		if (in->tz_gap)
+		if (in->tz_mixed)
+			tz = oj_local_offset(&tm, in->src->tz, &gap);
+		else
+		{
+			tz = in->tz_offset;
+			gap = in->tz_gap;
+		}
+		if (gap)
 			return OJ_TIME_IN_GAP;
 	}
 	return tm2timestamp(&tm, 0, &tz, result) == 0 && IS_VALID_TIMESTAMP(*result)
