@@ -57,5 +57,41 @@ like($notices,
 is($node->safe_psql('postgres', 'SELECT count(*) FROM pg_stat_progress_copy'), '0',
    'progress row gone after the load');
 
+# --- the file grows while it is loaded (found by an adversarial run: the
+# ledger's bytes and sha256 described the file as it was hashed, its rows
+# were read to the new end, and load_dir() then loaded it again).  The load
+# waits on sessions after it has hashed the file and started reading; a
+# line is appended meanwhile.  It fails and keeps nothing.
+my $grow = "$dir/grow.csv";
+$node->safe_psql('postgres', qq{
+COPY (SELECT 'Time Stamp,Customer ID,Event Type,Category,Event Name,Num1,Num2'
+      UNION ALL SELECT '2026-03-02 14:05:11,GROW-' || i || ',7,c,SKU,1,2' FROM generate_series(1, 300000) i) TO '$grow';
+});
+$blocker = $node->background_psql('postgres');
+$blocker->query_safe('BEGIN; LOCK offline_join.sessions IN ACCESS EXCLUSIVE MODE;');
+$loader = $node->background_psql('postgres', on_error_stop => 0);
+$loader->query_until(qr/started/, qq{
+\\echo started
+SELECT status FROM offline_join.load('rmc', '$grow');
+});
+ok($node->poll_query_until('postgres', q{
+SELECT count(*) = 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%grow.csv%'}),
+   'the load waits for sessions, the file hashed');
+open(my $fh, '>>', $grow) or die "open $grow: $!";
+print $fh "2026-03-02 14:05:11,GROW-LATE,7,c,SKU,1,2\n";
+close($fh);
+$blocker->query_safe('COMMIT;');
+$blocker->quit;
+$loader->query('\\echo done');
+my $err = $loader->{stderr};
+$loader->quit;
+like($err, qr/ERROR:  file "\Q$grow\E" changed while it was loaded/, 'a file that changed while loaded: an ERROR naming it');
+like($err, qr/DETAIL:  It had \d+ bytes when its SHA-256 was computed and \d+ when its rows were read; nothing of it was kept/,
+     'saying what changed');
+is($node->safe_psql('postgres', q{SELECT count(*) FROM offline_join.events WHERE customer_id LIKE 'GROW-%'}), '0',
+   'no row of it kept');
+is($node->safe_psql('postgres', qq{SELECT status || ' ' || rows_loaded FROM offline_join.load('rmc', '$grow')}),
+   'loaded 300001', 'loaded once complete, every row');
+
 $node->stop;
 done_testing();

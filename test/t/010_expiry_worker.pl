@@ -84,6 +84,35 @@ ok($node->poll_query_until('postgres', "SELECT count(*) = 0 FROM offline_join.tr
 is(sql("SELECT deleted, batches FROM offline_join.expiry_runs ORDER BY run_id DESC LIMIT 1"),
    '100|10', 'with the new batch size');
 
+# --- a trigger on transactions that runs another role's function: the
+# worker (a superuser) would run that role's code; it waits, with one
+# WARNING naming the trigger, and purges once the function is the owner's.
+# Then the rows the trigger keeps (more than a batch of 10, the oldest) do
+# not stop the pass (0.1.4 ended a pass at a batch that deleted nothing).
+sql('CREATE ROLE regress_oj_intruder');
+sql(q{CREATE FUNCTION public.keep_some() RETURNS trigger LANGUAGE plpgsql AS
+      $$ BEGIN IF OLD.visitor_id = 'KEEP' THEN RETURN NULL; END IF; RETURN OLD; END $$});
+sql('ALTER FUNCTION public.keep_some() OWNER TO regress_oj_intruder');
+sql('CREATE TRIGGER keep_some BEFORE DELETE ON offline_join.transactions FOR EACH ROW EXECUTE FUNCTION public.keep_some()');
+$log_offset = -s $node->logfile;
+add('trg', 60, 1);
+sql(q{UPDATE offline_join.transactions SET visitor_id = 'KEEP'
+       WHERE transaction_id IN (SELECT 'trg-' || i FROM generate_series(1, 25) i)});
+ok($node->wait_for_log(qr/offline_join expiry worker waits: trigger "keep_some" on table "offline_join.transactions" runs function public.keep_some\(\), which role "regress_oj_intruder" owns/, $log_offset),
+   'a trigger running another role\'s function: the worker says so');
+sleep 2;
+is(left('trg'), '60', 'and deletes nothing meanwhile');
+sql('ALTER FUNCTION public.keep_some() OWNER TO CURRENT_USER');
+ok($node->poll_query_until('postgres', "SELECT count(*) = 25 FROM offline_join.transactions WHERE transaction_id LIKE 'trg-%'"),
+   'the owner\'s function: purged, past the 25 oldest rows the trigger keeps');
+is(sql(q{SELECT min(transaction_id COLLATE "C") || ' ' || max(transaction_id COLLATE "C") FROM offline_join.transactions
+          WHERE transaction_id LIKE 'trg-%'}), 'trg-1 trg-9', 'the kept rows are the trigger\'s');
+sql('DROP TRIGGER keep_some ON offline_join.transactions');
+sql('DROP FUNCTION public.keep_some()');
+sql('DROP ROLE regress_oj_intruder');
+ok($node->poll_query_until('postgres', "SELECT count(*) = 0 FROM offline_join.transactions WHERE transaction_id LIKE 'trg-%'"),
+   'without the trigger they go too');
+
 # --- gives way to running statements: rests between batches while a client
 # runs one, still finishes the pass; at full speed again afterwards
 my $busy = $node->background_psql('postgres');
