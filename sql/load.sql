@@ -183,6 +183,18 @@ SELECT offline_join.create_foreign_table('ft_quote', 'rmc', :'quotefile');
 ALTER FOREIGN TABLE ft_quote OPTIONS (ADD on_error 'skip');
 SELECT count(*) AS fdw_rows, min(customer_id) FROM ft_quote;
 DROP FOREIGN TABLE ft_quote;
+-- a quote that never closes: the reject is its own line, and the lines
+-- after it are read again (0.1.4 made the rest of the file that reject)
+SELECT current_setting('data_directory') || '/oj_regress_open_quote.csv' AS openquote \gset
+COPY (SELECT 'Time Stamp,Customer ID,Event Type,Category,Event Name,Num1,Num2'
+      UNION ALL SELECT '2026-03-02 10:00:00,OQ1,7,"open,P1,1,2'
+      UNION ALL SELECT '2026-03-02 10:00:00,OQ' || i || ',7,ok,P1,1,2' FROM generate_series(2, 4) i)
+  TO :'openquote' (FORMAT text);
+SELECT line_no, reason, message FROM offline_join.validate_file('rmc', :'openquote');
+SELECT status, rows_total, rows_loaded, rows_rejected FROM offline_join.load('rmc', :'openquote');
+SELECT r.line_no, r.raw FROM offline_join.rejects r JOIN offline_join.loads l USING (load_id) WHERE l.path = :'openquote';
+SELECT string_agg(e.customer_id, ' ' ORDER BY e.line_no) AS loaded FROM offline_join.events e JOIN offline_join.loads l USING (load_id)
+ WHERE l.path = :'openquote';
 -- a 400 KB line of commas is one too_long reject (0.1.1: the whole load
 -- failed with "Cannot allocate memory"); the row after it loads
 SELECT current_setting('data_directory') || '/oj_regress_commas.csv' AS commas \gset

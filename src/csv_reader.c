@@ -98,6 +98,10 @@ struct OjReader
 	size_t		rec_total;		/* bytes of the skipped record so far */
 	size_t		raw_limit;		/* bytes of it kept in raw */
 
+	/* a record whose quote never closed: its lines after the first, read again */
+	OjBytes		replay;
+	size_t		replay_pos;
+
 	char		message[128];
 };
 
@@ -183,6 +187,8 @@ bytes_reserve(OjReader *r, OjBytes *b, size_t len)
 
 	if (b->len + len <= cap)
 		return true;
+	if (cap == 0)
+		cap = OJ_ARENA_INITIAL;
 	while (cap < b->len + len)
 	{
 		if (cap > SIZE_MAX / 2)
@@ -266,6 +272,16 @@ refill(OjReader *r)
 	r->raw_start = 0;
 	r->pos = 0;
 	r->buf_len = 0;
+	if (r->replay_pos < r->replay.len)
+	{
+		len = r->replay.len - r->replay_pos;
+		if (len > OJ_READ_BUFFER_SIZE)
+			len = OJ_READ_BUFFER_SIZE;
+		memcpy(r->buf, r->replay.data + r->replay_pos, len);
+		r->replay_pos += len;
+		r->buf_len = len;
+		return 1;
+	}
 	while (!r->eof)
 	{
 		long		n = r->read(r->read_arg, r->buf + len, OJ_READ_BUFFER_SIZE - len);
@@ -544,6 +560,7 @@ csv_at_eof(OjReader *r, OjRecord *rec)
 	if (csv_fini(&r->parser, csv_field_cb, csv_row_cb, r) != 0)
 	{
 		size_t		raw_len = r->raw.len;
+		size_t		first = 0;
 
 		csv_reset(r);
 		if (raw_len > 0 && r->raw.data[raw_len - 1] == '\n')
@@ -551,7 +568,30 @@ csv_at_eof(OjReader *r, OjRecord *rec)
 		if (raw_len > 0 && r->raw.data[raw_len - 1] == '\r')
 			raw_len--;
 		snprintf(r->message, sizeof(r->message), "unterminated quoted field at end of file");
-		return error_record(r, rec, OJ_R_PARSE, r->raw.data, raw_len);
+
+		/*
+		 * The quote that never closed is the error of its own physical
+		 * line: the lines after it, which it swallowed, are read again as
+		 * records of their own (the raw bytes are all here: a record
+		 * over the cap would have been too_long before the end).
+		 */
+		while (first < raw_len && r->raw.data[first] != '\n' && r->raw.data[first] != '\r')
+			first++;
+		if (first < raw_len)
+		{
+			size_t		next = first + 1;
+
+			if (r->raw.data[first] == '\r' && next < r->raw.len && r->raw.data[next] == '\n')
+				next++;
+			r->replay.len = 0;
+			r->replay_pos = 0;
+			if (!bytes_append(r, &r->replay, r->raw.data + next, r->raw.len - next, SIZE_MAX))
+				return reader_fail(r, ENOMEM);
+			r->line = r->rec_line + 1;
+			r->cr_pending = false;
+			r->done = false;
+		}
+		return error_record(r, rec, OJ_R_PARSE, r->raw.data, first);
 	}
 	if (r->oom)
 		return reader_fail(r, ENOMEM);
@@ -974,6 +1014,8 @@ oj_reader_destroy(OjReader *r)
 		a->free(a->ctx, r->raw.data);
 	if (r->data.data)
 		a->free(a->ctx, r->data.data);
+	if (r->replay.data)
+		a->free(a->ctx, r->replay.data);
 	if (r->fields)
 		a->free(a->ctx, r->fields);
 	a->free(a->ctx, r);

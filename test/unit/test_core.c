@@ -375,10 +375,18 @@ test_csv_parse_errors(void)
 	/* the error found on a later line of a record: it ends at that line */
 	EXPECT_CSV("a,\"b\nc\"x\"y\nd\n", "1:!parse\n3:d\n");
 	EXPECT_CSV("a,b\"c\n", "1:!parse\n");
-	/* unterminated quote at the end: earlier rows are fine */
-	EXPECT_CSV("a,b\nc,\"d\ne\n", "1:a|b\n2:!parse\n");
+	/* unterminated quote at the end: earlier rows are fine, and the lines
+	 * it swallowed are read again (0.1.4 made them part of its reject) */
+	EXPECT_CSV("a,b\nc,\"d\ne\n", "1:a|b\n2:!parse\n3:e\n");
 	EXPECT_CSV("a,b\n\n\"c", "1:a|b\n3:!parse\n");
-	EXPECT_CSV_RAW("a\n\"b\nc\r\n", "1:a raw=a\n2:!parse raw=\"b\\nc\n");
+	EXPECT_CSV_RAW("a\n\"b\nc\r\n", "1:a raw=a\n2:!parse raw=\"b\n3:c raw=c\n");
+	EXPECT_CSV_RAW("a\r\n\"b\r\nc\r\n\r\nf",
+				   "1:a raw=a\n2:!parse raw=\"b\n3:c raw=c\n5:f raw=f\n");
+	EXPECT_CSV("\"a\rb\rc", "1:!parse\n2:b\n3:c\n");
+	/* read again, its lines may hold errors of their own */
+	EXPECT_CSV("\"a\nb\n\"\"c\nd", "1:!parse\n2:b\n3:!parse\n4:d\n");
+	/* a quote that does close makes one record of its lines, as before */
+	EXPECT_CSV("x\n\"a\n\"b\n\"c\n", "1:x\n2:!parse\n4:!parse\n");
 	EXPECT_CSV("a\n\"b\"c", "1:a\n2:!parse\n");
 	EXPECT_CSV("\"a\"b\n\"c\"d\ne\n", "1:!parse\n2:!parse\n3:e\n");
 	EXPECT_CSV_RAW("a,b\"c\r\nd\r\n", "1:!parse raw=a,b\"c\n2:d raw=d\n");
