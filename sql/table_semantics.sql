@@ -290,6 +290,16 @@ COPY offline_join.inbox_rmc FROM stdin (FORMAT csv);
 2026-05-02 14:05:11,MAY-1,7,shoes,SKU-RUN-42,1,89.95,,,,,,,,,,,,,,,,
 \.
 \set VERBOSITY default
+-- a partition owned by another role: that role could give it a trigger,
+-- a CHECK or a default running its own code, which the inbox would run
+-- as the extension's owner; the inbox refuses, naming the partition
+CREATE ROLE regress_oj_ts_partition_owner;
+ALTER TABLE offline_join.events_2026_03 OWNER TO regress_oj_ts_partition_owner;
+COPY offline_join.inbox_rmc FROM stdin (FORMAT csv);
+2026-03-27 14:05:11,PART-1,7,shoes,SKU-RUN-42,1,89.95,,,,,,,,,,,,,,,,
+\.
+ALTER TABLE offline_join.events_2026_03 OWNER TO CURRENT_USER;
+DROP ROLE regress_oj_ts_partition_owner;
 SELECT pg_temp.indexes_ok();
 
 DROP EXTENSION offline_join CASCADE;

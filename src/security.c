@@ -19,6 +19,7 @@
 
 #include "access/htup_details.h"
 #include "access/relation.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_proc.h"
 #include "nodes/nodeFuncs.h"
 #include "utils/regproc.h"
@@ -114,14 +115,52 @@ oj_untrusted_walker(Node *node, void *context)
 }
 
 /*
- * Do the triggers of the tables that code with the owner's rights writes
- * (the inbox triggers: events, rejects, loads; the expiry worker:
- * transactions, expiry_runs) run only the owner's or a superuser's
- * functions?  A trigger, and the functions of its WHEN condition, run
- * with the rights of the role that writes: a role granted TRIGGER on one
- * of them, or one that added a trigger before that grant was revoked,
- * would otherwise run its own code as the owner by sending an inbox a
- * row, or by leaving an expired transaction ID for the worker.
+ * Why rel, one of the tables (or its partitions and inheritance children)
+ * that code with the owner's rights writes, could run another role's code
+ * with those rights, or NULL: it must be the owner's or a superuser's
+ * (only a table's owner gives it constraints, defaults, indexes, policies
+ * or partitions), and its enabled triggers, with the functions of their
+ * WHEN conditions, must run only the owner's or a superuser's functions.
+ */
+static char *
+oj_table_untrusted(Relation rel, Oid ext_owner)
+{
+	Oid			relowner = rel->rd_rel->relowner;
+	TriggerDesc *td = rel->trigdesc;
+
+	if (relowner != ext_owner && !superuser_arg(relowner))
+		return psprintf("table \"%s.%s\" is owned by role \"%s\"",
+						get_namespace_name(RelationGetNamespace(rel)), RelationGetRelationName(rel),
+						GetUserNameFromId(relowner, true));
+	for (int i = 0; td != NULL && i < td->numtriggers; i++)
+	{
+		Trigger    *trig = &td->triggers[i];
+		OjFuncCheck c = {ext_owner, InvalidOid, InvalidOid};
+
+		if (trig->tgenabled == TRIGGER_DISABLED)
+			continue;
+		if (!oj_untrusted_function(trig->tgfoid, &c) && trig->tgqual != NULL)
+			(void) oj_untrusted_walker(stringToNode(trig->tgqual), &c);
+		if (OidIsValid(c.bad))
+			return psprintf("trigger \"%s\" on table \"%s.%s\" runs function %s, which role \"%s\" owns "
+							"(drop the trigger, or let the owner of extension offline_join own the function)",
+							trig->tgname, get_namespace_name(RelationGetNamespace(rel)),
+							RelationGetRelationName(rel), format_procedure(c.bad),
+							OidIsValid(c.bad_owner) ? GetUserNameFromId(c.bad_owner, true) : "?");
+	}
+	return NULL;
+}
+
+/*
+ * Do the tables that code with the owner's rights writes (the inbox
+ * triggers: events, rejects, loads; the expiry worker: transactions,
+ * expiry_runs), their partitions and inheritance children run only the
+ * owner's or a superuser's code (oj_table_untrusted())?  A trigger, and
+ * the functions of its WHEN condition, run with the rights of the role
+ * that writes: a role granted TRIGGER on one of them, or one that added a
+ * trigger before that grant was revoked, or one given a partition, would
+ * otherwise run its own code as the owner by sending an inbox a row, or
+ * by leaving an expired transaction ID for the worker.
  */
 static bool
 oj_triggers_trusted(Oid ext_owner, char **why)
@@ -132,35 +171,23 @@ oj_triggers_trusted(Oid ext_owner, char **why)
 	for (int t = 0; t < lengthof(tables); t++)
 	{
 		Oid			relid = get_relname_relid(tables[t], nsp);
-		Relation	rel;
-		TriggerDesc *td;
-		bool		ok = true;
+		List	   *rels;
+		ListCell   *lc;
 
 		if (!OidIsValid(relid))
 			continue;
-		rel = relation_open(relid, AccessShareLock);
-		td = rel->trigdesc;
-		for (int i = 0; ok && td != NULL && i < td->numtriggers; i++)
+		rels = find_all_inheritors(relid, AccessShareLock, NULL);
+		foreach(lc, rels)
 		{
-			Trigger    *trig = &td->triggers[i];
-			OjFuncCheck c = {ext_owner, InvalidOid, InvalidOid};
+			Relation	rel = try_relation_open(lfirst_oid(lc), NoLock);
 
-			if (trig->tgenabled == TRIGGER_DISABLED)
+			if (rel == NULL)
 				continue;
-			if (!oj_untrusted_function(trig->tgfoid, &c) && trig->tgqual != NULL)
-				(void) oj_untrusted_walker(stringToNode(trig->tgqual), &c);
-			if (OidIsValid(c.bad))
-			{
-				*why = psprintf("trigger \"%s\" on table \"%s.%s\" runs function %s, which role \"%s\" owns "
-								"(drop the trigger, or let the owner of extension offline_join own the function)",
-								trig->tgname, OJ_SCHEMA, tables[t], format_procedure(c.bad),
-								OidIsValid(c.bad_owner) ? GetUserNameFromId(c.bad_owner, true) : "?");
-				ok = false;
-			}
+			*why = oj_table_untrusted(rel, ext_owner);
+			relation_close(rel, NoLock);
+			if (*why != NULL)
+				return false;
 		}
-		relation_close(rel, AccessShareLock);
-		if (!ok)
-			return false;
 	}
 	return true;
 }
@@ -239,7 +266,7 @@ oj_check_schema_trusted(Oid ext_owner, const char *what, bool writes)
 				 errmsg("%s refuses to run: %s", what, why),
 				 errdetail("It writes with the rights of the extension's owner, so every object it uses must be the owner's."),
 				 errhint("Let only the owner of extension offline_join own and create objects in schema %s "
-						 "(ALTER SCHEMA ... OWNER TO, REVOKE CREATE ON SCHEMA ...) and own the functions of its tables' triggers, then try again.",
+						 "(ALTER SCHEMA ... OWNER TO, REVOKE CREATE ON SCHEMA ...), and own the tables it writes and the functions of their triggers, then try again.",
 						 OJ_SCHEMA)));
 }
 
