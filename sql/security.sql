@@ -534,6 +534,39 @@ INSERT INTO offline_join.inbox_rmc (time_stamp, customer_id, event_type, event_n
 VALUES ('2026-03-02 10:00:00', 'CUST-1001', '7', 'SKU-1', '1', '10');
 RESET ROLE;
 DROP TRIGGER z_owned ON offline_join.events;
+-- (d) Found by a second adversarial run: a role that may add triggers
+-- could attach a superuser's function with a WHEN condition of its own,
+-- or add a trigger between the check and the write.  The tables are locked
+-- as for writing before they are checked, and a role other than the owner
+-- holding TRIGGER on one of them is refused, naming the REVOKE.
+GRANT TRIGGER ON offline_join.loads TO regress_oj_trigger;
+SET ROLE regress_oj_pipeline;
+INSERT INTO offline_join.inbox_rmc (time_stamp, customer_id, event_type, event_name, num1, num2)
+VALUES ('2026-03-02 10:00:00', 'CUST-1001', '7', 'SKU-1', '1', '10');
+RESET ROLE;
+REVOKE TRIGGER ON offline_join.loads FROM regress_oj_trigger;
+-- (e) A domain of another role in a trigger's WHEN condition (its CHECK
+-- runs as the writer), and a CHECK constraint calling another role's
+-- function: refused, naming them.
+CREATE DOMAIN public.oj_foreign_domain AS text CHECK (VALUE IS NOT NULL);
+ALTER DOMAIN public.oj_foreign_domain OWNER TO regress_oj_trigger;
+CREATE TRIGGER z_domain AFTER INSERT ON offline_join.events FOR EACH ROW
+  WHEN ((NEW.product)::public.oj_foreign_domain IS NULL) EXECUTE FUNCTION pg_catalog.suppress_redundant_updates_trigger();
+SET ROLE regress_oj_pipeline;
+INSERT INTO offline_join.inbox_rmc (time_stamp, customer_id, event_type, event_name, num1, num2)
+VALUES ('2026-03-02 10:00:00', 'CUST-1001', '7', 'SKU-1', '1', '10');
+RESET ROLE;
+DROP TRIGGER z_domain ON offline_join.events;
+DROP DOMAIN public.oj_foreign_domain;
+CREATE FUNCTION public.oj_foreign_ok(text) RETURNS boolean LANGUAGE sql AS $$ SELECT true $$;
+ALTER FUNCTION public.oj_foreign_ok(text) OWNER TO regress_oj_trigger;
+ALTER TABLE offline_join.rejects ADD CONSTRAINT foreign_ok CHECK (public.oj_foreign_ok(reason)) NOT VALID;
+SET ROLE regress_oj_pipeline;
+INSERT INTO offline_join.inbox_rmc (time_stamp, customer_id, event_type, event_name, num1, num2)
+VALUES ('2026-03-02 10:00:00', 'CUST-1001', '7', 'SKU-1', '1', '10');
+RESET ROLE;
+ALTER TABLE offline_join.rejects DROP CONSTRAINT foreign_ok;
+DROP FUNCTION public.oj_foreign_ok(text);
 DROP FUNCTION public.oj_foreign_trigger();
 DROP ROLE regress_oj_trigger;
 SET client_min_messages = warning;

@@ -38,8 +38,15 @@ typedef struct OjSavedUser
 /* in security.c */
 extern Oid	oj_extension_owner(void);
 extern bool oj_schema_trusted(Oid ext_owner, char **why);
-extern void oj_check_schema_trusted(Oid ext_owner, const char *what, bool writes);
-extern bool oj_owner_writes_trusted(Oid ext_owner, char **why);
+/* What code with the owner's rights writes (oj_owner_writes_trusted()). */
+typedef enum OjOwnerWrites
+{
+	OJ_WRITES_NONE,				/* nothing: reads only */
+	OJ_WRITES_INBOX,			/* events, rejects, loads */
+	OJ_WRITES_EXPIRY			/* transactions, expiry_runs */
+} OjOwnerWrites;
+extern void oj_check_schema_trusted(Oid ext_owner, const char *what, OjOwnerWrites writes);
+extern bool oj_owner_writes_trusted(Oid ext_owner, OjOwnerWrites writes, char **why);
 extern void oj_become(Oid role, OjSavedUser *saved);
 extern void oj_unbecome(const OjSavedUser *saved);
 extern void oj_check_table_privilege(Relation rel, AclMode mode);

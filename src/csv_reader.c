@@ -570,26 +570,48 @@ csv_at_eof(OjReader *r, OjRecord *rec)
 		snprintf(r->message, sizeof(r->message), "unterminated quoted field at end of file");
 
 		/*
-		 * The quote that never closed is the error of its own physical
-		 * line: the lines after it, which it swallowed, are read again as
-		 * records of their own (the raw bytes are all here: a record
-		 * over the cap would have been too_long before the end).
+		 * The error is the record up to the end of the physical line where
+		 * the quote that never closed opened (quoted values before it may
+		 * span lines of their own); the lines after it, which it
+		 * swallowed, are read again as records of their own.  The raw
+		 * bytes are all here: a record over the cap would have been
+		 * too_long before the end.
 		 */
-		while (first < raw_len && r->raw.data[first] != '\n' && r->raw.data[first] != '\r')
-			first++;
-		if (first < raw_len)
 		{
-			size_t		next = first + 1;
+			bool		quoted = false;
+			size_t		opened = 0;
+			size_t		closed = SIZE_MAX;
+			int64_t		lines = 1;
 
-			if (r->raw.data[first] == '\r' && next < r->raw.len && r->raw.data[next] == '\n')
-				next++;
-			r->replay.len = 0;
-			r->replay_pos = 0;
-			if (!bytes_append(r, &r->replay, r->raw.data + next, r->raw.len - next, SIZE_MAX))
-				return reader_fail(r, ENOMEM);
-			r->line = r->rec_line + 1;
-			r->cr_pending = false;
-			r->done = false;
+			for (size_t i = 0; i < raw_len; i++)
+				if (r->raw.data[i] == '"')
+				{
+					quoted = !quoted;
+					if (!quoted)
+						closed = i;
+					else if (closed == SIZE_MAX || i != closed + 1)
+						opened = i; /* not the second quote of a doubled one */
+				}
+			first = opened;
+			while (first < raw_len && r->raw.data[first] != '\n' && r->raw.data[first] != '\r')
+				first++;
+			for (size_t i = 0; i < first; i++)
+				lines += r->raw.data[i] == '\n' ||
+					(r->raw.data[i] == '\r' && (i + 1 >= first || r->raw.data[i + 1] != '\n'));
+			if (first < raw_len)
+			{
+				size_t		next = first + 1;
+
+				if (r->raw.data[first] == '\r' && next < r->raw.len && r->raw.data[next] == '\n')
+					next++;
+				r->replay.len = 0;
+				r->replay_pos = 0;
+				if (!bytes_append(r, &r->replay, r->raw.data + next, r->raw.len - next, SIZE_MAX))
+					return reader_fail(r, ENOMEM);
+				r->line = r->rec_line + lines;
+				r->cr_pending = false;
+				r->done = false;
+			}
 		}
 		return error_record(r, rec, OJ_R_PARSE, r->raw.data, first);
 	}

@@ -69,9 +69,7 @@ typedef struct OjPass
 	int			batch_size;
 	TimestampTz started_at;
 	TimestampTz lower;			/* the next batch starts at this expires_at */
-	char	   *lower_id;		/* and, when set, after this transaction_id of it
-								 * (in "C" order); in TopMemoryContext */
-	bool		exhausted;		/* no expired row left after lower: the pass is done */
+	bool		exhausted;		/* no expired row left from lower on: the pass is done */
 	int64		run_id;			/* its expiry_runs row; 0 until something is deleted */
 	bool		run_committed;	/* worker: that row is committed */
 	int64		deleted;
@@ -140,66 +138,64 @@ oj_run_plan(SPIPlanPtr *slot, const char *sql, Datum *args, int nargs)
 							args, NULL, false, 0);
 }
 
-/* Moves the pass's position to (at, id); id NULL: every row of at still to come. */
-static void
-oj_pass_move(OjPass *p, TimestampTz at, const char *id)
-{
-	if (p->lower_id != NULL)
-		pfree(p->lower_id);
-	p->lower = at;
-	p->lower_id = id != NULL ? MemoryContextStrdup(TopMemoryContext, id) : NULL;
-}
+static bool oj_delete_range(OjPass *p, TimestampTz upper, int64 *n);
 
 /*
  * The exact batch: pg_net's pattern.  SKIP LOCKED leaves alone a row that a
  * concurrent record_transaction() is replacing, and never waits on a row
  * lock.  The outer expires_at test is rechecked on the newest version of a
- * row updated meanwhile, so an unexpired row is never deleted.  The rows
- * are taken in (expires_at, transaction_id) order after the pass's
- * position, which moves to the last row taken, deleted or not: a row that
- * a trigger or a policy keeps is passed over, as DELETE passes over it,
- * and never taken again in this pass.
+ * row updated meanwhile, so an unexpired row is never deleted.  When every
+ * row taken was deleted, the next batch starts at the last one's
+ * expires_at again (rows of the same expires_at may follow).  When some
+ * were not (a BEFORE DELETE trigger or a policy kept them, or they changed
+ * meanwhile), taking the same rows again would never end: one range
+ * delete up to the last one's expires_at takes every row there that can
+ * go (a larger batch, only then), and the pass goes on after it.  A kept
+ * row thus sees its trigger at most twice in a pass.
  */
 static int64
 oj_delete_locked(OjPass *p)
 {
-	Datum		args[2] = {TimestampTzGetDatum(p->lower),
-	p->lower_id ? CStringGetTextDatum(p->lower_id) : (Datum) 0};
-	char		nulls[2] = {' ', p->lower_id ? ' ' : 'n'};
+	Datum		arg = TimestampTzGetDatum(p->lower);
 	bool		isnull;
-	Datum		last;
+	int64		deleted, taken, more;
+	TimestampTz last;
 	int			rc;
 
-	rc = SPI_execute_plan(oj_saved_plan(&locked_plan, locked_plan ? NULL : psprintf(
+	rc = oj_run_plan(&locked_plan, locked_plan ? NULL : psprintf(
 		"WITH picked AS MATERIALIZED ("
-		"  SELECT ctid, expires_at, transaction_id FROM %s"
+		"  SELECT ctid, expires_at FROM %s"
 		"   WHERE expires_at OPERATOR(pg_catalog.>=) $1"
-		"     AND ($2::pg_catalog.text IS NULL OR expires_at OPERATOR(pg_catalog.>) $1"
-		"          OR transaction_id COLLATE pg_catalog.\"C\" OPERATOR(pg_catalog.>) $2)"
 		"     AND expires_at OPERATOR(pg_catalog.<) pg_catalog.now()"
-		"   ORDER BY expires_at, transaction_id COLLATE pg_catalog.\"C\" LIMIT %d"
+		"   ORDER BY expires_at LIMIT %d"
 		"   FOR UPDATE SKIP LOCKED),"
 		" gone AS ("
 		"  DELETE FROM %s"
 		"   WHERE ctid OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT ctid FROM picked))"
 		"     AND expires_at OPERATOR(pg_catalog.<) pg_catalog.now()"
 		"   RETURNING 1)"
-		" SELECT (SELECT pg_catalog.count(*) FROM gone), l.expires_at::pg_catalog.timestamptz,"
-		"        l.transaction_id::pg_catalog.text"
-		"   FROM (SELECT) one LEFT JOIN LATERAL"
-		"        (SELECT expires_at, transaction_id FROM picked"
-		"          ORDER BY expires_at DESC, transaction_id COLLATE pg_catalog.\"C\" DESC LIMIT 1) l ON true",
-		p->table, p->batch_size, p->table), 2, (Oid[]) {TIMESTAMPTZOID, TEXTOID}),
-		args, nulls, false, 0);
+		" SELECT (SELECT pg_catalog.count(*) FROM gone), (SELECT pg_catalog.count(*) FROM picked),"
+		"        (SELECT pg_catalog.max(expires_at)::pg_catalog.timestamptz FROM picked)",
+		p->table, p->batch_size, p->table), &arg, 1);
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "deleting expired transactions failed: %s", SPI_result_code_string(rc));
-	last = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
-	if (isnull)
-		p->exhausted = true;	/* nothing left to take */
-	else
-		oj_pass_move(p, DatumGetTimestampTz(last),
-					 SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3));
-	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	deleted = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	taken = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	if (taken == 0)
+	{
+		p->exhausted = true;
+		return deleted;
+	}
+	last = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
+	if (deleted == taken)
+	{
+		p->lower = last;
+		return deleted;
+	}
+	if (oj_delete_range(p, last, &more))
+		deleted += more;
+	p->lower = last + 1;		/* timestamptz counts microseconds */
+	return deleted;
 }
 
 /*
@@ -294,7 +290,7 @@ oj_delete_batch(OjPass *p)
 	if (upper == DT_NOEND)
 		p->exhausted = true;
 	else
-		oj_pass_move(p, upper + 1, NULL);
+		p->lower = upper + 1;	/* timestamptz counts microseconds */
 	return n;
 }
 
@@ -405,7 +401,7 @@ oj_worker_trusts_schema(void)
 	static bool warned = false;
 	char	   *why;
 
-	if (oj_owner_writes_trusted(oj_extension_owner(), &why))
+	if (oj_owner_writes_trusted(oj_extension_owner(), OJ_WRITES_EXPIRY, &why))
 	{
 		warned = false;
 		return true;
@@ -573,10 +569,7 @@ oj_run_pass(OjPass *p)
 			p->longest_ms = Max(p->longest_ms, ms);
 		}
 		if (p->exhausted)
-		{
-			oj_pass_move(p, DT_NOBEGIN, NULL);	/* frees the position */
 			return p->deleted;
-		}
 		if (p->worker)
 			oj_worker_yield(ms);
 	}
@@ -655,7 +648,7 @@ oj_worker_pass(MemoryContext loopcxt)
 		foreach(lc, tables)
 		{
 			p->table = lfirst(lc);
-			oj_pass_move(p, DT_NOBEGIN, NULL);
+			p->lower = DT_NOBEGIN;
 			p->exhausted = false;
 			deleted = oj_run_pass(p);
 			if (deleted < 0)
@@ -930,34 +923,71 @@ oj_expiry_launcher_main(Datum main_arg)
 static int64
 oj_expire_citus(OjPass *p)
 {
-	char	   *sql = psprintf("DELETE FROM offline_join.transactions"
-							   " WHERE transaction_id OPERATOR(pg_catalog.=) ANY (ARRAY("
-							   "   SELECT transaction_id FROM offline_join.transactions"
-							   "    WHERE expires_at OPERATOR(pg_catalog.<) pg_catalog.now()"
-							   "    ORDER BY expires_at LIMIT %d))"
-							   " AND expires_at OPERATOR(pg_catalog.<) pg_catalog.now()",
-							   p->batch_size);
+	char	   *take = psprintf("SELECT pg_catalog.array_agg(transaction_id), pg_catalog.count(*),"
+								"       pg_catalog.max(expires_at)::pg_catalog.timestamptz"
+								"  FROM (SELECT transaction_id, expires_at FROM offline_join.transactions"
+								"         WHERE expires_at OPERATOR(pg_catalog.>=) $1"
+								"           AND expires_at OPERATOR(pg_catalog.<) pg_catalog.now()"
+								"         ORDER BY expires_at LIMIT %d) b",
+								p->batch_size);
 
 	for (;;)
 	{
 		TimestampTz t0 = GetCurrentTimestamp();
-		int64		n;
+		Datum		args[2];
+		bool		isnull;
+		int64		n, taken;
+		TimestampTz last;
 		int			rc;
 
 		CHECK_FOR_INTERRUPTS();
 		SPI_connect();
-		rc = SPI_execute(sql, false, 0);
-		if (rc != SPI_OK_DELETE)
-			elog(ERROR, "deleting expired transactions failed: %s", SPI_result_code_string(rc));
-		n = (int64) SPI_processed;
-		if (n > 0 || p->run_id != 0)
-			oj_record_run(p, p->deleted + n, p->batches + (n > 0), n == 0, NULL);
+		args[0] = TimestampTzGetDatum(p->lower);
+		rc = SPI_execute_with_args(take, 1, (Oid[]) {TIMESTAMPTZOID}, args, NULL, true, 0);
+		if (rc != SPI_OK_SELECT || SPI_processed != 1)
+			elog(ERROR, "reading expired transactions failed: %s", SPI_result_code_string(rc));
+		taken = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+		n = 0;
+		if (taken > 0)
+		{
+			args[0] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+			last = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
+			rc = SPI_execute_with_args("DELETE FROM offline_join.transactions"
+									   " WHERE transaction_id OPERATOR(pg_catalog.=) ANY ($1)"
+									   "   AND expires_at OPERATOR(pg_catalog.<) pg_catalog.now()",
+									   1, (Oid[]) {TEXTARRAYOID}, args, NULL, false, 0);
+			if (rc != SPI_OK_DELETE)
+				elog(ERROR, "deleting expired transactions failed: %s", SPI_result_code_string(rc));
+			n = (int64) SPI_processed;
+			if (n == taken)
+				p->lower = last;	/* rows of the same expires_at may follow */
+			else
+			{
+				/* some were kept (a trigger, a policy): every row up to last that can go */
+				args[0] = TimestampTzGetDatum(p->lower);
+				args[1] = TimestampTzGetDatum(last);
+				rc = SPI_execute_with_args("DELETE FROM offline_join.transactions"
+										   " WHERE expires_at OPERATOR(pg_catalog.>=) $1"
+										   "   AND expires_at OPERATOR(pg_catalog.<=) $2"
+										   "   AND expires_at OPERATOR(pg_catalog.<) pg_catalog.now()",
+										   2, (Oid[]) {TIMESTAMPTZOID, TIMESTAMPTZOID}, args, NULL, false, 0);
+				if (rc != SPI_OK_DELETE)
+					elog(ERROR, "deleting expired transactions failed: %s", SPI_result_code_string(rc));
+				n += (int64) SPI_processed;
+				p->lower = last + 1;	/* timestamptz counts microseconds */
+			}
+		}
+		if (n > 0 || (taken == 0 && p->run_id != 0))
+			oj_record_run(p, p->deleted + n, p->batches + (n > 0), taken == 0, NULL);
 		SPI_finish();
-		if (n == 0)
-			return p->deleted;
 		p->deleted += n;
-		p->batches++;
-		p->longest_ms = Max(p->longest_ms, (double) (GetCurrentTimestamp() - t0) / 1000.0);
+		if (n > 0)
+		{
+			p->batches++;
+			p->longest_ms = Max(p->longest_ms, (double) (GetCurrentTimestamp() - t0) / 1000.0);
+		}
+		if (taken == 0)
+			return p->deleted;
 	}
 }
 

@@ -74,6 +74,8 @@ typedef struct OjInboxRun
 	Oid			owner;			/* the extension's owner: writes are made as it */
 	bool		show_matched;	/* may the invoker learn the matched count? */
 	bool		show_rejects;	/* may it read offline_join.rejects? */
+	bool		reads_written[3];	/* may it read all of events, rejects, loads? */
+	char	   *invoker_name;
 	int			natts;
 	char	  **names;			/* header names of the inbox columns */
 	bool	   *present;		/* adobe: the statement's columns */
@@ -454,7 +456,7 @@ oj_inbox_verify(Relation rel, const char *source, bool at_start)
 	OjSavedUser saved;
 	int			i;
 
-	oj_check_schema_trusted(owner, "inbox trigger", true);
+	oj_check_schema_trusted(owner, "inbox trigger", OJ_WRITES_INBOX);
 	oj_become(owner, &saved);
 	if (rel->rd_rel->relkind == RELKIND_RELATION &&
 		RelationGetNamespace(rel) == get_namespace_oid(OJ_SCHEMA, false))
@@ -548,6 +550,10 @@ oj_inbox_start(Relation rel, const char *source)
 	r->show_matched = oj_role_can_select(invoker, "events") ||
 		(oj_role_can_select(invoker, "sessions") && oj_role_can_select(invoker, "transactions"));
 	r->show_rejects = oj_role_can_select(invoker, "rejects");
+	r->reads_written[0] = oj_role_can_select(invoker, "events");
+	r->reads_written[1] = r->show_rejects;
+	r->reads_written[2] = oj_role_can_select(invoker, "loads");
+	r->invoker_name = pstrdup(GetUserNameFromId(invoker, false));
 
 	oj_become(owner, &saved);
 	r->src = oj_source_get(source);
@@ -845,21 +851,23 @@ oj_inbox_line(OjInboxRun *r, CopyFromState copy)
 static void
 oj_inbox_rethrow(OjInboxRun *r)
 {
+	static const char *const written[] = {"events", "rejects", "loads"};
 	ErrorData  *edata;
+	bool		keep = false;
 
+	/* no catalog access here: the failed transaction is not yet aborted */
 	MemoryContextSwitchTo(CurTransactionContext);
 	edata = CopyErrorData();
 	FlushErrorState();
 	if (edata->detail != NULL && edata->table_name != NULL && r->invoker != r->owner)
 	{
-		Oid			nsp = edata->schema_name ? get_namespace_oid(edata->schema_name, true) : InvalidOid;
-		Oid			relid = OidIsValid(nsp) ? get_relname_relid(edata->table_name, nsp) : InvalidOid;
-
-		if (!OidIsValid(relid) ||
-			pg_class_aclcheck(relid, r->invoker, ACL_SELECT) != ACLCHECK_OK ||
-			check_enable_rls(relid, r->invoker, true) == RLS_ENABLED)
+		for (int i = 0; i < lengthof(written); i++)
+			if (edata->schema_name != NULL && strcmp(edata->schema_name, OJ_SCHEMA) == 0 &&
+				strcmp(edata->table_name, written[i]) == 0)
+				keep = r->reads_written[i];
+		if (!keep)
 			edata->detail = psprintf("The row's values are not shown: role \"%s\" may not read all of table \"%s\".",
-									 GetUserNameFromId(r->invoker, false), edata->table_name);
+									 r->invoker_name, edata->table_name);
 	}
 	ReThrowError(edata);
 }
@@ -953,8 +961,11 @@ oj_inbox_route_row(OjInboxRun *r, TriggerData *td, OjRecord *rec)
 	int			n = 0;
 	bool		misshapen = false;
 
+	int64		line;
+
 	r->from_copy |= copy != NULL;
 	oj_inbox_refuse_where(r, copy);
+	line = oj_inbox_line(r, copy);
 	heap_deform_tuple(td->tg_trigtuple, RelationGetDescr(td->tg_relation), r->values, r->nulls);
 	if (!oj_ingest_layout_ready(r->in))
 		oj_inbox_adobe_header(r, copy);
@@ -979,9 +990,9 @@ oj_inbox_route_row(OjInboxRun *r, TriggerData *td, OjRecord *rec)
 			r->fields[n].data = VARDATA_ANY(t);
 			r->fields[n].len = VARSIZE_ANY_EXHDR(t);
 			/* the first field of the file, after a byte order mark (no header) */
-			if (copy != NULL && copy->attnumlist != NIL && linitial_int(copy->attnumlist) == i + 1 &&
-				r->fields[n].len >= 3 && memcmp(r->fields[n].data, "\xEF\xBB\xBF", 3) == 0 &&
-				copy->opts.header_line == COPY_HEADER_FALSE && r->next_line <= 1)
+			if (line == 1 && copy != NULL && !copy->opts.binary && copy->line_buf_valid &&
+				copy->attnumlist != NIL && linitial_int(copy->attnumlist) == i + 1 &&
+				r->fields[n].len >= 3 && memcmp(r->fields[n].data, "\xEF\xBB\xBF", 3) == 0)
 			{
 				r->fields[n].data += 3;
 				r->fields[n].len -= 3;
@@ -993,7 +1004,7 @@ oj_inbox_route_row(OjInboxRun *r, TriggerData *td, OjRecord *rec)
 	memset(rec, 0, sizeof(*rec));
 	rec->fields = r->fields;
 	rec->nfields = n;
-	rec->line_no = oj_inbox_line(r, copy);
+	rec->line_no = line;
 	if (misshapen)
 	{
 		rec->error = OJ_R_COLUMNS;
@@ -1052,6 +1063,21 @@ oj_inbox_route(PG_FUNCTION_ARGS)
 	return PointerGetDatum(NULL);
 }
 
+/* The statement's last rows written and its ledger row (*l, counts filled), as the owner. */
+static void
+oj_inbox_end_as_owner(OjInboxRun *r, OjLedger *l)
+{
+	OjIngestCounts c;
+
+	oj_ingest_end(r->in);
+	c = oj_ingest_counts(r->in);
+	l->rows_total = c.total;
+	l->rows_loaded = c.loaded;
+	l->rows_rejected = c.rejected;
+	l->rows_matched = c.matched;
+	(void) oj_ledger_write(l, NULL);
+}
+
 /*
  * AFTER INSERT statement trigger: flushes and writes the statement's ledger
  * row, then tells the caller what its privileges let it know.
@@ -1061,7 +1087,6 @@ oj_inbox_finish(PG_FUNCTION_ARGS)
 {
 	TriggerData *td = (TriggerData *) fcinfo->context;
 	OjInboxRun *r;
-	OjIngestCounts c;
 	OjLedger	l;
 	OjSavedUser saved;
 	StringInfoData counts;
@@ -1070,31 +1095,24 @@ oj_inbox_finish(PG_FUNCTION_ARGS)
 	r = oj_inbox_current(td);
 	oj_inbox_forget(r);			/* whatever happens next, this run is over */
 	r->from_copy |= oj_current_copy(td->tg_relation) != NULL;
-	oj_inbox_refuse_where(r, oj_current_copy(td->tg_relation));
 	memset(&l, 0, sizeof(l));
 	l.bytes = -1;
 	l.status = "loaded";
+	l.load_id = r->load_id;
+	l.source = r->src->name;
+	l.path = r->from_copy ? "COPY" : "INSERT";
+	l.started_at = r->started_at;
+	l.loaded_by = r->invoker;
 	oj_become(r->owner, &saved);
 	PG_TRY();
 	{
-		oj_ingest_end(r->in);
+		oj_inbox_end_as_owner(r, &l);
 	}
 	PG_CATCH();
 	{
 		oj_inbox_rethrow(r);
 	}
 	PG_END_TRY();
-	l.load_id = r->load_id;
-	l.source = r->src->name;
-	l.path = r->from_copy ? "COPY" : "INSERT";
-	l.started_at = r->started_at;
-	c = oj_ingest_counts(r->in);
-	l.rows_total = c.total;
-	l.rows_loaded = c.loaded;
-	l.rows_rejected = c.rejected;
-	l.rows_matched = c.matched;
-	l.loaded_by = r->invoker;
-	(void) oj_ledger_write(&l, NULL);
 	oj_unbecome(&saved);
 
 	initStringInfo(&counts);

@@ -161,7 +161,10 @@ oj_ledger_write(const OjLedger *l, TupleDesc result_desc)
 	if (SPI_processed != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_TRIGGERED_ACTION_EXCEPTION),
-				 errmsg("the ledger row of load %lld was not written to table \"offline_join.loads\"", (long long) l->load_id),
+				 l->load_id > 0
+				 ? errmsg("the ledger row of load %lld was not written to table \"offline_join.loads\"", (long long) l->load_id)
+				 : errmsg("the ledger row of file \"%s\" (source \"%s\", %s) was not written to table \"offline_join.loads\"",
+						  l->path, l->source, l->status),
 				 errdetail("A BEFORE INSERT trigger on the table skipped it; offline_join keeps no load without its ledger row, so nothing of the file was kept."),
 				 errhint("Make the trigger return the row (it may change it), or raise an error for rows it refuses.")));
 	result = oj_ledger_datum(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, result_desc, outer);
@@ -268,7 +271,7 @@ oj_lock_content(const char *source, const char *sha256)
  * was computed over, and a file read to another end is an ERROR.
  */
 static bool
-oj_ingest_file(OjIngest *in, int fd, const char *path, int64 bytes_total, bool hashed, OjErrorPlace *place)
+oj_ingest_file(OjIngest *in, int fd, const char *path, int64 bytes_total, const struct stat *hashed, OjErrorPlace *place)
 {
 	OjReader   *reader;
 	OjRecord	rec;
@@ -307,14 +310,28 @@ oj_ingest_file(OjIngest *in, int fd, const char *path, int64 bytes_total, bool h
 				(errcode_for_file_access(),
 				 errmsg("could not read file \"%s\": %m", path)));
 	place->line_no = 0;
-	/* the ledger's bytes and sha256 must describe what was read */
-	if (hashed && oj_reader_bytes(reader) != bytes_total)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("file \"%s\" changed while it was loaded", path),
-				 errdetail("It had %lld bytes when its SHA-256 was computed and %lld when its rows were read; nothing of it was kept.",
-						   (long long) bytes_total, (long long) oj_reader_bytes(reader)),
-				 errhint("Load a file once it is complete: write it under another name and rename it, or give load_dir() require_fin => true.")));
+	/*
+	 * The ledger's bytes and sha256 must describe what was read: the same
+	 * length, and no write since the hash was taken (any write, in place
+	 * too, sets the inode's change time, which no user can set back).
+	 */
+	if (hashed != NULL)
+	{
+		struct stat now;
+
+		if (fstat(fd, &now) != 0)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not stat file \"%s\": %m", path)));
+		if (oj_reader_bytes(reader) != bytes_total || now.st_size != hashed->st_size ||
+			now.st_ctim.tv_sec != hashed->st_ctim.tv_sec || now.st_ctim.tv_nsec != hashed->st_ctim.tv_nsec)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("file \"%s\" changed while it was loaded", path),
+					 errdetail("It had %lld bytes when its SHA-256 was computed and %lld when its rows were read, and was written to since; nothing of it was kept.",
+							   (long long) bytes_total, (long long) oj_reader_bytes(reader)),
+					 errhint("Load a file once it is complete: write it under another name and rename it, or give load_dir() require_fin => true.")));
+	}
 	progress_value[0] = bytes_total;
 	progress_value[1] = oj_ingest_counts(in).loaded;
 	progress_value[2] = oj_ingest_counts(in).rejected;
@@ -331,6 +348,7 @@ typedef struct OjLoadBody
 	int			fd;
 	const char *path;
 	int64		bytes;
+	struct stat hashed;			/* the file before its SHA-256 was taken */
 	OjErrorPlace *place;
 	OjIngest   *in;				/* out: its counts */
 } OjLoadBody;
@@ -342,7 +360,7 @@ oj_load_body(void *arg)
 	bool		within_limit;
 
 	b->in = oj_ingest_begin(b->src, b->load_id, "load()", true, NULL, NULL);
-	within_limit = oj_ingest_file(b->in, b->fd, b->path, b->bytes, true, b->place);
+	within_limit = oj_ingest_file(b->in, b->fd, b->path, b->bytes, &b->hashed, b->place);
 	oj_ingest_end(b->in);
 	return within_limit;
 }
@@ -378,6 +396,11 @@ oj_load_file(OjSource *src, const char *path, bool force, bool in_dir, TupleDesc
 	error_context_stack = &errcb;
 
 	fd = oj_open_file(path, &size);
+	/* before the hash: a write while it is taken shows at the end too */
+	if (fstat(fd, &body.hashed) != 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not stat file \"%s\": %m", path)));
 	oj_file_sha256(fd, path, l.sha256, &l.bytes);
 	l.have_sha = true;
 	*lp = l;					/* what a failure record can say about the file */
@@ -645,7 +668,7 @@ oj_validate_file(PG_FUNCTION_ARGS)
 
 	fd = oj_open_file(path, &size);
 	in = oj_ingest_begin(src, 0, "validate_file()", true, rsinfo->setResult, rsinfo->setDesc);
-	(void) oj_ingest_file(in, fd, path, size, false, &place);	/* a dry run reports every bad row */
+	(void) oj_ingest_file(in, fd, path, size, NULL, &place);	/* a dry run reports every bad row */
 	counts = oj_ingest_counts(in);
 	ereport(NOTICE,
 			(errmsg("\"%s\" (source \"%s\"): %lld rows, %lld valid, %lld rejected",

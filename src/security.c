@@ -20,6 +20,7 @@
 #include "access/htup_details.h"
 #include "access/relation.h"
 #include "catalog/pg_inherits.h"
+#include "storage/lmgr.h"
 #include "catalog/pg_proc.h"
 #include "nodes/nodeFuncs.h"
 #include "utils/regproc.h"
@@ -42,6 +43,12 @@
 #include "access/genam.h"
 #include "access/table.h"
 
+#include "catalog/pg_constraint.h"
+#include "access/stratnum.h"
+#include "rewrite/rowsecurity.h"
+#include "utils/relcache.h"
+#include "catalog/pg_class.h"
+#include "catalog/index.h"
 #include "backend.h"
 
 PG_FUNCTION_INFO_V1(oj_my_rejects);
@@ -72,35 +79,69 @@ oj_extension_owner(void)
 	return owner;
 }
 
-/* Is function funcid the owner's or a superuser's? */
+/* Is role the extension's owner or a superuser? */
 static bool
-oj_function_trusted(Oid funcid, Oid owner, Oid *proowner)
+oj_role_trusted(Oid role, Oid owner)
 {
-	HeapTuple	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
-
-	*proowner = InvalidOid;
-	if (!HeapTupleIsValid(tup))
-		return false;
-	*proowner = ((Form_pg_proc) GETSTRUCT(tup))->proowner;
-	ReleaseSysCache(tup);
-	return *proowner == owner || superuser_arg(*proowner);
+	return role == owner || superuser_arg(role);
 }
 
-typedef struct OjFuncCheck
+/*
+ * What the trust check found first: a function, or a domain (whose
+ * constraints run code), that a role other than the owner or a superuser
+ * owns.
+ */
+typedef struct OjCodeCheck
 {
 	Oid			owner;
-	Oid			bad;			/* the first function of another role */
+	Oid			bad_func;
+	Oid			bad_type;
 	Oid			bad_owner;
-} OjFuncCheck;
+} OjCodeCheck;
 
 static bool
 oj_untrusted_function(Oid funcid, void *context)
 {
-	OjFuncCheck *c = context;
+	OjCodeCheck *c = context;
+	HeapTuple	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
+	Oid			proowner = InvalidOid;
 
-	if (oj_function_trusted(funcid, c->owner, &c->bad_owner))
+	if (HeapTupleIsValid(tup))
+	{
+		proowner = ((Form_pg_proc) GETSTRUCT(tup))->proowner;
+		ReleaseSysCache(tup);
+	}
+	if (OidIsValid(proowner) && oj_role_trusted(proowner, c->owner))
 		return false;
-	c->bad = funcid;
+	c->bad_func = funcid;
+	c->bad_owner = proowner;
+	return true;
+}
+
+/* Is type typid (a domain, an array of one, a domain over one, ...) free of other roles' code? */
+static bool
+oj_type_trusted(Oid typid, OjCodeCheck *c)
+{
+	for (int depth = 0; OidIsValid(typid) && depth < 32; depth++)
+	{
+		HeapTuple	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+		Form_pg_type t;
+		Oid			next;
+
+		if (!HeapTupleIsValid(tup))
+			return true;
+		t = (Form_pg_type) GETSTRUCT(tup);
+		if (t->typtype == TYPTYPE_DOMAIN && !oj_role_trusted(t->typowner, c->owner))
+		{
+			c->bad_type = typid;
+			c->bad_owner = t->typowner;
+			ReleaseSysCache(tup);
+			return false;
+		}
+		next = t->typtype == TYPTYPE_DOMAIN ? t->typbasetype : t->typelem;
+		ReleaseSysCache(tup);
+		typid = next;
+	}
 	return true;
 }
 
@@ -109,44 +150,193 @@ oj_untrusted_walker(Node *node, void *context)
 {
 	if (node == NULL)
 		return false;
+	if (IsA(node, CoerceToDomain) &&
+		!oj_type_trusted(((CoerceToDomain *) node)->resulttype, context))
+		return true;
 	if (check_functions_in_node(node, oj_untrusted_function, context))
 		return true;
 	return expression_tree_walker(node, oj_untrusted_walker, context);
 }
 
+/* Does the expression (nodeToString form, or a node) run only trusted code? */
+static bool
+oj_expr_trusted(Node *expr, OjCodeCheck *c)
+{
+	return expr == NULL || !oj_untrusted_walker(expr, c);
+}
+
+/* "function f(int), which role "r" owns" / "domain d, which ..." */
+static char *
+oj_code_named(const OjCodeCheck *c)
+{
+	return psprintf("%s %s, which role \"%s\" owns",
+					OidIsValid(c->bad_func) ? "function" : "domain",
+					OidIsValid(c->bad_func) ? format_procedure(c->bad_func) : format_type_be(c->bad_type),
+					OidIsValid(c->bad_owner) ? GetUserNameFromId(c->bad_owner, true) : "?");
+}
+
 /*
  * Why rel, one of the tables (or its partitions and inheritance children)
  * that code with the owner's rights writes, could run another role's code
- * with those rights, or NULL: it must be the owner's or a superuser's
- * (only a table's owner gives it constraints, defaults, indexes, policies
- * or partitions), and its enabled triggers, with the functions of their
- * WHEN conditions, must run only the owner's or a superuser's functions.
+ * with those rights, or NULL.  Checked: its owner (only the owner gives a
+ * table constraints, defaults, indexes, policies or partitions); that no
+ * other role holds TRIGGER on it (nor, for deletes, REFERENCES: an ON
+ * DELETE action's AFTER triggers run as the deleting role) and no other
+ * role's table references it; and that its triggers (with their WHEN
+ * conditions), CHECK constraints, defaults and generated columns, index
+ * expressions and predicates, policies and column types run only
+ * functions and domains of the owner or a superuser.
  */
 static char *
-oj_table_untrusted(Relation rel, Oid ext_owner)
+oj_table_untrusted(Relation rel, Oid ext_owner, bool deletes)
 {
 	Oid			relowner = rel->rd_rel->relowner;
+	TupleDesc	desc = RelationGetDescr(rel);
 	TriggerDesc *td = rel->trigdesc;
+	const char *nsp = get_namespace_name(RelationGetNamespace(rel));
+	const char *name = RelationGetRelationName(rel);
+	OjCodeCheck c = {ext_owner, InvalidOid, InvalidOid, InvalidOid};
+	AclMode		others_may = ACL_TRIGGER | (deletes ? ACL_REFERENCES : 0);
+	HeapTuple	ctup;
+	List	   *indexes;
+	ListCell   *lc;
 
-	if (relowner != ext_owner && !superuser_arg(relowner))
-		return psprintf("table \"%s.%s\" is owned by role \"%s\"",
-						get_namespace_name(RelationGetNamespace(rel)), RelationGetRelationName(rel),
+	if (!oj_role_trusted(relowner, ext_owner))
+		return psprintf("table \"%s.%s\" is owned by role \"%s\"", nsp, name,
 						GetUserNameFromId(relowner, true));
+
+	ctup = SearchSysCache1(RELOID, ObjectIdGetDatum(RelationGetRelid(rel)));
+	if (HeapTupleIsValid(ctup))
+	{
+		bool		isnull;
+		Datum		acldatum = SysCacheGetAttr(RELOID, ctup, Anum_pg_class_relacl, &isnull);
+		char	   *why = NULL;
+
+		if (!isnull)
+		{
+			Acl		   *acl = DatumGetAclPCopy(acldatum);
+			AclItem    *items = ACL_DAT(acl);
+
+			for (int i = 0; why == NULL && i < ACL_NUM(acl); i++)
+			{
+				AclMode		held = ACLITEM_GET_PRIVS(items[i]) & others_may;
+				bool		public = items[i].ai_grantee == ACL_ID_PUBLIC;
+
+				if (held == 0 || items[i].ai_grantee == relowner ||
+					(!public && superuser_arg(items[i].ai_grantee)))
+					continue;
+				why = psprintf("role \"%s\" holds %s on table \"%s.%s\": it could make the table run its own code "
+							   "(REVOKE %s ON %s.%s FROM %s)",
+							   public ? "public" : GetUserNameFromId(items[i].ai_grantee, true),
+							   (held & ACL_TRIGGER) ? "TRIGGER" : "REFERENCES", nsp, name,
+							   (held & ACL_TRIGGER) ? "TRIGGER" : "REFERENCES",
+							   quote_identifier(nsp), quote_identifier(name),
+							   public ? "PUBLIC" : quote_identifier(GetUserNameFromId(items[i].ai_grantee, true)));
+			}
+		}
+		ReleaseSysCache(ctup);
+		if (why != NULL)
+			return why;
+	}
+
+	if (deletes)
+	{
+		/* a foreign key of another role's table: its ON DELETE action runs that table's triggers */
+		Relation	con = table_open(ConstraintRelationId, AccessShareLock);
+		ScanKeyData key;
+		SysScanDesc scan;
+		HeapTuple	tup;
+		char	   *why = NULL;
+
+		ScanKeyInit(&key, Anum_pg_constraint_confrelid, BTEqualStrategyNumber, F_OIDEQ,
+					ObjectIdGetDatum(RelationGetRelid(rel)));
+		scan = systable_beginscan(con, InvalidOid, false, NULL, 1, &key);
+		while (why == NULL && HeapTupleIsValid(tup = systable_getnext(scan)))
+		{
+			Form_pg_constraint f = (Form_pg_constraint) GETSTRUCT(tup);
+			HeapTuple	rtup;
+
+			if (f->contype != CONSTRAINT_FOREIGN)
+				continue;
+			rtup = SearchSysCache1(RELOID, ObjectIdGetDatum(f->conrelid));
+			if (HeapTupleIsValid(rtup))
+			{
+				Form_pg_class rc = (Form_pg_class) GETSTRUCT(rtup);
+
+				if (!oj_role_trusted(rc->relowner, ext_owner))
+					why = psprintf("table \"%s.%s\" of role \"%s\" references table \"%s.%s\" (foreign key \"%s\"), "
+								   "so deleting from it runs that table's triggers",
+								   get_namespace_name(rc->relnamespace), NameStr(rc->relname),
+								   GetUserNameFromId(rc->relowner, true), nsp, name, NameStr(f->conname));
+				ReleaseSysCache(rtup);
+			}
+		}
+		systable_endscan(scan);
+		table_close(con, AccessShareLock);
+		if (why != NULL)
+			return why;
+	}
+
 	for (int i = 0; td != NULL && i < td->numtriggers; i++)
 	{
 		Trigger    *trig = &td->triggers[i];
-		OjFuncCheck c = {ext_owner, InvalidOid, InvalidOid};
 
 		if (trig->tgenabled == TRIGGER_DISABLED)
 			continue;
-		if (!oj_untrusted_function(trig->tgfoid, &c) && trig->tgqual != NULL)
-			(void) oj_untrusted_walker(stringToNode(trig->tgqual), &c);
-		if (OidIsValid(c.bad))
-			return psprintf("trigger \"%s\" on table \"%s.%s\" runs function %s, which role \"%s\" owns "
-							"(drop the trigger, or let the owner of extension offline_join own the function)",
-							trig->tgname, get_namespace_name(RelationGetNamespace(rel)),
-							RelationGetRelationName(rel), format_procedure(c.bad),
-							OidIsValid(c.bad_owner) ? GetUserNameFromId(c.bad_owner, true) : "?");
+		if (oj_untrusted_function(trig->tgfoid, &c) ||
+			(trig->tgqual != NULL && !oj_expr_trusted(stringToNode(trig->tgqual), &c)))
+			return psprintf("trigger \"%s\" on table \"%s.%s\" runs %s "
+							"(drop the trigger, or let the owner of extension offline_join own it)",
+							trig->tgname, nsp, name, oj_code_named(&c));
+	}
+
+	for (int a = 0; a < desc->natts; a++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, a);
+
+		if (!att->attisdropped && !oj_type_trusted(att->atttypid, &c))
+			return psprintf("column \"%s\" of table \"%s.%s\" is of %s", NameStr(att->attname), nsp, name,
+							oj_code_named(&c));
+	}
+	if (desc->constr != NULL)
+	{
+		TupleConstr *tc = desc->constr;
+
+		for (int i = 0; i < tc->num_check; i++)
+			if (!oj_expr_trusted(stringToNode(tc->check[i].ccbin), &c))
+				return psprintf("constraint \"%s\" of table \"%s.%s\" runs %s", tc->check[i].ccname, nsp, name,
+								oj_code_named(&c));
+		for (int i = 0; i < tc->num_defval; i++)
+			if (!oj_expr_trusted(stringToNode(tc->defval[i].adbin), &c))
+				return psprintf("the default of column \"%s\" of table \"%s.%s\" runs %s",
+								NameStr(TupleDescAttr(desc, tc->defval[i].adnum - 1)->attname), nsp, name,
+								oj_code_named(&c));
+	}
+
+	indexes = RelationGetIndexList(rel);
+	foreach(lc, indexes)
+	{
+		Relation	ind = index_open(lfirst_oid(lc), AccessShareLock);
+		bool		ok = oj_expr_trusted((Node *) RelationGetIndexExpressions(ind), &c) &&
+			oj_expr_trusted((Node *) RelationGetIndexPredicate(ind), &c);
+		char	   *why = ok ? NULL : psprintf("index \"%s\" of table \"%s.%s\" runs %s",
+											   RelationGetRelationName(ind), nsp, name, oj_code_named(&c));
+
+		index_close(ind, AccessShareLock);
+		if (why != NULL)
+			return why;
+	}
+
+	if (rel->rd_rsdesc != NULL)
+	{
+		foreach(lc, rel->rd_rsdesc->policies)
+		{
+			RowSecurityPolicy *pol = lfirst(lc);
+
+			if (!oj_expr_trusted((Node *) pol->qual, &c) || !oj_expr_trusted((Node *) pol->with_check_qual, &c))
+				return psprintf("policy \"%s\" of table \"%s.%s\" runs %s", pol->policy_name, nsp, name,
+								oj_code_named(&c));
+		}
 	}
 	return NULL;
 }
@@ -154,21 +344,24 @@ oj_table_untrusted(Relation rel, Oid ext_owner)
 /*
  * Do the tables that code with the owner's rights writes (the inbox
  * triggers: events, rejects, loads; the expiry worker: transactions,
- * expiry_runs), their partitions and inheritance children run only the
- * owner's or a superuser's code (oj_table_untrusted())?  A trigger, and
- * the functions of its WHEN condition, run with the rights of the role
- * that writes: a role granted TRIGGER on one of them, or one that added a
- * trigger before that grant was revoked, or one given a partition, would
- * otherwise run its own code as the owner by sending an inbox a row, or
- * by leaving an expired transaction ID for the worker.
+ * expiry_runs, from which it deletes), their partitions and inheritance
+ * children run only the owner's or a superuser's code
+ * (oj_table_untrusted())?  Such code runs with the rights of the role that
+ * writes: a role granted TRIGGER on one of them, or one that added a
+ * trigger before that grant was revoked, or one given a partition, or one
+ * whose function a constraint calls, would otherwise run its own code as
+ * the owner by sending an inbox a row, or by leaving an expired
+ * transaction ID for the worker.
  */
 static bool
-oj_triggers_trusted(Oid ext_owner, char **why)
+oj_triggers_trusted(Oid ext_owner, OjOwnerWrites writes, char **why)
 {
-	static const char *const tables[] = {"events", "rejects", "loads", "transactions", "expiry_runs"};
+	static const char *const inbox[] = {"events", "rejects", "loads", NULL};
+	static const char *const expiry[] = {"transactions", "expiry_runs", NULL};
+	const char *const *tables = writes == OJ_WRITES_INBOX ? inbox : expiry;
 	Oid			nsp = get_namespace_oid(OJ_SCHEMA, false);
 
-	for (int t = 0; t < lengthof(tables); t++)
+	for (int t = 0; tables[t] != NULL; t++)
 	{
 		Oid			relid = get_relname_relid(tables[t], nsp);
 		List	   *rels;
@@ -176,14 +369,21 @@ oj_triggers_trusted(Oid ext_owner, char **why)
 
 		if (!OidIsValid(relid))
 			continue;
-		rels = find_all_inheritors(relid, AccessShareLock, NULL);
+
+		/*
+		 * The writer's lock, kept to the end of the transaction: CREATE
+		 * TRIGGER and ALTER TABLE wait for it, and one under way,
+		 * uncommitted, is waited for here and then seen.
+		 */
+		LockRelationOid(relid, RowExclusiveLock);
+		rels = find_all_inheritors(relid, RowExclusiveLock, NULL);
 		foreach(lc, rels)
 		{
 			Relation	rel = try_relation_open(lfirst_oid(lc), NoLock);
 
 			if (rel == NULL)
 				continue;
-			*why = oj_table_untrusted(rel, ext_owner);
+			*why = oj_table_untrusted(rel, ext_owner, writes == OJ_WRITES_EXPIRY);
 			relation_close(rel, NoLock);
 			if (*why != NULL)
 				return false;
@@ -244,11 +444,15 @@ oj_schema_trusted(Oid ext_owner, char **why)
 	return true;
 }
 
-/* oj_schema_trusted(), and the tables the owner's code writes run only trusted triggers. */
+/*
+ * oj_schema_trusted(), and the tables the owner's code writes (writes: the
+ * inbox's or the expiry worker's) run only the owner's or a superuser's
+ * code; they stay locked as for writing until the transaction ends.
+ */
 bool
-oj_owner_writes_trusted(Oid ext_owner, char **why)
+oj_owner_writes_trusted(Oid ext_owner, OjOwnerWrites writes, char **why)
 {
-	return oj_schema_trusted(ext_owner, why) && oj_triggers_trusted(ext_owner, why);
+	return oj_schema_trusted(ext_owner, why) && oj_triggers_trusted(ext_owner, writes, why);
 }
 
 /*
@@ -256,17 +460,18 @@ oj_owner_writes_trusted(Oid ext_owner, char **why)
  * oj_owner_writes_trusted()); what says who needs it.
  */
 void
-oj_check_schema_trusted(Oid ext_owner, const char *what, bool writes)
+oj_check_schema_trusted(Oid ext_owner, const char *what, OjOwnerWrites writes)
 {
 	char	   *why;
 
-	if (!(writes ? oj_owner_writes_trusted(ext_owner, &why) : oj_schema_trusted(ext_owner, &why)))
+	if (!(writes != OJ_WRITES_NONE ? oj_owner_writes_trusted(ext_owner, writes, &why)
+		  : oj_schema_trusted(ext_owner, &why)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("%s refuses to run: %s", what, why),
 				 errdetail("It writes with the rights of the extension's owner, so every object it uses must be the owner's."),
 				 errhint("Let only the owner of extension offline_join own and create objects in schema %s "
-						 "(ALTER SCHEMA ... OWNER TO, REVOKE CREATE ON SCHEMA ...), and own the tables it writes and the functions of their triggers, then try again.",
+						 "(ALTER SCHEMA ... OWNER TO, REVOKE CREATE ON SCHEMA ...), and own the tables it writes and every function or domain they run, then try again.",
 						 OJ_SCHEMA)));
 }
 
@@ -348,7 +553,7 @@ oj_my_rejects(PG_FUNCTION_ARGS)
 	int			rc;
 
 	InitMaterializedSRF(fcinfo, 0);
-	oj_check_schema_trusted(owner, "my_rejects()", false);
+	oj_check_schema_trusted(owner, "my_rejects()", OJ_WRITES_NONE);
 	args[0] = ObjectIdGetDatum(invoker);
 	args[1] = PG_ARGISNULL(0) ? (Datum) 0 : PG_GETARG_DATUM(0);
 	oj_become(owner, &saved);

@@ -385,6 +385,13 @@ test_csv_parse_errors(void)
 	EXPECT_CSV("\"a\rb\rc", "1:!parse\n2:b\n3:c\n");
 	/* read again, its lines may hold errors of their own */
 	EXPECT_CSV("\"a\nb\n\"\"c\nd", "1:!parse\n2:b\n3:!parse\n4:d\n");
+	/* quoted values that close before the one that never does stay in its
+	 * reject: only the lines after the line where it opened are read again */
+	EXPECT_CSV_RAW("\"x\nfoo,bar\ny\",\"z\nok\n",
+				   "1:!parse raw=\"x\\nfoo,bar\\ny\",\"z\n4:ok raw=ok\n");
+	EXPECT_CSV_RAW("\"x\r\nfoo\r\ny\",\"z\r\nok\r\n",
+				   "1:!parse raw=\"x\\r\\nfoo\\r\\ny\",\"z\n4:ok raw=ok\n");
+	EXPECT_CSV("h\n\"a\rb\",\"c\rd\re", "1:h\n2:!parse\n4:d\n5:e\n");
 	/* a quote that does close makes one record of its lines, as before */
 	EXPECT_CSV("x\n\"a\n\"b\n\"c\n", "1:x\n2:!parse\n4:!parse\n");
 	EXPECT_CSV("a\n\"b\"c", "1:a\n2:!parse\n");
