@@ -113,6 +113,23 @@ sql('DROP ROLE regress_oj_intruder');
 ok($node->poll_query_until('postgres', "SELECT count(*) = 0 FROM offline_join.transactions WHERE transaction_id LIKE 'trg-%'"),
    'without the trigger they go too');
 
+# --- another role's table referencing transactions ON DELETE CASCADE (a
+# second adversarial run): the worker's delete would run that table's AFTER
+# triggers as a superuser; it waits, with one WARNING naming the foreign key
+sql('CREATE ROLE regress_oj_referrer');
+sql('CREATE TABLE public.ref_tx (tid text REFERENCES offline_join.transactions ON DELETE CASCADE)');
+sql('ALTER TABLE public.ref_tx OWNER TO regress_oj_referrer');
+$log_offset = -s $node->logfile;
+add('fk', 10, 1);
+ok($node->wait_for_log(qr/offline_join expiry worker waits: table "public.ref_tx" of role "regress_oj_referrer" references table "offline_join.transactions" \(foreign key "ref_tx_tid_fkey"\)/, $log_offset),
+   'another role\'s foreign key to transactions: the worker says so');
+sleep 2;
+is(left('fk'), '10', 'and deletes nothing meanwhile');
+sql('DROP TABLE public.ref_tx');
+sql('DROP ROLE regress_oj_referrer');
+ok($node->poll_query_until('postgres', "SELECT count(*) = 0 FROM offline_join.transactions WHERE transaction_id LIKE 'fk-%'"),
+   'purged once it is gone');
+
 # --- gives way to running statements: rests between batches while a client
 # runs one, still finishes the pass; at full speed again afterwards
 my $busy = $node->background_psql('postgres');
