@@ -262,3 +262,26 @@ COPY offline_join.inbox_quirks (time_stamp, customer_id, event_type, category, e
 \.
 \set ON_ERROR_STOP 1
 SELECT count(*) AS loads_after_refusals FROM offline_join.loads WHERE source = 'quirks';
+-- Found by a second adversarial run.  Rows with no text of their own
+-- (INSERT, binary COPY) are measured from their fields: the length rules
+-- hold for them too
+INSERT INTO offline_join.inbox_quirks_nh (time_stamp, customer_id, event_type, category, event_name, num1, num2)
+VALUES ('2026-03-02 10:00:00', 'BIG', '7', repeat('x', 1100000), 'P', '1', '2'),
+       ('2026-03-02 10:00:00', 'SMALL', '7', 'x', 'P', '1', '2');
+SELECT line_no, customer_id, reason, message FROM pg_temp.last_load();
+INSERT INTO offline_join.inbox_adobe_tx (date, transactionid, evar_1, event_1)
+VALUES ('03/02/2026', 'tx-big', repeat('z', 5000), '1');
+SELECT line_no, reason, message FROM offline_join.rejects WHERE load_id = (SELECT max(load_id) FROM offline_join.loads);
+-- a byte order mark inside a quoted first field is the value's, as load()
+-- reads it (only one opening the file is skipped)
+SELECT current_setting('data_directory') || '/oj_regress_bom_quoted.csv' AS bomq \gset
+COPY (SELECT '"' || convert_from('\xefbbbf'::bytea, 'UTF8') || '2026-03-02 10:00:00",BQ1,7,c,P,1,2') TO :'bomq' (FORMAT text);
+COPY offline_join.inbox_quirks_nh (time_stamp, customer_id, event_type, category, event_name, num1, num2) FROM :'bomq' (FORMAT csv);
+SELECT line_no, reason FROM pg_temp.last_load();
+SELECT line_no, reason FROM offline_join.validate_file('quirks_nh', :'bomq');
+-- COPY's NULL option: a value equal to it would reach the inbox as no value
+\set ON_ERROR_STOP 0
+COPY offline_join.inbox_quirks_nh (time_stamp, customer_id, event_type, category, event_name, num1, num2) FROM stdin (FORMAT csv, NULL 'NA');
+2026-03-02 10:00:00,NA1,7,NA,P,1,2
+\.
+\set ON_ERROR_STOP 1

@@ -759,8 +759,22 @@ oj_inbox_where_error(Relation rel)
 static void
 oj_inbox_refuse_where(OjInboxRun *r, CopyFromState copy)
 {
-	if (copy != NULL && copy->whereClause != NULL)
+	const char *null_default;
+
+	if (copy == NULL)
+		return;
+	if (copy->whereClause != NULL)
 		oj_inbox_where_error(copy->rel);
+	/* a value equal to COPY's NULL string arrives as no value at all */
+	null_default = copy->opts.csv_mode ? "" : "\\N";
+	if (!copy->opts.binary && copy->opts.null_print != NULL &&
+		strcmp(copy->opts.null_print, null_default) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("COPY into inbox \"%s\" cannot have NULL '%s'", RelationGetRelationName(copy->rel),
+						copy->opts.null_print),
+				 errdetail("A value equal to it would reach offline_join as no value, where load() reads the value itself."),
+				 errhint("Leave out the NULL option.")));
 }
 
 /*
@@ -953,6 +967,31 @@ oj_inbox_raw_record(OjInboxRun *r, CopyFromState copy, OjRecord *rec)
 	rec->fields = NULL;
 }
 
+/*
+ * A row with no text of its own (INSERT, COPY's binary format): measured
+ * as the line load() would read, its fields and their delimiters, so that
+ * the length rules hold for it too (raw stays NULL: a reject's raw is the
+ * line rebuilt from the fields).
+ */
+static void
+oj_inbox_measure(OjInboxRun *r, OjRecord *rec)
+{
+	size_t		len = rec->nfields > 0 ? rec->nfields - 1 : 0;
+
+	for (int i = 0; i < rec->nfields; i++)
+		len += rec->fields[i].len;
+	rec->raw_len = len;
+	if (len > OJ_MAX_RECORD_BYTES)
+	{
+		rec->error = OJ_R_TOO_LONG;
+		rec->error_message = psprintf("%s is longer than %d bytes",
+									  r->src->kind == OJ_FORMAT_RMC ? "record" : "line",
+									  OJ_MAX_RECORD_BYTES);
+		rec->nfields = 0;
+		rec->fields = NULL;
+	}
+}
+
 /* The row trigger's work, as the owner: the row validated and routed; *rec its record. */
 static void
 oj_inbox_route_row(OjInboxRun *r, TriggerData *td, OjRecord *rec)
@@ -991,6 +1030,7 @@ oj_inbox_route_row(OjInboxRun *r, TriggerData *td, OjRecord *rec)
 			r->fields[n].len = VARSIZE_ANY_EXHDR(t);
 			/* the first field of the file, after a byte order mark (no header) */
 			if (line == 1 && copy != NULL && !copy->opts.binary && copy->line_buf_valid &&
+				copy->line_buf.len >= 3 && memcmp(copy->line_buf.data, "\xEF\xBB\xBF", 3) == 0 &&
 				copy->attnumlist != NIL && linitial_int(copy->attnumlist) == i + 1 &&
 				r->fields[n].len >= 3 && memcmp(r->fields[n].data, "\xEF\xBB\xBF", 3) == 0)
 			{
@@ -1015,6 +1055,8 @@ oj_inbox_route_row(OjInboxRun *r, TriggerData *td, OjRecord *rec)
 	}
 	else if (copy != NULL && !copy->opts.binary && copy->line_buf_valid)
 		oj_inbox_raw_record(r, copy, rec);
+	else
+		oj_inbox_measure(r, rec);
 	oj_ingest_record(r->in, rec);
 }
 
