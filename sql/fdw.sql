@@ -141,3 +141,10 @@ SELECT pg_temp.err($$ALTER FOREIGN TABLE sample OPTIONS (ADD on_error 'skip')$$)
 RESET ROLE;
 DROP OWNED BY regress_oj_analyst;
 DROP ROLE regress_oj_analyst;
+-- a foreign table whose source is gone: the error names the table (found
+-- by a second adversarial run)
+SELECT offline_join.create_source('gone', 'rmc');
+SELECT offline_join.create_foreign_table('ft_gone', 'gone', :'data' || '/rmc_sample.csv');
+DELETE FROM offline_join.sources WHERE name = 'gone';
+SELECT count(*) FROM ft_gone;
+DROP FOREIGN TABLE ft_gone;

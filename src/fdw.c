@@ -113,6 +113,13 @@ typedef struct OjFdwScan
 	ErrorContextCallback errcb;
 } OjFdwScan;
 
+/* Error context naming the foreign table (arg: its name). */
+static void
+oj_fdw_table_context(void *arg)
+{
+	errcontext("foreign table \"%s\"", (const char *) arg);
+}
+
 /* Reads the options of a foreign table. */
 static void
 oj_fdw_get_options(Oid relid, OjFdwOptions *o)
@@ -285,7 +292,18 @@ oj_fdw_get_rel_size(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 	Oid		   *types;
 
 	oj_fdw_get_options(foreigntableid, &plan->opts);
-	(void) oj_source_get(plan->opts.source);	/* ERROR now if it is unknown */
+	{
+		/* ERROR now if it is unknown, naming the foreign table */
+		ErrorContextCallback errcb;
+		char	   *relname = get_rel_name(foreigntableid);
+
+		errcb.callback = oj_fdw_table_context;
+		errcb.arg = relname;
+		errcb.previous = error_context_stack;
+		error_context_stack = &errcb;
+		(void) oj_source_get(plan->opts.source);
+		error_context_stack = errcb.previous;
+	}
 	rel = table_open(foreigntableid, AccessShareLock);
 	field_of = palloc(sizeof(int) * RelationGetDescr(rel)->natts);
 	types = palloc(sizeof(Oid) * RelationGetDescr(rel)->natts);
@@ -538,8 +556,8 @@ oj_fdw_next_row(OjFdwScan *s, MemoryContext file_cxt, Datum *values, bool *nulls
 							rj.field ? ", column \"" : "", rj.field ? rj.field : "", rj.field ? "\"" : "",
 							rj.message, oj_reason_name(rj.reason)),
 					 errhint("Set on_error 'skip' on foreign table \"%s\" to pass over invalid rows, "
-							 "or list them with offline_join.validate_file('%s', '%s').",
-							 s->relname, s->src->name, s->path)));
+							 "or list them with offline_join.validate_file(%s, %s).",
+							 s->relname, quote_literal_cstr(s->src->name), quote_literal_cstr(s->path))));
 		}
 		for (i = 0; i < s->natts; i++)
 		{

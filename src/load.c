@@ -475,8 +475,8 @@ oj_load_file(OjSource *src, const char *path, bool force, bool in_dir, TupleDesc
 							 (long long) src->reject_limit, src->name, (long long) place.line_no);
 		ereport(NOTICE,
 				(errmsg("load %lld of \"%s\" failed: %s", (long long) l.load_id, path, l.message),
-				 errhint("See the rejected rows with SELECT * FROM offline_join.validate_file('%s', '%s').",
-						 src->name, path)));
+				 errhint("See the rejected rows with SELECT * FROM offline_join.validate_file(%s, %s).",
+						 quote_literal_cstr(src->name), quote_literal_cstr(path))));
 	}
 	result = oj_ledger_write(&l, result_desc);
 	return result;
