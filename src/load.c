@@ -328,8 +328,10 @@ oj_ingest_file(OjIngest *in, int fd, const char *path, int64 bytes_total, const 
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("file \"%s\" changed while it was loaded", path),
-					 errdetail("It had %lld bytes when its SHA-256 was computed and %lld when its rows were read, and was written to since; nothing of it was kept.",
-							   (long long) bytes_total, (long long) oj_reader_bytes(reader)),
+					 oj_reader_bytes(reader) != bytes_total
+					 ? errdetail("It had %lld bytes when its SHA-256 was computed and %lld when its rows were read; nothing of it was kept.",
+								 (long long) bytes_total, (long long) oj_reader_bytes(reader))
+					 : errdetail("It was written to after its SHA-256 was computed (its change time moved); nothing of it was kept."),
 					 errhint("Load a file once it is complete: write it under another name and rename it, or give load_dir() require_fin => true.")));
 	}
 	progress_value[0] = bytes_total;

@@ -93,5 +93,37 @@ is($node->safe_psql('postgres', q{SELECT count(*) FROM offline_join.events WHERE
 is($node->safe_psql('postgres', qq{SELECT status || ' ' || rows_loaded FROM offline_join.load('rmc', '$grow')}),
    'loaded 300001', 'loaded once complete, every row');
 
+# --- the same, rewritten in place to the same length (a second adversarial
+# run's review): the byte count cannot tell, the inode's change time does
+my $same = "$dir/same.csv";
+$node->safe_psql('postgres', qq{
+COPY (SELECT 'Time Stamp,Customer ID,Event Type,Category,Event Name,Num1,Num2'
+      UNION ALL SELECT '2026-03-02 14:05:11,SAME-' || i || ',7,c,SKU,1,2' FROM generate_series(1, 300000) i) TO '$same';
+});
+$blocker = $node->background_psql('postgres');
+$blocker->query_safe('BEGIN; LOCK offline_join.sessions IN ACCESS EXCLUSIVE MODE;');
+$loader = $node->background_psql('postgres', on_error_stop => 0);
+$loader->query_until(qr/started/, qq{
+\\echo started
+SELECT status FROM offline_join.load('rmc', '$same');
+});
+ok($node->poll_query_until('postgres', q{
+SELECT count(*) = 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%same.csv%'}),
+   'the load waits for sessions, the file hashed');
+sleep 1.1;    # a change time the hash's cannot share, on any file system
+open($fh, '+<', $same) or die "open $same: $!";
+seek($fh, -4, 2);
+print $fh "9,2\n";    # the last row's Num1 1 -> 9: same length
+close($fh);
+$blocker->query_safe('COMMIT;');
+$blocker->quit;
+$loader->query('\\echo done');
+$err = $loader->{stderr};
+$loader->quit;
+like($err, qr/ERROR:  file "\Q$same\E" changed while it was loaded\nDETAIL:  It was written to after its SHA-256 was computed/,
+     'a file rewritten in place to the same length: the same ERROR');
+is($node->safe_psql('postgres', q{SELECT count(*) FROM offline_join.events WHERE customer_id LIKE 'SAME-%'}), '0',
+   'no row of it kept');
+
 $node->stop;
 done_testing();
