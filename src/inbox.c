@@ -925,6 +925,18 @@ oj_inbox_bad_quoting(const char *p, size_t len, char delim)
 	}
 }
 
+/* rec made a too_long error record, as the reader makes one of a record over its cap. */
+static void
+oj_inbox_too_long(OjInboxRun *r, OjRecord *rec)
+{
+	rec->error = OJ_R_TOO_LONG;
+	rec->error_message = psprintf("%s is longer than %d bytes",
+								  r->src->kind == OJ_FORMAT_RMC ? "record" : "line",
+								  OJ_MAX_RECORD_BYTES);
+	rec->nfields = 0;
+	rec->fields = NULL;
+}
+
 /*
  * The record's text as COPY read it (its line end stripped), for the checks
  * load() makes on the raw record and for a reject's raw column: a record
@@ -948,23 +960,19 @@ oj_inbox_raw_record(OjInboxRun *r, CopyFromState copy, OjRecord *rec)
 	rec->raw_len = len;
 	if (len > OJ_MAX_RECORD_BYTES)
 	{
-		rec->error = OJ_R_TOO_LONG;
-		rec->error_message = psprintf("%s is longer than %d bytes",
-									  r->src->kind == OJ_FORMAT_RMC ? "record" : "line",
-									  OJ_MAX_RECORD_BYTES);
+		oj_inbox_too_long(r, rec);
 		rec->raw_len = OJ_MAX_RAW_KEEP;
+		return;
 	}
-	else if (r->src->kind == OJ_FORMAT_RMC && copy->opts.csv_mode &&
-			 copy->opts.quote[0] == '"' && copy->opts.escape[0] == '"' &&
-			 (why = oj_inbox_bad_quoting(raw, len, copy->opts.delim[0])) != NULL)
+	if (r->src->kind == OJ_FORMAT_RMC && copy->opts.csv_mode &&
+		copy->opts.quote[0] == '"' && copy->opts.escape[0] == '"' &&
+		(why = oj_inbox_bad_quoting(raw, len, copy->opts.delim[0])) != NULL)
 	{
 		rec->error = OJ_R_PARSE;
 		rec->error_message = why;
+		rec->nfields = 0;
+		rec->fields = NULL;
 	}
-	else
-		return;
-	rec->nfields = 0;
-	rec->fields = NULL;
 }
 
 /*
@@ -982,14 +990,7 @@ oj_inbox_measure(OjInboxRun *r, OjRecord *rec)
 		len += rec->fields[i].len;
 	rec->raw_len = len;
 	if (len > OJ_MAX_RECORD_BYTES)
-	{
-		rec->error = OJ_R_TOO_LONG;
-		rec->error_message = psprintf("%s is longer than %d bytes",
-									  r->src->kind == OJ_FORMAT_RMC ? "record" : "line",
-									  OJ_MAX_RECORD_BYTES);
-		rec->nfields = 0;
-		rec->fields = NULL;
-	}
+		oj_inbox_too_long(r, rec);
 }
 
 /* The row trigger's work, as the owner: the row validated and routed; *rec its record. */

@@ -57,73 +57,64 @@ like($notices,
 is($node->safe_psql('postgres', 'SELECT count(*) FROM pg_stat_progress_copy'), '0',
    'progress row gone after the load');
 
-# --- the file grows while it is loaded (found by an adversarial run: the
+# A file changed while it is loaded (found by an adversarial run: the
 # ledger's bytes and sha256 described the file as it was hashed, its rows
 # were read to the new end, and load_dir() then loaded it again).  The load
-# waits on sessions after it has hashed the file and started reading; a
-# line is appended meanwhile.  It fails and keeps nothing.
-my $grow = "$dir/grow.csv";
-$node->safe_psql('postgres', qq{
+# waits on sessions after it has hashed the file and started reading; the
+# file is changed meanwhile.  It fails, naming the file, and keeps nothing.
+# changed_while_loading(NAME, CHANGE): the load's stderr; CHANGE gets the path
+sub changed_while_loading
+{
+	my ($name, $change) = @_;
+	my $path = "$dir/$name.csv";
+	$node->safe_psql('postgres', qq{
 COPY (SELECT 'Time Stamp,Customer ID,Event Type,Category,Event Name,Num1,Num2'
-      UNION ALL SELECT '2026-03-02 14:05:11,GROW-' || i || ',7,c,SKU,1,2' FROM generate_series(1, 300000) i) TO '$grow';
+      UNION ALL SELECT '2026-03-02 14:05:11,$name-' || i || ',7,c,SKU,1,2' FROM generate_series(1, 300000) i) TO '$path';
 });
-$blocker = $node->background_psql('postgres');
-$blocker->query_safe('BEGIN; LOCK offline_join.sessions IN ACCESS EXCLUSIVE MODE;');
-$loader = $node->background_psql('postgres', on_error_stop => 0);
-$loader->query_until(qr/started/, qq{
+	my $blocker = $node->background_psql('postgres');
+	$blocker->query_safe('BEGIN; LOCK offline_join.sessions IN ACCESS EXCLUSIVE MODE;');
+	my $loader = $node->background_psql('postgres', on_error_stop => 0);
+	$loader->query_until(qr/started/, qq{
 \\echo started
-SELECT status FROM offline_join.load('rmc', '$grow');
+SELECT status FROM offline_join.load('rmc', '$path');
 });
-ok($node->poll_query_until('postgres', q{
-SELECT count(*) = 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%grow.csv%'}),
-   'the load waits for sessions, the file hashed');
-open(my $fh, '>>', $grow) or die "open $grow: $!";
-print $fh "2026-03-02 14:05:11,GROW-LATE,7,c,SKU,1,2\n";
-close($fh);
-$blocker->query_safe('COMMIT;');
-$blocker->quit;
-$loader->query('\\echo done');
-my $err = $loader->{stderr};
-$loader->quit;
-like($err, qr/ERROR:  file "\Q$grow\E" changed while it was loaded/, 'a file that changed while loaded: an ERROR naming it');
+	ok($node->poll_query_until('postgres', qq{
+SELECT count(*) = 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%$name.csv%'}),
+	   "$name: the load waits for sessions, the file hashed");
+	$change->($path);
+	$blocker->query_safe('COMMIT;');
+	$blocker->quit;
+	$loader->query('\\echo done');
+	my $err = $loader->{stderr};
+	$loader->quit;
+	is($node->safe_psql('postgres', qq{SELECT count(*) FROM offline_join.events WHERE customer_id LIKE '$name-%'}), '0',
+	   "$name: no row of it kept");
+	return ($path, $err);
+}
+
+my ($grow, $err) = changed_while_loading('grow', sub {
+	open(my $fh, '>>', $_[0]) or die "open $_[0]: $!";
+	print $fh "2026-03-02 14:05:11,grow-late,7,c,SKU,1,2\n";
+	close($fh);
+});
+like($err, qr/ERROR:  file "\Q$grow\E" changed while it was loaded/, 'a file that grew while loaded: an ERROR naming it');
 like($err, qr/DETAIL:  It had \d+ bytes when its SHA-256 was computed and \d+ when its rows were read; nothing of it was kept/,
      'saying what changed');
-is($node->safe_psql('postgres', q{SELECT count(*) FROM offline_join.events WHERE customer_id LIKE 'GROW-%'}), '0',
-   'no row of it kept');
 is($node->safe_psql('postgres', qq{SELECT status || ' ' || rows_loaded FROM offline_join.load('rmc', '$grow')}),
    'loaded 300001', 'loaded once complete, every row');
 
-# --- the same, rewritten in place to the same length (a second adversarial
-# run's review): the byte count cannot tell, the inode's change time does
-my $same = "$dir/same.csv";
-$node->safe_psql('postgres', qq{
-COPY (SELECT 'Time Stamp,Customer ID,Event Type,Category,Event Name,Num1,Num2'
-      UNION ALL SELECT '2026-03-02 14:05:11,SAME-' || i || ',7,c,SKU,1,2' FROM generate_series(1, 300000) i) TO '$same';
+# rewritten in place to the same length (the review): the byte count cannot
+# tell, the inode's change time does
+my $same;
+($same, $err) = changed_while_loading('same', sub {
+	sleep 1.1;    # a change time the hash's cannot share, on any file system
+	open(my $fh, '+<', $_[0]) or die "open $_[0]: $!";
+	seek($fh, -4, 2);
+	print $fh "9,2\n";    # the last row's Num1 1 -> 9: same length
+	close($fh);
 });
-$blocker = $node->background_psql('postgres');
-$blocker->query_safe('BEGIN; LOCK offline_join.sessions IN ACCESS EXCLUSIVE MODE;');
-$loader = $node->background_psql('postgres', on_error_stop => 0);
-$loader->query_until(qr/started/, qq{
-\\echo started
-SELECT status FROM offline_join.load('rmc', '$same');
-});
-ok($node->poll_query_until('postgres', q{
-SELECT count(*) = 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%same.csv%'}),
-   'the load waits for sessions, the file hashed');
-sleep 1.1;    # a change time the hash's cannot share, on any file system
-open($fh, '+<', $same) or die "open $same: $!";
-seek($fh, -4, 2);
-print $fh "9,2\n";    # the last row's Num1 1 -> 9: same length
-close($fh);
-$blocker->query_safe('COMMIT;');
-$blocker->quit;
-$loader->query('\\echo done');
-$err = $loader->{stderr};
-$loader->quit;
 like($err, qr/ERROR:  file "\Q$same\E" changed while it was loaded\nDETAIL:  It was written to after its SHA-256 was computed/,
      'a file rewritten in place to the same length: the same ERROR');
-is($node->safe_psql('postgres', q{SELECT count(*) FROM offline_join.events WHERE customer_id LIKE 'SAME-%'}), '0',
-   'no row of it kept');
 
 $node->stop;
 done_testing();

@@ -41,9 +41,14 @@ sub kill_midway
 		SELECT coalesce(sum(tuples_processed), 0) > 50000 AND sum(bytes_processed) > 2000000
 		  FROM pg_stat_progress_copy WHERE pid = $pid}),
 	   "$what is halfway");
+	my $log_offset = -s $node->logfile;
 	kill 'KILL', $pid;
 	eval { $bg->quit; };
-	# the postmaster restarts everything after a backend dies this way
+	# the postmaster restarts everything after a backend dies this way; a
+	# query may still be served before it has noticed (a CI run on
+	# PostgreSQL 17 lost the next query that way), so wait for the restart
+	$node->wait_for_log(qr/all server processes terminated; reinitializing.*database system is ready to accept connections/s,
+						$log_offset);
 	$node->poll_query_until('postgres', 'SELECT true') or die "server did not come back";
 }
 
