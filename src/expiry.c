@@ -255,9 +255,9 @@ oj_delete_range(OjPass *p, TimestampTz upper, int64 *n)
  * expires_at order, through the expires_at index (SPI connected); returns
  * how many and moves p->lower on past every row it looked at, or sets
  * p->exhausted: rows kept by a trigger or a policy do not stop the pass.
- * Usually a range delete up to the batch_size-th row; the exact batch when that row's expires_at is shared
- * with the next one (the range would be larger than a batch) or when the
- * range delete met a row lock.
+ * Usually a range delete up to the batch_size-th row; the exact batch when
+ * that row's expires_at is shared with the next one (the range would be
+ * larger than a batch) or when the range delete met a row lock.
  */
 static int64
 oj_delete_batch(OjPass *p)
