@@ -529,6 +529,19 @@ RESET ROLE;
 DROP TRIGGER z_when ON offline_join.rejects;
 DROP FUNCTION public.oj_foreign_check(text);
 CREATE TRIGGER z_owned BEFORE INSERT ON offline_join.events FOR EACH ROW EXECUTE FUNCTION public.oj_foreign_trigger();
+-- ... but not from a session with temporary tables (found by a third
+-- adversarial run): the owner's function, run here, would find a temporary
+-- table named like one it uses first, and the sender's trigger on that
+-- table would run as the owner.  This session has some (above).
+SET ROLE regress_oj_pipeline;
+INSERT INTO offline_join.inbox_rmc (time_stamp, customer_id, event_type, event_name, num1, num2)
+VALUES ('2026-03-02 10:00:00', 'CUST-1001', '7', 'SKU-1', '1', '10');
+RESET ROLE;
+DO $$ DECLARE t regclass; BEGIN
+  FOR t IN SELECT c.oid FROM pg_class c WHERE c.relnamespace = pg_my_temp_schema() AND c.relkind = 'r' LOOP
+    EXECUTE format('DROP TABLE %s CASCADE', t);
+  END LOOP;
+END $$;
 SET ROLE regress_oj_pipeline;
 INSERT INTO offline_join.inbox_rmc (time_stamp, customer_id, event_type, event_name, num1, num2)
 VALUES ('2026-03-02 10:00:00', 'CUST-1001', '7', 'SKU-1', '1', '10');
@@ -566,6 +579,16 @@ INSERT INTO offline_join.inbox_rmc (time_stamp, customer_id, event_type, event_n
 VALUES ('2026-03-02 10:00:00', 'CUST-1001', '7', 'SKU-1', '1', '10');
 RESET ROLE;
 ALTER TABLE offline_join.rejects DROP CONSTRAINT foreign_ok;
+-- a domain of the owner's whose CHECK calls another role's function (a
+-- third adversarial run: that role can replace the function's body)
+CREATE DOMAIN public.oj_owned_domain AS text CHECK (public.oj_foreign_ok(VALUE));
+ALTER TABLE offline_join.events ADD COLUMN tag public.oj_owned_domain DEFAULT 'x';
+SET ROLE regress_oj_pipeline;
+INSERT INTO offline_join.inbox_rmc (time_stamp, customer_id, event_type, event_name, num1, num2)
+VALUES ('2026-03-02 10:00:00', 'CUST-1001', '7', 'SKU-1', '1', '10');
+RESET ROLE;
+ALTER TABLE offline_join.events DROP COLUMN tag;
+DROP DOMAIN public.oj_owned_domain;
 DROP FUNCTION public.oj_foreign_ok(text);
 DROP FUNCTION public.oj_foreign_trigger();
 DROP ROLE regress_oj_trigger;

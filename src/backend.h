@@ -47,6 +47,7 @@ typedef enum OjOwnerWrites
 } OjOwnerWrites;
 extern void oj_check_schema_trusted(Oid ext_owner, const char *what, OjOwnerWrites writes);
 extern bool oj_owner_writes_trusted(Oid ext_owner, OjOwnerWrites writes, char **why);
+extern bool oj_owner_writes_run_user_code(void);
 extern void oj_become(Oid role, OjSavedUser *saved);
 extern void oj_unbecome(const OjSavedUser *saved);
 extern void oj_check_table_privilege(Relation rel, AclMode mode);

@@ -398,21 +398,29 @@ oj_lock_extension(void)
 static bool
 oj_worker_trusts_schema(void)
 {
-	static bool warned = false;
+	static char *warned = NULL;	/* what the last WARNING said, in TopMemoryContext */
 	char	   *why;
 
 	if (oj_owner_writes_trusted(oj_extension_owner(), OJ_WRITES_EXPIRY, &why))
 	{
-		warned = false;
+		if (warned)
+			pfree(warned);
+		warned = NULL;
 		return true;
 	}
-	if (!warned)
+	/* one WARNING for each new reason, not one a naptime */
+	if (warned == NULL || strcmp(warned, why) != 0)
+	{
 		ereport(WARNING,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("offline_join expiry worker waits: %s", why),
-				 errhint("Let only the owner of extension offline_join own and create objects in schema %s.",
+				 errhint("Let only the owner of extension offline_join own and create objects in schema %s, "
+						 "and own the tables it deletes from and every function or domain they run.",
 						 OJ_SCHEMA)));
-	warned = true;
+		if (warned)
+			pfree(warned);
+		warned = MemoryContextStrdup(TopMemoryContext, why);
+	}
 	return false;
 }
 

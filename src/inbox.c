@@ -87,6 +87,8 @@ typedef struct OjInboxRun
 } OjInboxRun;
 
 static OjInboxRun *oj_inbox_runs = NULL;
+
+static void oj_inbox_refuse_temp_objects(Relation rel);
 static bool oj_inbox_callbacks = false;
 
 /* The inbox column for a header name: lower case, spaces as underscores. */
@@ -555,6 +557,7 @@ oj_inbox_start(Relation rel, const char *source)
 	r->reads_written[2] = oj_role_can_select(invoker, "loads");
 	r->invoker_name = pstrdup(GetUserNameFromId(invoker, false));
 
+	oj_inbox_refuse_temp_objects(rel);
 	oj_become(owner, &saved);
 	r->src = oj_source_get(source);
 	if ((r->src->require_known_product || r->src->has_tolerance) &&
@@ -802,6 +805,44 @@ oj_inbox_refuse_portal_where(Relation rel)
 			RangeVarGetRelid(cs->relation, NoLock, true) == RelationGetRelid(rel))
 			oj_inbox_where_error(rel);
 	}
+}
+
+/*
+ * ERROR when the tables the inbox writes run functions of their own (a
+ * trigger's, a constraint's: oj_owner_writes_run_user_code()) and this
+ * session has temporary tables or types: such a function, run as the
+ * owner here, would find a temporary table named like one it uses before
+ * that table (pg_temp comes first in any search_path that does not name
+ * it), and the sender's trigger on it would run as the owner.
+ */
+static void
+oj_inbox_refuse_temp_objects(Relation rel)
+{
+	Oid			temp_nsp, temp_toast;
+	bool		isnull;
+	bool		found = false;
+	int			rc;
+
+	if (!oj_owner_writes_run_user_code())
+		return;
+	GetTempNamespaceState(&temp_nsp, &temp_toast);
+	if (!OidIsValid(temp_nsp))
+		return;
+	SPI_connect();
+	rc = SPI_execute_with_args("SELECT EXISTS (SELECT FROM pg_catalog.pg_class WHERE relnamespace OPERATOR(pg_catalog.=) $1)"
+							   "    OR EXISTS (SELECT FROM pg_catalog.pg_type WHERE typnamespace OPERATOR(pg_catalog.=) $1)",
+							   1, (Oid[]) {OIDOID}, (Datum[]) {ObjectIdGetDatum(temp_nsp)}, NULL, true, 1);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "reading pg_class failed: %s", SPI_result_code_string(rc));
+	found = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	if (found)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("inbox \"%s\" takes no rows from a session with temporary tables or types while the tables it writes run functions of their own",
+						RelationGetRelationName(rel)),
+				 errdetail("The inbox writes as the extension's owner; a function of a trigger or constraint of those tables, run here, would find this session's temporary table before a table of the same name that it means."),
+				 errhint("Send the rows from a session without temporary tables, or drop them first (DISCARD TEMP).")));
 }
 
 /*

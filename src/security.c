@@ -49,6 +49,9 @@
 #include "utils/relcache.h"
 #include "catalog/pg_class.h"
 #include "catalog/index.h"
+#include "rewrite/prs2lock.h"
+#include "rewrite/rewriteDefine.h"
+#include "nodes/parsenodes.h"
 #include "backend.h"
 
 PG_FUNCTION_INFO_V1(oj_my_rejects);
@@ -99,6 +102,12 @@ typedef struct OjCodeCheck
 	Oid			bad_owner;
 } OjCodeCheck;
 
+/*
+ * Did the last check meet a function outside pg_catalog (trusted or not),
+ * one that may look up a table by name while it runs?
+ */
+static bool oj_saw_user_code = false;
+
 static bool
 oj_untrusted_function(Oid funcid, void *context)
 {
@@ -109,6 +118,8 @@ oj_untrusted_function(Oid funcid, void *context)
 	if (HeapTupleIsValid(tup))
 	{
 		proowner = ((Form_pg_proc) GETSTRUCT(tup))->proowner;
+		if (((Form_pg_proc) GETSTRUCT(tup))->pronamespace != PG_CATALOG_NAMESPACE)
+			oj_saw_user_code = true;
 		ReleaseSysCache(tup);
 	}
 	if (OidIsValid(proowner) && oj_role_trusted(proowner, c->owner))
@@ -116,6 +127,33 @@ oj_untrusted_function(Oid funcid, void *context)
 	c->bad_func = funcid;
 	c->bad_owner = proowner;
 	return true;
+}
+
+static bool oj_untrusted_walker(Node *node, void *context);
+
+/* Do the CHECK constraints of domain typid call only trusted code? */
+static bool
+oj_domain_checks_trusted(Oid typid, OjCodeCheck *c)
+{
+	Relation	con = table_open(ConstraintRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	bool		ok = true;
+
+	ScanKeyInit(&key, Anum_pg_constraint_contypid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(typid));
+	scan = systable_beginscan(con, ConstraintTypidIndexId, true, NULL, 1, &key);
+	while (ok && HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		bool		isnull;
+		Datum		bin = heap_getattr(tup, Anum_pg_constraint_conbin, RelationGetDescr(con), &isnull);
+
+		if (!isnull && oj_untrusted_walker(stringToNode(TextDatumGetCString(bin)), c))
+			ok = false;
+	}
+	systable_endscan(scan);
+	table_close(con, AccessShareLock);
+	return ok;
 }
 
 /* Is type typid (a domain, an array of one, a domain over one, ...) free of other roles' code? */
@@ -139,6 +177,11 @@ oj_type_trusted(Oid typid, OjCodeCheck *c)
 			return false;
 		}
 		next = t->typtype == TYPTYPE_DOMAIN ? t->typbasetype : t->typelem;
+		if (t->typtype == TYPTYPE_DOMAIN && !oj_domain_checks_trusted(typid, c))
+		{
+			ReleaseSysCache(tup);
+			return false;
+		}
 		ReleaseSysCache(tup);
 		typid = next;
 	}
@@ -153,6 +196,8 @@ oj_untrusted_walker(Node *node, void *context)
 	if (IsA(node, CoerceToDomain) &&
 		!oj_type_trusted(((CoerceToDomain *) node)->resulttype, context))
 		return true;
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, oj_untrusted_walker, context, 0);
 	if (check_functions_in_node(node, oj_untrusted_function, context))
 		return true;
 	return expression_tree_walker(node, oj_untrusted_walker, context);
@@ -187,8 +232,10 @@ oj_code_named(const OjCodeCheck *c)
  * expressions and predicates, policies and column types run only
  * functions and domains of the owner or a superuser.
  */
+static char *oj_tables_untrusted(Oid relid, Oid ext_owner, bool deletes, int depth);
+
 static char *
-oj_table_untrusted(Relation rel, Oid ext_owner, bool deletes)
+oj_table_untrusted(Relation rel, Oid ext_owner, bool deletes, int depth)
 {
 	Oid			relowner = rel->rd_rel->relowner;
 	TupleDesc	desc = RelationGetDescr(rel);
@@ -239,9 +286,18 @@ oj_table_untrusted(Relation rel, Oid ext_owner, bool deletes)
 			return why;
 	}
 
+	/* a rule runs its actions in the writer's statement, as the writer */
+	for (int i = 0; rel->rd_rules != NULL && i < rel->rd_rules->numLocks; i++)
+		if (rel->rd_rules->rules[i]->enabled != RULE_DISABLED)
+			return psprintf("table \"%s.%s\" has a rule, which would run as the writer (drop or disable it)", nsp, name);
+
 	if (deletes)
 	{
-		/* a foreign key of another role's table: its ON DELETE action runs that table's triggers */
+		/*
+		 * A foreign key into the table with an ON DELETE action, or one of
+		 * another role's table: the action runs the referencing table's
+		 * triggers (and so on down its own references) as the deleting role.
+		 */
 		Relation	con = table_open(ConstraintRelationId, AccessShareLock);
 		ScanKeyData key;
 		SysScanDesc scan;
@@ -258,6 +314,18 @@ oj_table_untrusted(Relation rel, Oid ext_owner, bool deletes)
 
 			if (f->contype != CONSTRAINT_FOREIGN)
 				continue;
+			if (f->confdeltype != FKCONSTR_ACTION_NOACTION && f->confdeltype != FKCONSTR_ACTION_RESTRICT &&
+				f->conrelid != RelationGetRelid(rel))
+			{
+				/* the action deletes or updates there: that table runs its code too */
+				if (depth >= 8)
+					why = psprintf("foreign keys with ON DELETE actions lead from table \"%s.%s\" more than 8 tables deep",
+								   nsp, name);
+				else
+					why = oj_tables_untrusted(f->conrelid, ext_owner, true, depth + 1);
+				if (why != NULL)
+					break;
+			}
 			rtup = SearchSysCache1(RELOID, ObjectIdGetDatum(f->conrelid));
 			if (HeapTupleIsValid(rtup))
 			{
@@ -295,8 +363,8 @@ oj_table_untrusted(Relation rel, Oid ext_owner, bool deletes)
 		Form_pg_attribute att = TupleDescAttr(desc, a);
 
 		if (!att->attisdropped && !oj_type_trusted(att->atttypid, &c))
-			return psprintf("column \"%s\" of table \"%s.%s\" is of %s", NameStr(att->attname), nsp, name,
-							oj_code_named(&c));
+			return psprintf("column \"%s\" of table \"%s.%s\" (type %s) runs %s", NameStr(att->attname), nsp, name,
+							format_type_be(att->atttypid), oj_code_named(&c));
 	}
 	if (desc->constr != NULL)
 	{
@@ -353,6 +421,35 @@ oj_table_untrusted(Relation rel, Oid ext_owner, bool deletes)
  * the owner by sending an inbox a row, or by leaving an expired
  * transaction ID for the worker.
  */
+/*
+ * oj_table_untrusted() of table relid and its partitions and inheritance
+ * children, each locked as for writing until the transaction ends: CREATE
+ * TRIGGER and ALTER TABLE wait for that lock, and one under way,
+ * uncommitted, is waited for here and then seen.
+ */
+static char *
+oj_tables_untrusted(Oid relid, Oid ext_owner, bool deletes, int depth)
+{
+	List	   *rels;
+	ListCell   *lc;
+
+	LockRelationOid(relid, RowExclusiveLock);
+	rels = find_all_inheritors(relid, RowExclusiveLock, NULL);
+	foreach(lc, rels)
+	{
+		Relation	rel = try_relation_open(lfirst_oid(lc), NoLock);
+		char	   *why;
+
+		if (rel == NULL)
+			continue;
+		why = oj_table_untrusted(rel, ext_owner, deletes, depth);
+		relation_close(rel, NoLock);
+		if (why != NULL)
+			return why;
+	}
+	return NULL;
+}
+
 static bool
 oj_triggers_trusted(Oid ext_owner, OjOwnerWrites writes, char **why)
 {
@@ -361,33 +458,14 @@ oj_triggers_trusted(Oid ext_owner, OjOwnerWrites writes, char **why)
 	const char *const *tables = writes == OJ_WRITES_INBOX ? inbox : expiry;
 	Oid			nsp = get_namespace_oid(OJ_SCHEMA, false);
 
+	oj_saw_user_code = false;
 	for (int t = 0; tables[t] != NULL; t++)
 	{
 		Oid			relid = get_relname_relid(tables[t], nsp);
-		List	   *rels;
-		ListCell   *lc;
 
-		if (!OidIsValid(relid))
-			continue;
-
-		/*
-		 * The writer's lock, kept to the end of the transaction: CREATE
-		 * TRIGGER and ALTER TABLE wait for it, and one under way,
-		 * uncommitted, is waited for here and then seen.
-		 */
-		LockRelationOid(relid, RowExclusiveLock);
-		rels = find_all_inheritors(relid, RowExclusiveLock, NULL);
-		foreach(lc, rels)
-		{
-			Relation	rel = try_relation_open(lfirst_oid(lc), NoLock);
-
-			if (rel == NULL)
-				continue;
-			*why = oj_table_untrusted(rel, ext_owner, writes == OJ_WRITES_EXPIRY);
-			relation_close(rel, NoLock);
-			if (*why != NULL)
-				return false;
-		}
+		if (OidIsValid(relid) &&
+			(*why = oj_tables_untrusted(relid, ext_owner, writes == OJ_WRITES_EXPIRY, 0)) != NULL)
+			return false;
 	}
 	return true;
 }
@@ -453,6 +531,18 @@ bool
 oj_owner_writes_trusted(Oid ext_owner, OjOwnerWrites writes, char **why)
 {
 	return oj_schema_trusted(ext_owner, why) && oj_triggers_trusted(ext_owner, writes, why);
+}
+
+/*
+ * Whether the tables that the last oj_owner_writes_trusted() checked run a
+ * function outside pg_catalog (a trigger's, a constraint's, ...): one that,
+ * run as the owner in the caller's session, may look a table up by a name
+ * without its schema, and so find the caller's temporary table first.
+ */
+bool
+oj_owner_writes_run_user_code(void)
+{
+	return oj_saw_user_code;
 }
 
 /*
