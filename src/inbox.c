@@ -69,6 +69,7 @@ typedef struct OjInboxRun
 	int64		load_id;
 	TimestampTz started_at;
 	bool		from_copy;
+	bool		copy_checked;	/* oj_inbox_check_copy() done */
 	int64		next_line;		/* COPY: the physical line where the next record starts */
 	Oid			invoker;		/* the role whose INSERT/COPY this is */
 	Oid			owner;			/* the extension's owner: writes are made as it */
@@ -759,13 +760,19 @@ oj_inbox_where_error(Relation rel)
 			 errhint("Send the whole file, or filter it before sending it.")));
 }
 
+/*
+ * ERROR for COPY options that would keep rows or values from the inbox
+ * unseen: WHERE, and a NULL string other than the format's.  Once per
+ * statement, at its first row (COPY does not show itself before).
+ */
 static void
-oj_inbox_refuse_where(OjInboxRun *r, CopyFromState copy)
+oj_inbox_check_copy(OjInboxRun *r, CopyFromState copy)
 {
 	const char *null_default;
 
-	if (copy == NULL)
+	if (copy == NULL || r->copy_checked)
 		return;
+	r->copy_checked = true;
 	if (copy->whereClause != NULL)
 		oj_inbox_where_error(copy->rel);
 	/* a value equal to COPY's NULL string arrives as no value at all */
@@ -978,6 +985,14 @@ oj_inbox_too_long(OjInboxRun *r, OjRecord *rec)
 	rec->fields = NULL;
 }
 
+/* Does COPY's record, line line of the file, open it with a byte order mark? */
+static bool
+oj_inbox_opens_with_bom(CopyFromState copy, int64 line)
+{
+	return line == 1 && copy != NULL && !copy->opts.binary && copy->line_buf_valid &&
+		copy->line_buf.len >= 3 && memcmp(copy->line_buf.data, "\xEF\xBB\xBF", 3) == 0;
+}
+
 /*
  * The record's text as COPY read it (its line end stripped), for the checks
  * load() makes on the raw record and for a reject's raw column: a record
@@ -992,7 +1007,7 @@ oj_inbox_raw_record(OjInboxRun *r, CopyFromState copy, OjRecord *rec)
 	size_t		len = copy->line_buf.len;
 	const char *why;
 
-	if (rec->line_no == 1 && len >= 3 && memcmp(raw, "\xEF\xBB\xBF", 3) == 0)
+	if (oj_inbox_opens_with_bom(copy, rec->line_no))
 	{
 		raw += 3;
 		len -= 3;
@@ -1041,12 +1056,13 @@ oj_inbox_route_row(OjInboxRun *r, TriggerData *td, OjRecord *rec)
 	CopyFromState copy = oj_current_copy(td->tg_relation);
 	int			n = 0;
 	bool		misshapen = false;
-
 	int64		line;
+	bool		bom;
 
 	r->from_copy |= copy != NULL;
-	oj_inbox_refuse_where(r, copy);
+	oj_inbox_check_copy(r, copy);
 	line = oj_inbox_line(r, copy);
+	bom = oj_inbox_opens_with_bom(copy, line);
 	heap_deform_tuple(td->tg_trigtuple, RelationGetDescr(td->tg_relation), r->values, r->nulls);
 	if (!oj_ingest_layout_ready(r->in))
 		oj_inbox_adobe_header(r, copy);
@@ -1071,9 +1087,7 @@ oj_inbox_route_row(OjInboxRun *r, TriggerData *td, OjRecord *rec)
 			r->fields[n].data = VARDATA_ANY(t);
 			r->fields[n].len = VARSIZE_ANY_EXHDR(t);
 			/* the first field of the file, after a byte order mark (no header) */
-			if (line == 1 && copy != NULL && !copy->opts.binary && copy->line_buf_valid &&
-				copy->line_buf.len >= 3 && memcmp(copy->line_buf.data, "\xEF\xBB\xBF", 3) == 0 &&
-				copy->attnumlist != NIL && linitial_int(copy->attnumlist) == i + 1 &&
+			if (bom && copy->attnumlist != NIL && linitial_int(copy->attnumlist) == i + 1 &&
 				r->fields[n].len >= 3 && memcmp(r->fields[n].data, "\xEF\xBB\xBF", 3) == 0)
 			{
 				r->fields[n].data += 3;

@@ -451,7 +451,7 @@ oj_tables_untrusted(Oid relid, Oid ext_owner, bool deletes, int depth)
 }
 
 static bool
-oj_triggers_trusted(Oid ext_owner, OjOwnerWrites writes, char **why)
+oj_written_tables_trusted(Oid ext_owner, OjOwnerWrites writes, char **why)
 {
 	static const char *const inbox[] = {"events", "rejects", "loads", NULL};
 	static const char *const expiry[] = {"transactions", "expiry_runs", NULL};
@@ -530,7 +530,7 @@ oj_schema_trusted(Oid ext_owner, char **why)
 bool
 oj_owner_writes_trusted(Oid ext_owner, OjOwnerWrites writes, char **why)
 {
-	return oj_schema_trusted(ext_owner, why) && oj_triggers_trusted(ext_owner, writes, why);
+	return oj_schema_trusted(ext_owner, why) && oj_written_tables_trusted(ext_owner, writes, why);
 }
 
 /*
