@@ -91,3 +91,62 @@ SELECT pg_temp.err($$INSERT INTO offline_join.sessions (session_id, started_at) 
 SELECT indexrelid::regclass FROM pg_index
  WHERE indrelid IN ('offline_join.transactions'::regclass, 'offline_join.sessions'::regclass)
  ORDER BY indexrelid::regclass::text;
+
+-- 0.1.5: one rule for "positive, at most 2 years" (issue #25).  0.1.4
+-- compared with interval_cmp (a month is 30 days) and added with calendar
+-- arithmetic, so mixed signs slipped past it.
+SELECT pg_temp.err($$SET offline_join.transaction_window = '1000 months -29290 days'$$);
+SELECT pg_temp.err($$SET offline_join.transaction_window = '-1000 months 30030 days'$$);
+SELECT pg_temp.err($$SELECT offline_join.record_transaction('mix-1', 'v', retention => '1000 months -29290 days')$$);
+SELECT pg_temp.err($$SELECT offline_join.create_source('mix', 'rmc', '{"lookback": "1000 months -29290 days"}')$$);
+SELECT pg_temp.err($$SELECT offline_join.create_source('mix', 'rmc', '{"lookback": "-1000 months 30030 days"}')$$);
+SELECT pg_temp.err($$SELECT * FROM offline_join.attribute(now(), 'C1', NULL, '1000 months -29290 days')$$);
+-- at most 2 years from any date: 730 days always fit, 731 do not
+SET offline_join.transaction_window = '730 days';
+SELECT pg_temp.err($$SET offline_join.transaction_window = '731 days'$$);
+SELECT pg_temp.err($$SET offline_join.transaction_window = '23 months 31 days'$$);
+SET offline_join.transaction_window = '2 years';
+SET offline_join.transaction_window = '1 year 11 months 28 days';
+RESET offline_join.transaction_window;
+-- an UPDATE may not keep an ID longer than an INSERT may
+INSERT INTO offline_join.transactions (transaction_id, visitor_id, recorded_at)
+VALUES ('upd-1', 'v', now() - interval '1 day');
+SELECT pg_temp.err($$UPDATE offline_join.transactions SET expires_at = recorded_at + interval '10 years'
+                      WHERE transaction_id = 'upd-1'$$);
+SELECT pg_temp.err($$UPDATE offline_join.transactions SET recorded_at = recorded_at - interval '3 years'
+                      WHERE transaction_id = 'upd-1'$$);
+SELECT pg_temp.err($$UPDATE offline_join.transactions SET expires_at = recorded_at + interval '2 years'
+                      WHERE transaction_id = 'upd-1'$$);
+-- a hit dated ahead takes over no unexpired ID, and none is kept for decades
+SELECT offline_join.record_transaction('lead_1', 'VIS-first');
+SELECT pg_temp.err($$SELECT offline_join.record_transaction('lead_1', 'VIS-other', NULL, '{}', now() + interval '91 days')$$);
+SELECT pg_temp.err($$SELECT offline_join.record_transaction('lead_2100', 'VIS-x', recorded_at => '2100-01-01')$$);
+SELECT pg_temp.err($$INSERT INTO offline_join.transactions (transaction_id, visitor_id, recorded_at)
+                     VALUES ('bulk-2100', 'v', '2100-01-01')$$);
+SELECT offline_join.record_transaction('lead_1', 'VIS-other', NULL, '{}', now() + interval '30 minutes') AS took_over;
+SELECT visitor_id FROM offline_join.transactions WHERE transaction_id = 'lead_1';
+
+-- the same instants in every session: a window is added in UTC's calendar,
+-- and the CHECK that a restore runs gives the same answer under any
+-- TimeZone (0.1.4: a UTC restore lost every row recorded in New York)
+SET TimeZone = 'America/New_York';
+SELECT offline_join.record_transaction('ny-1', 'VIS-9', NULL, '{}', '2026-03-10 12:00-04', '2 years');
+SELECT offline_join.record_transaction('ny-2', 'VIS-9', NULL, '{}', '2026-03-10 12:00-04', '90 days');
+SET TimeZone = 'UTC';
+SELECT transaction_id, recorded_at, expires_at FROM offline_join.transactions
+ WHERE transaction_id LIKE 'ny-%' ORDER BY 1;
+CREATE TEMP TABLE ny AS SELECT * FROM offline_join.transactions WHERE transaction_id LIKE 'ny-%';
+DELETE FROM offline_join.transactions WHERE transaction_id LIKE 'ny-%';
+INSERT INTO offline_join.transactions SELECT * FROM ny;
+-- what 0.1.4 stored for ny-1 (New York's calendar: an hour past UTC's) restores too
+UPDATE offline_join.transactions SET expires_at = '2028-03-10 12:00-05' WHERE transaction_id = 'ny-1';
+SELECT count(*) AS restored FROM offline_join.transactions WHERE transaction_id LIKE 'ny-%';
+SET TimeZone = 'Asia/Kolkata';
+SELECT offline_join.expiry_within_limit('2026-03-10 16:00+00', '2028-03-10 17:00+00') AS in_kolkata,
+       offline_join.expiry_within_limit('2026-03-10 16:00+00', '2028-03-10 19:00:01+00') AS three_hours_past;
+RESET TimeZone;
+-- a stored lookback reads the same under any IntervalStyle
+SET IntervalStyle = 'sql_standard';
+SELECT offline_join.source_is_valid('style', 'rmc', '{"lookback": "1 2:00:00"}') AS sql_standard;
+RESET IntervalStyle;
+DELETE FROM offline_join.transactions WHERE transaction_id IN ('upd-1', 'lead_1', 'ny-1', 'ny-2');

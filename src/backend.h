@@ -64,7 +64,10 @@ extern void oj_guc_init(void);
 extern bool oj_parse_interval(const char *str, Interval *result);
 extern Interval *oj_transaction_window(void);
 extern void oj_check_retention(const Interval *retention, const char *what);
-extern bool oj_lookback_ok(const Interval *value, bool allow_zero);
+extern TimestampTz oj_utc_plus(TimestampTz t, const Interval *iv, bool minus);
+extern const char *oj_span_problem(const Interval *iv, bool allow_zero);
+extern void oj_check_span(const Interval *iv, bool allow_zero, const char *what, const char *hint);
+extern bool oj_expiry_within_limit(TimestampTz recorded_at, TimestampTz expires_at);
 
 /* An offline source with its options checked (source.c). */
 typedef struct OjSource
@@ -129,6 +132,9 @@ extern int	oj_open_file(const char *path, int64 *size);
 extern long oj_fd_read(void *arg, char *buf, size_t len);
 extern void oj_file_sha256(int fd, const char *path, char hex[65], int64 *bytes);
 extern List *oj_glob(const char *pattern);
+
+/* in load.c */
+extern bool oj_ledger_role_by_name(void);
 
 /* in expiry.c */
 extern void oj_expiry_init(void);

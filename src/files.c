@@ -11,7 +11,8 @@
 #include "postgres.h"
 
 #include <fcntl.h>
-#include <glob.h>
+#include <dirent.h>
+#include <fnmatch.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -151,46 +152,128 @@ oj_cmp_names(const ListCell *a, const ListCell *b)
 	return strcmp((const char *) lfirst(a), (const char *) lfirst(b));
 }
 
+/* Has a path component a glob character that is not escaped ('*', '?', '[')? */
+static bool
+oj_glob_magic(const char *part)
+{
+	const char *p;
+
+	for (p = part; *p; p++)
+	{
+		if (*p == '\\' && p[1] != '\0')
+			p++;
+		else if (*p == '*' || *p == '?' || *p == '[')
+			return true;
+	}
+	return false;
+}
+
+/* A component without glob characters, its escapes taken out. */
+static char *
+oj_glob_unescape(const char *part)
+{
+	char	   *out = palloc(strlen(part) + 1);
+	char	   *o = out;
+	const char *p;
+
+	for (p = part; *p; p++)
+	{
+		if (*p == '\\' && p[1] != '\0')
+			p++;
+		*o++ = *p;
+	}
+	*o = '\0';
+	return out;
+}
+
+/*
+ * Adds to *paths every path below dir that matches the components
+ * parts[0..n-1].  Each directory entry is a point where a cancel, a
+ * statement_timeout or a terminate is served (libc's glob() serves none, and
+ * a deep pattern or a slow mount held the backend for minutes); directories
+ * are read through AllocateDir(), which an error closes.  As glob(3) does:
+ * a wildcard matches no leading '.', an unreadable directory matches nothing.
+ */
+static void
+oj_glob_walk(const char *dir, char **parts, int n, List **paths)
+{
+	DIR		   *d;
+	struct dirent *de;
+	const char *sep = strcmp(dir, "/") == 0 ? "" : "/";
+
+	CHECK_FOR_INTERRUPTS();
+	if (!oj_glob_magic(parts[0]))
+	{
+		char	   *path = psprintf("%s%s%s", dir, sep, oj_glob_unescape(parts[0]));
+		struct stat st;
+
+		if (n > 1)
+			oj_glob_walk(path, parts + 1, n - 1, paths);
+		else if (lstat(path, &st) == 0)
+			*paths = lappend(*paths, path);
+		return;
+	}
+	d = AllocateDir(dir);
+	if (d == NULL)
+		return;
+	while ((de = ReadDirExtended(d, dir, DEBUG1)) != NULL)
+	{
+		char	   *path;
+
+		CHECK_FOR_INTERRUPTS();
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+			fnmatch(parts[0], de->d_name, FNM_PERIOD) != 0)
+			continue;
+		path = psprintf("%s%s%s", dir, sep, de->d_name);
+		if (n > 1)
+			oj_glob_walk(path, parts + 1, n - 1, paths);
+		else
+			*paths = lappend(*paths, path);
+	}
+	FreeDir(d);
+}
+
 /*
  * The paths matching a glob pattern, in byte order of their names (NIL if
  * none).  A path that exists is itself, whatever its characters: a file
  * named "/srv/in[1]/sales [copy].csv" is read, not taken for a pattern.  To
  * match a literal '*', '?' or '[' in a pattern, write it as "\*", "\?" or
- * "\[" (glob(3)).
+ * "\[" (glob(3)).  A directory given without a pattern is an ERROR: it
+ * would match nothing, silently.
  */
 List *
 oj_glob(const char *pattern)
 {
-	glob_t		g;
-	int			rc;
-	List	   *volatile paths = NIL;
-	size_t		i;
+	List	   *paths = NIL;
+	List	   *parts = NIL;
+	char	   *copy;
+	char	   *tok;
+	char	   *save;
+	char	  **arr;
+	int			n = 0;
+	ListCell   *lc;
 	struct stat st;
 
 	oj_check_absolute(pattern);
 	if (stat(pattern, &st) == 0)
+	{
+		if (S_ISDIR(st.st_mode))
+			ereport(ERROR,
+					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+					 errmsg("\"%s\" is a directory, not a pattern for its files", pattern),
+					 errhint("Give a pattern such as '%s%s*.csv'.", pattern,
+							 pattern[strlen(pattern) - 1] == '/' ? "" : "/")));
 		return list_make1(pstrdup(pattern));
-	rc = glob(pattern, GLOB_NOSORT, NULL, &g);
-	if (rc == GLOB_NOMATCH)
+	}
+	copy = pstrdup(pattern);
+	for (tok = strtok_r(copy, "/", &save); tok != NULL; tok = strtok_r(NULL, "/", &save))
+		parts = lappend(parts, tok);
+	if (parts == NIL)
 		return NIL;
-	if (rc != 0)
-	{
-		globfree(&g);
-		ereport(ERROR,
-				(errcode(ERRCODE_IO_ERROR),
-				 errmsg("could not expand pattern \"%s\"%s", pattern,
-						rc == GLOB_NOSPACE ? ": out of memory" : ": read error")));
-	}
-	PG_TRY();
-	{
-		for (i = 0; i < g.gl_pathc; i++)
-			paths = lappend(paths, pstrdup(g.gl_pathv[i]));
-	}
-	PG_FINALLY();
-	{
-		globfree(&g);
-	}
-	PG_END_TRY();
+	arr = palloc(sizeof(char *) * list_length(parts));
+	foreach(lc, parts)
+		arr[n++] = lfirst(lc);
+	oj_glob_walk("/", arr, n, &paths);
 	list_sort(paths, oj_cmp_names);
 	return paths;
 }

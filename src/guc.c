@@ -25,7 +25,11 @@ char	   *oj_database = NULL;
 /* The parsed value of offline_join.transaction_window (set by the assign hook). */
 static Interval oj_window_value;
 
-/* Parses an interval the way interval_in does, but reports failure instead of throwing. */
+/*
+ * Parses an interval the way interval_in does with IntervalStyle 'postgres',
+ * whatever the session's style, but reports failure instead of throwing: a
+ * stored option ("1 2:00") reads the same in every session and in a restore.
+ */
 bool
 oj_parse_interval(const char *str, Interval *result)
 {
@@ -36,12 +40,16 @@ oj_parse_interval(const char *str, Interval *result)
 	int			dtype;
 	struct pg_itm_in itm_in;
 	int			dterr;
+	int			style = IntervalStyle;
 
 	if (str == NULL || strlen(str) >= sizeof(workbuf) - 1)
 		return false;
+	/* DecodeInterval reads IntervalStyle and never throws */
+	IntervalStyle = INTSTYLE_POSTGRES;
 	dterr = ParseDateTime(str, workbuf, sizeof(workbuf), field, ftype, MAXDATEFIELDS, &nf);
 	if (dterr == 0)
 		dterr = DecodeInterval(field, ftype, nf, INTERVAL_FULL_RANGE, &dtype, &itm_in);
+	IntervalStyle = style;
 	if (dterr == DTERR_BAD_FORMAT)
 	{
 		char		copy[256];
@@ -54,65 +62,117 @@ oj_parse_interval(const char *str, Interval *result)
 	return itmin2interval(&itm_in, result) == 0;
 }
 
-/* Compares two intervals the way the interval type's < and > do. */
-static int
-oj_interval_cmp(const Interval *a, const Interval *b)
+/*
+ * t + iv (or t - iv) in UTC's calendar: months, then days, then time, as
+ * timestamptz arithmetic does, but in no session's time zone, so that every
+ * session (and a restore) computes the same instant.
+ */
+TimestampTz
+oj_utc_plus(TimestampTz t, const Interval *iv, bool minus)
 {
-	return DatumGetInt32(DirectFunctionCall2(interval_cmp,
-											 IntervalPGetDatum(unconstify(Interval *, a)),
-											 IntervalPGetDatum(unconstify(Interval *, b))));
+	return DatumGetTimestamp(DirectFunctionCall2(minus ? timestamp_mi_interval : timestamp_pl_interval,
+												 TimestampGetDatum(t),
+												 IntervalPGetDatum(unconstify(Interval *, iv))));
 }
 
-/* Is the interval positive and at most two years?  Sets *why otherwise. */
-static bool
-oj_retention_ok(const Interval *value, const char **why)
-{
-	Interval	zero = {0, 0, 0};
-	Interval	ceiling = {0, 0, 24};	/* 2 years */
+/* The longest span offline_join keeps or looks back over: 2 years. */
+static const Interval oj_two_years = {0, 0, 24};
 
-	if (oj_interval_cmp(value, &zero) <= 0)
+/*
+ * Is iv "positive (or zero, when allowed), at most 2 years": NULL if so,
+ * else why not.  One rule for the transaction window, a retention and a
+ * lookback, applied as they are used: calendar arithmetic (UTC) from the
+ * time they apply to, forwards and backwards.  A value is set before that
+ * time is known, so it must hold from every date: the dates of a 4-year
+ * cycle (every month length and leap day) are tried.  Mixed signs are
+ * refused outright: '1000 months -29290 days' compares as less than 2
+ * years but adds more than 3.
+ */
+const char *
+oj_span_problem(const Interval *iv, bool allow_zero)
+{
+	static Interval checked;	/* the last value found good */
+	static bool have_checked = false;
+	bool		negative = iv->month < 0 || iv->day < 0 || iv->time < 0;
+	bool		positive = iv->month > 0 || iv->day > 0 || iv->time > 0;
+	TimestampTz start;
+	int			d;
+
+	if (negative && positive)
+		return "mixes positive and negative parts";
+	if (negative)
+		return allow_zero ? "must not be negative" : "must be positive";
+	if (!positive)
+		return allow_zero ? NULL : "must be positive";
+	if (iv->month > 24)
+		return "must be at most 2 years";
+	/* a month is at most 31 days, and 2 years at least 730 */
+	if ((int64) iv->month * 31 + iv->day + (iv->time + USECS_PER_DAY - 1) / USECS_PER_DAY <= 730 ||
+		(iv->month == 24 && iv->day == 0 && iv->time == 0))
+		return NULL;
+	if (have_checked && memcmp(&checked, iv, sizeof(Interval)) == 0)
+		return NULL;
+	if (iv->month == 24 || (int64) iv->day + iv->time / USECS_PER_DAY > 800)
+		return "must be at most 2 years";
+	/* 2024-01-01 00:00 UTC, a leap year's first day */
+	start = (TimestampTz) 8766 * USECS_PER_DAY;
+	for (d = 0; d < 4 * 365 + 1; d++)
 	{
-		*why = "must be positive";
-		return false;
+		TimestampTz t = start + (TimestampTz) d * USECS_PER_DAY;
+
+		if (oj_utc_plus(t, iv, false) > oj_utc_plus(t, &oj_two_years, false) ||
+			oj_utc_plus(t, iv, true) < oj_utc_plus(t, &oj_two_years, true))
+			return "must be at most 2 years from any date";
 	}
-	if (oj_interval_cmp(value, &ceiling) > 0)
-	{
-		*why = "must be at most 2 years";
-		return false;
-	}
-	return true;
+	checked = *iv;
+	have_checked = true;
+	return NULL;
 }
 
 /*
- * Is the interval a valid lookback for customer matching: positive (or
- * zero, when allowed) and at most 2 years, the longest a transaction ID may
- * be kept too?  Longer ones would only push event_time - lookback out of
- * timestamptz's range.
+ * Raises ERROR 22023 unless iv passes oj_span_problem(); what names the
+ * setting or argument, hint says what it is for.
  */
-bool
-oj_lookback_ok(const Interval *value, bool allow_zero)
+void
+oj_check_span(const Interval *iv, bool allow_zero, const char *what, const char *hint)
 {
-	Interval	zero = {0, 0, 0};
-	Interval	ceiling = {0, 0, 24};	/* 2 years */
-	int			c = oj_interval_cmp(value, &zero);
+	const char *why = oj_span_problem(iv, allow_zero);
 
-	return (allow_zero ? c >= 0 : c > 0) && oj_interval_cmp(value, &ceiling) <= 0;
+	if (why != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s %s", what, why),
+				 errdetail("The value given is \"%s\".",
+						   DatumGetCString(DirectFunctionCall1(interval_out,
+															   IntervalPGetDatum(unconstify(Interval *, iv))))),
+				 errhint("%s", hint)));
 }
 
 /* Raises ERROR 22023 unless retention is within (0, 2 years]; what names the argument. */
 void
 oj_check_retention(const Interval *retention, const char *what)
 {
-	const char *why;
+	oj_check_span(retention, false, what,
+				  "Transaction IDs are kept for more than zero and at most 2 years, such as \"90 days\" or \"2 years\"; all parts of the interval of one sign.");
+}
 
-	if (!oj_retention_ok(retention, &why))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s %s", what, why),
-				 errdetail("The value given is %s.",
-						   DatumGetCString(DirectFunctionCall1(interval_out,
-															   IntervalPGetDatum(unconstify(Interval *, retention))))),
-				 errhint("Transaction IDs are kept for more than zero and at most 2 years.")));
+/*
+ * May a transaction ID recorded at recorded_at be kept until expires_at?
+ * At most 2 years in UTC's calendar, and 3 hours more: a value that
+ * record_transaction() computed in a local time zone's calendar (0.1.4 did)
+ * lies past the UTC one by the zone's change of offset, an hour for
+ * daylight saving time, two at most for any zone since 1970 that moved
+ * that way.  The answer is the same in every session, so a dump restores
+ * wherever it is restored.
+ */
+bool
+oj_expiry_within_limit(TimestampTz recorded_at, TimestampTz expires_at)
+{
+	if (TIMESTAMP_NOT_FINITE(recorded_at) || TIMESTAMP_NOT_FINITE(expires_at))
+		return !TIMESTAMP_IS_NOEND(expires_at) && !TIMESTAMP_IS_NOBEGIN(recorded_at);
+	if (recorded_at > END_TIMESTAMP - (TimestampTz) 800 * USECS_PER_DAY)
+		return true;			/* the CHECK expires_at > recorded_at decides */
+	return expires_at <= oj_utc_plus(recorded_at, &oj_two_years, false) + 3 * USECS_PER_HOUR;
 }
 
 /* The current offline_join.transaction_window. */
@@ -134,9 +194,10 @@ check_transaction_window(char **newval, void **extra, GucSource source)
 		GUC_check_errdetail("\"%s\" is not an interval.", *newval);
 		return false;
 	}
-	if (!oj_retention_ok(&value, &why))
+	if ((why = oj_span_problem(&value, false)) != NULL)
 	{
 		GUC_check_errdetail("The transaction window %s.", why);
+		GUC_check_errhint("Transaction IDs are kept for more than zero and at most 2 years, such as \"90 days\" or \"2 years\"; all parts of the interval of one sign.");
 		return false;
 	}
 	copy = oj_guc_malloc(sizeof(Interval));

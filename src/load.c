@@ -21,6 +21,7 @@
 #include "catalog/pg_type.h"
 #include "commands/progress.h"
 #include "commands/sequence.h"
+#include "common/cryptohash.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -78,6 +79,19 @@ oj_ledger_has_012(void)
 }
 
 /*
+ * Does the ledger keep the loading role by name (0.1.5 on)?  Before, it
+ * kept a regrole, which a restore without that role cannot read back.
+ */
+bool
+oj_ledger_role_by_name(void)
+{
+	Oid			rel = oj_relation_oid("loads");
+	AttrNumber	att = get_attnum(rel, "loaded_by");
+
+	return att != InvalidAttrNumber && get_atttype(rel, att) == TEXTOID;
+}
+
+/*
  * A ledger row that RETURNING * gave (tuple of desc) as a datum of the
  * functions' result type (result_desc, the table's row type; NULL: desc),
  * copied into cxt.  RETURNING * has no dropped columns and the row type
@@ -109,6 +123,8 @@ oj_ledger_write(const OjLedger *l, TupleDesc result_desc)
 	char		nulls[14];
 	MemoryContext outer = CurrentMemoryContext;
 	bool		has_loaded_by = oj_ledger_has_012();
+	bool		by_name = has_loaded_by && oj_ledger_role_by_name();
+	Oid			role;
 	Datum		result;
 	const char *id;
 	int			rc;
@@ -130,7 +146,14 @@ oj_ledger_write(const OjLedger *l, TupleDesc result_desc)
 	values[10] = CStringGetTextDatum(l->status);
 	values[11] = l->message ? CStringGetTextDatum(l->message) : (Datum) 0;
 	nulls[11] = l->message ? ' ' : 'n';
-	values[12] = ObjectIdGetDatum(OidIsValid(l->loaded_by) ? l->loaded_by : GetUserId());
+	role = OidIsValid(l->loaded_by) ? l->loaded_by : GetUserId();
+	if (by_name)
+	{
+		types[12] = TEXTOID;
+		values[12] = CStringGetTextDatum(GetUserNameFromId(role, false));
+	}
+	else
+		values[12] = ObjectIdGetDatum(role);
 	values[13] = BoolGetDatum(l->retryable);
 	nulls[13] = strcmp(l->status, "failed") == 0 ? ' ' : 'n';
 
@@ -147,8 +170,8 @@ oj_ledger_write(const OjLedger *l, TupleDesc result_desc)
 										  " rows_matched, status, message, loaded_by, retryable)"
 										  " VALUES (%s::pg_catalog.int8,"
 										  " $2, $3, $4, $5, $6, pg_catalog.clock_timestamp(), $7, $8, $9, $10, $11, $12,"
-										  " $13::pg_catalog.regrole, $14)"
-										  " RETURNING *", id)
+										  " $13%s, $14)"
+										  " RETURNING *", id, by_name ? "" : "::pg_catalog.regrole")
 							   : psprintf("INSERT INTO offline_join.loads (load_id, source, path, sha256, bytes,"
 										  " started_at, finished_at, rows_total, rows_loaded, rows_rejected,"
 										  " rows_matched, status, message)"
@@ -224,8 +247,8 @@ oj_find_loaded(const char *source, const char *sha256, const char *path)
 static Datum
 oj_ledger_refresh(const OjLedger *l, TupleDesc result_desc)
 {
-	Datum		args[4];
-	char		nulls[4] = {' ', ' ', l->have_sha ? ' ' : 'n', ' '};
+	Datum		args[5];
+	char		nulls[5] = {' ', ' ', l->have_sha ? ' ' : 'n', ' ', ' '};
 	MemoryContext outer = CurrentMemoryContext;
 	Datum		result = (Datum) 0;
 	int			rc;
@@ -236,14 +259,16 @@ oj_ledger_refresh(const OjLedger *l, TupleDesc result_desc)
 	args[1] = CStringGetTextDatum(l->path);
 	args[2] = l->have_sha ? CStringGetTextDatum(l->sha256) : (Datum) 0;
 	args[3] = CStringGetTextDatum(l->message);
+	/* a value, not clock_timestamp(): Citus refuses volatile functions in an UPDATE of a reference table */
+	args[4] = TimestampTzGetDatum(GetCurrentTimestamp());
 	SPI_connect();
-	rc = SPI_execute_with_args("UPDATE offline_join.loads SET message = $4, finished_at = pg_catalog.clock_timestamp()"
+	rc = SPI_execute_with_args("UPDATE offline_join.loads SET message = $4, finished_at = $5"
 							   " WHERE load_id OPERATOR(pg_catalog.=) (SELECT pg_catalog.max(load_id) FROM offline_join.loads"
 							   "   WHERE source OPERATOR(pg_catalog.=) $1 AND path OPERATOR(pg_catalog.=) $2)"
 							   "   AND status OPERATOR(pg_catalog.=) 'failed' AND retryable"
 							   "   AND sha256 IS NOT DISTINCT FROM $3"
 							   " RETURNING *",
-							   4, (Oid[]) {TEXTOID, TEXTOID, TEXTOID, TEXTOID}, args, nulls, false, 0);
+							   5, (Oid[]) {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID}, args, nulls, false, 0);
 	if (rc != SPI_OK_UPDATE_RETURNING)
 		elog(ERROR, "updating offline_join.loads failed: %s", SPI_result_code_string(rc));
 	if (SPI_processed == 1)
@@ -252,7 +277,16 @@ oj_ledger_refresh(const OjLedger *l, TupleDesc result_desc)
 	return result;
 }
 
-/* Serializes loads of one content for one source (transaction-level lock). */
+/*
+ * The locks that keep a content from being loaded twice by concurrent
+ * transactions, all transaction-level and few however many files a call
+ * reads: load() holds its source's lock shared and the content's lock
+ * (one each); load_dir() holds its source's lock exclusively, which stands
+ * for every content of the folder (one in all).  A lock per file, held
+ * until the end of a load_dir() over a folder that keeps its files, filled
+ * the shared lock table.  Advisory locks in key spaces of their own (the
+ * last field: "OJ" for a content, "OS" for a source).
+ */
 static void
 oj_lock_content(const char *source, const char *sha256)
 {
@@ -260,18 +294,94 @@ oj_lock_content(const char *source, const char *sha256)
 	uint32		h1 = hash_bytes((const unsigned char *) sha256, 64);
 	uint32		h2 = hash_bytes((const unsigned char *) source, strlen(source));
 
-	/* an advisory lock in a key space of its own: the last field is 0x4f4a ("OJ") */
 	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, h1, h2, 0x4f4a);
 	(void) LockAcquire(&tag, ExclusiveLock, false, false);
 }
 
+static void
+oj_lock_source(const char *source, LOCKMODE mode)
+{
+	LOCKTAG		tag;
+	uint32		h = hash_bytes((const unsigned char *) source, strlen(source));
+
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, h, 0, 0x4f53);
+	(void) LockAcquire(&tag, mode, false, false);
+}
+
+/* The file as the reader reads it, hashed on the way (oj_hashed_read()). */
+typedef struct OjHashedRead
+{
+	int			fd;
+	pg_cryptohash_ctx *ctx;		/* NULL: not hashed (validate_file()) */
+} OjHashedRead;
+
+static long
+oj_hashed_read(void *arg, char *buf, size_t len)
+{
+	OjHashedRead *h = arg;
+	long		n = oj_fd_read(&h->fd, buf, len);
+
+	if (n > 0 && h->ctx != NULL && pg_cryptohash_update(h->ctx, (uint8 *) buf, n) < 0)
+		elog(ERROR, "could not compute sha256: %s", pg_cryptohash_error(h->ctx));
+	return n;
+}
+
+/*
+ * ERROR unless the bytes parsed are the bytes whose SHA-256 the ledger
+ * keeps: the same length, the same hash, and the file's size and
+ * modification time as they were before it was hashed.  Metadata (a chmod,
+ * a chown, a hard link) moves only the change time, which is not looked at.
+ */
+static void
+oj_check_unchanged(OjHashedRead *h, const char *path, const char *sha256, int64 bytes_hashed,
+				   int64 bytes_read, const struct stat *before)
+{
+	struct stat now;
+	uint8		digest[32];
+	char		hex[65];
+	int			i;
+
+	if (fstat(h->fd, &now) != 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not stat file \"%s\": %m", path)));
+	if (pg_cryptohash_final(h->ctx, digest, sizeof(digest)) < 0)
+		elog(ERROR, "could not finish sha256: %s", pg_cryptohash_error(h->ctx));
+	for (i = 0; i < 32; i++)
+		sprintf(hex + 2 * i, "%02x", digest[i]);
+	if (bytes_read != bytes_hashed || now.st_size != before->st_size)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("file \"%s\" changed while it was loaded", path),
+				 errdetail("Its size changed: %lld bytes when its SHA-256 was computed, %lld bytes read for its rows, %lld bytes now; nothing of it was kept.",
+						   (long long) bytes_hashed, (long long) bytes_read, (long long) now.st_size),
+				 errhint("Load a file once it is complete: write it under another name and rename it, or give load_dir() require_fin => true.")));
+	if (strcmp(hex, sha256) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("file \"%s\" changed while it was loaded", path),
+				 errdetail("Its content changed: the bytes read for its rows have SHA-256 %s, not the %s computed first; nothing of it was kept.",
+						   hex, sha256),
+				 errhint("Load a file once it is complete: write it under another name and rename it, or give load_dir() require_fin => true.")));
+	if (now.st_mtim.tv_sec != before->st_mtim.tv_sec || now.st_mtim.tv_nsec != before->st_mtim.tv_nsec)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("file \"%s\" changed while it was loaded", path),
+				 errdetail("It was written to while it was loaded (its modification time moved from %s to %s), although the bytes read match its SHA-256; nothing of it was kept.",
+						   timestamptz_to_str(time_t_to_timestamptz(before->st_mtim.tv_sec)),
+						   timestamptz_to_str(time_t_to_timestamptz(now.st_mtim.tv_sec))),
+				 errhint("Load a file once it is complete: write it under another name and rename it, or give load_dir() require_fin => true.")));
+}
+
 /*
  * Reads the whole file through the pipeline.  Returns false when
- * reject_limit was passed.  hashed: bytes_total is what the file's SHA-256
- * was computed over, and a file read to another end is an ERROR.
+ * reject_limit was passed.  sha256 (when not NULL): the hash of the
+ * bytes_total bytes the file had before (stat before); the bytes read must
+ * be those (oj_check_unchanged()).
  */
 static bool
-oj_ingest_file(OjIngest *in, int fd, const char *path, int64 bytes_total, const struct stat *hashed, OjErrorPlace *place)
+oj_ingest_file(OjIngest *in, int fd, const char *path, int64 bytes_total,
+			   const char *sha256, const struct stat *before, OjErrorPlace *place)
 {
 	OjReader   *reader;
 	OjRecord	rec;
@@ -280,8 +390,17 @@ oj_ingest_file(OjIngest *in, int fd, const char *path, int64 bytes_total, const 
 	const int	progress_index[] = {PROGRESS_COPY_BYTES_PROCESSED, PROGRESS_COPY_TUPLES_PROCESSED,
 	PROGRESS_COPY_TUPLES_EXCLUDED};
 	int64		progress_value[3];
+	OjHashedRead h;
 
-	reader = oj_ingest_reader(in, oj_fd_read, &fd);
+	h.fd = fd;
+	h.ctx = NULL;
+	if (sha256 != NULL)
+	{
+		h.ctx = pg_cryptohash_create(PG_SHA256);
+		if (pg_cryptohash_init(h.ctx) < 0)
+			elog(ERROR, "could not initialize sha256: %s", pg_cryptohash_error(h.ctx));
+	}
+	reader = oj_ingest_reader(in, oj_hashed_read, &h);
 	while ((rc = oj_reader_next(reader, &rec)) == 1)
 	{
 		CHECK_FOR_INTERRUPTS();
@@ -293,6 +412,8 @@ oj_ingest_file(OjIngest *in, int fd, const char *path, int64 bytes_total, const 
 		if (oj_ingest_over_limit(in))
 		{
 			oj_reader_destroy(reader);
+			if (h.ctx != NULL)
+				pg_cryptohash_free(h.ctx);
 			return false;
 		}
 		if (++records % OJ_PROGRESS_EVERY == 0)
@@ -310,29 +431,10 @@ oj_ingest_file(OjIngest *in, int fd, const char *path, int64 bytes_total, const 
 				(errcode_for_file_access(),
 				 errmsg("could not read file \"%s\": %m", path)));
 	place->line_no = 0;
-	/*
-	 * The ledger's bytes and sha256 must describe what was read: the same
-	 * length, and no write since the hash was taken (any write, in place
-	 * too, sets the inode's change time, which no user can set back).
-	 */
-	if (hashed != NULL)
+	if (h.ctx != NULL)
 	{
-		struct stat now;
-
-		if (fstat(fd, &now) != 0)
-			ereport(ERROR,
-					(errcode_for_file_access(),
-					 errmsg("could not stat file \"%s\": %m", path)));
-		if (oj_reader_bytes(reader) != bytes_total || now.st_size != hashed->st_size ||
-			now.st_ctim.tv_sec != hashed->st_ctim.tv_sec || now.st_ctim.tv_nsec != hashed->st_ctim.tv_nsec)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("file \"%s\" changed while it was loaded", path),
-					 oj_reader_bytes(reader) != bytes_total
-					 ? errdetail("It had %lld bytes when its SHA-256 was computed and %lld when its rows were read; nothing of it was kept.",
-								 (long long) bytes_total, (long long) oj_reader_bytes(reader))
-					 : errdetail("It was written to after its SHA-256 was computed (its change time moved); nothing of it was kept."),
-					 errhint("Load a file once it is complete: write it under another name and rename it, or give load_dir() require_fin => true.")));
+		oj_check_unchanged(&h, path, sha256, bytes_total, oj_reader_bytes(reader), before);
+		pg_cryptohash_free(h.ctx);
 	}
 	progress_value[0] = bytes_total;
 	progress_value[1] = oj_ingest_counts(in).loaded;
@@ -350,6 +452,7 @@ typedef struct OjLoadBody
 	int			fd;
 	const char *path;
 	int64		bytes;
+	const char *sha256;			/* its SHA-256, taken first */
 	struct stat hashed;			/* the file before its SHA-256 was taken */
 	OjErrorPlace *place;
 	OjIngest   *in;				/* out: its counts */
@@ -362,7 +465,7 @@ oj_load_body(void *arg)
 	bool		within_limit;
 
 	b->in = oj_ingest_begin(b->src, b->load_id, "load()", true, NULL, NULL);
-	within_limit = oj_ingest_file(b->in, b->fd, b->path, b->bytes, &b->hashed, b->place);
+	within_limit = oj_ingest_file(b->in, b->fd, b->path, b->bytes, b->sha256, &b->hashed, b->place);
 	oj_ingest_end(b->in);
 	return within_limit;
 }
@@ -407,7 +510,11 @@ oj_load_file(OjSource *src, const char *path, bool force, bool in_dir, TupleDesc
 	l.have_sha = true;
 	*lp = l;					/* what a failure record can say about the file */
 
-	oj_lock_content(src->name, l.sha256);
+	if (!in_dir)
+	{
+		oj_lock_source(src->name, ShareLock);
+		oj_lock_content(src->name, l.sha256);
+	}
 	if (in_dir && !force && oj_find_loaded(src->name, l.sha256, path) > 0)
 	{
 		CloseTransientFile(fd);
@@ -443,6 +550,7 @@ oj_load_file(OjSource *src, const char *path, bool force, bool in_dir, TupleDesc
 	body.fd = fd;
 	body.path = path;
 	body.bytes = l.bytes;
+	body.sha256 = l.sha256;
 	body.place = &place;
 	within_limit = oj_subxact_run(oj_load_body, &body, NULL);
 	in = body.in;
@@ -555,6 +663,8 @@ oj_load_dir(PG_FUNCTION_ARGS)
 	src = oj_source_get(source);
 	InitMaterializedSRF(fcinfo, 0);
 	desc = rsinfo->setDesc;
+	/* one lock for every file of the call (oj_lock_source()) */
+	oj_lock_source(src->name, ExclusiveLock);
 
 	paths = oj_glob(pattern);
 	if (paths == NIL)
@@ -670,7 +780,7 @@ oj_validate_file(PG_FUNCTION_ARGS)
 
 	fd = oj_open_file(path, &size);
 	in = oj_ingest_begin(src, 0, "validate_file()", true, rsinfo->setResult, rsinfo->setDesc);
-	(void) oj_ingest_file(in, fd, path, size, NULL, &place);	/* a dry run reports every bad row */
+	(void) oj_ingest_file(in, fd, path, size, NULL, NULL, &place);	/* a dry run reports every bad row */
 	counts = oj_ingest_counts(in);
 	ereport(NOTICE,
 			(errmsg("\"%s\" (source \"%s\"): %lld rows, %lld valid, %lld rejected",

@@ -45,6 +45,8 @@
 
 #include "pipeline.h"
 
+static TimestampTz oj_lookback_start(TimestampTz t, const Interval *lookback);
+
 PG_FUNCTION_INFO_V1(oj_attribute);
 
 struct OjMatcher
@@ -205,12 +207,7 @@ oj_match(OjMatcher *m, TimestampTz event_time, text *customer_id, text *transact
 		 * A lookback is at most 2 years (24 months of at most 31 days): near
 		 * the start of timestamptz's range the window starts at its start.
 		 */
-		if (event_time < MIN_TIMESTAMP + (TimestampTz) 3 * 366 * USECS_PER_DAY)
-			earliest = DT_NOBEGIN;
-		else
-			earliest = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
-															   TimestampTzGetDatum(event_time),
-															   IntervalPGetDatum(unconstify(Interval *, lookback))));
+		earliest = oj_lookback_start(event_time, lookback);
 
 		ScanKeyEntryInitialize(&keys[0], 0, 1, BTEqualStrategyNumber, InvalidOid,
 							   m->sess_idx->rd_indcollation[0], F_TEXTEQ,
@@ -267,9 +264,8 @@ oj_lookback_start(TimestampTz t, const Interval *lookback)
 	 */
 	if (t < MIN_TIMESTAMP + (TimestampTz) 3 * 366 * USECS_PER_DAY)
 		return DT_NOBEGIN;
-	return DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
-												   TimestampTzGetDatum(t),
-												   IntervalPGetDatum(unconstify(Interval *, lookback))));
+	/* in UTC's calendar: the same window in every session */
+	return oj_utc_plus(t, lookback, true);
 }
 
 /* A row found by a batched lookup, copied out of SPI. */
@@ -664,12 +660,8 @@ oj_attribute(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("lookback must not be null")));
 	lookback = PG_GETARG_INTERVAL_P(3);
-	if (!oj_lookback_ok(lookback, true))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("lookback of offline_join.attribute() must be between 0 and 2 years"),
-				 errdetail("The value given is %s.",
-						   DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(lookback))))));
+	oj_check_span(lookback, true, "lookback of offline_join.attribute()",
+				  "A lookback is from 0 to 2 years, such as \"30 days\"; all parts of the interval of one sign.");
 
 	res.kind = "unmatched";
 	res.visitor_null = res.session_null = res.snapshot_null = true;

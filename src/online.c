@@ -9,6 +9,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
@@ -22,6 +23,7 @@
 
 PG_FUNCTION_INFO_V1(oj_record_transaction);
 PG_FUNCTION_INFO_V1(oj_transactions_fill_expiry);
+PG_FUNCTION_INFO_V1(oj_expiry_within_limit_sql);
 
 /* Raises ERROR unless id is a valid transaction ID (1 to 100 bytes). */
 void
@@ -39,13 +41,29 @@ oj_check_transaction_id(const char *id, size_t len)
 				 errdetail("Transaction IDs are at most %d bytes.", OJ_MAX_ID_BYTES)));
 }
 
-/* expires_at for a row recorded at recorded_at and kept for retention. */
+/* expires_at for a row recorded at recorded_at and kept for retention (UTC's calendar). */
 static TimestampTz
 oj_expiry_of(TimestampTz recorded_at, const Interval *retention)
 {
-	return DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
-												   TimestampTzGetDatum(recorded_at),
-												   IntervalPGetDatum(unconstify(Interval *, retention))));
+	return oj_utc_plus(recorded_at, retention, false);
+}
+
+/*
+ * Raises ERROR 22023 when a transaction ID is being recorded with a
+ * recorded_at more than an hour after the time of the call: such a row
+ * would outlive its window and take over the ID from a later hit.
+ */
+static void
+oj_check_not_future(TimestampTz recorded_at, const char *tid)
+{
+	if (recorded_at > GetCurrentTransactionStartTimestamp() + USECS_PER_HOUR &&
+		recorded_at > GetCurrentTimestamp() + USECS_PER_HOUR)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("recorded_at of transaction \"%s\" is in the future", tid),
+				 errdetail("It is %s; the time now is %s.",
+						   timestamptz_to_str(recorded_at), timestamptz_to_str(GetCurrentTimestamp())),
+				 errhint("A transaction ID is recorded when its online hit happens: at most an hour after now, for clocks that run ahead.")));
 }
 
 /* Raises ERROR 22004 naming the argument when it is NULL. */
@@ -63,7 +81,8 @@ oj_require_arg(FunctionCallInfo fcinfo, int argno, const char *name)
  *					  recorded_at, retention) RETURNS boolean
  *
  * The first online hit wins while it is unexpired: the upsert only replaces a
- * row whose expires_at lies before the new hit.  ON CONFLICT makes two
+ * row whose expires_at lies before the new hit and before now (a hit dated
+ * ahead, within the hour allowed, takes over no ID that is still valid).  ON CONFLICT makes two
  * sessions racing on one ID agree: exactly one returns true.
  */
 Datum
@@ -106,6 +125,7 @@ oj_record_transaction(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("recorded_at of transaction \"%s\" must be finite",
 						text_to_cstring(tid))));
+	oj_check_not_future(recorded_at, text_to_cstring(tid));
 	retention = PG_ARGISNULL(5) ? oj_transaction_window() : PG_GETARG_INTERVAL_P(5);
 	oj_check_retention(retention, "retention");
 
@@ -131,7 +151,8 @@ oj_record_transaction(PG_FUNCTION_ARGS)
 						" SET visitor_id = EXCLUDED.visitor_id, session_id = EXCLUDED.session_id,"
 						"     recorded_at = EXCLUDED.recorded_at, expires_at = EXCLUDED.expires_at,"
 						"     snapshot = EXCLUDED.snapshot"
-						" WHERE t.expires_at OPERATOR(pg_catalog.<) EXCLUDED.recorded_at"
+						" WHERE t.expires_at OPERATOR(pg_catalog.<)"
+						"       LEAST(EXCLUDED.recorded_at, pg_catalog.now())"
 						" RETURNING 1", 6, types);
 		if (p == NULL)
 			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
@@ -149,8 +170,11 @@ oj_record_transaction(PG_FUNCTION_ARGS)
 
 /*
  * BEFORE INSERT trigger on offline_join.transactions: a row without
- * expires_at expires one transaction window after recorded_at; a given
- * expires_at may not lie more than 2 years after recorded_at.
+ * expires_at expires one transaction window after recorded_at (UTC's
+ * calendar), and such a recorded_at may not lie in the future.  A given
+ * expires_at is checked by the CHECK transactions_expires_within_2_years
+ * (expiry_within_limit()), on INSERT and UPDATE alike, with an answer that
+ * does not depend on the session: a restore's COPY passes what was stored.
  */
 Datum
 oj_transactions_fill_expiry(PG_FUNCTION_ARGS)
@@ -163,7 +187,9 @@ oj_transactions_fill_expiry(PG_FUNCTION_ARGS)
 	AttrNumber	id_col;
 	bool		isnull;
 	Datum		recorded;
-	Datum		expires;
+	Datum		value;
+	bool		replnull = false;
+	int			col;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) || !TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
@@ -185,32 +211,31 @@ oj_transactions_fill_expiry(PG_FUNCTION_ARGS)
 	recorded = heap_getattr(tuple, recorded_col, tupdesc, &isnull);
 	if (isnull)
 		return PointerGetDatum(tuple);	/* NOT NULL will name the column */
+	(void) heap_getattr(tuple, expires_col, tupdesc, &isnull);
+	if (!isnull)
+		return PointerGetDatum(tuple);	/* the CHECKs decide */
 
-	expires = heap_getattr(tuple, expires_col, tupdesc, &isnull);
-	if (isnull)
+	/* a value made here: the checks of record_transaction() apply */
 	{
-		Datum		value = TimestampTzGetDatum(oj_expiry_of(DatumGetTimestampTz(recorded),
-															 oj_transaction_window()));
-		bool		replnull = false;
-		int			col = expires_col;
+		bool		idnull;
+		Datum		id = heap_getattr(tuple, id_col, tupdesc, &idnull);
 
-		tuple = heap_modify_tuple_by_cols(tuple, tupdesc, 1, &col, &value, &replnull);
+		oj_check_not_future(DatumGetTimestampTz(recorded), idnull ? "" : TextDatumGetCString(id));
 	}
-	else
-	{
-		Interval	ceiling = {0, 0, 24};
-
-		if (DatumGetTimestampTz(expires) > oj_expiry_of(DatumGetTimestampTz(recorded), &ceiling))
-		{
-			bool		idnull;
-			Datum		id = heap_getattr(tuple, id_col, tupdesc, &idnull);
-
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("expires_at of transaction \"%s\" is more than 2 years after recorded_at",
-							idnull ? "" : TextDatumGetCString(id)),
-					 errhint("Transaction IDs are kept for at most 2 years.")));
-		}
-	}
+	value = TimestampTzGetDatum(oj_expiry_of(DatumGetTimestampTz(recorded), oj_transaction_window()));
+	col = expires_col;
+	tuple = heap_modify_tuple_by_cols(tuple, tupdesc, 1, &col, &value, &replnull);
 	return PointerGetDatum(tuple);
+}
+
+/*
+ * expiry_within_limit(recorded_at, expires_at): the CHECK of
+ * offline_join.transactions that keeps an ID at most 2 years
+ * (oj_expiry_within_limit()); immutable, as its answer depends on no
+ * setting.
+ */
+Datum
+oj_expiry_within_limit_sql(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(oj_expiry_within_limit(PG_GETARG_TIMESTAMPTZ(0), PG_GETARG_TIMESTAMPTZ(1)));
 }

@@ -648,13 +648,19 @@ oj_my_rejects(PG_FUNCTION_ARGS)
 	args[1] = PG_ARGISNULL(0) ? (Datum) 0 : PG_GETARG_DATUM(0);
 	oj_become(owner, &saved);
 	SPI_connect();
-	rc = SPI_execute_with_args("SELECT r.load_id::pg_catalog.int8, r.line_no::pg_catalog.int8, r.field::pg_catalog.text,"
+	rc = SPI_execute_with_args(psprintf("SELECT r.load_id::pg_catalog.int8, r.line_no::pg_catalog.int8, r.field::pg_catalog.text,"
 							   "       r.reason::pg_catalog.text, r.message::pg_catalog.text, r.raw::pg_catalog.text"
 							   "  FROM offline_join.rejects r"
 							   "  JOIN offline_join.loads l ON l.load_id OPERATOR(pg_catalog.=) r.load_id"
-							   " WHERE pg_catalog.pg_has_role($1, l.loaded_by::pg_catalog.oid, 'USAGE')"
+							   " WHERE %s"
 							   "   AND ($2 IS NULL OR r.load_id OPERATOR(pg_catalog.=) $2)"
 							   " ORDER BY r.load_id, r.line_no",
+							   /* by name from 0.1.5 on; a role the cluster lacks is no one's */
+							   oj_ledger_role_by_name()
+							   ? "EXISTS (SELECT FROM pg_catalog.pg_roles a"
+							   "   WHERE a.rolname OPERATOR(pg_catalog.=) l.loaded_by"
+							   "     AND pg_catalog.pg_has_role($1, a.oid, 'USAGE'))"
+							   : "pg_catalog.pg_has_role($1, l.loaded_by::pg_catalog.oid, 'USAGE')"),
 							   2, (Oid[]) {OIDOID, INT8OID}, args, nulls, true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "reading offline_join.rejects failed: %s", SPI_result_code_string(rc));

@@ -171,8 +171,8 @@ oj_source_parse(const char *name, const char *format, Jsonb *options, OjSource *
 		else if (strcmp(key, "lookback") == 0)
 		{
 			if (v.type != jbvString || !oj_parse_interval(oj_jsonb_value_text(&v), &src->lookback) ||
-				!oj_lookback_ok(&src->lookback, false))
-				oj_bad_option(name, key, &v, "a positive interval of at most 2 years, such as \"30 days\"");
+				oj_span_problem(&src->lookback, false) != NULL)
+				oj_bad_option(name, key, &v, "a positive interval of at most 2 years from any date, all of its parts of one sign, such as \"30 days\"");
 		}
 		else if (strcmp(key, "require_known_product") == 0)
 		{
