@@ -103,6 +103,10 @@ SELECT offline_join.rematch() > 0 AS rematch_on_0_1_0;
 SELECT offline_join.record_transaction('T-OLD', 'VIS-O', NULL, '{}', now() - interval '100 days');
 SELECT offline_join.record_transaction('T-NEW', 'VIS-N', NULL, '{}', now());
 SELECT offline_join.expire() AS expired_on_0_1_0;
+-- an ID kept for 3 years, as 0.1.4 allowed through an UPDATE (or a
+-- mixed-sign window): the 0.1.5 update reports it and keeps it as it is
+UPDATE offline_join.transactions SET expires_at = recorded_at + interval '3 years'
+ WHERE transaction_id = 'T-NEW';
 -- a table that needs the general write path (here a column default) says
 -- which update it needs, on this schema without sink_rows()
 ALTER TABLE offline_join.events ADD COLUMN note text DEFAULT 'x';
@@ -166,6 +170,13 @@ SELECT status FROM offline_join.load('rmc', :'data' || '/rmc_sample.csv');
 SELECT status, rows_loaded FROM offline_join.load('rmc', :'data' || '/rmc_sample.csv', force => true);
 SELECT count(*) > 0 AS attributed FROM offline_join.attributed_events WHERE match = 'customer';
 SELECT inbox, source FROM offline_join.inboxes;
+-- the ID kept beyond 2 years is there, unchanged, its CHECK added NOT
+-- VALID; mended as the WARNING says, the CHECK validates
+SELECT expires_at - recorded_at AS kept FROM offline_join.transactions WHERE transaction_id = 'T-NEW';
+SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'transactions_expires_within_2_years';
+UPDATE offline_join.transactions SET expires_at = recorded_at + interval '2 years'
+ WHERE NOT offline_join.expiry_within_limit(recorded_at, expires_at);
+ALTER TABLE offline_join.transactions VALIDATE CONSTRAINT transactions_expires_within_2_years;
 COPY offline_join.inbox_rmc FROM stdin (FORMAT csv);
 2026-03-05 10:00:00,CUST-1001,7,,SKU-1,1,10
 \.

@@ -104,4 +104,32 @@ is(coord(q{SELECT string_agg(e.session_id, ' ' ORDER BY e.session_id) FROM offli
             WHERE e.load_id IN (SELECT load_id FROM offline_join.loads WHERE path ~ '/cron_[12][.]csv$') AND e.match = 'customer'}),
    's1 s2', 'each to its session');
 
+# load_dir() on the layout with a file it cannot read (issue #25): the good
+# file loads, the unreadable one gets a failed ledger row, and the next run
+# brings that row up to date.  0.1.4's update of it called
+# clock_timestamp(), which Citus refuses in an UPDATE of a reference table:
+# the whole call failed, on every run, and the good files never loaded.
+for my $name ('retry_a', 'retry_b')
+{
+	open(my $fh, '>', "$dir/$name.csv") or die;
+	print $fh "Time Stamp,Customer ID,Event Type,Category,Event Name,Num1,Num2\n"
+	  . "2026-03-02 14:05:11,CUST-$name,7,shoes,SKU-1,1,9.95\n";
+	close $fh;
+}
+chmod 0000, "$dir/retry_a.csv";
+chmod 0644, "$dir/retry_b.csv";
+for my $run (1 .. 2)
+{
+	my ($ret, $out, $err) = $coord->psql('postgres',
+		qq{SELECT string_agg(status, ' ' ORDER BY path) FROM offline_join.load_dir('rmc', '$dir/retry_*.csv')});
+	is($ret, 0, "run $run of load_dir() over an unreadable file: no error");
+	is($out, $run == 1 ? 'failed loaded' : 'failed', "run $run: the unreadable file failed" . ($run == 1 ? ', the other loaded' : ''));
+	like($err, qr/WARNING:  could not load "\Q$dir\E\/retry_a.csv": could not open file/, "run $run: a WARNING names it");
+}
+is(coord(q{SELECT string_agg(status || ' ' || retryable, ', ' ORDER BY load_id) FROM offline_join.loads WHERE path ~ '/retry_a[.]csv$'}),
+   'failed true', 'one ledger row for the unreadable file, brought up to date');
+chmod 0644, "$dir/retry_a.csv";
+is(coord(qq{SELECT string_agg(status, ' ' ORDER BY path) FROM offline_join.load_dir('rmc', '$dir/retry_*.csv')}),
+   'loaded', 'readable again: it loads on the next run');
+
 done_testing();

@@ -62,10 +62,12 @@ is($node->safe_psql('postgres', 'SELECT count(*) FROM pg_stat_progress_copy'), '
 # were read to the new end, and load_dir() then loaded it again).  The load
 # waits on sessions after it has hashed the file and started reading; the
 # file is changed meanwhile.  It fails, naming the file, and keeps nothing.
-# changed_while_loading(NAME, CHANGE): the load's stderr; CHANGE gets the path
+# changed_while_loading(NAME, CHANGE[, KEPT]): the load's stderr; CHANGE gets
+# the path; KEPT: the rows the load keeps (0 when the change fails it)
 sub changed_while_loading
 {
-	my ($name, $change) = @_;
+	my ($name, $change, $kept) = @_;
+	$kept //= 0;
 	my $path = "$dir/$name.csv";
 	$node->safe_psql('postgres', qq{
 COPY (SELECT 'Time Stamp,Customer ID,Event Type,Category,Event Name,Num1,Num2'
@@ -87,8 +89,8 @@ SELECT count(*) = 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND que
 	$loader->query('\\echo done');
 	my $err = $loader->{stderr};
 	$loader->quit;
-	is($node->safe_psql('postgres', qq{SELECT count(*) FROM offline_join.events WHERE customer_id LIKE '$name-%'}), '0',
-	   "$name: no row of it kept");
+	is($node->safe_psql('postgres', qq{SELECT count(*) FROM offline_join.events WHERE customer_id LIKE '$name-%'}), $kept,
+	   $kept ? "$name: every row of it kept" : "$name: no row of it kept");
 	return ($path, $err);
 }
 
@@ -98,23 +100,40 @@ my ($grow, $err) = changed_while_loading('grow', sub {
 	close($fh);
 });
 like($err, qr/ERROR:  file "\Q$grow\E" changed while it was loaded/, 'a file that grew while loaded: an ERROR naming it');
-like($err, qr/DETAIL:  It had \d+ bytes when its SHA-256 was computed and \d+ when its rows were read; nothing of it was kept/,
+like($err, qr/DETAIL:  Its size changed: \d+ bytes when its SHA-256 was computed, \d+ bytes read for its rows, \d+ bytes now; nothing of it was kept/,
      'saying what changed');
 is($node->safe_psql('postgres', qq{SELECT status || ' ' || rows_loaded FROM offline_join.load('rmc', '$grow')}),
    'loaded 300001', 'loaded once complete, every row');
 
 # rewritten in place to the same length (the review): the byte count cannot
-# tell, the inode's change time does
+# tell, and a modification time set back (touch -r) cannot either; the
+# bytes read for the rows are hashed as they are parsed, and the hash can
 my $same;
 ($same, $err) = changed_while_loading('same', sub {
-	sleep 1.1;    # a change time the hash's cannot share, on any file system
+	my @st = stat($_[0]);
 	open(my $fh, '+<', $_[0]) or die "open $_[0]: $!";
 	seek($fh, -4, 2);
 	print $fh "9,2\n";    # the last row's Num1 1 -> 9: same length
 	close($fh);
+	utime($st[8], $st[9], $_[0]) or die "utime: $!";
 });
-like($err, qr/ERROR:  file "\Q$same\E" changed while it was loaded\nDETAIL:  It was written to after its SHA-256 was computed/,
-     'a file rewritten in place to the same length: the same ERROR');
+like($err, qr/ERROR:  file "\Q$same\E" changed while it was loaded\nDETAIL:  Its content changed: the bytes read for its rows have SHA-256 [0-9a-f]{64}, not the [0-9a-f]{64} computed first/,
+     'a file rewritten in place to the same length, its time set back: the same ERROR, saying what changed');
+
+# metadata is no change (0.1.4 threw a 600,000-row load away on a chmod):
+# a chmod, a chown and a backup tool's hard link during the load
+my $meta;
+($meta, $err) = changed_while_loading('meta', sub {
+	sleep 1.1;    # a change time the hash's cannot share
+	chmod(0600, $_[0]) or die "chmod: $!";
+	chmod(0644, $_[0]) or die "chmod: $!";
+	my @st = stat($_[0]);
+	chown($st[4], $st[5], $_[0]) or die "chown: $!";
+	link($_[0], "$_[0].bak") or die "link: $!";
+}, 300000);
+is($err, '', 'a chmod, a chown and a hard link during a load: no error');
+is($node->safe_psql('postgres', qq{SELECT status || ' ' || rows_loaded FROM offline_join.loads WHERE path = '$meta'}),
+   'loaded 300000', 'the ledger says loaded, with every row');
 
 $node->stop;
 done_testing();
