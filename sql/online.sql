@@ -141,12 +141,17 @@ INSERT INTO offline_join.transactions SELECT * FROM ny;
 -- what 0.1.4 stored for ny-1 (New York's calendar: an hour past UTC's) restores too
 UPDATE offline_join.transactions SET expires_at = '2028-03-10 12:00-05' WHERE transaction_id = 'ny-1';
 SELECT count(*) AS restored FROM offline_join.transactions WHERE transaction_id LIKE 'ny-%';
+-- the CHECK's answer in another session: 2 years in UTC's calendar and 3
+-- hours (for local calendars) pass, a second more does not
 SET TimeZone = 'Asia/Kolkata';
-SELECT offline_join.expiry_within_limit('2026-03-10 16:00+00', '2028-03-10 17:00+00') AS in_kolkata,
-       offline_join.expiry_within_limit('2026-03-10 16:00+00', '2028-03-10 19:00:01+00') AS three_hours_past;
+INSERT INTO offline_join.transactions (transaction_id, visitor_id, recorded_at, expires_at)
+VALUES ('kol-1', 'v', '2026-03-10 16:00+00', '2028-03-10 19:00+00');
+SELECT pg_temp.err($$INSERT INTO offline_join.transactions (transaction_id, visitor_id, recorded_at, expires_at)
+                     VALUES ('kol-2', 'v', '2026-03-10 16:00+00', '2028-03-10 19:00:01+00')$$);
 RESET TimeZone;
+SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'transactions_expires_within_2_years';
 -- a stored lookback reads the same under any IntervalStyle
 SET IntervalStyle = 'sql_standard';
 SELECT offline_join.source_is_valid('style', 'rmc', '{"lookback": "1 2:00:00"}') AS sql_standard;
 RESET IntervalStyle;
-DELETE FROM offline_join.transactions WHERE transaction_id IN ('upd-1', 'lead_1', 'ny-1', 'ny-2');
+DELETE FROM offline_join.transactions WHERE transaction_id IN ('upd-1', 'lead_1', 'ny-1', 'ny-2', 'kol-1');

@@ -125,8 +125,6 @@ INSERT INTO entry VALUES
       $q$SELECT * FROM offline_join.sink_rows(12345) AS r(load_id bigint)$q$),
  -- without Citus even the superuser's call is refused (0A000); on a cluster
  -- test/citus/002_layout.pl runs it
- (30, 'expiry_within_limit()', 'offline_join.expiry_within_limit(timestamptz,timestamptz)',
-      $q$SELECT offline_join.expiry_within_limit(now(), now() + interval '1 day')$q$),
  (29, 'distribute()', 'offline_join.distribute(integer)',
       $q$SELECT offline_join.distribute()$q$),
  (17, 'inbox_route() called', 'offline_join.inbox_route()',

@@ -175,7 +175,7 @@ SELECT inbox, source FROM offline_join.inboxes;
 SELECT expires_at - recorded_at AS kept FROM offline_join.transactions WHERE transaction_id = 'T-NEW';
 SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'transactions_expires_within_2_years';
 UPDATE offline_join.transactions SET expires_at = recorded_at + interval '2 years'
- WHERE NOT offline_join.expiry_within_limit(recorded_at, expires_at);
+ WHERE expires_at > recorded_at + interval '2 years 3 hours';
 ALTER TABLE offline_join.transactions VALIDATE CONSTRAINT transactions_expires_within_2_years;
 COPY offline_join.inbox_rmc FROM stdin (FORMAT csv);
 2026-03-05 10:00:00,CUST-1001,7,,SKU-1,1,10

@@ -67,7 +67,6 @@ extern void oj_check_retention(const Interval *retention, const char *what);
 extern TimestampTz oj_utc_plus(TimestampTz t, const Interval *iv, bool minus);
 extern const char *oj_span_problem(const Interval *iv, bool allow_zero);
 extern void oj_check_span(const Interval *iv, bool allow_zero, const char *what, const char *hint);
-extern bool oj_expiry_within_limit(TimestampTz recorded_at, TimestampTz expires_at);
 
 /* An offline source with its options checked (source.c). */
 typedef struct OjSource

@@ -156,25 +156,6 @@ oj_check_retention(const Interval *retention, const char *what)
 				  "Transaction IDs are kept for more than zero and at most 2 years, such as \"90 days\" or \"2 years\"; all parts of the interval of one sign.");
 }
 
-/*
- * May a transaction ID recorded at recorded_at be kept until expires_at?
- * At most 2 years in UTC's calendar, and 3 hours more: a value that
- * record_transaction() computed in a local time zone's calendar (0.1.4 did)
- * lies past the UTC one by the zone's change of offset, an hour for
- * daylight saving time, two at most for any zone since 1970 that moved
- * that way.  The answer is the same in every session, so a dump restores
- * wherever it is restored.
- */
-bool
-oj_expiry_within_limit(TimestampTz recorded_at, TimestampTz expires_at)
-{
-	if (TIMESTAMP_NOT_FINITE(recorded_at) || TIMESTAMP_NOT_FINITE(expires_at))
-		return !TIMESTAMP_IS_NOEND(expires_at) && !TIMESTAMP_IS_NOBEGIN(recorded_at);
-	if (recorded_at > END_TIMESTAMP - (TimestampTz) 800 * USECS_PER_DAY)
-		return true;			/* the CHECK expires_at > recorded_at decides */
-	return expires_at <= oj_utc_plus(recorded_at, &oj_two_years, false) + 3 * USECS_PER_HOUR;
-}
-
 /* The current offline_join.transaction_window. */
 Interval *
 oj_transaction_window(void)

@@ -23,7 +23,6 @@
 
 PG_FUNCTION_INFO_V1(oj_record_transaction);
 PG_FUNCTION_INFO_V1(oj_transactions_fill_expiry);
-PG_FUNCTION_INFO_V1(oj_expiry_within_limit_sql);
 
 /* Raises ERROR unless id is a valid transaction ID (1 to 100 bytes). */
 void
@@ -94,8 +93,8 @@ oj_record_transaction(PG_FUNCTION_ARGS)
 	Jsonb	   *snapshot = NULL;
 	TimestampTz recorded_at;
 	Interval   *retention;
-	Datum		values[6];
-	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+	Datum		values[7];
+	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	bool		won;
 	int			rc;
 
@@ -137,11 +136,13 @@ oj_record_transaction(PG_FUNCTION_ARGS)
 	values[4] = TimestampTzGetDatum(oj_expiry_of(recorded_at, retention));
 	values[5] = snapshot ? JsonbPGetDatum(snapshot)
 		: DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"));
+	/* now() as a value: Citus refuses it in ON CONFLICT ... WHERE */
+	values[6] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
 
 	SPI_connect();
 	if (plan == NULL)
 	{
-		Oid			types[6] = {TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, JSONBOID};
+		Oid			types[7] = {TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, JSONBOID, TIMESTAMPTZOID};
 		SPIPlanPtr	p;
 
 		p = SPI_prepare("INSERT INTO offline_join.transactions AS t"
@@ -151,9 +152,8 @@ oj_record_transaction(PG_FUNCTION_ARGS)
 						" SET visitor_id = EXCLUDED.visitor_id, session_id = EXCLUDED.session_id,"
 						"     recorded_at = EXCLUDED.recorded_at, expires_at = EXCLUDED.expires_at,"
 						"     snapshot = EXCLUDED.snapshot"
-						" WHERE t.expires_at OPERATOR(pg_catalog.<)"
-						"       LEAST(EXCLUDED.recorded_at, pg_catalog.now())"
-						" RETURNING 1", 6, types);
+						" WHERE t.expires_at OPERATOR(pg_catalog.<) LEAST(EXCLUDED.recorded_at, $7)"
+						" RETURNING 1", 7, types);
 		if (p == NULL)
 			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 		SPI_keepplan(p);
@@ -172,9 +172,9 @@ oj_record_transaction(PG_FUNCTION_ARGS)
  * BEFORE INSERT trigger on offline_join.transactions: a row without
  * expires_at expires one transaction window after recorded_at (UTC's
  * calendar), and such a recorded_at may not lie in the future.  A given
- * expires_at is checked by the CHECK transactions_expires_within_2_years
- * (expiry_within_limit()), on INSERT and UPDATE alike, with an answer that
- * does not depend on the session: a restore's COPY passes what was stored.
+ * expires_at is checked by the CHECK transactions_expires_within_2_years,
+ * on INSERT and UPDATE alike, in UTC's calendar: its answer does not
+ * depend on the session, so a restore's COPY passes what was stored.
  */
 Datum
 oj_transactions_fill_expiry(PG_FUNCTION_ARGS)
@@ -226,16 +226,4 @@ oj_transactions_fill_expiry(PG_FUNCTION_ARGS)
 	col = expires_col;
 	tuple = heap_modify_tuple_by_cols(tuple, tupdesc, 1, &col, &value, &replnull);
 	return PointerGetDatum(tuple);
-}
-
-/*
- * expiry_within_limit(recorded_at, expires_at): the CHECK of
- * offline_join.transactions that keeps an ID at most 2 years
- * (oj_expiry_within_limit()); immutable, as its answer depends on no
- * setting.
- */
-Datum
-oj_expiry_within_limit_sql(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_BOOL(oj_expiry_within_limit(PG_GETARG_TIMESTAMPTZ(0), PG_GETARG_TIMESTAMPTZ(1)));
 }

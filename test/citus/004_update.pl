@@ -1,0 +1,60 @@
+# ALTER EXTENSION offline_join UPDATE on the Citus layout (0.1.4 -> 0.1.5):
+# a cluster distributed by 0.1.4's schema takes the update on the
+# coordinator; the ledger (a reference table) keeps the loading role by name
+# on every node, and the 2-year CHECK of transactions reaches every shard,
+# where it refuses an UPDATE past 2 years; loads, load_dir() retries and
+# matching go on.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use lib 'test/citus';
+use OjCitus;
+
+my ($coord, $w1, $w2) = OjCitus::cluster();
+my $dir = $coord->basedir;
+sub coord { return $coord->safe_psql('postgres', $_[0]); }
+
+open(my $fh, '>', "$dir/sales.csv") or die;
+print $fh "Time Stamp,Customer ID,Event Type,Category,Event Name,Num1,Num2\n"
+  . "2026-03-02 14:05:11,CUST-1,7,shoes,SKU-1,1,9.95\n"
+  . "2026-03-02 14:05:11,,7,shoes,SKU-1,1,9.95\n";
+close $fh;
+chmod 0644, "$dir/sales.csv";
+
+coord(qq{
+SET client_min_messages = warning;
+CREATE EXTENSION offline_join VERSION '0.1.4';
+SELECT offline_join.create_source('rmc', 'rmc');
+INSERT INTO offline_join.sessions VALUES ('s1', 'v1', 'CUST-1', '2026-03-01 10:00+00', '{}');
+SELECT offline_join.distribute();
+SELECT offline_join.record_transaction('T-1', 'v1', 's1', '{}', '2026-03-01 10:00+00');
+SELECT offline_join.load('rmc', '$dir/sales.csv');
+});
+is(coord(q{SELECT extversion FROM pg_extension WHERE extname = 'offline_join'}), '0.1.4', 'distributed on 0.1.4');
+
+my ($rc, $out, $err) = $coord->psql('postgres', 'ALTER EXTENSION offline_join UPDATE');
+is($rc, 0, 'ALTER EXTENSION offline_join UPDATE on the coordinator') or diag $err;
+for my $node ($coord, $w1, $w2)
+{
+	is($node->safe_psql('postgres', q{SELECT extversion FROM pg_extension WHERE extname = 'offline_join'}),
+	   '0.1.5', $node->name . ': at 0.1.5');
+	is($node->safe_psql('postgres', q{SELECT format_type(atttypid, atttypmod) FROM pg_attribute
+	                                   WHERE attrelid = 'offline_join.loads'::regclass AND attname = 'loaded_by'}),
+	   'text', $node->name . ': loads.loaded_by is text');
+}
+is(coord(q{SELECT string_agg(DISTINCT result, ' ') FROM run_command_on_placements('offline_join.loads',
+             'SELECT string_agg(loaded_by, '','') FROM %s')}), 'postgres', 'every placement of the ledger names the role');
+is(coord(q{SELECT count(*) FILTER (WHERE result = '1') || '/' || count(*) FROM run_command_on_shards('offline_join.transactions',
+             $$SELECT count(*) FROM pg_constraint WHERE conrelid = '%s'::regclass AND conname LIKE 'transactions_expires_within_2_years%%' AND convalidated$$)}),
+   '4/4', 'the CHECK is on every shard of transactions, validated');
+like(OjCitus::error_of($coord, q{UPDATE offline_join.transactions SET expires_at = '2036-03-01 10:00+00' WHERE transaction_id = 'T-1'}),
+     qr/violates check constraint "transactions_expires_within_2_years/, 'an UPDATE past 2 years is refused on the shard');
+is(coord(q{SELECT offline_join.record_transaction('T-2', 'v1', 's1', '{}', '2026-03-01 10:00+00', '2 years')}), 't',
+   'record_transaction() for 2 years');
+is(coord(qq{SELECT status FROM offline_join.load('rmc', '$dir/sales.csv')}), 'duplicate', 'the ledger still knows the file');
+is(coord(qq{SELECT status || ' ' || rows_loaded || ' ' || rows_matched || ' ' || loaded_by FROM offline_join.load('rmc', '$dir/sales.csv', true)}),
+   'loaded 1 1 postgres', 'a forced load matches and records the role by name');
+
+done_testing();
