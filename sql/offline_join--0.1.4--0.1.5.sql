@@ -46,47 +46,50 @@ COMMENT ON FUNCTION offline_join.transactions_fill_expiry() IS
 COMMENT ON COLUMN offline_join.transactions.expires_at IS
     'end of the matching window: recorded_at + offline_join.transaction_window (UTC''s calendar) unless given; at most 2 years after recorded_at (CHECK transactions_expires_within_2_years)';
 
--- Rows that the new rules refuse are reported, never changed or dropped:
--- transaction IDs kept beyond 2 years (through 0.1.4's mixed-sign
--- intervals or an UPDATE), and sources whose lookback is no longer valid.
--- A restore would refuse them, so the report says how to mend them.
+-- Rows that the new rules refuse stop the update, which names them and
+-- changes nothing: transaction IDs kept beyond 2 years (through 0.1.4's
+-- mixed-sign intervals or an UPDATE), and sources whose options 0.1.5
+-- refuses.  Kept as they are, they would make a dump unrestorable: a
+-- restore's COPY of the table fails on them and keeps none of its rows.
+-- The operator mends them (the hint says how) and runs the update again.
 DO $upd$
 DECLARE
     ceiling constant text := $c$expires_at OPERATOR(pg_catalog.<=) pg_catalog.timezone('UTC', pg_catalog.timezone('UTC', recorded_at) OPERATOR(pg_catalog.+) '2 years 03:00:00'::pg_catalog.interval)$c$;
     n bigint;
     sample text;
+    bad text := '';
     src record;
 BEGIN
     IF pg_catalog.current_setting('offline_join_update.on_worker')::boolean THEN
         RETURN;    -- the coordinator's ALTER TABLE reaches this node's shards
     END IF;
-    SELECT pg_catalog.count(*),
-           pg_catalog.string_agg(pg_catalog.quote_literal(transaction_id), ', ')
-             FILTER (WHERE rn OPERATOR(pg_catalog.<=) 5)
-      INTO n, sample
-      FROM (SELECT transaction_id, pg_catalog.row_number() OVER (ORDER BY transaction_id) AS rn
-              FROM offline_join.transactions
-             WHERE NOT (expires_at OPERATOR(pg_catalog.<=) pg_catalog.timezone('UTC', pg_catalog.timezone('UTC', recorded_at) OPERATOR(pg_catalog.+) '2 years 03:00:00'::pg_catalog.interval))) t;
+    EXECUTE format($q$SELECT pg_catalog.count(*),
+                             pg_catalog.string_agg(pg_catalog.quote_literal(transaction_id), ', ')
+                               FILTER (WHERE rn OPERATOR(pg_catalog.<=) 5)
+                        FROM (SELECT transaction_id, pg_catalog.row_number() OVER (ORDER BY transaction_id) AS rn
+                                FROM offline_join.transactions WHERE NOT (%s)) t$q$, ceiling)
+        INTO n, sample;
     IF n OPERATOR(pg_catalog.>) 0 THEN
-        RAISE WARNING 'offline_join 0.1.5: % transaction IDs in offline_join.transactions are kept for more than 2 years (%)', n, sample
-            USING DETAIL = 'They were kept as they are: the update changes and deletes none.  The CHECK transactions_expires_within_2_years is added NOT VALID, and a restore of a dump refuses such rows.',
-                  HINT = 'List them with SELECT * FROM offline_join.transactions WHERE expires_at > recorded_at + interval ''2 years 3 hours''; end their window with UPDATE offline_join.transactions SET expires_at = recorded_at + interval ''2 years'' WHERE ... (in a session with TimeZone UTC); then ALTER TABLE offline_join.transactions VALIDATE CONSTRAINT transactions_expires_within_2_years.';
-        EXECUTE format('ALTER TABLE offline_join.transactions ADD CONSTRAINT transactions_expires_within_2_years'
-                       ' CHECK (%s) NOT VALID', ceiling);
-    ELSE
-        EXECUTE format('ALTER TABLE offline_join.transactions ADD CONSTRAINT transactions_expires_within_2_years'
-                       ' CHECK (%s)', ceiling);
+        RAISE EXCEPTION 'offline_join 0.1.5: % transaction ID(s) in offline_join.transactions are kept for more than 2 years: %', n, sample
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'A restore of a dump refuses such a row, and with it every row of the table.  The update changed nothing.',
+                  HINT = 'End their window: SET TimeZone = ''UTC''; UPDATE offline_join.transactions SET expires_at = recorded_at + interval ''2 years'' WHERE expires_at > recorded_at + interval ''2 years''; then run ALTER EXTENSION offline_join UPDATE again.';
     END IF;
+    EXECUTE format('ALTER TABLE offline_join.transactions ADD CONSTRAINT transactions_expires_within_2_years'
+                   ' CHECK (%s)', ceiling);
 
-    FOR src IN SELECT s.name, s.options->>'lookback' AS lookback FROM offline_join.sources s ORDER BY s.name LOOP
+    FOR src IN SELECT s.name, s.format, s.options FROM offline_join.sources s ORDER BY s.name LOOP
         BEGIN
-            PERFORM offline_join.source_is_valid(src.name, s.format, s.options)
-               FROM offline_join.sources s WHERE s.name OPERATOR(pg_catalog.=) src.name;
+            PERFORM offline_join.source_is_valid(src.name, src.format, src.options);
         EXCEPTION WHEN invalid_parameter_value THEN
-            RAISE WARNING 'offline_join 0.1.5: source "%" has options that 0.1.5 refuses: %', src.name, SQLERRM
-                USING DETAIL = 'The source was kept as it is; a restore of a dump refuses it.',
-                      HINT = 'Set a valid value with UPDATE offline_join.sources SET options = ... WHERE name = ' || pg_catalog.quote_literal(src.name) || '.';
+            bad := bad || pg_catalog.format(E'\nsource %I: %s', src.name, SQLERRM);
         END;
     END LOOP;
+    IF bad OPERATOR(pg_catalog.<>) '' THEN
+        RAISE EXCEPTION 'offline_join 0.1.5: sources have options that 0.1.5 refuses:%', bad
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'A restore of a dump refuses such a source, and with it every row of offline_join.sources.  The update changed nothing.',
+                  HINT = 'Set valid options with UPDATE offline_join.sources SET options = ... WHERE name = ...; then run ALTER EXTENSION offline_join UPDATE again.';
+    END IF;
 END
 $upd$;

@@ -105,6 +105,10 @@ SELECT pg_temp.err($$SELECT * FROM offline_join.attribute(now(), 'C1', NULL, '10
 SET offline_join.transaction_window = '730 days';
 SELECT pg_temp.err($$SET offline_join.transaction_window = '731 days'$$);
 SELECT pg_temp.err($$SET offline_join.transaction_window = '23 months 31 days'$$);
+-- a part too large to add up (the review: 2562047770 hours wrapped the sum)
+SELECT pg_temp.err($$SET offline_join.transaction_window = '2562047770 hours'$$);
+SELECT pg_temp.err($$SELECT offline_join.create_source('huge', 'rmc', '{"lookback": "2562047770 hours"}')$$);
+SELECT pg_temp.err($$SELECT * FROM offline_join.attribute(now(), 'C1', NULL, '2562047770 hours')$$);
 SET offline_join.transaction_window = '2 years';
 SET offline_join.transaction_window = '1 year 11 months 28 days';
 RESET offline_join.transaction_window;

@@ -158,6 +158,7 @@ oj_fdw_files(const char *filename, int64 *bytes)
 	{
 		struct stat st;
 
+		CHECK_FOR_INTERRUPTS();
 		if (stat(lfirst(lc), &st) == 0 && S_ISREG(st.st_mode))
 			*bytes += st.st_size;
 	}

@@ -186,26 +186,41 @@ oj_glob_unescape(const char *part)
 	return out;
 }
 
+/* A pattern's component and the run of '/' before it, as written. */
+typedef struct OjGlobPart
+{
+	char	   *sep;
+	char	   *comp;			/* "" after a trailing '/': directories only */
+} OjGlobPart;
+
 /*
- * Adds to *paths every path below dir that matches the components
- * parts[0..n-1].  Each directory entry is a point where a cancel, a
+ * Adds to *paths every path below dir that matches parts[0..n-1], each
+ * joined with its separator as the pattern wrote it ("//" stays, as in
+ * glob(3)).  Each directory entry is a point where a cancel, a
  * statement_timeout or a terminate is served (libc's glob() serves none, and
  * a deep pattern or a slow mount held the backend for minutes); directories
  * are read through AllocateDir(), which an error closes.  As glob(3) does:
- * a wildcard matches no leading '.', an unreadable directory matches nothing.
+ * a wildcard matches no leading '.', an unreadable directory matches
+ * nothing, and a pattern that ends in '/' matches directories only.
  */
 static void
-oj_glob_walk(const char *dir, char **parts, int n, List **paths)
+oj_glob_walk(const char *dir, const OjGlobPart *parts, int n, List **paths)
 {
 	DIR		   *d;
 	struct dirent *de;
-	const char *sep = strcmp(dir, "/") == 0 ? "" : "/";
+	char	   *readdir_path;
+	struct stat st;
 
 	CHECK_FOR_INTERRUPTS();
-	if (!oj_glob_magic(parts[0]))
+	if (parts[0].comp[0] == '\0')
 	{
-		char	   *path = psprintf("%s%s%s", dir, sep, oj_glob_unescape(parts[0]));
-		struct stat st;
+		if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+			*paths = lappend(*paths, psprintf("%s%s", dir, parts[0].sep));
+		return;
+	}
+	if (!oj_glob_magic(parts[0].comp))
+	{
+		char	   *path = psprintf("%s%s%s", dir, parts[0].sep, oj_glob_unescape(parts[0].comp));
 
 		if (n > 1)
 			oj_glob_walk(path, parts + 1, n - 1, paths);
@@ -213,18 +228,19 @@ oj_glob_walk(const char *dir, char **parts, int n, List **paths)
 			*paths = lappend(*paths, path);
 		return;
 	}
-	d = AllocateDir(dir);
+	readdir_path = dir[0] == '\0' ? parts[0].sep : (char *) dir;
+	d = AllocateDir(readdir_path);
 	if (d == NULL)
 		return;
-	while ((de = ReadDirExtended(d, dir, DEBUG1)) != NULL)
+	while ((de = ReadDirExtended(d, readdir_path, DEBUG1)) != NULL)
 	{
 		char	   *path;
 
 		CHECK_FOR_INTERRUPTS();
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
-			fnmatch(parts[0], de->d_name, FNM_PERIOD) != 0)
+			fnmatch(parts[0].comp, de->d_name, FNM_PERIOD) != 0)
 			continue;
-		path = psprintf("%s%s%s", dir, sep, de->d_name);
+		path = psprintf("%s%s%s", dir, parts[0].sep, de->d_name);
 		if (n > 1)
 			oj_glob_walk(path, parts + 1, n - 1, paths);
 		else
@@ -245,13 +261,9 @@ List *
 oj_glob(const char *pattern)
 {
 	List	   *paths = NIL;
-	List	   *parts = NIL;
-	char	   *copy;
-	char	   *tok;
-	char	   *save;
-	char	  **arr;
+	OjGlobPart *parts;
 	int			n = 0;
-	ListCell   *lc;
+	const char *p;
 	struct stat st;
 
 	oj_check_absolute(pattern);
@@ -265,15 +277,24 @@ oj_glob(const char *pattern)
 							 pattern[strlen(pattern) - 1] == '/' ? "" : "/")));
 		return list_make1(pstrdup(pattern));
 	}
-	copy = pstrdup(pattern);
-	for (tok = strtok_r(copy, "/", &save); tok != NULL; tok = strtok_r(NULL, "/", &save))
-		parts = lappend(parts, tok);
-	if (parts == NIL)
+	/* at most one part per character */
+	parts = palloc(sizeof(OjGlobPart) * (strlen(pattern) + 1));
+	for (p = pattern; *p;)
+	{
+		const char *start = p;
+
+		while (*p == '/')
+			p++;
+		parts[n].sep = pnstrdup(start, p - start);
+		start = p;
+		while (*p && *p != '/')
+			p++;
+		parts[n].comp = pnstrdup(start, p - start);
+		n++;
+	}
+	if (n == 0)
 		return NIL;
-	arr = palloc(sizeof(char *) * list_length(parts));
-	foreach(lc, parts)
-		arr[n++] = lfirst(lc);
-	oj_glob_walk("/", arr, n, &paths);
+	oj_glob_walk("", parts, n, &paths);
 	list_sort(paths, oj_cmp_names);
 	return paths;
 }

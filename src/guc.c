@@ -104,10 +104,11 @@ oj_span_problem(const Interval *iv, bool allow_zero)
 		return allow_zero ? "must not be negative" : "must be positive";
 	if (!positive)
 		return allow_zero ? NULL : "must be positive";
-	if (iv->month > 24)
+	/* no part alone may be over 2 years (nor overflow what follows) */
+	if (iv->month > 24 || iv->day > 800 || iv->time > 800 * USECS_PER_DAY)
 		return "must be at most 2 years";
 	/* a month is at most 31 days, and 2 years at least 730 */
-	if ((int64) iv->month * 31 + iv->day + (iv->time + USECS_PER_DAY - 1) / USECS_PER_DAY <= 730 ||
+	if ((int64) iv->month * 31 + iv->day + iv->time / USECS_PER_DAY + (iv->time % USECS_PER_DAY != 0) <= 730 ||
 		(iv->month == 24 && iv->day == 0 && iv->time == 0))
 		return NULL;
 	if (have_checked && memcmp(&checked, iv, sizeof(Interval)) == 0)

@@ -368,8 +368,8 @@ oj_check_unchanged(OjHashedRead *h, const char *path, const char *sha256, int64 
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("file \"%s\" changed while it was loaded", path),
 				 errdetail("It was written to while it was loaded (its modification time moved from %s to %s), although the bytes read match its SHA-256; nothing of it was kept.",
-						   timestamptz_to_str(time_t_to_timestamptz(before->st_mtim.tv_sec)),
-						   timestamptz_to_str(time_t_to_timestamptz(now.st_mtim.tv_sec))),
+						   pstrdup(timestamptz_to_str(time_t_to_timestamptz(before->st_mtim.tv_sec))),
+						   pstrdup(timestamptz_to_str(time_t_to_timestamptz(now.st_mtim.tv_sec)))),
 				 errhint("Load a file once it is complete: write it under another name and rename it, or give load_dir() require_fin => true.")));
 }
 
@@ -678,6 +678,7 @@ oj_load_dir(PG_FUNCTION_ARGS)
 		OjLoadDirBody dir_file;
 		ErrorData  *edata;
 
+		CHECK_FOR_INTERRUPTS();
 		if (oj_is_fin_marker(path))
 			continue;
 		if (require_fin)

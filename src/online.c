@@ -61,7 +61,8 @@ oj_check_not_future(TimestampTz recorded_at, const char *tid)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("recorded_at of transaction \"%s\" is in the future", tid),
 				 errdetail("It is %s; the time now is %s.",
-						   timestamptz_to_str(recorded_at), timestamptz_to_str(GetCurrentTimestamp())),
+						   pstrdup(timestamptz_to_str(recorded_at)),
+						   pstrdup(timestamptz_to_str(GetCurrentTimestamp()))),
 				 errhint("A transaction ID is recorded when its online hit happens: at most an hour after now, for clocks that run ahead.")));
 }
 

@@ -80,6 +80,16 @@ my ($ret, $stdout, $stderr) = $node->psql('postgres', qq{SELECT * FROM offline_j
 like($stderr, qr/ERROR:  "\Q$dir\E" is a directory, not a pattern for its files\nHINT:  Give a pattern such as '\Q$dir\E\/\*\.csv'\./,
      'a folder without a pattern: ERROR with a hint');
 
+# the walker keeps the pattern's separators and its trailing '/' as glob(3)
+# does: the paths in the ledger stay the ones 0.1.4 recorded
+my $dslash = $node->basedir . '//in/sales-0000[12].csv';
+is($node->safe_psql('postgres', qq{SELECT string_agg(status, ' ') FROM offline_join.load_dir('rmc', '$dslash')}),
+   'duplicate duplicate', 'a "//" pattern: its files, under the paths it spells, are duplicates');
+is($node->safe_psql('postgres', qq{SELECT string_agg(path, ' ' ORDER BY path) FROM offline_join.loads WHERE path LIKE '%//in/%'}),
+   $node->basedir . '//in/sales-00001.csv ' . $node->basedir . '//in/sales-00002.csv', 'with "//" kept');
+is($node->safe_psql('postgres', qq{SELECT count(*) FROM offline_join.load_dir('rmc', '$dir/*.csv/')}), '0',
+   'a pattern ending in "/" matches directories only');
+
 # A deep pattern over /sys (tens of seconds for libc's glob) answers a
 # statement_timeout within a second, on each entry point.
 my $deep = '/sys/*/*/*/*/*/*/*/*.csv';
