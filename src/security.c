@@ -622,6 +622,27 @@ oj_role_can_select(Oid role, const char *table)
 }
 
 /*
+ * my_rejects() reads with its owner's rights (a pipeline role has no
+ * SELECT on the rejects): it refuses, naming the table, when policies on
+ * the rejects or the ledger apply to the caller, which it could not honour.
+ */
+static void
+oj_my_rejects_check_rls(Oid invoker)
+{
+	const char *tables[] = {"rejects", "loads"};
+	int			i;
+
+	for (i = 0; i < lengthof(tables); i++)
+		if (check_enable_rls(oj_relation_oid(tables[i]), invoker, true) == RLS_ENABLED)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("my_rejects() cannot apply row-level security on table \"%s.%s\"", OJ_SCHEMA, tables[i]),
+					 errdetail("Policies on the table apply to role \"%s\", and my_rejects() reads it with its owner's rights.",
+							   GetUserNameFromId(invoker, false)),
+					 errhint("Read offline_join.rejects directly: its policies apply there.")));
+}
+
+/*
  * my_rejects(load_id DEFAULT NULL): the rejects of the loads made by the
  * current role (or a role whose privileges it has), of one load or all.
  *
@@ -644,6 +665,7 @@ oj_my_rejects(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, 0);
 	oj_check_schema_trusted(owner, "my_rejects()", OJ_WRITES_NONE);
+	oj_my_rejects_check_rls(invoker);
 	args[0] = ObjectIdGetDatum(invoker);
 	args[1] = PG_ARGISNULL(0) ? (Datum) 0 : PG_GETARG_DATUM(0);
 	oj_become(owner, &saved);

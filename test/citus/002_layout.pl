@@ -238,6 +238,12 @@ my $attributed = q{SELECT count(*) || ' ' || count(session_started_at) || ' ' ||
 ($s, $d) = both($attributed);
 is($d, $s, "attributed_events ($s)");
 is($w1->safe_psql('postgres', $attributed), $s, 'attributed_events on a worker');
+# the analyst layer reads with the caller's rights on every node (issue #31)
+for my $node ($coord, $w1, $w2)
+{
+	is($node->safe_psql('postgres', q{SELECT reloptions FROM pg_class WHERE oid = 'offline_join.attributed_events'::regclass}),
+	   '{security_invoker=true}', $node->name . ': attributed_events is security_invoker');
+}
 # abandoned_carts() reads transaction IDs, which the cluster's expiry
 # workers delete as they expire (database "single" has no worker): expire
 # both first

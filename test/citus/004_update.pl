@@ -57,4 +57,30 @@ is(coord(qq{SELECT status FROM offline_join.load('rmc', '$dir/sales.csv')}), 'du
 is(coord(qq{SELECT status || ' ' || rows_loaded || ' ' || rows_matched || ' ' || loaded_by FROM offline_join.load('rmc', '$dir/sales.csv', true)}),
    'loaded 1 1 postgres', 'a forced load matches and records the role by name');
 
+# row-level security through the view on the cluster (issue #31): a
+# per-source policy on events holds through attributed_events, on every
+# node's copy of the view, and abandoned_carts() refuses, naming the table
+coord(q{
+INSERT INTO offline_join.sources VALUES ('other', 'rmc', '{}');
+CREATE ROLE analyst_a LOGIN;
+GRANT USAGE ON SCHEMA offline_join TO analyst_a;
+-- the extension's schema is each node's own: its grant on every node
+SELECT count(*) FROM run_command_on_workers($$GRANT USAGE ON SCHEMA offline_join TO analyst_a$$);
+GRANT SELECT ON offline_join.events, offline_join.sessions, offline_join.transactions,
+                offline_join.attributed_events TO analyst_a;
+ALTER TABLE offline_join.events ENABLE ROW LEVEL SECURITY;
+CREATE POLICY only_other ON offline_join.events TO analyst_a USING (source = 'other');
+});
+for my $node ($coord, $w1, $w2)
+{
+	is($node->safe_psql('postgres', q{SELECT reloptions FROM pg_class WHERE oid = 'offline_join.attributed_events'::regclass}),
+	   '{security_invoker=true}', $node->name . ': attributed_events is security_invoker after the update');
+}
+is(coord(q{SELECT count(*) FROM offline_join.attributed_events}), '2', 'the owner sees every event');
+is(coord(q{SET ROLE analyst_a; SELECT count(*) FROM offline_join.attributed_events}), '0',
+   'a role that a policy filters sees none of another source\'s events through the view');
+like(OjCitus::error_of($coord, q{SET ROLE analyst_a; SELECT * FROM offline_join.abandoned_carts()}),
+     qr/abandoned_carts\(\) cannot apply row-level security: policies hide rows of table "offline_join.events"/,
+     'abandoned_carts() refuses, naming the table');
+
 done_testing();
