@@ -146,6 +146,15 @@ SET ROLE regress_rls_analyst_all;
 SELECT source, customer_id, match, visitor_id, session_id, snapshot ->> 'channel' AS channel
   FROM offline_join.attributed_events WHERE source = 'a' ORDER BY customer_id NULLS LAST;
 RESET ROLE;
+-- the README's worked example (revenue by the channel that brought the
+-- visitor), as analyst_a: store a's revenue only, and C2's purchase counted
+-- with no channel, since C2's session is hidden
+SET ROLE regress_rls_analyst_a;
+SELECT coalesce(state->>'channel', '(no visible session)') AS channel, match, count(*) AS events, sum(num2) AS revenue
+  FROM offline_join.attributed_events
+ WHERE event_time >= '2026-03-01' AND event_time < '2026-04-01' AND event_type = 7
+ GROUP BY 1, 2 ORDER BY revenue DESC NULLS LAST, 1;
+RESET ROLE;
 -- a site that keeps sessions' state from analysts on the table itself:
 -- column grants (the view then refuses, naming the table) ...
 REVOKE SELECT ON offline_join.events FROM regress_rls_analyst_a;
