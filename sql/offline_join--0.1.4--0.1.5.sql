@@ -107,29 +107,40 @@ $upd$;
 -- every purchase and transaction: it refuses, naming the table, when
 -- policies filter events or transactions for the caller (a hidden purchase
 -- would put a buyer on the list); sessions it shows as policies allow.
--- One text per layout; the Citus one is also distribute()'s.
-CREATE FUNCTION offline_join.citus_analyst_layer()
+-- One description, as SQL, for both layouts: on Citus the view also joins
+-- on the co-located key and abandoned_carts() works on intermediate
+-- results Citus can join.  Run by this update and by distribute().
+CREATE FUNCTION offline_join.analyst_layer(citus boolean)
 RETURNS text
 LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
-SELECT $an$
-    SET LOCAL citus.enable_ddl_propagation = off;
+-- @hidden@: the event matched a session that policies hide from the caller
+SELECT CASE WHEN citus THEN 'SET LOCAL citus.enable_ddl_propagation = off;' ELSE '' END
+    || pg_catalog.replace($an$
     CREATE OR REPLACE VIEW offline_join.attributed_events WITH (security_invoker = true) AS
     SELECT e.event_id, e.load_id, e.line_no, e.source, e.event_time, e.customer_id,
            e.transaction_id, e.event_type, e.category, e.product, e.num1, e.num2,
            e.dims, e.attrs, e.match,
-           CASE WHEN (CASE WHEN e.session_id IS NOT NULL AND s.session_id IS NULL THEN pg_catalog.row_security_active('offline_join.sessions'::pg_catalog.regclass) ELSE false END) THEN NULL ELSE e.visitor_id END AS visitor_id,
-           CASE WHEN (CASE WHEN e.session_id IS NOT NULL AND s.session_id IS NULL THEN pg_catalog.row_security_active('offline_join.sessions'::pg_catalog.regclass) ELSE false END) THEN NULL ELSE e.session_id END AS session_id,
-           CASE WHEN (CASE WHEN e.session_id IS NOT NULL AND s.session_id IS NULL THEN pg_catalog.row_security_active('offline_join.sessions'::pg_catalog.regclass) ELSE false END) THEN NULL ELSE e.snapshot END AS snapshot,
+           CASE WHEN @hidden@ THEN NULL ELSE e.visitor_id END AS visitor_id,
+           CASE WHEN @hidden@ THEN NULL ELSE e.session_id END AS session_id,
+           CASE WHEN @hidden@ THEN NULL ELSE e.snapshot END AS snapshot,
            s.started_at AS session_started_at,
            s.customer_id AS session_customer_id,
            s.attrs AS session_attrs,
-           COALESCE(CASE WHEN (CASE WHEN e.session_id IS NOT NULL AND s.session_id IS NULL THEN pg_catalog.row_security_active('offline_join.sessions'::pg_catalog.regclass) ELSE false END) THEN NULL ELSE e.snapshot END, '{}'::jsonb) OPERATOR(pg_catalog.||) e.dims AS state
+           COALESCE(CASE WHEN @hidden@ THEN NULL ELSE e.snapshot END, '{}'::jsonb) OPERATOR(pg_catalog.||) e.dims AS state
       FROM offline_join.events e
-      LEFT JOIN offline_join.sessions s
+$an$, '@hidden@', $h$(CASE WHEN e.session_id IS NOT NULL AND s.session_id IS NULL
+                           THEN pg_catalog.row_security_active('offline_join.sessions'::pg_catalog.regclass)
+                           ELSE false END)$h$)
+    || CASE WHEN citus
+            THEN $j$      LEFT JOIN offline_join.sessions s
         ON s.session_id OPERATOR(pg_catalog.=) e.dist_key
        AND s.session_id OPERATOR(pg_catalog.=) e.session_id;
+$j$
+            ELSE $j$      LEFT JOIN offline_join.sessions s ON s.session_id OPERATOR(pg_catalog.=) e.session_id;
+$j$ END
+    || $an$
     CREATE OR REPLACE FUNCTION offline_join.abandoned_carts(
         since timestamptz DEFAULT pg_catalog.now() OPERATOR(pg_catalog.-) interval '7 days',
         grace interval DEFAULT '24 hours')
@@ -152,6 +163,8 @@ SELECT $an$
                 DETAIL = 'A cart is abandoned only if no purchase or transaction of its visitor or customer follows it; a hidden one would put a buyer on the mailer''s list.',
                 HINT = 'Call it as a role that policies do not filter (a role with BYPASSRLS, or the tables'' owner).';
       END IF;
+$an$
+    || CASE WHEN citus THEN $b$
       RETURN QUERY
       WITH cand AS MATERIALIZED (
              SELECT s.session_id AS sid, s.visitor_id AS vid, s.customer_id AS cid,
@@ -180,13 +193,41 @@ SELECT $an$
          AND cand.sid NOT IN (SELECT by_visitor.sid FROM by_visitor)
          AND cand.sid NOT IN (SELECT by_customer.sid FROM by_customer)
        ORDER BY cand.t0, cand.sid;
+$b$ ELSE $b$
+      RETURN QUERY
+      SELECT s.session_id, s.visitor_id, s.customer_id, s.started_at, s.attrs -> 'cart'
+        FROM offline_join.sessions s
+       WHERE s.started_at >= since
+         AND jsonb_typeof(s.attrs -> 'cart') = 'array'
+         AND s.attrs -> 'cart' <> '[]'::jsonb
+         AND NOT EXISTS (
+               SELECT FROM offline_join.transactions t
+                WHERE t.visitor_id = s.visitor_id
+                  AND t.recorded_at >= s.started_at
+                  AND t.recorded_at <= s.started_at + grace)
+         AND NOT EXISTS (
+               SELECT FROM offline_join.events e
+                WHERE e.event_type = 7 AND e.visitor_id IS NOT NULL
+                  AND e.visitor_id = s.visitor_id
+                  AND e.event_time >= s.started_at
+                  AND e.event_time <= s.started_at + grace)
+         AND NOT EXISTS (
+               SELECT FROM offline_join.events e
+                WHERE s.customer_id IS NOT NULL
+                  AND e.event_type = 7
+                  AND e.customer_id = s.customer_id
+                  AND e.event_time >= s.started_at
+                  AND e.event_time <= s.started_at + grace)
+       ORDER BY s.started_at, s.session_id;
+$b$ END
+    || $an$
     END
     $ab$;
 $an$
 $fn$;
-COMMENT ON FUNCTION offline_join.citus_analyst_layer() IS
-    'the analyst layer (attributed_events, abandoned_carts()) in the forms Citus plans, as SQL; run by distribute() and the updates on every node';
-REVOKE ALL ON FUNCTION offline_join.citus_analyst_layer() FROM PUBLIC;
+COMMENT ON FUNCTION offline_join.analyst_layer(boolean) IS
+    'the analyst layer (attributed_events, abandoned_carts()) as SQL, for one server or the Citus layout; run by the updates and distribute()';
+REVOKE ALL ON FUNCTION offline_join.analyst_layer(boolean) FROM PUBLIC;
 
 CREATE OR REPLACE FUNCTION offline_join.distribute(shard_count integer DEFAULT NULL)
 RETURNS text
@@ -310,7 +351,7 @@ BEGIN
     END LOOP;
 
     -- the analyst layer in forms Citus plans, on every node
-    analyst := offline_join.citus_analyst_layer();
+    analyst := offline_join.analyst_layer(true);
     EXECUTE analyst;
     SELECT pg_catalog.string_agg(r.nodename || ':' || r.nodeport || ': ' || r.result, '; ') INTO bad
       FROM pg_catalog.run_command_on_workers(analyst) r
@@ -334,73 +375,8 @@ BEGIN
                                    WHERE logicalrelid OPERATOR(pg_catalog.=) 'offline_join.events'::pg_catalog.regclass)$q$
             INTO STRICT citus_layout;
     END IF;
-    IF citus_layout THEN
-        -- this node's own forms (Citus runs this script on every node)
-        EXECUTE offline_join.citus_analyst_layer();
-        RETURN;
-    END IF;
-    CREATE OR REPLACE VIEW offline_join.attributed_events WITH (security_invoker = true) AS
-SELECT e.event_id, e.load_id, e.line_no, e.source, e.event_time, e.customer_id,
-           e.transaction_id, e.event_type, e.category, e.product, e.num1, e.num2,
-           e.dims, e.attrs, e.match,
-           CASE WHEN (CASE WHEN e.session_id IS NOT NULL AND s.session_id IS NULL THEN pg_catalog.row_security_active('offline_join.sessions'::pg_catalog.regclass) ELSE false END) THEN NULL ELSE e.visitor_id END AS visitor_id,
-           CASE WHEN (CASE WHEN e.session_id IS NOT NULL AND s.session_id IS NULL THEN pg_catalog.row_security_active('offline_join.sessions'::pg_catalog.regclass) ELSE false END) THEN NULL ELSE e.session_id END AS session_id,
-           CASE WHEN (CASE WHEN e.session_id IS NOT NULL AND s.session_id IS NULL THEN pg_catalog.row_security_active('offline_join.sessions'::pg_catalog.regclass) ELSE false END) THEN NULL ELSE e.snapshot END AS snapshot,
-           s.started_at AS session_started_at,
-           s.customer_id AS session_customer_id,
-           s.attrs AS session_attrs,
-           COALESCE(CASE WHEN (CASE WHEN e.session_id IS NOT NULL AND s.session_id IS NULL THEN pg_catalog.row_security_active('offline_join.sessions'::pg_catalog.regclass) ELSE false END) THEN NULL ELSE e.snapshot END, '{}'::jsonb) OPERATOR(pg_catalog.||) e.dims AS state
-      FROM offline_join.events e
-      LEFT JOIN offline_join.sessions s ON s.session_id OPERATOR(pg_catalog.=) e.session_id;
-    CREATE OR REPLACE FUNCTION offline_join.abandoned_carts(
-        since timestamptz DEFAULT pg_catalog.now() OPERATOR(pg_catalog.-) interval '7 days',
-        grace interval DEFAULT '24 hours')
-    RETURNS TABLE (session_id text, visitor_id text, customer_id text, started_at timestamptz, cart jsonb)
-    LANGUAGE plpgsql STABLE
-    SET search_path = pg_catalog, pg_temp
-    AS $ab$
-    #variable_conflict use_column
-    BEGIN
-      -- (a role without SELECT gets the permission error of its query)
-      IF (pg_catalog.row_security_active('offline_join.events'::pg_catalog.regclass)
-          OR pg_catalog.row_security_active('offline_join.transactions'::pg_catalog.regclass))
-         AND pg_catalog.has_table_privilege('offline_join.events', 'SELECT')
-         AND pg_catalog.has_table_privilege('offline_join.transactions', 'SELECT') THEN
-        RAISE EXCEPTION 'abandoned_carts() cannot apply row-level security: policies hide rows of % from role %',
-                        CASE WHEN pg_catalog.row_security_active('offline_join.events'::pg_catalog.regclass)
-                             THEN 'table "offline_join.events"' ELSE 'table "offline_join.transactions"' END,
-                        pg_catalog.quote_ident(current_user::text)
-          USING ERRCODE = 'insufficient_privilege',
-                DETAIL = 'A cart is abandoned only if no purchase or transaction of its visitor or customer follows it; a hidden one would put a buyer on the mailer''s list.',
-                HINT = 'Call it as a role that policies do not filter (a role with BYPASSRLS, or the tables'' owner).';
-      END IF;
-      RETURN QUERY
-      SELECT s.session_id, s.visitor_id, s.customer_id, s.started_at, s.attrs -> 'cart'
-        FROM offline_join.sessions s
-       WHERE s.started_at >= since
-         AND jsonb_typeof(s.attrs -> 'cart') = 'array'
-         AND s.attrs -> 'cart' <> '[]'::jsonb
-         AND NOT EXISTS (
-               SELECT FROM offline_join.transactions t
-                WHERE t.visitor_id = s.visitor_id
-                  AND t.recorded_at >= s.started_at
-                  AND t.recorded_at <= s.started_at + grace)
-         AND NOT EXISTS (
-               SELECT FROM offline_join.events e
-                WHERE e.event_type = 7 AND e.visitor_id IS NOT NULL
-                  AND e.visitor_id = s.visitor_id
-                  AND e.event_time >= s.started_at
-                  AND e.event_time <= s.started_at + grace)
-         AND NOT EXISTS (
-               SELECT FROM offline_join.events e
-                WHERE s.customer_id IS NOT NULL
-                  AND e.event_type = 7
-                  AND e.customer_id = s.customer_id
-                  AND e.event_time >= s.started_at
-                  AND e.event_time <= s.started_at + grace)
-       ORDER BY s.started_at, s.session_id;
-    END
-    $ab$;
+    -- this node's own forms (on Citus, the update runs on every node)
+    EXECUTE offline_join.analyst_layer(citus_layout);
 END
 $upd$;
 -- my_rejects, a view over a function: with the caller's rights too

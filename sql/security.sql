@@ -125,8 +125,8 @@ INSERT INTO entry VALUES
       $q$SELECT * FROM offline_join.sink_rows(12345) AS r(load_id bigint)$q$),
  -- without Citus even the superuser's call is refused (0A000); on a cluster
  -- test/citus/002_layout.pl runs it
- (30, 'citus_analyst_layer()', 'offline_join.citus_analyst_layer()',
-      $q$SELECT length(offline_join.citus_analyst_layer()) > 0$q$),
+ (30, 'analyst_layer()', 'offline_join.analyst_layer(boolean)',
+      $q$SELECT length(offline_join.analyst_layer(false)) > 0$q$),
  (29, 'distribute()', 'offline_join.distribute(integer)',
       $q$SELECT offline_join.distribute()$q$),
  (17, 'inbox_route() called', 'offline_join.inbox_route()',
