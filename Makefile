@@ -12,6 +12,7 @@
 #                                 in a cached Debian root (test/scripts/pg_root.sh)
 #   make test-citus               the TAP tests in test/citus on a Citus cluster
 #                                 (skipped when Citus is not installed)
+#   make dist                     offline_join-VERSION.zip for PGXN, from HEAD
 #
 EXTENSION   = offline_join
 MODULE_big  = offline_join
@@ -30,7 +31,7 @@ ISOLATION_OPTS = --inputdir=test/isolation
 TAP_TESTS   = 1
 PROVE_TESTS = test/t/*.pl
 
-EXTRA_CLEAN = results regression.diffs regression.out output_iso tmp_check tmp_check_iso log
+EXTRA_CLEAN = results regression.diffs regression.out output_iso tmp_check tmp_check_iso log offline_join-*.zip
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell command -v $(PG_CONFIG) >/dev/null 2>&1 && $(PG_CONFIG) --pgxs)
@@ -48,7 +49,14 @@ all install installcheck:
 	@echo "pg_config not found: run 'make test-all' or 'make demo' (they install PostgreSQL 15), or install postgresql-server-dev-15" >&2; exit 1
 endif
 
-.PHONY: test-all demo bench test-valgrind test-matrix test-citus
+# make dist: the PGXN zip of the committed tree (HEAD), as
+# offline_join-VERSION.zip with an offline_join-VERSION/ prefix
+DIST_VERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" offline_join.control)
+dist:
+	git archive --format=zip --prefix=offline_join-$(DIST_VERSION)/ -o offline_join-$(DIST_VERSION).zip HEAD
+	@echo "offline_join-$(DIST_VERSION).zip"
+
+.PHONY: test-all demo bench test-valgrind test-matrix test-citus dist
 test-all:
 	bash test/scripts/test_all.sh
 test-valgrind:

@@ -16,7 +16,7 @@ if [ "$OJ_PG_MAJOR" = 15 ]; then
 else
     OJ_CLANG_RT=libclang-rt-dev        # the suite's own clang
 fi
-OJ_PACKAGES="postgresql-$OJ_PG_MAJOR postgresql-server-dev-$OJ_PG_MAJOR libcsv-dev postgresql-$OJ_PG_MAJOR-cron libipc-run-perl make gcc clang $OJ_CLANG_RT"
+OJ_PACKAGES="postgresql-$OJ_PG_MAJOR postgresql-server-dev-$OJ_PG_MAJOR libcsv-dev postgresql-$OJ_PG_MAJOR-cron libipc-run-perl make gcc clang $OJ_CLANG_RT unzip"
 
 oj_say() { printf '\n== %s\n' "$*"; }
 

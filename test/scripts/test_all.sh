@@ -2,7 +2,8 @@
 # The whole test suite, from a bare Debian 12 (as root): installs packages,
 # builds with warnings as errors, runs the core unit tests under ASan/UBSan,
 # starts a throwaway preloaded cluster, runs pg_regress, isolation and TAP
-# tests (make installcheck) as the postgres user, the same pg_regress and
+# tests (make installcheck) as the postgres user, the packaging checks
+# (META.json, make dist), the same pg_regress and
 # isolation tests against a server under valgrind, a fuzz smoke run, and the
 # Citus cluster tests when Citus is installed.
 # Exits non-zero on any failure; prints regression.diffs when there are any.
@@ -32,6 +33,8 @@ step() {  # step NAME COMMAND...: runs one part of the suite and counts it
 if [ -x "$OJ_ROOT/test/unit/run.sh" ]; then
     step "core unit tests (ASan, UBSan)" "$OJ_ROOT/test/unit/run.sh"
 fi
+
+step "packaging: META.json against the PGXN Meta Spec, make dist" bash "$OJ_ROOT/test/scripts/test_dist.sh"
 
 # The tests write results next to the sources: run them from a copy the
 # postgres user owns.
