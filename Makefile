@@ -5,7 +5,8 @@
 #                                 a running server (PGHOST/PGPORT)
 #   make test-all                 everything from a bare Debian 12: installs
 #                                 packages, builds, starts throwaway clusters
-#   make demo                     the README's demo, same set-up
+#   make demo                     the README's demo, same set-up; leaves its
+#                                 server running (make demo-stop stops it)
 #   make test-valgrind            pg_regress and isolation against a server
 #                                 under valgrind (fails on errors in our code)
 #   make test-matrix              the whole suite on PostgreSQL 17 and 18, each
@@ -56,7 +57,7 @@ dist:
 	git archive --format=zip --prefix=offline_join-$(DIST_VERSION)/ -o offline_join-$(DIST_VERSION).zip HEAD
 	@echo "offline_join-$(DIST_VERSION).zip"
 
-.PHONY: test-all demo bench test-valgrind test-matrix test-citus dist
+.PHONY: test-all demo demo-stop bench test-valgrind test-matrix test-citus dist
 test-all:
 	bash test/scripts/test_all.sh
 test-valgrind:
@@ -67,3 +68,5 @@ test-citus:
 	bash test/scripts/test_citus.sh
 demo:
 	bash test/scripts/demo.sh
+demo-stop:
+	bash test/scripts/demo.sh stop

@@ -1,4 +1,4 @@
--- Citus (README, "Citus"): while Citus manages a table of schema
+-- Citus (doc/citus.md): while Citus manages a table of schema
 -- offline_join, every entry point that reads or writes below the executor
 -- refuses at once, naming the table, and writes nothing.  Citus itself is
 -- not installed here (test/citus/ runs the real cluster): this test stands

@@ -310,7 +310,7 @@ oj_tables_get(const char *what, bool raise)
 			 errmsg("%s cannot run: table \"%s.%s\" is a Citus %s table",
 					what, OJ_SCHEMA, name ? name : "?", kind),
 			 errdetail("offline_join runs on its tables as CREATE EXTENSION makes them, or as offline_join.distribute() lays them out on Citus; %s.", why),
-			 errhint("Convert the extension's tables with offline_join.distribute() only (README, \"Citus\").")));
+			 errhint("Convert the extension's tables with offline_join.distribute() only (doc/citus.md).")));
 	return OJ_TABLES_OTHER;		/* keep the compiler quiet */
 }
 
@@ -339,7 +339,7 @@ oj_refuse_citus_tables(const char *what)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("%s cannot run on the Citus layout", what),
 				 errdetail("The extension's tables are distributed (offline_join.distribute()), and %s reads or writes them below the executor, where a Citus table is an empty shell.", what),
-				 errhint("README, \"Citus\", lists what runs on a cluster.")));
+				 errhint("doc/citus.md lists what runs on a cluster.")));
 }
 
 /*
@@ -358,7 +358,7 @@ oj_refuse_citus_table(Relation rel, const char *what)
 				 errmsg("%s cannot run: table \"%s.%s\" is a Citus %s table",
 						what, OJ_SCHEMA, RelationGetRelationName(rel), kind),
 				 errdetail("offline_join reads and writes its tables below the executor, where a Citus table is an empty shell whose rows live in shards."),
-				 errhint("README, \"Citus\", lists what runs on a cluster.")));
+				 errhint("doc/citus.md lists what runs on a cluster.")));
 }
 
 /*

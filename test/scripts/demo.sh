@@ -5,17 +5,27 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-work=$(mktemp -d /tmp/offline_join_demo.XXXXXX)
-chmod 755 "$work"
-trap 'oj_stop_clusters; rm -rf "$work"' EXIT
+# One demo server at a time, left running at the end for Getting started
+# (README); a failed run stops it.  make demo-stop stops it.
+work=/tmp/offline_join_demo
+if [ -f "$work/data/postmaster.pid" ]; then
+    runuser -u postgres -- "$OJ_PG_BIN/pg_ctl" -D "$work/data" -m fast -w stop >/dev/null 2>&1 || true
+fi
+if [ "${1:-}" = stop ]; then       # make demo-stop
+    rm -rf "$work"
+    echo "the demo server is stopped"
+    exit 0
+fi
+rm -rf "$work"
+trap 'oj_stop_clusters' ERR
 
 oj_install_deps
 oj_build_install
-oj_start_cluster "$work/cluster" "shared_preload_libraries = 'offline_join'" \
+oj_start_cluster "$work" "shared_preload_libraries = 'offline_join'" \
     "offline_join.expire_naptime = '1h'"  # the demo's March IDs are past their window: keep them on show
 
 # the server reads files as the postgres user: give it its own copies
-files="$work/cluster/files"
+files="$work/files"
 mkdir -p "$files"
 cp "$OJ_ROOT"/test/data/{rmc_sample.csv,rmc_every_reason.csv,adobe_transaction_sample.txt,adobe_visitor_sample.txt} "$files/"
 chown -R postgres: "$files"
@@ -111,3 +121,12 @@ INSERT INTO offline_join.sessions VALUES
   ('web-4', 'VIS-4', 'CUST-1004', '2026-03-02 09:00+00', '{"marketing_channel": "email", "cart": ["SKU-BAG-07"]}');
 SELECT * FROM offline_join.abandoned_carts('2026-03-01', '24 hours');
 SQL
+
+oj_say "the demo server is still running"
+cat <<MSG
+Connect to it with psql from this folder, and go on with the README's
+Getting started:
+  psql -h $work -U postgres -c 'CREATE DATABASE getting_started'
+  psql -h $work -U postgres -d getting_started
+Stop it with: make demo-stop
+MSG

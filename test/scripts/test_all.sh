@@ -3,7 +3,8 @@
 # builds with warnings as errors, runs the core unit tests under ASan/UBSan,
 # starts a throwaway preloaded cluster, runs pg_regress, isolation and TAP
 # tests (make installcheck) as the postgres user, the packaging checks
-# (META.json, make dist), the same pg_regress and
+# (META.json, make dist), the docs' checks (the installation commands,
+# Getting started, doc/'s runnable examples), the same pg_regress and
 # isolation tests against a server under valgrind, a fuzz smoke run, and the
 # Citus cluster tests when Citus is installed.
 # Exits non-zero on any failure; prints regression.diffs when there are any.
@@ -35,6 +36,8 @@ if [ -x "$OJ_ROOT/test/unit/run.sh" ]; then
 fi
 
 step "packaging: META.json against the PGXN Meta Spec, make dist" bash "$OJ_ROOT/test/scripts/test_dist.sh"
+step "docs: the README's installation commands for PostgreSQL $OJ_PG_MAJOR" \
+    perl "$OJ_ROOT/test/scripts/test_docs.pl" "$OJ_ROOT" --install "$OJ_PG_MAJOR"
 
 # The tests write results next to the sources: run them from a copy the
 # postgres user owns.
@@ -43,6 +46,9 @@ chown -R postgres: "$work/tree"
 oj_start_cluster "$work/cluster" \
     "shared_preload_libraries = 'offline_join'" \
     "offline_join.database = 'postgres'"
+
+step "docs: the README's Getting started and doc/'s runnable examples" \
+    perl "$OJ_ROOT/test/scripts/test_docs.pl" "$work/tree"
 
 installcheck() {
     runuser -u postgres -- env PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER=postgres \
