@@ -29,7 +29,8 @@ CREATE EXTENSION offline_join VERSION '0.1.4';
 SELECT offline_join.create_source('rmc', 'rmc');
 INSERT INTO offline_join.sessions VALUES ('s1', 'v1', 'CUST-1', '2026-03-01 10:00+00', '{}');
 SELECT offline_join.distribute();
-SELECT offline_join.record_transaction('T-1', 'v1', 's1', '{}', '2026-03-01 10:00+00');
+-- kept 2 years: the expiry workers (naptime 1 s) must not purge it meanwhile
+SELECT offline_join.record_transaction('T-1', 'v1', 's1', '{}', '2026-03-01 10:00+00', '2 years');
 SELECT offline_join.load('rmc', '$dir/sales.csv');
 });
 is(coord(q{SELECT extversion FROM pg_extension WHERE extname = 'offline_join'}), '0.1.4', 'distributed on 0.1.4');
@@ -49,6 +50,7 @@ is(coord(q{SELECT string_agg(DISTINCT result, ' ') FROM run_command_on_placement
 is(coord(q{SELECT count(*) FILTER (WHERE result = '1') || '/' || count(*) FROM run_command_on_shards('offline_join.transactions',
              $$SELECT count(*) FROM pg_constraint WHERE conrelid = '%s'::regclass AND conname LIKE 'transactions_expires_within_2_years%%' AND convalidated$$)}),
    '4/4', 'the CHECK is on every shard of transactions, validated');
+is(coord(q{SELECT count(*) FROM offline_join.transactions WHERE transaction_id = 'T-1'}), '1', 'the ID to update is there');
 like(OjCitus::error_of($coord, q{UPDATE offline_join.transactions SET expires_at = '2036-03-01 10:00+00' WHERE transaction_id = 'T-1'}),
      qr/violates check constraint "transactions_expires_within_2_years/, 'an UPDATE past 2 years is refused on the shard');
 is(coord(q{SELECT offline_join.record_transaction('T-2', 'v1', 's1', '{}', '2026-03-01 10:00+00', '2 years')}), 't',
