@@ -33,7 +33,9 @@ oj_install_deps() {
     fi
     oj_say "installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
+    # a mirror may be a dated snapshot whose unstable Release file has
+    # expired (the version matrix's sid root): read it all the same
+    apt-get -o Acquire::Check-Valid-Until=false update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
     # Debian's postgresql package creates and starts a cluster on 5432; we
     # use our own throwaway ones only.

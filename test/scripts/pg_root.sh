@@ -21,9 +21,11 @@ root="$roots/pg$major"
 mirror=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
 [ -n "$mirror" ] || mirror=$(awk '/^deb / {print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)
 [ -n "$mirror" ] || mirror=http://deb.debian.org/debian
-packages="postgresql-$major postgresql-server-dev-$major postgresql-$major-cron libcsv-dev libipc-run-perl make gcc clang libclang-rt-dev valgrind ca-certificates"
+packages="postgresql-$major postgresql-server-dev-$major postgresql-$major-cron libcsv-dev libipc-run-perl make gcc clang libclang-rt-dev valgrind ca-certificates unzip"
 
-if [ -f "$root/.oj-ready" ]; then echo "$root"; exit 0; fi
+# a root is ready once it has this list of packages (.oj-ready holds it):
+# a root cached before the list grew gets the new ones
+if [ -f "$root/.oj-ready" ] && [ "$(cat "$root/.oj-ready")" = "$packages" ]; then echo "$root"; exit 0; fi
 command -v debootstrap >/dev/null || { apt-get update -qq >&2; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >&2; }
 mkdir -p "$roots"
 if [ ! -x "$root/usr/bin/apt-get" ]; then
@@ -43,5 +45,5 @@ cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
 apt_opts="-o Acquire::Check-Valid-Until=false"
 chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get $apt_opts update -qq >&2
 chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get $apt_opts install -y -qq --no-install-recommends $packages >&2
-touch "$root/.oj-ready"
+echo "$packages" > "$root/.oj-ready"
 echo "$root"
