@@ -9,7 +9,9 @@ OJ_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # OJ_PG_MAJOR says otherwise (the version matrix runs the suite with 17 and
 # 18 inside Debian roots that have them: test/scripts/test_matrix.sh).
 OJ_PG_MAJOR=${OJ_PG_MAJOR:-15}
-OJ_PG_BIN=/usr/lib/postgresql/$OJ_PG_MAJOR/bin
+# OJ_PG_BIN may name a private copy of the server tree (a developer testing
+# two builds side by side).
+OJ_PG_BIN=${OJ_PG_BIN:-/usr/lib/postgresql/$OJ_PG_MAJOR/bin}
 OJ_PG_CONFIG=$OJ_PG_BIN/pg_config
 if [ "$OJ_PG_MAJOR" = 15 ]; then
     OJ_CLANG_RT=libclang-rt-14-dev     # Debian 12's clang
