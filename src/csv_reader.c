@@ -1,8 +1,11 @@
 /*-------------------------------------------------------------------------
  *
  * csv_reader.c
- *	  Streaming record reader of the plain-C core: RFC 4180 CSV through
- *	  libcsv, and the Adobe tab-delimited format.
+ *	  Streaming record reader of the plain-C core, by a dialect (core.h):
+ *	  RFC 4180 records through libcsv when the dialect quotes (rmc's commas,
+ *	  or any delimiter and quote a csv source names), else lines split on
+ *	  the delimiter with comment lines skipped (Adobe's tabs).  The
+ *	  dialect's skip_lines lines before the first record are read past.
  *
  * The reader pulls bytes through an OjReadFn into a 64 KiB buffer and
  * returns one record per oj_reader_next() call, with the physical line where
@@ -45,6 +48,9 @@
 #define OJ_ARENA_INITIAL		4096
 #define OJ_FIELDS_INITIAL		64
 
+const OjDialectSpec oj_dialect_comma = {',', '"', '\0', 0};
+const OjDialectSpec oj_dialect_tab = {'\t', '\0', '#', 0};
+
 /* A growable byte array. */
 typedef struct OjBytes
 {
@@ -55,7 +61,11 @@ typedef struct OjBytes
 
 struct OjReader
 {
-	OjDialect	dialect;
+	bool		quoted;			/* the dialect quotes: libcsv reads */
+	char		delim;
+	char		quote;
+	char		comment;
+	int			skip_left;		/* lines still to read past before the first record */
 	OjReadFn	read;
 	void	   *read_arg;
 	OjAllocator alloc;
@@ -174,6 +184,8 @@ csv_reset(OjReader *r)
 	csv_free(&r->parser);
 	csv_init(&r->parser, OJ_CSV_OPTIONS);
 	csv_set_space_func(&r->parser, csv_no_space);
+	csv_set_delim(&r->parser, (unsigned char) r->delim);
+	csv_set_quote(&r->parser, (unsigned char) r->quote);
 	csv_set_realloc_func(&r->parser, csv_realloc_hook);
 	csv_set_free_func(&r->parser, csv_free_hook);
 }
@@ -262,7 +274,7 @@ refill(OjReader *r)
 {
 	size_t		len = 0;
 
-	if (r->dialect == OJ_DIALECT_CSV && !r->skipping &&
+	if (r->quoted && !r->skipping &&
 		r->parser.pstate != OJ_CSV_ROW_NOT_BEGUN)
 	{
 		if (!bytes_append(r, &r->raw, r->buf + r->raw_start,
@@ -397,12 +409,12 @@ skip_start(OjReader *r, OjReason reason)
 	size_t		tail_len = r->pos - r->raw_start;
 	int			quotes = 0;
 
-	if (r->dialect == OJ_DIALECT_CSV)
+	if (r->quoted)
 	{
 		for (size_t i = 0; i < r->raw.len; i++)
-			quotes += (r->raw.data[i] == '"');
+			quotes += (r->raw.data[i] == r->quote);
 		for (size_t i = 0; i < tail_len; i++)
-			quotes += (tail[i] == '"');
+			quotes += (tail[i] == r->quote);
 	}
 	r->parity = reason == OJ_R_PARSE ? 0 : quotes & 1;
 	r->rec_total = r->raw.len + tail_len;
@@ -418,7 +430,7 @@ skip_start(OjReader *r, OjReason reason)
 		snprintf(r->message, sizeof(r->message), "record has more than %d fields", r->max_fields);
 	else if (reason == OJ_R_TOO_LONG)
 		snprintf(r->message, sizeof(r->message), "%s is longer than %zu bytes",
-				 r->dialect == OJ_DIALECT_CSV ? "record" : "line", r->max_record);
+				 r->quoted ? "record" : "line", r->max_record);
 	else if (r->parser.pstate == OJ_CSV_FIELD_BEGUN && !r->parser.quoted)
 		snprintf(r->message, sizeof(r->message), "unexpected quote inside an unquoted field");
 	else
@@ -456,7 +468,7 @@ skip_some(OjReader *r)
 	bool		ended = false;
 	char		term = 0;
 
-	if (r->dialect == OJ_DIALECT_TSV)
+	if (!r->quoted)
 	{
 		p = memchr(s, '\n', (size_t) (end - s));
 		if (p != NULL)
@@ -473,7 +485,7 @@ skip_some(OjReader *r)
 		for (; p < end; p++)
 		{
 			/* a parse error's record ends at its line's end: quotes open nothing */
-			if (*p == '"' && r->skip_reason != OJ_R_PARSE)
+			if (*p == r->quote && r->skip_reason != OJ_R_PARSE)
 				r->parity ^= 1;
 			else if (*p == '\n')
 			{
@@ -520,7 +532,7 @@ skip_finish(OjReader *r, OjRecord *rec)
 	r->skipping = false;
 	r->too_many = false;
 	r->raw.len = 0;				/* the bytes stay valid until the next call */
-	if (r->dialect == OJ_DIALECT_CSV)
+	if (r->quoted)
 		csv_reset(r);
 	if (!r->skip_report)
 		return 0;
@@ -584,7 +596,7 @@ csv_at_eof(OjReader *r, OjRecord *rec)
 			int64_t		lines = 1;
 
 			for (size_t i = 0; i < raw_len; i++)
-				if (r->raw.data[i] == '"')
+				if (r->raw.data[i] == r->quote)
 				{
 					quoted = !quoted;
 					if (!quoted)
@@ -623,7 +635,7 @@ csv_at_eof(OjReader *r, OjRecord *rec)
 }
 
 /*
- * Splits a whole line on commas in one pass: 1 done, 0 (nothing kept) when
+ * Splits a whole line on the delimiter in one pass: 1 done, 0 (nothing kept) when
  * it holds a quote, which only libcsv may read, -1 when it has more than
  * max_fields fields, -2 when memory runs out.
  */
@@ -635,9 +647,9 @@ fast_split(OjReader *r, const char *p, const char *end)
 	r->nfields = 0;
 	for (;; p++)
 	{
-		if (p < end && *p != ',')
+		if (p < end && *p != r->delim)
 		{
-			if (*p == '"')
+			if (*p == r->quote)
 			{
 				r->nfields = 0;
 				return 0;
@@ -647,7 +659,7 @@ fast_split(OjReader *r, const char *p, const char *end)
 		if (r->nfields == r->max_fields)
 		{
 			r->nfields = 0;
-			return memchr(p, '"', (size_t) (end - p)) ? 0 : -1;
+			return memchr(p, r->quote, (size_t) (end - p)) ? 0 : -1;
 		}
 		if (!fields_reserve(r))
 		{
@@ -663,7 +675,7 @@ fast_split(OjReader *r, const char *p, const char *end)
 	}
 }
 
-/* oj_reader_next for the CSV dialect. */
+/* oj_reader_next for a quoting dialect. */
 static int
 csv_next(OjReader *r, OjRecord *rec)
 {
@@ -733,7 +745,7 @@ csv_next(OjReader *r, OjRecord *rec)
 			r->nfields = 0;
 
 			/*
-			 * Fast path: a whole line without a quote is split on commas
+			 * Fast path: a whole line without a quote is split on delimiters
 			 * right here, which is exactly what libcsv would do with it,
 			 * without its byte-by-byte state machine.  Quoted records, and
 			 * lines not whole in the buffer, go to libcsv below.
@@ -836,7 +848,7 @@ tsv_line(OjReader *r, OjRecord *rec, const char *s, size_t len)
 
 	if (len > 0 && s[len - 1] == '\r')
 		len--;
-	if (len == 0 || s[0] == '#')
+	if (len == 0 || (r->comment != '\0' && s[0] == r->comment))
 		return 0;
 	if (len > r->max_record)
 	{
@@ -847,7 +859,7 @@ tsv_line(OjReader *r, OjRecord *rec, const char *s, size_t len)
 	end = s + len;
 	for (const char *f = s;;)
 	{
-		const char *tab = memchr(f, '\t', (size_t) (end - f));
+		const char *tab = memchr(f, r->delim, (size_t) (end - f));
 		const char *fend = tab ? tab : end;
 
 		if (r->nfields == r->max_fields)
@@ -867,7 +879,7 @@ tsv_line(OjReader *r, OjRecord *rec, const char *s, size_t len)
 	return fields_record(r, rec, s, len);
 }
 
-/* oj_reader_next for the TSV dialect (lines split on '\n', fields on '\t'). */
+/* oj_reader_next for an unquoted dialect (lines split on '\n', fields on the delimiter). */
 static int
 tsv_next(OjReader *r, OjRecord *rec)
 {
@@ -916,7 +928,7 @@ tsv_next(OjReader *r, OjRecord *rec)
 			if (r->raw.len == 0)
 			{
 				r->rec_line = r->line;
-				if (*p == '#')
+				if (r->comment != '\0' && *p == r->comment)
 				{
 					r->skipping = true;
 					r->skip_report = false;
@@ -971,7 +983,11 @@ oj_reader_create(OjDialect dialect, OjReadFn read, void *read_arg,
 	if (r == NULL)
 		return NULL;
 	memset(r, 0, sizeof(OjReader));
-	r->dialect = dialect;
+	r->quoted = dialect->quote != '\0';
+	r->delim = dialect->delimiter;
+	r->quote = dialect->quote;
+	r->comment = dialect->comment;
+	r->skip_left = dialect->skip_lines;
 	r->read = read;
 	r->read_arg = read_arg;
 	r->alloc = *alloc;
@@ -985,7 +1001,7 @@ oj_reader_create(OjDialect dialect, OjReadFn read, void *read_arg,
 	r->data.cap = OJ_ARENA_INITIAL;
 	r->fields = alloc->alloc(alloc->ctx, OJ_FIELDS_INITIAL * sizeof(OjField));
 	r->fields_cap = OJ_FIELDS_INITIAL;
-	if (dialect == OJ_DIALECT_CSV)
+	if (r->quoted)
 		csv_reset(r);			/* the zeroed parser has no buffer to free */
 	if (r->buf == NULL || r->raw.data == NULL || r->data.data == NULL || r->fields == NULL)
 	{
@@ -993,6 +1009,41 @@ oj_reader_create(OjDialect dialect, OjReadFn read, void *read_arg,
 		return NULL;
 	}
 	return r;
+}
+
+/*
+ * Read past one of the lines before the first record (skip_lines): 1 done,
+ * 0 at end of file, -1 on a read error.  Its bytes are not kept, so a line
+ * of any length costs no memory.
+ */
+static int
+skip_line(OjReader *r)
+{
+	for (;;)
+	{
+		const char *nl;
+
+		if (r->pos == r->buf_len)
+		{
+			int			rc = refill(r);
+
+			if (rc <= 0)
+			{
+				r->skip_left = 0;
+				return rc;
+			}
+		}
+		nl = memchr(r->buf + r->pos, '\n', r->buf_len - r->pos);
+		if (nl == NULL)
+		{
+			r->pos = r->buf_len;
+			continue;
+		}
+		r->pos = (size_t) (nl - r->buf) + 1;
+		r->line++;
+		r->skip_left--;
+		return 1;
+	}
 }
 
 /* Next record into rec: 1 a record (maybe an error record), 0 end of file, -1 read error. */
@@ -1004,7 +1055,14 @@ oj_reader_next(OjReader *r, OjRecord *rec)
 		errno = r->saved_errno;
 		return -1;
 	}
-	if (r->dialect == OJ_DIALECT_CSV)
+	while (r->skip_left > 0)
+	{
+		int			rc = skip_line(r);
+
+		if (rc <= 0)
+			return rc;
+	}
+	if (r->quoted)
 		return csv_next(r, rec);
 	return tsv_next(r, rec);
 }
@@ -1025,7 +1083,7 @@ oj_reader_destroy(OjReader *r)
 	if (r == NULL)
 		return;
 	a = &r->alloc;
-	if (r->dialect == OJ_DIALECT_CSV)
+	if (r->quoted)
 	{
 		oj_csv_reader = r;
 		csv_free(&r->parser);

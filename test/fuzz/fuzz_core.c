@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "core.h"
+#include "format.h"
 
 #define FUZZ_MAX_RECORD		4096
 

@@ -14,7 +14,7 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 
 clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer -Isrc \
-	src/csv_reader.c src/validate.c test/fuzz/fuzz_core.c -lcsv -o "$tmp/fuzz_core"
+	src/csv_reader.c src/validate.c src/format*.c test/fuzz/fuzz_core.c -lcsv -o "$tmp/fuzz_core"
 
 if [ "$secs" = 0 ]; then
 	find test/fuzz/corpus test/fuzz/regressions -type f 2>/dev/null | sort >"$tmp/files"

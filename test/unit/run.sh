@@ -7,6 +7,6 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 cc -std=gnu99 -g -O1 -Wall -Wextra -Werror \
 	-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
-	-Isrc src/csv_reader.c src/validate.c test/unit/test_core.c -lcsv -o "$tmp/test_core"
+	-Isrc src/csv_reader.c src/validate.c src/format*.c test/unit/test_core.c -lcsv -o "$tmp/test_core"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	"$tmp/test_core" test/unit/data

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "core.h"
+#include "format.h"
 
 static int	n_passed;
 static int	n_failed;
@@ -714,7 +715,8 @@ test_names(void)
 		CHECK_STR(oj_reason_name((OjReason) i), names[i], "reason name");
 	CHECK(oj_format_from_name("rmc", &kind) && kind == OJ_FORMAT_RMC, "format rmc");
 	CHECK(oj_format_from_name("adobe", &kind) && kind == OJ_FORMAT_ADOBE, "format adobe");
-	CHECK(!oj_format_from_name("csv", &kind) && !oj_format_from_name("", &kind) &&
+	CHECK(oj_format_from_name("csv", &kind) && kind == OJ_FORMAT_CSV, "format csv");
+	CHECK(!oj_format_from_name("xml", &kind) && !oj_format_from_name("", &kind) &&
 		  !oj_format_from_name("RMC ", &kind), "unknown formats");
 
 	CHECK(oj_is_plain_decimal("12.50", 5) && oj_is_plain_decimal("-3", 2) &&

@@ -1,0 +1,186 @@
+/*-------------------------------------------------------------------------
+ *
+ * format.c
+ *	  The registry of formats (format.h): their names, a source's options
+ *	  handed to its format, and what every format's option reading shares
+ *	  (the option's name as the user wrote it, type checks, the closest
+ *	  valid name for a misspelt one).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "format.h"
+
+/* Every format, in the order messages list them.  A new format: one line. */
+static const OjFormat *const formats[] = {&oj_format_rmc, &oj_format_adobe, &oj_format_csv};
+
+#define OJ_NFORMATS ((int) (sizeof(formats) / sizeof(formats[0])))
+
+/* Look up a format by its name; false if there is none. */
+bool
+oj_format_from_name(const char *name, OjFormatKind *kind)
+{
+	for (int i = 0; i < OJ_NFORMATS; i++)
+		if (strcmp(name, formats[i]->name) == 0)
+		{
+			*kind = formats[i];
+			return true;
+		}
+	return false;
+}
+
+/* The formats' names for messages: "rmc, adobe, csv". */
+const char *
+oj_format_names(void)
+{
+	static char names[256];
+
+	if (names[0] == '\0')
+		for (int i = 0; i < OJ_NFORMATS; i++)
+			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+					 i > 0 ? ", " : "", formats[i]->name);
+	return names;
+}
+
+/* How many columns an inbox of the format has (txn_attrs: rmc's extra ones). */
+int
+oj_format_ncolumns(OjFormatKind kind, int txn_attrs)
+{
+	return kind->inbox_ncolumns(kind, txn_attrs);
+}
+
+/* The header name of an inbox's column i (0-based); buf holds numbered names. */
+const char *
+oj_format_column(OjFormatKind kind, int i, char *buf, size_t len)
+{
+	return kind->inbox_column(kind, i, buf, len);
+}
+
+/* The event field a role fills, for the docs' tables and messages. */
+const char *
+oj_role_field(OjRole role)
+{
+	switch (role)
+	{
+		case OJ_COL_TIME:
+			return "event_time";
+		case OJ_COL_CUSTOMER:
+			return "customer_id";
+		case OJ_COL_TRANSACTION:
+			return "transaction_id";
+		case OJ_COL_EVENT_TYPE:
+			return "event_type";
+		case OJ_COL_CATEGORY:
+			return "category";
+		case OJ_COL_PRODUCT:
+			return "product";
+		case OJ_COL_NUM1:
+			return "num1";
+		case OJ_COL_NUM2:
+			return "num2";
+		case OJ_COL_DIM:
+			return "dims";
+		case OJ_COL_ATTR:
+		case OJ_COL_METRIC:
+			return "attrs";
+		case OJ_COL_IGNORE:
+			break;
+	}
+	return "";
+}
+
+/* The option as the user wrote it: "columns.dims.campaign", "required[2]". */
+void
+oj_option_name(const OjOption *o, char *buf, size_t len)
+{
+	size_t		n = (size_t) snprintf(buf, len, "%s", o->name);
+
+	for (int i = 0; i < o->depth && i < OJ_OPTION_DEPTH && n < len; i++)
+		n += (size_t) snprintf(buf + n, len - n, ".%s", o->path[i]);
+	if (o->index >= 0 && n < len)
+		snprintf(buf + n, len - n, "[%d]", o->index);
+}
+
+/*
+ * Check that an option is a plain value of the type wanted: true, or false
+ * with err saying "invalid value ... Option "x" takes <want>."
+ */
+bool
+oj_option_scalar(const OjOption *o, OjOptionType type, const char *want, OjOptionError *err)
+{
+	if (o->type == type && o->depth == 0 && o->index < 0)
+		return true;
+	snprintf(err->option, sizeof(err->option), "%s", o->name);
+	snprintf(err->value, sizeof(err->value), "%s",
+			 o->depth > 0 || o->index >= 0 || o->type == OJ_OPT_EMPTY ? "(a JSON array or object)"
+			 : o->text != NULL ? o->text : "null");
+	snprintf(err->detail, sizeof(err->detail), "Option \"%s\" takes %s.", o->name, want);
+	return false;
+}
+
+/* oj_option_scalar() for true or false. */
+bool
+oj_option_bool(const OjOption *o, OjOptionError *err)
+{
+	return oj_option_scalar(o, OJ_OPT_BOOL, "true or false", err);
+}
+
+/* Levenshtein distance of a and b, at most 64 characters of each. */
+static int
+edit_distance(const char *a, const char *b)
+{
+	int			d[65][65];
+	int			la = (int) strlen(a);
+	int			lb = (int) strlen(b);
+
+	if (la > 64 || lb > 64)
+		return 1000;
+	for (int i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (int j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (int i = 1; i <= la; i++)
+		for (int j = 1; j <= lb; j++)
+		{
+			int			best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			d[i][j] = best;
+		}
+	return d[la][lb];
+}
+
+/* The name of names (NULL-ended) closest to word, or NULL if none is close. */
+const char *
+oj_closest_name(const char *word, const char *const *names)
+{
+	const char *best = NULL;
+	int			best_d = 1000;
+
+	for (int i = 0; names[i] != NULL; i++)
+	{
+		int			dist = edit_distance(word, names[i]);
+
+		if (dist < best_d)
+		{
+			best_d = dist;
+			best = names[i];
+		}
+	}
+	/* close: at most a third of the word's letters differ */
+	return best != NULL && best_d * 3 <= (int) strlen(word) + 2 ? best : NULL;
+}
+
+/* A source's format-specific options read by its format: a configured descriptor. */
+bool
+oj_format_configure(OjFormatKind kind, const OjOption *opts, int nopts,
+					const OjAllocator *alloc, OjFormatKind *out, OjOptionError *err)
+{
+	memset(err, 0, sizeof(*err));
+	return kind->configure(kind, opts, nopts, alloc, out, err);
+}
