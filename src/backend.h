@@ -14,6 +14,7 @@
 #define OJ_BACKEND_H
 
 #include "core.h"
+#include "format.h"
 
 #include "datatype/timestamp.h"
 #include "utils/jsonb.h"
@@ -72,8 +73,8 @@ extern void oj_check_span(const Interval *iv, bool allow_zero, const char *what,
 typedef struct OjSource
 {
 	char	   *name;
-	OjFormatKind kind;
-	bool		header;
+	const OjFormat *format;		/* its descriptor, configured by its options */
+	int			encoding;		/* the files' encoding (format option), or -1: the database's */
 	char	   *timezone;
 	struct pg_tz *tz;
 	int64		reject_limit;	/* -1: no limit */

@@ -109,11 +109,11 @@ static List *
 oj_inbox_headers(OjSource *src, int transaction_attrs)
 {
 	List	   *names = NIL;
-	int			n = oj_format_ncolumns(src->kind, transaction_attrs);
+	int			n = oj_format_ncolumns(src->format, transaction_attrs);
 	char		buf[64];
 
 	for (int i = 0; i < n; i++)
-		names = lappend(names, pstrdup(oj_format_column(src->kind, i, buf, sizeof(buf))));
+		names = lappend(names, pstrdup(oj_format_column(src->format, i, buf, sizeof(buf))));
 	return names;
 }
 
@@ -213,11 +213,11 @@ oj_create_inbox(PG_FUNCTION_ARGS)
 	if (!PG_ARGISNULL(1))
 	{
 		txn_attrs = PG_GETARG_INT32(1);
-		if (src->kind != OJ_FORMAT_RMC)
+		if (!src->format->inbox_extra)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("transaction_attrs applies only to sources of format rmc; source \"%s\" is %s",
-							src->name, "adobe")));
+							src->name, src->format->name)));
 		if (txn_attrs < 0 || txn_attrs > 1000)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -378,6 +378,7 @@ static void
 oj_inbox_raw(void *arg, const OjRecord *rec, const char **raw, size_t *len)
 {
 	OjInboxRun *r = arg;
+	const OjDialectSpec *d = &r->src->format->dialect;
 	int			i;
 
 	resetStringInfo(&r->raw);
@@ -386,21 +387,21 @@ oj_inbox_raw(void *arg, const OjRecord *rec, const char **raw, size_t *len)
 		const OjField *f = &rec->fields[i];
 
 		if (i > 0)
-			appendStringInfoChar(&r->raw, r->src->kind == OJ_FORMAT_RMC ? ',' : '\t');
-		if (r->src->kind == OJ_FORMAT_RMC &&
-			(memchr(f->data, ',', f->len) || memchr(f->data, '"', f->len) ||
+			appendStringInfoChar(&r->raw, d->delimiter);
+		if (d->quote != '\0' &&
+			(memchr(f->data, d->delimiter, f->len) || memchr(f->data, d->quote, f->len) ||
 			 memchr(f->data, '\n', f->len) || memchr(f->data, '\r', f->len)))
 		{
 			size_t		j;
 
-			appendStringInfoChar(&r->raw, '"');
+			appendStringInfoChar(&r->raw, d->quote);
 			for (j = 0; j < f->len; j++)
 			{
-				if (f->data[j] == '"')
-					appendStringInfoChar(&r->raw, '"');
+				if (f->data[j] == d->quote)
+					appendStringInfoChar(&r->raw, d->quote);
 				appendStringInfoChar(&r->raw, f->data[j]);
 			}
-			appendStringInfoChar(&r->raw, '"');
+			appendStringInfoChar(&r->raw, d->quote);
 		}
 		else
 			appendBinaryStringInfo(&r->raw, f->data, f->len);
@@ -612,21 +613,20 @@ oj_inbox_start(Relation rel, const char *source)
 						at = j;
 			if (at >= 0)
 				r->names[i] = list_nth(headers, at);
-			/* rmc reads its columns by position: the inbox's must be the format's, in order */
-			if (at >= 0 && r->src->kind == OJ_FORMAT_RMC && at != k++)
+			/* a format read by position: the inbox's columns must be the format's, in order */
+			if (at >= 0 && r->src->format->inbox_header == OJ_INBOX_BY_POSITION && at != k++)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_COLUMN_REFERENCE),
-						 errmsg("column \"%s\" of inbox \"%s\" is column %d of format rmc, but column %d of the inbox",
-								att, RelationGetRelationName(rel), at + 1, k),
-						 errdetail("Format rmc reads its columns by position; the inbox's columns must be the format's first ones, in their order%s.",
-								   at > k - 1 ? ", with none left out" : ""),
+						 errmsg("column \"%s\" of inbox \"%s\" is column %d of format %s, but column %d of the inbox",
+								att, RelationGetRelationName(rel), at + 1, r->src->format->name, k),
+						 errdetail("Format %s reads its columns by position; the inbox's columns must be the format's first ones, in their order%s.",
+								   r->src->format->name, at > k - 1 ? ", with none left out" : ""),
 						 errhint("Re-create the inbox with offline_join.create_inbox().")));
 			if (r->names[i] == NULL)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_COLUMN_REFERENCE),
 						 errmsg("column \"%s\" of inbox \"%s\" is not a column of format %s",
-								att, RelationGetRelationName(rel),
-								r->src->kind == OJ_FORMAT_RMC ? "rmc" : "adobe"),
+								att, RelationGetRelationName(rel), r->src->format->name),
 						 errhint("Re-create the inbox with offline_join.create_inbox().")));
 		}
 	}
@@ -634,7 +634,7 @@ oj_inbox_start(Relation rel, const char *source)
 	r->load_id = nextval_internal(oj_relation_oid("loads_load_id_seq"), false);
 	r->in = oj_ingest_begin(r->src, r->load_id, "inbox COPY", false, NULL, NULL);
 	oj_ingest_set_raw_maker(r->in, oj_inbox_raw, r);
-	if (r->src->kind == OJ_FORMAT_RMC)
+	if (r->src->format->inbox_header == OJ_INBOX_BY_POSITION)
 	{
 		OjRecord	hdr;
 		int			n = 0;
@@ -674,7 +674,8 @@ oj_inbox_adobe_header(OjInboxRun *r, CopyFromState copy)
 
 	memset(&hdr, 0, sizeof(hdr));
 	for (i = 0; i < r->natts; i++)
-		if (r->names[i] && (copy != NULL ? list_member_int(copy->attnumlist, i + 1) : !r->nulls[i]))
+		if (r->names[i] && (copy != NULL ? list_member_int(copy->attnumlist, i + 1) :
+							!r->nulls[i] || r->src->format->inbox_header == OJ_INBOX_BY_NAME))
 		{
 			r->present[i] = true;
 			r->fields[n].data = r->names[i];
@@ -942,21 +943,21 @@ oj_inbox_rethrow(OjInboxRun *r)
  * a quote left open is COPY's own error.
  */
 static const char *
-oj_inbox_bad_quoting(const char *p, size_t len, char delim)
+oj_inbox_bad_quoting(const char *p, size_t len, char delim, char quote)
 {
 	const char *end = p + len;
 
 	for (;;)
 	{
-		if (p < end && *p == '"')
+		if (p < end && *p == quote)
 		{
 			for (p++;; p++)
 			{
 				if (p >= end)
 					return NULL;
-				if (*p == '"' && p + 1 < end && p[1] == '"')
+				if (*p == quote && p + 1 < end && p[1] == quote)
 					p++;
-				else if (*p == '"')
+				else if (*p == quote)
 					break;
 			}
 			p++;
@@ -965,7 +966,7 @@ oj_inbox_bad_quoting(const char *p, size_t len, char delim)
 		}
 		else
 			for (; p < end && *p != delim; p++)
-				if (*p == '"')
+				if (*p == quote)
 					return "unexpected quote inside an unquoted field";
 		if (p >= end)
 			return NULL;
@@ -979,7 +980,7 @@ oj_inbox_too_long(OjInboxRun *r, OjRecord *rec)
 {
 	rec->error = OJ_R_TOO_LONG;
 	rec->error_message = psprintf("%s is longer than %d bytes",
-								  r->src->kind == OJ_FORMAT_RMC ? "record" : "line",
+								  r->src->format->dialect.quote != '\0' ? "record" : "line",
 								  OJ_MAX_RECORD_BYTES);
 	rec->nfields = 0;
 	rec->fields = NULL;
@@ -1006,6 +1007,7 @@ oj_inbox_raw_record(OjInboxRun *r, CopyFromState copy, OjRecord *rec)
 	const char *raw = copy->line_buf.data;
 	size_t		len = copy->line_buf.len;
 	const char *why;
+	char		quote = r->src->format->dialect.quote;
 
 	if (oj_inbox_opens_with_bom(copy, rec->line_no))
 	{
@@ -1020,9 +1022,9 @@ oj_inbox_raw_record(OjInboxRun *r, CopyFromState copy, OjRecord *rec)
 		rec->raw_len = OJ_MAX_RAW_KEEP;
 		return;
 	}
-	if (r->src->kind == OJ_FORMAT_RMC && copy->opts.csv_mode &&
-		copy->opts.quote[0] == '"' && copy->opts.escape[0] == '"' &&
-		(why = oj_inbox_bad_quoting(raw, len, copy->opts.delim[0])) != NULL)
+	if (quote != '\0' && copy->opts.csv_mode &&
+		copy->opts.quote[0] == quote && copy->opts.escape[0] == quote &&
+		(why = oj_inbox_bad_quoting(raw, len, copy->opts.delim[0], quote)) != NULL)
 	{
 		rec->error = OJ_R_PARSE;
 		rec->error_message = why;

@@ -16,6 +16,7 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "catalog/dependency.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/sequence.h"
 #include "commands/trigger.h"
@@ -49,6 +50,8 @@ struct OjIngest
 	OjNow		now;
 	bool		check_utf8;
 	int			encoding;
+	int			file_encoding;	/* files read in another encoding: converted, or -1 */
+	Oid			conversion;		/* its conversion function */
 	MemoryContext cxt;
 	MemoryContext rowcxt;		/* reset after every row */
 	bool		tz_fixed;		/* the zone has one offset, tz_fixed_offset */
@@ -277,6 +280,7 @@ oj_ingest_begin(OjSource *src, int64 load_id, const char *writer, bool own_state
 	in->alloc = oj_palloc_allocator(in->cxt);
 	in->encoding = GetDatabaseEncoding();
 	in->check_utf8 = in->encoding == PG_UTF8;
+	in->file_encoding = -1;
 	in->dry_rejects = dry_rejects;
 	in->dry_desc = dry_desc;
 
@@ -339,11 +343,78 @@ oj_ingest_begin(OjSource *src, int64 load_id, const char *writer, bool own_state
 	return in;
 }
 
+/* Whether len bytes at s are all ASCII. */
+static bool
+oj_is_ascii(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char) s[i] >= 0x80)
+			return false;
+	return true;
+}
+
+/*
+ * A reject's raw text of a file in another encoding, in the database's:
+ * converted when its bytes are valid, else as oj_safe_text() shows them.
+ */
+static text *
+oj_raw_text(OjIngest *in, const char *raw, size_t len)
+{
+	if (in->file_encoding >= 0 && !oj_is_ascii(raw, len) && len <= OJ_MAX_RECORD_BYTES)
+	{
+		int			cap = (int) len * MAX_CONVERSION_GROWTH + 1;
+		unsigned char *dest = palloc(cap);
+
+		if (pg_do_encoding_conversion_buf(in->conversion, in->file_encoding, in->encoding,
+										  (unsigned char *) unconstify(char *, raw), (int) len,
+										  dest, cap, true) == (int) len)
+			return cstring_to_text((char *) dest);
+	}
+	return oj_safe_text(raw, len);
+}
+
+/*
+ * A record of a file in another encoding, converted to the database's
+ * into out (in the row's memory): -1, or the index of the first field
+ * whose bytes are not valid in the file's encoding.  Without a conversion,
+ * out is rec.  Fields of ASCII only are kept as they are; the raw text is
+ * converted when a reject is written (oj_raw_text()).
+ */
+static int
+oj_convert_record(OjIngest *in, const OjRecord *rec, OjRecord *out)
+{
+	*out = *rec;
+	if (in->file_encoding < 0 || rec->error != OJ_OK || rec->nfields == 0)
+		return -1;
+	out->fields = palloc(sizeof(OjField) * rec->nfields);
+	for (int i = 0; i < rec->nfields; i++)
+	{
+		const OjField *f = &rec->fields[i];
+		int			cap;
+		unsigned char *dest;
+
+		out->fields[i] = *f;
+		if (oj_is_ascii(f->data, f->len))
+			continue;
+		if (f->len > (MaxAllocSize - 1) / MAX_CONVERSION_GROWTH)
+			return i;
+		cap = (int) f->len * MAX_CONVERSION_GROWTH + 1;
+		dest = palloc(cap);
+		if (pg_do_encoding_conversion_buf(in->conversion, in->file_encoding, in->encoding,
+										  (unsigned char *) unconstify(char *, f->data), (int) f->len,
+										  dest, cap, true) < (int) f->len)
+			return i;
+		out->fields[i].data = (const char *) dest;
+		out->fields[i].len = strlen((char *) dest);
+	}
+	return -1;
+}
+
 /* Does the next record have to be the header? */
 bool
 oj_ingest_wants_header(OjIngest *in)
 {
-	return !in->layout_ready && (in->src->kind == OJ_FORMAT_ADOBE || in->src->header);
+	return !in->layout_ready && in->src->format->header;
 }
 
 /* Has the run its layout (from a header, or the format's defaults)? */
@@ -358,13 +429,22 @@ void
 oj_ingest_header(OjIngest *in, const OjRecord *rec)
 {
 	char		err[512];
+	OjRecord	converted;
+	int			bad;
 
 	if (rec != NULL && rec->error != OJ_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
 				 errmsg("cannot read the header line of a %s file: %s",
-						in->src->kind == OJ_FORMAT_RMC ? "rmc" : "adobe", rec->error_message)));
-	if (!oj_layout_init(&in->layout, in->src->kind, rec, &in->alloc, err, sizeof(err)))
+						in->src->format->name, rec->error_message)));
+	if (rec != NULL && (bad = oj_convert_record(in, rec, &converted)) >= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
+				 errmsg("cannot read the header line of a %s file: column %d is not valid in encoding %s",
+						in->src->format->name, bad + 1, pg_encoding_to_char(in->file_encoding))));
+	if (rec != NULL)
+		rec = &converted;
+	if (!oj_layout_init(&in->layout, in->src->format, rec, &in->alloc, err, sizeof(err)))
 		ereport(ERROR,
 				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
 				 errmsg("invalid header for source \"%s\": %s", in->src->name, err)));
@@ -406,18 +486,26 @@ oj_emit_reject(OjIngest *in, const OjRecord *rec, const OjReject *rj)
 		values[5] = PointerGetDatum(oj_safe_text(raw, len));
 	}
 	else
-		values[5] = PointerGetDatum(oj_safe_text(rec->raw ? rec->raw : "", rec->raw_len));
+		values[5] = PointerGetDatum(oj_raw_text(in, rec->raw ? rec->raw : "", rec->raw_len));
 	if (in->rejects)
 		oj_sink_put(in->rejects, values, nulls);
 	else if (in->dry_rejects)
 		tuplestore_putvalues(in->dry_rejects, in->dry_desc, values + 1, nulls + 1);
 }
 
-/* numeric from a checked plain decimal. */
+/* numeric from a checked decimal, whose separator is sep. */
 static Datum
-oj_numeric(OjField f)
+oj_numeric(OjField f, char sep)
 {
 	char	   *s = pnstrdup(f.data, f.len);
+
+	if (sep != '.')
+	{
+		char	   *p = strchr(s, sep);
+
+		if (p != NULL)
+			*p = '.';
+	}
 
 	return DirectFunctionCall3(numeric_in, CStringGetDatum(s), ObjectIdGetDatum(InvalidOid),
 							   Int32GetDatum(-1));
@@ -446,7 +534,7 @@ oj_jsonb_object(OjIngest *in, const OjKeyValue *kv, int n)
 		if (kv[i].numeric)
 		{
 			v.type = jbvNumeric;
-			v.val.numeric = DatumGetNumeric(oj_numeric(kv[i].value));
+			v.val.numeric = DatumGetNumeric(oj_numeric(kv[i].value, '.'));
 		}
 		else
 		{
@@ -509,6 +597,14 @@ oj_event_time(OjIngest *in, const OjRow *row, TimestampTz *result)
 	tm.tm_min = row->minute;
 	tm.tm_sec = row->second;
 
+	/* a value that gave its own offset: the zone does not apply */
+	if (row->has_offset)
+	{
+		tz = -row->utc_offset;
+		return tm2timestamp(&tm, row->usec, &tz, result) == 0 && IS_VALID_TIMESTAMP(*result)
+			? OJ_TIME_OK : OJ_TIME_OUT_OF_RANGE;
+	}
+
 	/*
 	 * A zone with one fixed offset (UTC, the default) has no gaps.  In any
 	 * other, rows of one local minute share the offset and whether they
@@ -555,7 +651,7 @@ oj_event_time(OjIngest *in, const OjRow *row, TimestampTz *result)
 		if (gap)
 			return OJ_TIME_IN_GAP;
 	}
-	return tm2timestamp(&tm, 0, &tz, result) == 0 && IS_VALID_TIMESTAMP(*result)
+	return tm2timestamp(&tm, row->usec, &tz, result) == 0 && IS_VALID_TIMESTAMP(*result)
 		? OJ_TIME_OK : OJ_TIME_OUT_OF_RANGE;
 }
 
@@ -602,9 +698,9 @@ oj_check_row(OjIngest *in, const OjRecord *rec, const OjRow *row, OjReject *rj)
 
 			if (!isnull)
 			{
-				Datum		expected = DirectFunctionCall2(numeric_mul, oj_numeric(row->num1), price);
+				Datum		expected = DirectFunctionCall2(numeric_mul, oj_numeric(row->num1, row->decimal), price);
 				Datum		diff = DirectFunctionCall1(numeric_abs,
-													   DirectFunctionCall2(numeric_sub, oj_numeric(row->num2), expected));
+													   DirectFunctionCall2(numeric_sub, oj_numeric(row->num2, row->decimal), expected));
 
 				if (DatumGetBool(DirectFunctionCall2(numeric_gt, diff,
 													 NumericGetDatum(in->src->total_tolerance))))
@@ -661,11 +757,11 @@ oj_event_value(OjIngest *in, OjEventField f, const OjRow *row, TimestampTz t, bo
 		case OJ_EV_NUM1:
 			if (!row->has_num1)
 				break;
-			return oj_numeric(row->num1);
+			return oj_numeric(row->num1, row->decimal);
 		case OJ_EV_NUM2:
 			if (!row->has_num2)
 				break;
-			return oj_numeric(row->num2);
+			return oj_numeric(row->num2, row->decimal);
 		case OJ_EV_DIMS:
 			return oj_jsonb_object(in, row->dims, row->ndims);
 		case OJ_EV_ATTRS:
@@ -683,8 +779,19 @@ oj_event_value(OjIngest *in, OjEventField f, const OjRow *row, TimestampTz t, bo
 OjReader *
 oj_ingest_reader(OjIngest *in, OjReadFn read, void *read_arg)
 {
-	return oj_reader_create(in->src->kind == OJ_FORMAT_ADOBE ? OJ_DIALECT_TSV : OJ_DIALECT_CSV,
-							read, read_arg, &in->alloc, OJ_MAX_RECORD_BYTES);
+	if (in->src->encoding >= 0)
+	{
+		in->file_encoding = in->src->encoding;
+		in->conversion = FindDefaultConversionProc(in->file_encoding, in->encoding);
+		if (!OidIsValid(in->conversion))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_FUNCTION),
+					 errmsg("source \"%s\" reads files in encoding %s, which has no conversion to the database's encoding %s",
+							in->src->name, pg_encoding_to_char(in->file_encoding),
+							GetDatabaseEncodingName())));
+	}
+	return oj_reader_create(&in->src->format->dialect, read, read_arg, &in->alloc,
+							OJ_MAX_RECORD_BYTES);
 }
 
 /* The run's counts so far (also after oj_ingest_end()). */
@@ -834,11 +941,27 @@ oj_emit_event(OjIngest *in, const OjRecord *rec, const OjRow *row, TimestampTz e
 bool
 oj_ingest_check(OjIngest *in, const OjRecord *rec, OjRow *row, OjReject *rj, TimestampTz *event_time)
 {
+	OjRecord	converted;
+	int			bad;
+
 	if (!in->layout_ready)
 		oj_ingest_header(in, NULL);
 	rj->reason = OJ_OK;
 	rj->field = NULL;
 	rj->message[0] = '\0';
+	if ((bad = oj_convert_record(in, rec, &converted)) >= 0)
+	{
+		rj->reason = OJ_R_ENCODING;
+		rj->field = bad < Max(in->layout.ncols, in->layout.min_fields) ? in->layout.cols[bad].name : NULL;
+		if (rj->field)
+			snprintf(rj->message, sizeof(rj->message), "value in column \"%s\" is not valid in encoding %s",
+					 rj->field, pg_encoding_to_char(in->file_encoding));
+		else
+			snprintf(rj->message, sizeof(rj->message), "field %d is not valid in encoding %s",
+					 bad + 1, pg_encoding_to_char(in->file_encoding));
+		return false;
+	}
+	rec = &converted;
 	if (!oj_validate_record(&in->layout, rec, &in->now, in->check_utf8, row, rj, &in->alloc) ||
 		!oj_check_row(in, rec, row, rj))
 		return false;

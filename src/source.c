@@ -12,19 +12,24 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "lib/stringinfo.h"
 #include "pgtime.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "mb/pg_wchar.h"
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
 
-#include "backend.h"
+#include "pipeline.h"
 
 PG_FUNCTION_INFO_V1(oj_source_is_valid);
 PG_FUNCTION_INFO_V1(oj_create_source);
 
-#define OJ_VALID_OPTIONS "header, timezone, reject_limit, lookback, require_known_product, total_tolerance"
+/* The options of every source; a format reads its own (format.h). */
+static const char *const oj_common_options[] = {
+	"timezone", "reject_limit", "lookback", "require_known_product", "total_tolerance", NULL
+};
 #define OJ_MAX_SOURCE_NAME 57	/* so that inbox_<name> fits NAMEDATALEN */
 
 /* Raises ERROR unless name is 1-57 characters of a-z, 0-9 and _, not starting with a digit. */
@@ -78,6 +83,139 @@ oj_bad_option(const char *source, const char *option, JsonbValue *v, const char 
 			 errdetail("Option \"%s\" takes %s.", option, want)));
 }
 
+/* Is key one of the options format base reads? */
+static bool
+oj_is_format_option(OjFormatKind base, const char *key)
+{
+	for (int i = 0; base->options[i] != NULL; i++)
+		if (strcmp(key, base->options[i]) == 0)
+			return true;
+	return false;
+}
+
+/* "header, timezone, ...": the options a source of the format takes. */
+static char *
+oj_valid_options(OjFormatKind base)
+{
+	StringInfoData s;
+
+	initStringInfo(&s);
+	for (int i = 0; base->options[i] != NULL; i++)
+		appendStringInfo(&s, "%s, ", base->options[i]);
+	for (int i = 0; oj_common_options[i] != NULL; i++)
+		appendStringInfo(&s, "%s%s", i > 0 ? ", " : "", oj_common_options[i]);
+	return s.data;
+}
+
+/* ERROR for an option no source of the format takes, with the closest one. */
+static void
+oj_unknown_option(const char *source, OjFormatKind base, const char *key)
+{
+	const char *names[64];
+	int			n = 0;
+	const char *close;
+
+	for (int i = 0; base->options[i] != NULL && n < 48; i++)
+		names[n++] = base->options[i];
+	for (int i = 0; oj_common_options[i] != NULL; i++)
+		names[n++] = oj_common_options[i];
+	names[n] = NULL;
+	close = oj_closest_name(key, names);
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unknown option \"%s\" for source \"%s\"", key, source),
+			 close ? errhint("Perhaps you meant option \"%s\". Valid options are: %s.", close,
+							 oj_valid_options(base))
+			 : errhint("Valid options are: %s.", oj_valid_options(base))));
+}
+
+/*
+ * Flattens one option's value into *opts for the format: an object's
+ * members with their keys as the path, an array's elements with their
+ * index, an empty one as OJ_OPT_EMPTY.
+ */
+static void
+oj_flatten_option(const char *name, JsonbValue *v, int depth, int index, OjOption **opts, int *n)
+{
+	static const char *path[OJ_OPTION_DEPTH + 1];
+	OjOption   *o;
+
+	if (v->type == jbvBinary)
+	{
+		JsonbIterator *it = JsonbIteratorInit(v->val.binary.data);
+		JsonbValue	e;
+		JsonbIteratorToken tok;
+		bool		object = false;
+		int			count = 0;
+		char	   *key = NULL;
+
+		while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
+		{
+			if (tok == WJB_BEGIN_OBJECT)
+				object = true;
+			else if (tok == WJB_KEY)
+				key = pnstrdup(e.val.string.val, e.val.string.len);
+			else if (tok == WJB_VALUE || tok == WJB_ELEM)
+			{
+				if (object && depth < OJ_OPTION_DEPTH)
+					path[depth] = key;
+				oj_flatten_option(name, &e, object ? depth + 1 : depth,
+								  object ? index : count, opts, n);
+				count++;
+			}
+		}
+		if (count > 0)
+			return;
+	}
+	*opts = *opts ? repalloc(*opts, sizeof(OjOption) * (*n + 1)) : palloc(sizeof(OjOption));
+	o = &(*opts)[(*n)++];
+	memset(o, 0, sizeof(*o));
+	o->name = pstrdup(name);
+	o->depth = depth;
+	for (int i = 0; i < depth && i < OJ_OPTION_DEPTH; i++)
+		o->path[i] = path[i];
+	o->index = index;
+	o->type = v->type == jbvBinary ? OJ_OPT_EMPTY : v->type == jbvNull ? OJ_OPT_NULL :
+		v->type == jbvBool ? OJ_OPT_BOOL : v->type == jbvNumeric ? OJ_OPT_NUMBER : OJ_OPT_STRING;
+	o->text = v->type == jbvBinary ? NULL : oj_jsonb_value_text(v);
+}
+
+/* The source's format configured by its options; ERROR naming the option otherwise. */
+static void
+oj_source_format(OjSource *src, OjFormatKind base, const OjOption *opts, int nopts)
+{
+	OjAllocator alloc = oj_palloc_allocator(CurrentMemoryContext);
+	OjOptionError err;
+
+	if (!oj_format_configure(base, opts, nopts, &alloc, &src->format, &err))
+	{
+		if (err.value[0] != '\0')
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid value %s for option \"%s\" of source \"%s\"",
+							err.value, err.option, src->name),
+					 err.detail[0] ? errdetail("%s", err.detail) : 0,
+					 err.hint[0] ? errhint("%s", err.hint) : 0));
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("source \"%s\" %s", src->name, err.message),
+				 err.detail[0] ? errdetail("%s", err.detail) : 0,
+				 err.hint[0] ? errhint("%s", err.hint) : 0));
+	}
+	if (src->format->encoding != NULL)
+	{
+		int			enc = pg_char_to_encoding(src->format->encoding);
+
+		if (enc < 0 || !PG_VALID_FE_ENCODING(enc))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid value %s for option \"encoding\" of source \"%s\"",
+							src->format->encoding, src->name),
+					 errdetail("Option \"encoding\" takes the name of an encoding PostgreSQL converts from, such as \"WIN1252\", \"LATIN1\" or \"UTF8\".")));
+		src->encoding = enc == GetDatabaseEncoding() || GetDatabaseEncoding() == PG_SQL_ASCII ? -1 : enc;
+	}
+}
+
 /*
  * Checks name, format and options and fills *src.  Every problem is an
  * ERROR that names the source and the option.
@@ -89,16 +227,20 @@ oj_source_parse(const char *name, const char *format, Jsonb *options, OjSource *
 	JsonbValue	v;
 	JsonbIteratorToken tok;
 	char	   *key = NULL;
+	OjFormatKind base;
+	OjOption   *fopts = NULL;
+	int			nfopts = 0;
 
 	oj_check_source_name(name);
 	memset(src, 0, sizeof(*src));
 	src->name = pstrdup(name);
-	if (!oj_format_from_name(format, &src->kind))
+	if (!oj_format_from_name(format, &base))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown format \"%s\" for source \"%s\"", format, name),
-				 errhint("Valid formats are: rmc, adobe.")));
-	src->header = true;
+				 errhint("Valid formats are: %s.", oj_format_names())));
+	src->format = base;
+	src->encoding = -1;
 	src->timezone = "UTC";
 	src->reject_limit = -1;
 	src->lookback.day = 30;
@@ -109,7 +251,7 @@ oj_source_parse(const char *name, const char *format, Jsonb *options, OjSource *
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("options of source \"%s\" must be a JSON object", name),
-				 errhint("Valid options are: " OJ_VALID_OPTIONS ".")));
+				 errhint("Valid options are: %s.", oj_valid_options(base))));
 
 	it = JsonbIteratorInit(&options->root);
 	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
@@ -122,17 +264,8 @@ oj_source_parse(const char *name, const char *format, Jsonb *options, OjSource *
 		if (tok != WJB_VALUE)
 			continue;
 
-		if (strcmp(key, "header") == 0)
-		{
-			if (v.type != jbvBool)
-				oj_bad_option(name, key, &v, "true or false");
-			src->header = v.val.boolean;
-			if (!src->header && src->kind == OJ_FORMAT_ADOBE)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("source \"%s\" of format adobe cannot have header false", name),
-						 errdetail("An Adobe Data Sources file always starts with its header line; the header decides the join key.")));
-		}
+		if (oj_is_format_option(base, key))
+			oj_flatten_option(key, &v, 0, -1, &fopts, &nfopts);
 		else if (strcmp(key, "timezone") == 0)
 		{
 			if (v.type != jbvString)
@@ -191,12 +324,10 @@ oj_source_parse(const char *name, const char *format, Jsonb *options, OjSource *
 			src->total_tolerance = DatumGetNumeric(datumCopy(NumericGetDatum(v.val.numeric), false, -1));
 		}
 		else
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("unknown option \"%s\" for source \"%s\"", key, name),
-					 errhint("Valid options are: " OJ_VALID_OPTIONS ".")));
+			oj_unknown_option(name, base, key);
 	}
 done:
+	oj_source_format(src, base, fopts, nfopts);
 	src->tz = pg_tzset(src->timezone);
 }
 

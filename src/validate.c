@@ -532,7 +532,6 @@ oj_validate_columns(OjLayout *layout, const OjRecord *rec, bool check_utf8, OjRo
 {
 	bool		clean = oj_raw_is_clean(rec);
 
-	row->decimal = layout->format->decimal;
 	for (int i = 0; i < rec->nfields; i++)
 	{
 		const OjColumn *col = &layout->cols[i];
@@ -590,6 +589,7 @@ oj_validate_record(OjLayout *layout, const OjRecord *rec, const OjNow *now,
 				   const OjAllocator *alloc)
 {
 	memset(row, 0, sizeof(OjRow));
+	row->decimal = layout->format->decimal;
 	if (rec->error != OJ_OK)
 	{
 		reject->reason = rec->error;
