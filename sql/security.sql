@@ -104,7 +104,7 @@ INSERT INTO entry VALUES
       $q$SELECT offline_join.expire()$q$),
  (10, 'abandoned_carts()', 'offline_join.abandoned_carts(timestamptz,interval)',
       $q$SELECT offline_join.abandoned_carts()$q$),
- (11, 'create_inbox()', 'offline_join.create_inbox(text,integer)',
+ (11, 'create_inbox()', 'offline_join.create_inbox(text,integer,text[])',
       $q$SELECT offline_join.create_inbox('rmc_no_inbox')$q$),
  (12, 'create_foreign_table()', 'offline_join.create_foreign_table(text,text,text)',
       $q$SELECT offline_join.create_foreign_table('public.m_ft', 'rmc', current_setting('oj.data') || '/rmc_sample.csv')$q$),

@@ -774,7 +774,7 @@ csv_header_layout(OjLayout *layout, const OjRecord *header, const OjAllocator *a
 	OjLayoutBlock *b;
 
 	for (int i = 0; i < nh; i++)
-		strbytes += header->fields[i].len + 1;
+		strbytes += 2 * (header->fields[i].len + 1);
 	b = oj_block_alloc(alloc, nh, strbytes + sizeof(int) * (size_t) nh, &s);
 	if (b == NULL)
 		return oj_layout_error(errbuf, errlen, "out of memory for a layout of %d columns", nh);
@@ -798,12 +798,17 @@ csv_header_layout(OjLayout *layout, const OjRecord *header, const OjAllocator *a
 	}
 	for (int i = 0; i < nh; i++)
 	{
+		size_t		len = header->fields[i].len;
 		char	   *name = s;
+		char	   *key = s + len + 1;
 
-		memcpy(s, header->fields[i].data, header->fields[i].len);
-		s[header->fields[i].len] = '\0';
-		s += header->fields[i].len + 1;
-		set_column(spec, &b->cols[i], mapped[i] >= 0 ? &spec->map[mapped[i]] : NULL, name, name);
+		memcpy(name, header->fields[i].data, len);
+		name[len] = '\0';
+		/* an unmapped column's key in attrs: its name in lower case, spaces as _ */
+		for (size_t j = 0; j <= len; j++)
+			key[j] = name[j] == ' ' ? '_' : (name[j] >= 'A' && name[j] <= 'Z') ? name[j] - 'A' + 'a' : name[j];
+		s += 2 * (len + 1);
+		set_column(spec, &b->cols[i], mapped[i] >= 0 ? &spec->map[mapped[i]] : NULL, name, key);
 		if ((b->cols[i].role == OJ_COL_CUSTOMER || b->cols[i].role == OJ_COL_TRANSACTION) &&
 			only_key(spec, b->cols[i].role))
 			b->cols[i].required = true;

@@ -31,6 +31,7 @@
 #include "catalog/pg_extension.h"
 #include "commands/extension.h"
 #include "catalog/pg_type.h"
+#include "utils/array.h"
 #include "commands/copy.h"
 #include "commands/progress.h"
 #include "commands/copyfrom_internal.h"
@@ -188,10 +189,68 @@ oj_inbox_source(Oid relid)
 }
 
 /*
- * create_inbox(source, transaction_attrs DEFAULT NULL) RETURNS regclass
+ * The header names a statement may give an inbox of a format read by name
+ * (csv with a header): columns, the file's columns in order, which must
+ * hold every mapped one.  ERROR naming the first problem.
+ */
+static List *
+oj_inbox_file_columns(OjSource *src, ArrayType *columns)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	List	   *names = NIL;
+	List	   *mapped = oj_inbox_headers(src, 0);
+	ListCell   *lc;
+
+	if (src->format->inbox_header != OJ_INBOX_BY_NAME)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("columns applies only to sources whose files name their columns in a header; source \"%s\" is of format %s%s",
+						src->name, src->format->name, src->format->header ? "" : " without a header")));
+	deconstruct_array(columns, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+	for (int i = 0; i < n; i++)
+	{
+		char	   *name = nulls[i] ? NULL : TextDatumGetCString(elems[i]);
+
+		if (name == NULL || name[0] == '\0')
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("columns must name every column of the file; element %d is %s",
+							i + 1, name == NULL ? "null" : "empty")));
+		foreach(lc, names)
+			if (strcmp(oj_inbox_column(lfirst(lc)), oj_inbox_column(name)) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_DUPLICATE_COLUMN),
+						 errmsg("columns \"%s\" and \"%s\" would both be inbox column \"%s\"",
+								(char *) lfirst(lc), name, oj_inbox_column(name))));
+		names = lappend(names, name);
+	}
+	foreach(lc, mapped)
+	{
+		ListCell   *lc2;
+		bool		found = false;
+
+		foreach(lc2, names)
+			found |= strcmp(lfirst(lc), lfirst(lc2)) == 0;
+		if (!found)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("columns lacks \"%s\", which source \"%s\" maps in option \"columns\"",
+							(char *) lfirst(lc), src->name),
+					 errhint("List every column of the file, in its order.")));
+	}
+	return names;
+}
+
+/*
+ * create_inbox(source, transaction_attrs DEFAULT NULL, columns DEFAULT NULL)
+ * RETURNS regclass
  *
  * transaction_attrs (rmc only, default 1) is the number of EventTransaction
- * Attr columns.
+ * Attr columns; columns (a source read by header names) are the file's
+ * columns, mapped or not, in order, so that COPY ... HEADER takes the
+ * file as it is.  Without them the inbox has the mapped columns.
  */
 Datum
 oj_create_inbox(PG_FUNCTION_ARGS)
@@ -241,7 +300,10 @@ oj_create_inbox(PG_FUNCTION_ARGS)
 				 errdetail("It is not an inbox made by offline_join.create_inbox()."),
 				 errhint("Rename or drop it, then create the inbox.")));
 
-	headers = oj_inbox_headers(src, txn_attrs);
+	if (PG_NARGS() > 2 && !PG_ARGISNULL(2))
+		headers = oj_inbox_file_columns(src, PG_GETARG_ARRAYTYPE_P(2));
+	else
+		headers = oj_inbox_headers(src, txn_attrs);
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "CREATE TABLE %s.%s (", OJ_SCHEMA, quote_identifier(table));
 	foreach(lc, headers)
@@ -613,6 +675,8 @@ oj_inbox_start(Relation rel, const char *source)
 						at = j;
 			if (at >= 0)
 				r->names[i] = list_nth(headers, at);
+			else if (r->src->format->inbox_header == OJ_INBOX_BY_NAME)
+				r->names[i] = pstrdup(att);	/* a column of the file the source does not map */
 			/* a format read by position: the inbox's columns must be the format's, in order */
 			if (at >= 0 && r->src->format->inbox_header == OJ_INBOX_BY_POSITION && at != k++)
 				ereport(ERROR,
