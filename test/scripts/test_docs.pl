@@ -105,7 +105,10 @@ if (($opt // '') eq '--install')
 	my $copy = "$tmp/tree";
 	system("cp -a '$tree' '$copy'") == 0 or die "copy: $!";
 	spew("$tmp/apt.conf", "APT::Get::Assume-Yes \"true\";\n");
-	spew("$tmp/install.sh", "set -ex\n" . $install[0][1]);
+	my $commands = $install[0][1];
+	# a run against a private copy of the server tree (OJ_PG_BIN) installs there
+	$commands =~ s{/usr/lib/postgresql/\Q$major\E/bin}{$ENV{OJ_PG_BIN}}g if $ENV{OJ_PG_BIN};
+	spew("$tmp/install.sh", "set -ex\n" . $commands);
 	if (system("cd '$copy' && APT_CONFIG='$tmp/apt.conf' DEBIAN_FRONTEND=noninteractive bash '$tmp/install.sh' >'$tmp/install.log' 2>&1") != 0)
 	{
 		system("tail -n 30 '$tmp/install.log'");
