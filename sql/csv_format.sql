@@ -14,9 +14,10 @@ DECLARE d text; h text;
 BEGIN EXECUTE q; RETURN 'ok';
 EXCEPTION WHEN others THEN
   GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
-  RETURN SQLSTATE || ': ' || replace(SQLERRM, current_setting('oj.data'), '<data>')
-         || CASE WHEN d <> '' THEN E'\nDETAIL: ' || d ELSE '' END
-         || CASE WHEN h <> '' THEN E'\nHINT: ' || h ELSE '' END;
+  RETURN replace(SQLSTATE || ': ' || SQLERRM
+                 || CASE WHEN d <> '' THEN E'\nDETAIL: ' || d ELSE '' END
+                 || CASE WHEN h <> '' THEN E'\nHINT: ' || h ELSE '' END,
+                 current_setting('oj.data'), '<data>');
 END $$;
 -- rejects of the last load of a source
 CREATE FUNCTION pg_temp.rejects(s text) RETURNS TABLE (line_no bigint, field text, reason text, message text)
@@ -119,11 +120,13 @@ SELECT count(*) AS rejects FROM offline_join.validate_file('meta_case', :'data' 
 SELECT offline_join.create_source('pos', 'csv', $${
   "header": false, "delimiter": "|", "time_format": "YYYYMMDD\"T\"HH24MISS",
   "unmapped": "attrs", "columns": {"event_time": 2, "customer_id": 1, "num1": 4}}$$);
-\set pos_file '/tmp/oj_regress_pos.txt'
-COPY (VALUES ('C-1|20260301T101500|x|2|note'), ('C-2|20260301T25|x|1'), ('C-3|20260301T101500'),
-             ('C-4|20260301T101500|x|3,5'))
-  TO '/tmp/oj_regress_pos.txt';
-SELECT status, rows_total, rows_loaded, rows_rejected FROM offline_join.load('pos', :'pos_file');
+DO $$ BEGIN
+  EXECUTE format('COPY (VALUES (%L), (%L), (%L), (%L)) TO %L',
+                 'C-1|20260301T101500|x|2|note', 'C-2|20260301T25|x|1', 'C-3|20260301T101500',
+                 'C-4|20260301T101500|x|3,5', current_setting('data_directory') || '/oj_regress_pos.txt');
+END $$;
+SELECT status, rows_total, rows_loaded, rows_rejected
+  FROM offline_join.load('pos', current_setting('data_directory') || '/oj_regress_pos.txt');
 SELECT * FROM pg_temp.rejects('pos');
 SELECT line_no, event_time AT TIME ZONE 'UTC' AS utc, customer_id, num1, attrs
   FROM offline_join.events WHERE source = 'pos' ORDER BY line_no;
@@ -167,7 +170,7 @@ SELECT offline_join.create_source('dk_strict', 'csv', $${
 SELECT status, rows_total, rows_loaded, rows_rejected, replace(message, :'data', '<data>') AS message
   FROM offline_join.load('dk_strict', :'data' || '/csv_danish_crm.csv');
 SELECT count(*) FROM offline_join.events WHERE source = 'dk_strict';
-INSERT INTO offline_join.products VALUES ('SKU-RUN-42', 89.95);
+INSERT INTO offline_join.products (product_code, unit_price) VALUES ('SKU-RUN-42', 89.95);
 SELECT offline_join.create_source('dk_priced', 'csv', $${
   "delimiter": ";", "encoding": "WIN1252", "decimal": ",", "total_tolerance": 0.01,
   "require_known_product": true,
