@@ -34,7 +34,6 @@
 #include "utils/array.h"
 #include "commands/copy.h"
 #include "commands/progress.h"
-#include "commands/copyfrom_internal.h"
 #include "commands/sequence.h"
 #include "commands/trigger.h"
 #include "tcop/pquery.h"
@@ -53,6 +52,7 @@
 #include "utils/timestamp.h"
 
 #include "pipeline.h"
+#include "copy_state.h"
 
 PG_FUNCTION_INFO_V1(oj_create_inbox);
 PG_FUNCTION_INFO_V1(oj_inbox_begin);
@@ -423,16 +423,11 @@ oj_inbox_forget(OjInboxRun *r)
 		}
 }
 
-/* The COPY statement into rel feeding this trigger, if it is a COPY. */
-static CopyFromState
-oj_current_copy(Relation rel)
+/* The COPY statement into rel feeding this trigger, if it is a COPY: *cs, else NULL. */
+static const OjCopyState *
+oj_current_copy(Relation rel, OjCopyState *cs)
 {
-	ErrorContextCallback *e;
-
-	for (e = error_context_stack; e; e = e->previous)
-		if (e->callback == CopyFromErrorCallback)
-			return ((CopyFromState) e->arg)->rel == rel ? (CopyFromState) e->arg : NULL;
-	return NULL;
+	return oj_copy_state(rel, cs) ? cs : NULL;
 }
 
 /* Rebuilds a row as a line of the file, for the raw column of a reject. */
@@ -636,7 +631,12 @@ oj_inbox_start(Relation rel, const char *source)
 				 errhint("GRANT SELECT ON %s.products TO %s.", OJ_SCHEMA,
 						 quote_identifier(GetUserNameFromId(invoker, false)))));
 	r->started_at = GetCurrentTimestamp();
-	r->from_copy = oj_current_copy(rel) != NULL;	/* COPY may name itself only with its rows */
+	{
+		/* COPY may name itself only with its rows */
+		OjCopyState cs;
+
+		r->from_copy = oj_copy_state(rel, &cs);
+	}
 	r->natts = desc->natts;
 	r->names = palloc0(sizeof(char *) * r->natts);
 	r->present = palloc0(sizeof(bool) * r->natts);
@@ -729,7 +729,7 @@ oj_inbox_start(Relation rel, const char *source)
  * the columns the first row of an INSERT fills.
  */
 static void
-oj_inbox_adobe_header(OjInboxRun *r, CopyFromState copy)
+oj_inbox_adobe_header(OjInboxRun *r, const OjCopyState *copy)
 {
 	MemoryContext old = MemoryContextSwitchTo(CurTransactionContext);
 	OjRecord	hdr;
@@ -738,7 +738,7 @@ oj_inbox_adobe_header(OjInboxRun *r, CopyFromState copy)
 
 	memset(&hdr, 0, sizeof(hdr));
 	for (i = 0; i < r->natts; i++)
-		if (r->names[i] && (copy != NULL ? list_member_int(copy->attnumlist, i + 1) :
+		if (r->names[i] && (copy != NULL ? list_member_int(copy->attnums, i + 1) :
 							!r->nulls[i] || r->src->format->inbox_header == OJ_INBOX_BY_NAME))
 		{
 			r->present[i] = true;
@@ -816,11 +816,11 @@ oj_inbox_current(TriggerData *td)
  * number its lines as load() does.
  */
 static void
-oj_inbox_where_error(Relation rel)
+oj_inbox_where_error(const char *inbox)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-			 errmsg("COPY into inbox \"%s\" cannot have a WHERE clause", RelationGetRelationName(rel)),
+			 errmsg("COPY into inbox \"%s\" cannot have a WHERE clause", inbox),
 			 errdetail("The rows it leaves out would never reach offline_join: neither counted, nor rejected, nor numbered."),
 			 errhint("Send the whole file, or filter it before sending it.")));
 }
@@ -831,23 +831,23 @@ oj_inbox_where_error(Relation rel)
  * statement, at its first row (COPY does not show itself before).
  */
 static void
-oj_inbox_check_copy(OjInboxRun *r, CopyFromState copy)
+oj_inbox_check_copy(OjInboxRun *r, const OjCopyState *copy)
 {
 	const char *null_default;
 
 	if (copy == NULL || r->copy_checked)
 		return;
 	r->copy_checked = true;
-	if (copy->whereClause != NULL)
-		oj_inbox_where_error(copy->rel);
+	if (copy->has_where)
+		oj_inbox_where_error(get_rel_name(r->relid));
 	/* a value equal to COPY's NULL string arrives as no value at all */
-	null_default = copy->opts.csv_mode ? "" : "\\N";
-	if (!copy->opts.binary && copy->opts.null_print != NULL &&
-		strcmp(copy->opts.null_print, null_default) != 0)
+	null_default = copy->csv ? "" : "\\N";
+	if (!copy->binary && copy->null_print != NULL &&
+		strcmp(copy->null_print, null_default) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("COPY into inbox \"%s\" cannot have NULL '%s'", RelationGetRelationName(copy->rel),
-						copy->opts.null_print),
+				 errmsg("COPY into inbox \"%s\" cannot have NULL '%s'", get_rel_name(r->relid),
+						copy->null_print),
 				 errdetail("A value equal to it would reach offline_join as no value, where load() reads the value itself."),
 				 errhint("Leave out the NULL option.")));
 }
@@ -875,7 +875,7 @@ oj_inbox_refuse_portal_where(Relation rel)
 		cs = (CopyStmt *) ps->utilityStmt;
 		if (cs->is_from && cs->whereClause != NULL && cs->relation != NULL &&
 			RangeVarGetRelid(cs->relation, NoLock, true) == RelationGetRelid(rel))
-			oj_inbox_where_error(rel);
+			oj_inbox_where_error(RelationGetRelationName(rel));
 	}
 }
 
@@ -947,21 +947,21 @@ oj_inbox_begin(PG_FUNCTION_ARGS)
  * Rows of INSERT, and of COPY's binary format, are numbered 1, 2, ...
  */
 static int64
-oj_inbox_line(OjInboxRun *r, CopyFromState copy)
+oj_inbox_line(OjInboxRun *r, const OjCopyState *copy)
 {
 	const char *p;
 	const char *end;
 	int64		line;
 
-	if (copy == NULL || copy->opts.binary || !copy->line_buf_valid)
+	if (copy == NULL || !copy->line_valid)
 		return oj_ingest_counts(r->in).total + 1;
 	if (r->next_line == 0)
-		r->next_line = copy->opts.header_line != COPY_HEADER_FALSE ? 2 : 1;
+		r->next_line = copy->header ? 2 : 1;
 	line = r->next_line++;
-	end = copy->line_buf.data + copy->line_buf.len;
-	for (p = copy->line_buf.data; (p = memchr(p, '\n', end - p)) != NULL; p++)
+	end = copy->line + copy->line_len;
+	for (p = copy->line; (p = memchr(p, '\n', end - p)) != NULL; p++)
 		r->next_line++;
-	for (p = copy->line_buf.data; (p = memchr(p, '\r', end - p)) != NULL; p++)
+	for (p = copy->line; (p = memchr(p, '\r', end - p)) != NULL; p++)
 		r->next_line += (p + 1 == end || p[1] != '\n');
 	return line;
 }
@@ -1052,10 +1052,10 @@ oj_inbox_too_long(OjInboxRun *r, OjRecord *rec)
 
 /* Does COPY's record, line line of the file, open it with a byte order mark? */
 static bool
-oj_inbox_opens_with_bom(CopyFromState copy, int64 line)
+oj_inbox_opens_with_bom(const OjCopyState *copy, int64 line)
 {
-	return line == 1 && copy != NULL && !copy->opts.binary && copy->line_buf_valid &&
-		copy->line_buf.len >= 3 && memcmp(copy->line_buf.data, "\xEF\xBB\xBF", 3) == 0;
+	return line == 1 && copy != NULL && copy->line_valid &&
+		copy->line_len >= 3 && memcmp(copy->line, "\xEF\xBB\xBF", 3) == 0;
 }
 
 /*
@@ -1066,10 +1066,10 @@ oj_inbox_opens_with_bom(CopyFromState copy, int64 line)
  * mark opening a file without a header is skipped, as load() skips it.
  */
 static void
-oj_inbox_raw_record(OjInboxRun *r, CopyFromState copy, OjRecord *rec)
+oj_inbox_raw_record(OjInboxRun *r, const OjCopyState *copy, OjRecord *rec)
 {
-	const char *raw = copy->line_buf.data;
-	size_t		len = copy->line_buf.len;
+	const char *raw = copy->line;
+	size_t		len = copy->line_len;
 	const char *why;
 	char		quote = r->src->format->dialect.quote;
 
@@ -1086,9 +1086,8 @@ oj_inbox_raw_record(OjInboxRun *r, CopyFromState copy, OjRecord *rec)
 		rec->raw_len = OJ_MAX_RAW_KEEP;
 		return;
 	}
-	if (quote != '\0' && copy->opts.csv_mode &&
-		copy->opts.quote[0] == quote && copy->opts.escape[0] == quote &&
-		(why = oj_inbox_bad_quoting(raw, len, copy->opts.delim[0], quote)) != NULL)
+	if (quote != '\0' && copy->csv && copy->quote == quote && copy->escape == quote &&
+		(why = oj_inbox_bad_quoting(raw, len, copy->delimiter, quote)) != NULL)
 	{
 		rec->error = OJ_R_PARSE;
 		rec->error_message = why;
@@ -1119,7 +1118,8 @@ oj_inbox_measure(OjInboxRun *r, OjRecord *rec)
 static void
 oj_inbox_route_row(OjInboxRun *r, TriggerData *td, OjRecord *rec)
 {
-	CopyFromState copy = oj_current_copy(td->tg_relation);
+	OjCopyState cs;
+	const OjCopyState *copy = oj_current_copy(td->tg_relation, &cs);
 	int			n = 0;
 	bool		misshapen = false;
 	int64		line;
@@ -1153,7 +1153,7 @@ oj_inbox_route_row(OjInboxRun *r, TriggerData *td, OjRecord *rec)
 			r->fields[n].data = VARDATA_ANY(t);
 			r->fields[n].len = VARSIZE_ANY_EXHDR(t);
 			/* the first field of the file, after a byte order mark (no header) */
-			if (bom && copy->attnumlist != NIL && linitial_int(copy->attnumlist) == i + 1 &&
+			if (bom && copy->attnums != NIL && linitial_int(copy->attnums) == i + 1 &&
 				r->fields[n].len >= 3 && memcmp(r->fields[n].data, "\xEF\xBB\xBF", 3) == 0)
 			{
 				r->fields[n].data += 3;
@@ -1175,7 +1175,7 @@ oj_inbox_route_row(OjInboxRun *r, TriggerData *td, OjRecord *rec)
 		rec->fields = NULL;
 		rec->raw = "";
 	}
-	else if (copy != NULL && !copy->opts.binary && copy->line_buf_valid)
+	else if (copy != NULL && copy->line_valid)
 		oj_inbox_raw_record(r, copy, rec);
 	else
 		oj_inbox_measure(r, rec);
@@ -1258,7 +1258,11 @@ oj_inbox_finish(PG_FUNCTION_ARGS)
 	oj_inbox_check_call(fcinfo, OJ_INBOX_FINISH);
 	r = oj_inbox_current(td);
 	oj_inbox_forget(r);			/* whatever happens next, this run is over */
-	r->from_copy |= oj_current_copy(td->tg_relation) != NULL;
+	{
+		OjCopyState cs;
+
+		r->from_copy |= oj_copy_state(td->tg_relation, &cs);
+	}
 	memset(&l, 0, sizeof(l));
 	l.bytes = -1;
 	l.status = "loaded";
