@@ -721,11 +721,18 @@ missing_column(const OjCsvMap *m, const OjRecord *header, char *errbuf, size_t e
 	char		q[OJ_QUOTE_BUF];
 
 	list[0] = '\0';
-	for (int i = 0; i < header->nfields && n < sizeof(list) - 60; i++)
-		n += (size_t) snprintf(list + n, sizeof(list) - n, "%s%s", i > 0 ? ", " : "",
-							   oj_quote_value(q, header->fields[i].data, header->fields[i].len));
-	if (n >= sizeof(list) - 60 && header->nfields > 0)
-		snprintf(list + n, sizeof(list) - n, ", ...");
+	for (int i = 0; i < header->nfields; i++)
+	{
+		const char *piece = oj_quote_value(q, header->fields[i].data, header->fields[i].len);
+
+		/* room for the piece, its separator and a final ", ..." */
+		if (n + strlen(piece) + 2 + 6 >= sizeof(list))
+		{
+			memcpy(list + n, ", ...", 6);
+			break;
+		}
+		n += (size_t) snprintf(list + n, sizeof(list) - n, "%s%s", i > 0 ? ", " : "", piece);
+	}
 	return oj_layout_error(errbuf, errlen,
 						   "column \"%s\" (mapped to %s) is not in the header; the header's columns are %s",
 						   m->column, m->label, list);

@@ -5,9 +5,12 @@
  *
  * The first input byte selects the case, the rest is the file:
  *	  bit 0		0: rmc (CSV dialect), 1: adobe (TSV dialect)
- *	  bit 1		rmc: 1 = the first record is the header, 0 = no header;
+ *	  bit 1		rmc, csv: 1 = the first record is the header, 0 = no header;
  *				adobe: 1 = the first record is the header, 0 = a built-in one
- *	  bits 2-7	seed of the read sizes
+ *	  bits 2-7	seed of the read sizes; with bit 0 clear and bits 2-3 set, a
+ *				csv source instead of rmc, its descriptor built from options
+ *				that bits 4-7 choose (delimiter, decimal comma, time
+ *				template, skip_lines), as create_source() builds it
  *
  * The file is read twice: in small chunks whose sizes derive from the data
  * (to hit buffer boundaries) and all at once; both reads must give the same
@@ -97,6 +100,46 @@ check_reject(const OjReject *rj)
 		ASSERT((uint8_t) rj->message[i] >= 0x20 && rj->message[i] != 0x7f);
 }
 
+/*
+ * A csv descriptor from options, as create_source() makes it: variant bits
+ * choose the delimiter, the decimal separator, ISO 8601 times or a
+ * template, and a skipped first line; header says whether columns are
+ * named ("t", "c", "x", "n") or by position (2, 1, 4, 3).  Built once per
+ * variant and kept.
+ */
+static OjFormatKind
+csv_format(unsigned variant, bool header)
+{
+	static OjFormatKind cache[32];
+	static const char *const delims[] = {";", ",", "|", "\t"};
+	unsigned	k = (variant & 15) | (header ? 16 : 0);
+	bool		comma = (variant & 3) != 1 && (variant & 4);
+	OjOption	o[12];
+	int			n = 0;
+	OjOptionError err;
+
+	if (cache[k] != NULL)
+		return cache[k];
+#define OPT(nm, p0, p1, ty, tx) 	(o[n] = (OjOption) {nm, {p0, p1}, (p1) ? 2 : (p0) ? 1 : 0, -1, ty, tx}, n++)
+	OPT("header", NULL, NULL, OJ_OPT_BOOL, header ? "true" : "false");
+	OPT("delimiter", NULL, NULL, OJ_OPT_STRING, delims[variant & 3]);
+	if (comma)
+		OPT("decimal", NULL, NULL, OJ_OPT_STRING, ",");
+	if (variant & 8)
+		OPT("time_format", NULL, NULL, OJ_OPT_STRING, "DD.MM.YYYY HH12:MI:SS.US AM TZH:TZM");
+	if ((variant & 5) == 5)
+		OPT("skip_lines", NULL, NULL, OJ_OPT_NUMBER, "1");
+	OPT("unmapped", NULL, NULL, OJ_OPT_STRING, "attrs");
+	OPT("columns", "event_time", NULL, header ? OJ_OPT_STRING : OJ_OPT_NUMBER, header ? "t" : "2");
+	OPT("columns", "customer_id", NULL, header ? OJ_OPT_STRING : OJ_OPT_NUMBER, header ? "c" : "1");
+	OPT("columns", "transaction_id", NULL, header ? OJ_OPT_STRING : OJ_OPT_NUMBER, header ? "x" : "4");
+	OPT("columns", "num1", NULL, header ? OJ_OPT_STRING : OJ_OPT_NUMBER, header ? "n" : "3");
+	OPT("columns", "dims", "d", header ? OJ_OPT_STRING : OJ_OPT_NUMBER, header ? "d" : "5");
+#undef OPT
+	ASSERT(oj_format_configure(OJ_FORMAT_CSV, o, n, &oj_malloc_allocator, &cache[k], &err));
+	return cache[k];
+}
+
 /* Check a valid row's invariants. */
 static void
 check_row(const OjLayout *layout, const OjRecord *rec, const OjRow *row)
@@ -114,10 +157,18 @@ check_row(const OjLayout *layout, const OjRecord *rec, const OjRow *row)
 			ASSERT(oj_is_plain_decimal(row->attrs[i].value.data, row->attrs[i].value.len));
 	}
 	if (row->has_num1)
-		ASSERT(oj_is_plain_decimal(row->num1.data, row->num1.len));
+	{
+		const char *why;
+
+		ASSERT(oj_check_number(&row->num1, layout->format->decimal, &why) == OJ_OK);
+	}
 	if (row->has_num2)
 		ASSERT(oj_is_plain_decimal(row->num2.data, row->num2.len));
-	if (layout->kind == OJ_FORMAT_ADOBE)
+	ASSERT(row->usec >= 0 && row->usec < 1000000);
+	ASSERT(!row->has_offset || (row->utc_offset > -16 * 3600 && row->utc_offset < 16 * 3600));
+	if (layout->format->csv != NULL)
+		ASSERT(row->has_customer || row->has_transaction);
+	else if (layout->format == OJ_FORMAT_ADOBE)
 	{
 		ASSERT(row->ndims > 0 || row->has_product || row->has_category);
 		/* the row's day is known already, or it brings a new one while there is room */
@@ -137,9 +188,11 @@ read_file(const uint8_t *data, size_t len, uint8_t selector, unsigned seed,
 {
 	bool		adobe = selector & 1;
 	bool		header = (selector & 2) != 0;
+	bool		csv = !adobe && ((selector >> 2) & 3) == 3;
+	OjFormatKind format = adobe ? OJ_FORMAT_ADOBE : csv ? csv_format(selector >> 4, header) : OJ_FORMAT_RMC;
 	FuzzFile	f = {data, len, 0, seed};
-	OjReader   *r = oj_reader_create(adobe ? OJ_DIALECT_TSV : OJ_DIALECT_CSV, fuzz_read, &f,
-									 &oj_malloc_allocator, FUZZ_MAX_RECORD);
+	OjReader   *r = oj_reader_create(&format->dialect, fuzz_read, &f, &oj_malloc_allocator,
+									 FUZZ_MAX_RECORD);
 	OjLayout	layouts[2];
 	bool		have_layout = false;
 	OjNow		now = {2026, 3, 10, 12, 0, 0};
@@ -166,9 +219,8 @@ read_file(const uint8_t *data, size_t len, uint8_t selector, unsigned seed,
 		OjRecord	h = {1, 8, (OjField *) adobe_fields, "", 0, OJ_OK, NULL};
 
 		for (int k = 0; k < 2; k++)
-			have_layout = oj_layout_init(&layouts[k], adobe ? OJ_FORMAT_ADOBE : OJ_FORMAT_RMC,
-										 adobe ? &h : NULL, &oj_malloc_allocator,
-										 err, sizeof(err));
+			have_layout = oj_layout_init(&layouts[k], format, adobe ? &h : NULL,
+										 &oj_malloc_allocator, err, sizeof(err));
 		ASSERT(have_layout);
 	}
 
@@ -218,8 +270,8 @@ read_file(const uint8_t *data, size_t len, uint8_t selector, unsigned seed,
 			for (int k = 0; k < 2; k++)
 			{
 				err[0] = '\0';
-				have_layout = oj_layout_init(&layouts[k], adobe ? OJ_FORMAT_ADOBE : OJ_FORMAT_RMC,
-											 &rec, &oj_malloc_allocator, err, sizeof(err));
+				have_layout = oj_layout_init(&layouts[k], format, &rec, &oj_malloc_allocator,
+											 err, sizeof(err));
 				ASSERT(have_layout || err[0] != '\0');
 			}
 			if (!have_layout)

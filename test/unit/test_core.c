@@ -640,11 +640,11 @@ static char *
 validate_text(OjFormatKind kind, bool header, const char *text, size_t len, const OjNow *now,
 			  bool check_utf8)
 {
+	len = len == SIZE_MAX ? strlen(text) : len;
 	CountAlloc	ca = {0, 0, 0};
 	OjAllocator alloc = {count_alloc, count_realloc, count_free, &ca};
 	MemFile		f = {text, len, 0, SIZE_MAX, SIZE_MAX};
-	OjReader   *r = oj_reader_create(kind == OJ_FORMAT_RMC ? OJ_DIALECT_CSV : OJ_DIALECT_TSV,
-									 mem_read, &f, &alloc, 0);
+	OjReader   *r = oj_reader_create(&kind->dialect, mem_read, &f, &alloc, 0);
 	OjLayout	layout;
 	OjRecord	rec;
 	OjRow		row;
@@ -1462,6 +1462,129 @@ test_format_columns(void)
 	CHECK(oj_format_column(OJ_FORMAT_ADOBE, n, buf, sizeof(buf)) == NULL, "adobe past the end");
 }
 
+/* A bump allocator for descriptors the tests keep to the end (no leak to report). */
+static char arena_buf[1 << 20];
+static size_t arena_used;
+
+static void *
+arena_alloc(void *ctx, size_t size)
+{
+	void	   *p = arena_buf + arena_used;
+
+	(void) ctx;
+	size = (size + 15) & ~(size_t) 15;
+	if (arena_used + size > sizeof(arena_buf))
+		return NULL;
+	arena_used += size;
+	return p;
+}
+
+static void
+arena_free(void *ctx, void *p)
+{
+	(void) ctx;
+	(void) p;
+}
+
+static const OjAllocator arena = {arena_alloc, NULL, arena_free, NULL};
+
+#define OPT(nm, p0, p1, ty, tx) \
+	((OjOption) {nm, {p0, p1}, (p1) ? 2 : (p0) ? 1 : 0, -1, ty, tx})
+
+/* A csv descriptor from options; NULL with last_error set when refused. */
+static OjFormatKind
+csv_kind(const OjOption *o, int n)
+{
+	OjFormatKind k = NULL;
+	OjOptionError err;
+
+	if (!oj_format_configure(OJ_FORMAT_CSV, o, n, &arena, &k, &err))
+	{
+		snprintf(last_error, sizeof(last_error), "%.100s|%.200s|%.200s", err.option,
+				 err.message[0] ? err.message : err.value, err.detail);
+		return NULL;
+	}
+	return k;
+}
+
+/* Format csv: options, header mapping, positions, decimal commas, times. */
+static void
+test_csv_format(void)
+{
+	OjOption	dk[] = {
+		OPT("delimiter", NULL, NULL, OJ_OPT_STRING, ";"),
+		OPT("decimal", NULL, NULL, OJ_OPT_STRING, ","),
+		OPT("time_format", NULL, NULL, OJ_OPT_STRING, "DD-MM-YYYY HH24:MI"),
+		OPT("columns", "customer_id", NULL, OJ_OPT_STRING, "Kunde"),
+		OPT("columns", "event_time", NULL, OJ_OPT_STRING, "Dato"),
+		OPT("columns", "num2", NULL, OJ_OPT_STRING, "Bel"),
+		OPT("columns", "dims", "campaign", OJ_OPT_STRING, "Kampagne"),
+	};
+	OjOption	iso[] = {
+		OPT("columns", "transaction_id", NULL, OJ_OPT_STRING, "id"),
+		OPT("columns", "customer_id", NULL, OJ_OPT_STRING, "cust"),
+		OPT("columns", "event_time", NULL, OJ_OPT_STRING, "t"),
+	};
+	OjOption	pos[] = {
+		OPT("header", NULL, NULL, OJ_OPT_BOOL, "false"),
+		OPT("unmapped", NULL, NULL, OJ_OPT_STRING, "attrs"),
+		OPT("columns", "event_time", NULL, OJ_OPT_NUMBER, "2"),
+		OPT("columns", "customer_id", NULL, OJ_OPT_NUMBER, "1"),
+	};
+	OjOption	bad[] = {
+		OPT("columns", "event_time", NULL, OJ_OPT_STRING, "t"),
+		OPT("columns", "customer_id", NULL, OJ_OPT_STRING, "t"),
+	};
+	OjFormatKind k;
+	char	   *got;
+	OjRow		row;
+	OjField		f;
+
+	k = csv_kind(dk, 7);
+	CHECK(k != NULL && k->dialect.delimiter == ';' && k->decimal == ',', "csv dk: %s", last_error);
+	got = validate_text(k, true, "Bel;Kunde;Dato;Kampagne;Note\n"
+						"1,5;K1;07-03-2026 14:30;spring;x\n"
+						"1.234,5;K2;07-03-2026 14:30;;\n"
+						"2;K3;7-3-2026 9:05;;\n"
+						"2;K4;2026-03-07 14:30;;\n"
+						"2;;07-03-2026 14:30;;\n", SIZE_MAX, &test_now, true);
+	CHECK_STR(got, "2:ok\n3:format:Bel\n4:ok\n5:format:Dato\n6:missing:Kunde\n", "csv dk rows");
+	free(got);
+	got = validate_text(k, true, "Kunde;Bel\nK1;1\n", SIZE_MAX, &test_now, true);
+	CHECK_STR(got, "layout: column \"Dato\" (mapped to event_time) is not in the header; the header's columns are \"Kunde\", \"Bel\"",
+			  "csv missing column");
+	free(got);
+
+	k = csv_kind(iso, 3);
+	CHECK(k != NULL, "csv iso: %s", last_error);
+	got = validate_text(k, true, "t,id,cust\n2026-03-01,T1,\n2026-03-01T10:00:00.5Z,,C1\n"
+						"2026-03-01 10:00+01:00,,\n2026-03-01T24:00,T,\n", SIZE_MAX, &test_now, true);
+	CHECK_STR(got, "2:ok\n3:ok\n4:missing:id\n5:range:t\n", "csv iso rows");
+	free(got);
+	f = (OjField) {"2026-03-01T10:11:12.345+05:30", 29};
+	memset(&row, 0, sizeof(row));
+	CHECK(oj_parse_iso_time(&f, &row) == OJ_OK && row.hour == 10 && row.second == 12 &&
+		  row.usec == 345000 && row.has_offset && row.utc_offset == 5 * 3600 + 30 * 60, "iso time");
+	f = (OjField) {"2026-03-01T10:11:12-0330", 24};
+	memset(&row, 0, sizeof(row));
+	CHECK(oj_parse_iso_time(&f, &row) == OJ_OK && row.utc_offset == -(3 * 3600 + 30 * 60), "iso offset");
+	f = (OjField) {"2026-03-01T10:11:12.1234567", 27};
+	CHECK(oj_parse_iso_time(&f, &row) == OJ_R_FORMAT, "iso fraction over 6 digits");
+	f = (OjField) {"2026-3-01", 9};
+	CHECK(oj_parse_iso_time(&f, &row) == OJ_R_FORMAT, "iso one-digit month");
+
+	k = csv_kind(pos, 4);
+	CHECK(k != NULL && !k->header, "csv positions: %s", last_error);
+	got = validate_text(k, false, "C1,2026-03-01 10:00:00,a,b\nC2\n", SIZE_MAX, &test_now, true);
+	CHECK_STR(got, "1:ok\n2:columns:-\n", "csv positions rows");
+	free(got);
+
+	CHECK(csv_kind(bad, 2) == NULL && strstr(last_error, "maps a column twice") != NULL,
+		  "csv column mapped twice: %s", last_error);
+	CHECK(csv_kind(NULL, 0) == NULL && strstr(last_error, "needs option \"columns\"") != NULL,
+		  "csv without columns: %s", last_error);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1483,6 +1606,7 @@ main(int argc, char **argv)
 	test_adobe_rows();
 	test_adobe_days();
 	test_format_columns();
+	test_csv_format();
 	printf("core: %d passed, %d failed\n", n_passed, n_failed);
 	return n_failed == 0 ? 0 : 1;
 }
