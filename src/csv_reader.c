@@ -675,6 +675,60 @@ fast_split(OjReader *r, const char *p, const char *end)
 	}
 }
 
+/*
+ * The start of a record at p (n bytes up to and including the first line
+ * end, term says whether one is there): 0 for a blank line read past, the
+ * record (1) or -1 from the fast path, 2 when libcsv must read it.
+ */
+static int
+csv_begin_record(OjReader *r, const char *p, size_t n, bool term, OjRecord *rec)
+{
+	if (n == 1 && term)
+	{
+		/* a blank line, or the LF of a CRLF: libcsv would ignore it */
+		if (*p == '\n')
+			r->line++;
+		else
+			count_cr(r, r->pos);
+		r->pos++;
+		return 0;
+	}
+	r->rec_line = r->line;
+	r->raw.len = 0;
+	r->raw_start = r->pos;
+	r->data.len = 0;
+	r->nfields = 0;
+
+	/*
+	 * Fast path: a whole line without a quote is split on delimiters
+	 * right here, which is exactly what libcsv would do with it,
+	 * without its byte-by-byte state machine.  Quoted records, and
+	 * lines not whole in the buffer, go to libcsv below.
+	 */
+	if (term && n - 1 <= r->max_record)
+	{
+		int			rc = fast_split(r, p, p + n - 1);
+
+		if (rc == -2)
+			return reader_fail(r, ENOMEM);
+		if (rc != 0)
+		{
+			r->pos += n;
+			if (p[n - 1] == '\n')
+				r->line++;
+			else
+				count_cr(r, r->pos - 1);
+			if (rc > 0)
+				return fields_record(r, rec, p, n - 1);
+			snprintf(r->message, sizeof(r->message), "record has more than %d fields",
+					 r->max_fields);
+			return error_record(r, rec, OJ_R_TOO_LONG, p,
+								n - 1 < OJ_MAX_RAW_KEEP ? n - 1 : OJ_MAX_RAW_KEEP);
+		}
+	}
+	return 2;
+}
+
 /* oj_reader_next for a quoting dialect. */
 static int
 csv_next(OjReader *r, OjRecord *rec)
@@ -728,49 +782,12 @@ csv_next(OjReader *r, OjRecord *rec)
 
 		if (r->parser.pstate == OJ_CSV_ROW_NOT_BEGUN)
 		{
-			if (n == 1 && term)
-			{
-				/* a blank line, or the LF of a CRLF: libcsv would ignore it */
-				if (*p == '\n')
-					r->line++;
-				else
-					count_cr(r, r->pos);
-				r->pos++;
+			int			rc = csv_begin_record(r, p, n, term, rec);
+
+			if (rc == 0)
 				continue;
-			}
-			r->rec_line = r->line;
-			r->raw.len = 0;
-			r->raw_start = r->pos;
-			r->data.len = 0;
-			r->nfields = 0;
-
-			/*
-			 * Fast path: a whole line without a quote is split on delimiters
-			 * right here, which is exactly what libcsv would do with it,
-			 * without its byte-by-byte state machine.  Quoted records, and
-			 * lines not whole in the buffer, go to libcsv below.
-			 */
-			if (term && n - 1 <= r->max_record)
-			{
-				int			rc = fast_split(r, p, p + n - 1);
-
-				if (rc == -2)
-					return reader_fail(r, ENOMEM);
-				if (rc != 0)
-				{
-					r->pos += n;
-					if (p[n - 1] == '\n')
-						r->line++;
-					else
-						count_cr(r, r->pos - 1);
-					if (rc > 0)
-						return fields_record(r, rec, p, n - 1);
-					snprintf(r->message, sizeof(r->message), "record has more than %d fields",
-							 r->max_fields);
-					return error_record(r, rec, OJ_R_TOO_LONG, p,
-										n - 1 < OJ_MAX_RAW_KEEP ? n - 1 : OJ_MAX_RAW_KEEP);
-				}
-			}
+			if (rc != 2)
+				return rc;
 		}
 
 		/*

@@ -44,6 +44,20 @@ oj_format_names(void)
 	return names;
 }
 
+/* The names of the formats whose inboxes take extra columns: "rmc". */
+const char *
+oj_format_extra_names(void)
+{
+	static char names[256];
+
+	if (names[0] == '\0')
+		for (int i = 0; i < OJ_NFORMATS; i++)
+			if (formats[i]->inbox_extra)
+				snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+						 names[0] ? ", " : "", formats[i]->name);
+	return names;
+}
+
 /* How many columns an inbox of the format has (txn_attrs: rmc's extra ones). */
 int
 oj_format_ncolumns(OjFormatKind kind, int txn_attrs)

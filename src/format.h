@@ -196,6 +196,7 @@ extern const OjFormat oj_format_csv;
 #define OJ_FORMAT_CSV	(&oj_format_csv)
 extern bool oj_format_from_name(const char *name, OjFormatKind *kind);
 extern const char *oj_format_names(void);	/* "rmc, adobe, csv" */
+extern const char *oj_format_extra_names(void); /* those whose inboxes take extra columns */
 extern int	oj_format_ncolumns(OjFormatKind kind, int txn_attrs);
 extern const char *oj_format_column(OjFormatKind kind, int i, char *buf, size_t len);
 extern bool oj_format_configure(OjFormatKind kind, const OjOption *opts, int nopts,

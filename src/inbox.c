@@ -275,8 +275,8 @@ oj_create_inbox(PG_FUNCTION_ARGS)
 		if (!src->format->inbox_extra)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("transaction_attrs applies only to sources of format rmc; source \"%s\" is %s",
-							src->name, src->format->name)));
+					 errmsg("transaction_attrs applies only to sources of format %s; source \"%s\" is %s",
+							oj_format_extra_names(), src->name, src->format->name)));
 		if (txn_attrs < 0 || txn_attrs > 1000)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
