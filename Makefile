@@ -44,7 +44,7 @@ override with_llvm = no
 ifneq ($(PGXS),)
 include $(PGXS)
 # every object uses the one private header
-$(OBJS): src/core.h src/backend.h src/pipeline.h src/pg_compat.h
+$(OBJS): $(wildcard src/*.h)
 else
 all install installcheck:
 	@echo "pg_config not found: run 'make test-all' or 'make demo' (they install PostgreSQL 15), or install postgresql-server-dev-15" >&2; exit 1

@@ -50,6 +50,12 @@ SELECT pg_temp.err($$SELECT offline_join.create_source('e', 'csv', '{"skip_lines
 -- the CHECK on the table holds the same rules
 SELECT pg_temp.err($$INSERT INTO offline_join.sources VALUES ('e', 'csv', '{"columns": {"event_time": "D"}}')$$);
 SELECT count(*) AS sources FROM offline_join.sources;
+-- what a set of options maps, with each column's rule
+SELECT * FROM offline_join.format_columns('csv', $${"header": false, "delimiter": ";", "decimal": ",",
+  "time_format": "DD.MM.YYYY", "required": ["dims.store"],
+  "columns": {"event_time": 2, "customer_id": 1, "transaction_id": 6, "num1": 3, "dims": {"store": 5}}}$$);
+SELECT pg_temp.err($$SELECT * FROM offline_join.format_columns('csv')$$);
+SELECT pg_temp.err($$SELECT * FROM offline_join.format_columns('xml')$$);
 
 -- 2. A Danish CRM export: Windows-1252, semicolons, decimal commas,
 -- day-first times in Copenhagen; unmapped columns kept in attrs

@@ -20,3 +20,15 @@ AS 'MODULE_PATHNAME', 'oj_create_inbox';
 REVOKE ALL ON FUNCTION offline_join.create_inbox(text, integer, text[]) FROM PUBLIC;
 COMMENT ON FUNCTION offline_join.create_inbox(text, integer, text[]) IS
     'creates offline_join.inbox_<source>: COPY into it validates and routes rows as load() does';
+
+-- A format's column table, as its descriptor holds it (a csv source's as
+-- its options map it): what the docs' format tables show.  Reads nothing
+-- but its arguments: everyone's.
+CREATE FUNCTION offline_join.format_columns(format text, options jsonb DEFAULT '{}')
+RETURNS TABLE (column_number integer, column_name text, field text, key text, rule text, required boolean)
+LANGUAGE c STABLE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'oj_format_columns';
+COMMENT ON FUNCTION offline_join.format_columns(text, jsonb) IS
+    'the columns of a format (of a csv source with these options): position or header name, the event field and json key each fills, its rule';
+GRANT EXECUTE ON FUNCTION offline_join.format_columns(text, jsonb) TO PUBLIC;

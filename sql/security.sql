@@ -127,6 +127,9 @@ INSERT INTO entry VALUES
  -- test/citus/002_layout.pl runs it
  (30, 'analyst_layer()', 'offline_join.analyst_layer(boolean)',
       $q$SELECT length(offline_join.analyst_layer(false)) > 0$q$),
+ -- reads nothing but its arguments: everyone's
+ (31, 'format_columns()', 'offline_join.format_columns(text,jsonb)',
+      $q$SELECT count(*) FROM offline_join.format_columns('rmc')$q$),
  (29, 'distribute()', 'offline_join.distribute(integer)',
       $q$SELECT offline_join.distribute()$q$),
  (17, 'inbox_route() called', 'offline_join.inbox_route()',

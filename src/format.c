@@ -105,6 +105,67 @@ oj_role_field(OjRole role)
 	return "";
 }
 
+/*
+ * What a column's values must be, in words, from its role and its format
+ * (the rules validate.c applies): for the docs' tables and format_columns().
+ */
+void
+oj_column_rule(OjFormatKind kind, const OjColumn *col, char *buf, size_t len)
+{
+	const char *what;
+	bool		dim = col->role == OJ_COL_DIM || col->role == OJ_COL_PRODUCT ||
+		col->role == OJ_COL_CATEGORY;
+
+	switch (col->role)
+	{
+		case OJ_COL_TIME:
+			what = kind->time_expected;
+			break;
+		case OJ_COL_CUSTOMER:
+			what = "at most 1000 bytes";
+			break;
+		case OJ_COL_TRANSACTION:
+			what = "at most 100 bytes";
+			break;
+		case OJ_COL_EVENT_TYPE:
+			what = "an integer";
+			break;
+		case OJ_COL_NUM1:
+		case OJ_COL_NUM2:
+		case OJ_COL_METRIC:
+			what = kind->decimal == ',' ? "a decimal with a comma (12,50)" : "a decimal (12.50)";
+			break;
+		case OJ_COL_IGNORE:
+			what = "not read";
+			break;
+		default:
+			what = "text";
+			break;
+	}
+	snprintf(buf, len, "%s%s%s%s%s", col->role == OJ_COL_IGNORE ? "" : col->required ? "mandatory, " : "optional, ",
+			 what, dim && kind->forbidden ? " without \"" : "",
+			 dim && kind->forbidden ? (char[2]) {kind->forbidden, '\0'} : "",
+			 dim && kind->forbidden ? "\"" : "");
+}
+
+/*
+ * The format's column table into cols (at most max entries; positions[i]:
+ * the column's 1-based position, or 0 when the header names it): the
+ * built-in table, or a csv source's mapped columns.  Returns the count.
+ */
+int
+oj_format_table(OjFormatKind kind, OjColumn *cols, int *positions, int max)
+{
+	int			n = 0;
+
+	for (int i = 0; i < kind->ncolumns && n < max; i++, n++)
+	{
+		cols[n] = kind->columns[i];
+		positions[n] = kind->positions ? kind->positions[i] : kind->by_position ? i + 1 : 0;
+	}
+	return n;
+}
+
 /* The option as the user wrote it: "columns.dims.campaign", "required[2]". */
 void
 oj_option_name(const OjOption *o, char *buf, size_t len)

@@ -52,6 +52,17 @@ typedef struct OjColumn
 	bool		required;		/* must have a value */
 } OjColumn;
 
+/* Numbered columns a header may name: "Evar 1" to "Evar 250" (name and key take the number). */
+typedef struct OjColumnPattern
+{
+	OjRole		role;
+	const char *name;			/* "Evar %d" */
+	const char *key;			/* "evar%d" */
+	int			first;			/* the first number... */
+	int			max;			/* ...and the last (0: any) */
+	int			position;		/* by position: the first pattern column's (rmc: 23), else 0 */
+} OjColumnPattern;
+
 typedef struct OjFormat OjFormat;
 
 /* What the header (or the format's default) decided about a file. */
@@ -160,6 +171,11 @@ struct OjFormat
 	char		decimal;		/* decimal separator of numbers */
 	const OjColumn *columns;	/* the column table (format_columns()) */
 	int			ncolumns;
+	bool		by_position;	/* the table's columns are positions 1, 2, ... (else header names) */
+	const int  *positions;		/* or each one's position (a csv source without a header) */
+	const OjColumnPattern *patterns;	/* numbered columns beyond the table */
+	int			npatterns;
+	char		forbidden;		/* a character dimensions may not hold (adobe: ';'), or '\0' */
 	const char *const *options; /* the options it reads, beyond every source's; NULL-ended */
 	const char *time_expected;	/* how its time column reads, for messages */
 	OjInboxHeader inbox_header;
@@ -203,6 +219,8 @@ extern bool oj_format_configure(OjFormatKind kind, const OjOption *opts, int nop
 								const OjAllocator *alloc, OjFormatKind *out, OjOptionError *err);
 extern const char *oj_closest_name(const char *word, const char *const *names);
 extern const char *oj_role_field(OjRole role);
+extern void oj_column_rule(OjFormatKind kind, const OjColumn *col, char *buf, size_t len);
+extern int	oj_format_table(OjFormatKind kind, OjColumn *cols, int *positions, int max);
 extern bool oj_option_scalar(const OjOption *o, OjOptionType type, const char *want, OjOptionError *err);
 extern bool oj_option_bool(const OjOption *o, OjOptionError *err);
 extern void oj_option_name(const OjOption *o, char *buf, size_t len);

@@ -50,6 +50,12 @@ static const OjColumn adobe_columns[] = {
 
 static const char *const adobe_options[] = {"header", NULL};
 
+/* The numbered dimensions and metrics. */
+static const OjColumnPattern adobe_patterns[] = {
+	{OJ_COL_DIM, "Evar %d", "evar%d", 1, OJ_ADOBE_MAX_EVAR, 0},
+	{OJ_COL_METRIC, "Event %d", "event%d", 1, OJ_ADOBE_MAX_EVENT, 0}
+};
+
 /* The number of a header name "<prefix>N" with N in 1..max, no leading zeros; 0 if not. */
 static int
 name_number(const OjField *f, const char *prefix, int max)
@@ -265,10 +271,11 @@ validate_adobe(OjLayout *layout, const OjRecord *rec, const OjNow *now, bool che
 		const OjField *f = &rec->fields[i];
 
 		if ((col->role == OJ_COL_DIM || col->role == OJ_COL_PRODUCT ||
-			 col->role == OJ_COL_CATEGORY) && f->len > 0 && memchr(f->data, ';', f->len) != NULL)
+			 col->role == OJ_COL_CATEGORY) && f->len > 0 &&
+			memchr(f->data, layout->format->forbidden, f->len) != NULL)
 			return oj_reject_row(reject, OJ_R_FORBIDDEN, col->name,
-							  "value %s in column \"%s\" contains \";\"",
-							  oj_quote_value(q, f->data, f->len), col->name);
+								 "value %s in column \"%s\" contains \"%c\"",
+								 oj_quote_value(q, f->data, f->len), col->name, layout->format->forbidden);
 	}
 
 	row->dims = b->dims;
@@ -438,6 +445,10 @@ const OjFormat oj_format_adobe = {
 	.decimal = '.',
 	.columns = adobe_columns,
 	.ncolumns = OJ_ADOBE_NAMED,
+	.by_position = false,
+	.patterns = adobe_patterns,
+	.npatterns = 2,
+	.forbidden = ';',
 	.options = adobe_options,
 	.time_expected = "MM/DD/YYYY or MM/DD/YYYY/HH/mm/SS",
 	.inbox_header = OJ_INBOX_BY_STATEMENT,

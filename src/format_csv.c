@@ -323,6 +323,39 @@ read_setting(OjFormat *f, OjCsvSpec *spec, const OjOption *o, const OjAllocator 
 	return true;
 }
 
+static bool only_key(const OjCsvSpec *spec, OjRole role);
+
+/* The descriptor's column table: the mapped columns, in the order of option columns. */
+static bool
+column_table(OjFormat *f, const OjCsvSpec *spec, const OjAllocator *alloc)
+{
+	OjColumn   *cols = alloc->alloc(alloc->ctx, sizeof(OjColumn) * (spec->nmap + 1));
+	int		   *pos = alloc->alloc(alloc->ctx, sizeof(int) * (spec->nmap + 1));
+
+	if (cols == NULL || pos == NULL)
+		return false;
+	for (int i = 0; i < spec->nmap; i++)
+	{
+		const OjCsvMap *m = &spec->map[i];
+		char		name[32];
+
+		snprintf(name, sizeof(name), "column %d", m->position);
+		cols[i].role = m->role;
+		cols[i].name = f->header ? m->column : copy_string(alloc, name);
+		cols[i].key = m->key;
+		cols[i].required = m->required ||
+			((m->role == OJ_COL_CUSTOMER || m->role == OJ_COL_TRANSACTION) && only_key(spec, m->role));
+		pos[i] = m->position;
+		if (cols[i].name == NULL)
+			return false;
+	}
+	f->columns = cols;
+	f->ncolumns = spec->nmap;
+	f->by_position = !f->header;
+	f->positions = f->header ? NULL : pos;
+	return true;
+}
+
 /*
  * The csv descriptor of a source: a copy of the base with the options'
  * dialect, columns and settings.  header is read first, since it decides
@@ -380,6 +413,8 @@ csv_configure(const OjFormat *base, const OjOption *opts, int nopts,
 		return false;
 	f->time_expected = spec->expected;
 	f->inbox_header = f->header ? OJ_INBOX_BY_NAME : OJ_INBOX_BY_POSITION;
+	if (!column_table(f, spec, alloc))
+		return spec_error(err, "could not be read: out of memory", NULL);
 	*out = f;
 	return true;
 }

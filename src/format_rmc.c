@@ -46,6 +46,11 @@ static const OjColumn rmc_columns[OJ_RMC_NAMED_COLUMNS] = {
 
 static const char *const rmc_options[] = {"header", NULL};
 
+/* Columns 23 on: any number of transaction attributes. */
+static const OjColumnPattern rmc_patterns[] = {
+	{OJ_COL_ATTR, "EventTransaction Attr%d", "txn_attr%d", 1, 0, OJ_RMC_NAMED_COLUMNS + 1}
+};
+
 /* Build the rmc columns 1..cap by position; NULL when memory runs out. */
 static OjLayoutBlock *
 rmc_block(const OjAllocator *alloc, int cap)
@@ -70,9 +75,9 @@ rmc_block(const OjAllocator *alloc, int cap)
 		col->role = OJ_COL_ATTR;
 		col->required = false;
 		col->name = s;
-		s += sprintf(s, "EventTransaction Attr%d", n) + 1;
+		s += sprintf(s, rmc_patterns[0].name, n) + 1;
 		col->key = s;
-		s += sprintf(s, "txn_attr%d", n) + 1;
+		s += sprintf(s, rmc_patterns[0].key, n) + 1;
 	}
 	return b;
 }
@@ -210,6 +215,9 @@ const OjFormat oj_format_rmc = {
 	.decimal = '.',
 	.columns = rmc_columns,
 	.ncolumns = OJ_RMC_NAMED_COLUMNS,
+	.by_position = true,
+	.patterns = rmc_patterns,
+	.npatterns = 1,
 	.options = rmc_options,
 	.time_expected = "YYYY-MM-DD HH:MM:SS",
 	.inbox_header = OJ_INBOX_BY_POSITION,

@@ -12,6 +12,7 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "pgtime.h"
 #include "utils/builtins.h"
@@ -20,11 +21,13 @@
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
+#include "utils/tuplestore.h"
 
 #include "pipeline.h"
 
 PG_FUNCTION_INFO_V1(oj_source_is_valid);
 PG_FUNCTION_INFO_V1(oj_create_source);
+PG_FUNCTION_INFO_V1(oj_format_columns);
 
 /* The options of every source; a format reads its own (format.h). */
 static const char *const oj_common_options[] = {
@@ -329,6 +332,72 @@ oj_source_parse(const char *name, const char *format, Jsonb *options, OjSource *
 done:
 	oj_source_format(src, base, fopts, nfopts);
 	src->tz = pg_tzset(src->timezone);
+}
+
+/* A numbered column's name pattern with N for its number: "Evar N". */
+static char *
+oj_pattern_n(const char *pattern)
+{
+	const char *d = strstr(pattern, "%d");
+
+	return d ? psprintf("%.*sN%s", (int) (d - pattern), pattern, d + 2) : pstrdup(pattern);
+}
+
+/*
+ * format_columns(format, options DEFAULT '{}'): the format's column table
+ * as its descriptor has it (a csv source's: as its options map it), with
+ * each column's rule in words; numbered columns as one row each.
+ */
+Datum
+oj_format_columns(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	OjSource	src;
+	OjColumn	cols[300];
+	int			pos[300];
+	int			n;
+	char		rule[256];
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("format must not be null")));
+	oj_source_parse("format_columns", text_to_cstring(PG_GETARG_TEXT_PP(0)),
+					PG_ARGISNULL(1) ? NULL : PG_GETARG_JSONB_P(1), &src);
+	InitMaterializedSRF(fcinfo, 0);
+	n = oj_format_table(src.format, cols, pos, lengthof(cols));
+	for (int i = 0; i <= n + src.format->npatterns - 1; i++)
+	{
+		Datum		v[6];
+		bool		nulls[6] = {false, false, false, false, false, false};
+		OjColumn	c;
+
+		if (i < n)
+		{
+			c = cols[i];
+			v[0] = Int32GetDatum(pos[i]);
+			nulls[0] = pos[i] == 0;
+			v[1] = CStringGetTextDatum(c.name);
+			v[3] = CStringGetTextDatum(c.key);
+		}
+		else
+		{
+			const OjColumnPattern *p = &src.format->patterns[i - n];
+
+			c = (OjColumn) {p->role, p->name, p->key, false};
+			v[0] = Int32GetDatum(p->position);
+			nulls[0] = p->position == 0;
+			v[1] = CStringGetTextDatum(p->max > 0 ? psprintf("%s (N = %d to %d)", oj_pattern_n(p->name), p->first, p->max)
+									   : psprintf("%s (N = %d on)", oj_pattern_n(p->name), p->first));
+			v[3] = CStringGetTextDatum(oj_pattern_n(p->key));
+		}
+		oj_column_rule(src.format, &c, rule, sizeof(rule));
+		v[2] = CStringGetTextDatum(oj_role_field(c.role));
+		v[4] = CStringGetTextDatum(rule);
+		v[5] = BoolGetDatum(c.required);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nulls);
+	}
+	return (Datum) 0;
 }
 
 /* Looks up a source by name; ERROR 42704 naming it when there is none. */

@@ -23,6 +23,7 @@ my ($opt, $major) = @ARGV;
 my $tmp = tempdir('/tmp/offline_join_docs.XXXXXX', CLEANUP => 1);
 chmod 0755, $tmp;
 my $failed = 0;
+my ($n, $n_tables) = (0, 0);
 sub fail { print "FAILED: @_\n"; $failed = 1 }
 
 sub slurp { my ($f) = @_; open(my $fh, '<', $f) or die "$f: $!"; local $/; return <$fh> }
@@ -163,8 +164,35 @@ else
 }
 system("psql -X -q -d postgres -c 'DROP DATABASE IF EXISTS oj_docs_getting_started' >/dev/null");
 
+# doc/: every format table marked <!-- format_columns: NAME --> is what the
+# format's descriptor says (offline_join.format_columns(NAME)), row for row
+fresh_db('oj_docs_example');
+for my $page (sort glob("$tree/doc/*.md"))
+{
+	my $text = slurp($page);
+	while ($text =~ /^<!-- format_columns: (\w+) -->\n\|[^\n]*\n\|[-| ]*\n((?:\|[^\n]*\n)*)/mg)
+	{
+		my ($format, $rows) = ($1, $2);
+		spew("$tmp/fc.sql", "SET client_min_messages = warning;\nCREATE EXTENSION IF NOT EXISTS offline_join;\n"
+			 . "SELECT format('| %s | %s | %s | %s |', coalesce(column_number::text, '—'), column_name, rule,"
+			 . " CASE WHEN field IN ('dims', 'attrs') THEN format('`%s`: `%s`', field, key) ELSE format('`%s`', field) END)"
+			 . " FROM offline_join.format_columns('$format');\n");
+		if (system("psql -X -q -A -t -d oj_docs_example -f '$tmp/fc.sql' >'$tmp/fc.out' 2>'$tmp/fc.err'") != 0)
+		{
+			fail("$page, format table of $format: " . slurp("$tmp/fc.err"));
+			next;
+		}
+		my $want = slurp("$tmp/fc.out");
+		$want =~ s/\n+\z/\n/;
+		fail("$page, format table of $format differs from offline_join.format_columns('$format'):\n$want--- where the page shows\n$rows")
+		  if $want ne $rows;
+		$n_tables++;
+	}
+}
+print "docs: $n_tables format tables in doc/ are their descriptors'\n" unless $failed;
+
 # doc/: every block marked runnable, each in a fresh database
-my $n = 0;
+$n = 0;
 for my $page (sort glob("$tree/doc/*.md"))
 {
 	my $k = 0;
