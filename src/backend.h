@@ -132,9 +132,6 @@ extern long oj_fd_read(void *arg, char *buf, size_t len);
 extern void oj_file_sha256(int fd, const char *path, char hex[65], int64 *bytes);
 extern List *oj_glob(const char *pattern);
 
-/* in load.c */
-extern bool oj_ledger_role_by_name(void);
-
 /* in expiry.c */
 extern void oj_expiry_init(void);
 

@@ -52,6 +52,7 @@
 #include "utils/timestamp.h"
 
 #include "pipeline.h"
+#include "ledger.h"
 
 PG_FUNCTION_INFO_V1(oj_create_inbox);
 PG_FUNCTION_INFO_V1(oj_inbox_begin);
