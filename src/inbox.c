@@ -53,6 +53,7 @@
 
 #include "pipeline.h"
 #include "ledger.h"
+#include "security.h"
 
 PG_FUNCTION_INFO_V1(oj_create_inbox);
 PG_FUNCTION_INFO_V1(oj_inbox_begin);

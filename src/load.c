@@ -33,7 +33,9 @@
 #include "utils/tuplestore.h"
 
 #include "pipeline.h"
+#include "files.h"
 #include "ledger.h"
+#include "load.h"
 
 PG_FUNCTION_INFO_V1(oj_load);
 PG_FUNCTION_INFO_V1(oj_load_dir);

@@ -54,6 +54,7 @@
 #include "nodes/parsenodes.h"
 #include "backend.h"
 #include "ledger.h"
+#include "security.h"
 
 PG_FUNCTION_INFO_V1(oj_my_rejects);
 

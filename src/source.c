@@ -20,6 +20,7 @@
 #include "utils/timestamp.h"
 
 #include "backend.h"
+#include "guc.h"
 
 PG_FUNCTION_INFO_V1(oj_source_is_valid);
 PG_FUNCTION_INFO_V1(oj_create_source);
