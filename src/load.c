@@ -258,6 +258,77 @@ oj_load_body(void *arg)
 }
 
 /*
+ * Reads the file's rows (body) in a subtransaction, so that a file over its
+ * reject_limit keeps none of them, with progress in pg_stat_progress_copy.
+ * Returns false when reject_limit was passed.
+ */
+static bool
+oj_load_rows(OjLoadBody *body)
+{
+	const int	index[] = {PROGRESS_COPY_COMMAND, PROGRESS_COPY_TYPE, PROGRESS_COPY_BYTES_TOTAL};
+	int64		value[] = {PROGRESS_COPY_COMMAND_FROM, PROGRESS_COPY_TYPE_FILE, body->bytes};
+	bool		within_limit;
+
+	pgstat_progress_start_command(PROGRESS_COMMAND_COPY, oj_relation_oid("events"));
+	pgstat_progress_update_multi_param(3, index, value);
+	within_limit = oj_subxact_run(oj_load_body, body, NULL);
+	pgstat_progress_end_command();
+	return within_limit;
+}
+
+/* The ledger row of a file whose content load earlier loaded, with a NOTICE. */
+static Datum
+oj_load_duplicate(OjLedger *l, int64 earlier, TupleDesc result_desc)
+{
+	l->status = "duplicate";
+	l->message = psprintf("same content as load %lld", (long long) earlier);
+	ereport(NOTICE,
+			(errmsg("file \"%s\" was already loaded for source \"%s\" as load %lld; nothing loaded",
+					l->path, l->source, (long long) earlier),
+			 errhint("Use force => true to load it again.")));
+	return oj_ledger_write(l, result_desc);
+}
+
+/*
+ * The outcome of load *l in its ledger row and a NOTICE: the counts of in,
+ * or, past src's reject_limit (stopped at line_no), its failure.
+ */
+static void
+oj_load_outcome(OjLedger *l, OjSource *src, OjIngest *in, bool within_limit, int64 line_no)
+{
+	if (within_limit)
+	{
+		OjIngestCounts c = oj_ingest_counts(in);
+
+		l->status = "loaded";
+		l->rows_total = c.total;
+		l->rows_loaded = c.loaded;
+		l->rows_rejected = c.rejected;
+		l->rows_matched = c.matched;
+		ereport(NOTICE,
+				(errmsg("load %lld of \"%s\" (source \"%s\"): %lld rows, %lld loaded, %lld rejected, %lld matched",
+						(long long) l->load_id, l->path, src->name, (long long) l->rows_total,
+						(long long) l->rows_loaded, (long long) l->rows_rejected,
+						(long long) l->rows_matched),
+				 l->rows_rejected > 0
+				 ? errhint("See SELECT * FROM offline_join.rejects WHERE load_id = %lld.", (long long) l->load_id)
+				 : 0));
+	}
+	else
+	{
+		l->status = "failed";
+		l->retryable = false;	/* the content's own failure */
+		l->message = psprintf("more than %lld rows rejected (reject_limit of source \"%s\"); "
+							  "stopped at line %lld, nothing loaded",
+							  (long long) src->reject_limit, src->name, (long long) line_no);
+		ereport(NOTICE,
+				(errmsg("load %lld of \"%s\" failed: %s", (long long) l->load_id, l->path, l->message),
+				 errhint("See the rejected rows with SELECT * FROM offline_join.validate_file(%s, %s).",
+						 quote_literal_cstr(src->name), quote_literal_cstr(l->path))));
+	}
+}
+
+/*
  * Loads one file: the heart of load() and load_dir().  Returns the ledger
  * row, or (Datum) 0 when in_dir and this path with this content already has
  * a ledger row (load_dir skips it without a new row).
@@ -272,10 +343,8 @@ oj_load_file(OjSource *src, const char *path, bool force, bool in_dir, TupleDesc
 	int			fd;
 	int64		size;
 	int64		earlier;
-	OjIngest   *in;
 	OjLoadBody	body;
 	bool		within_limit;
-	Datum		result;
 
 	memset(&l, 0, sizeof(l));
 	l.source = src->name;
@@ -312,26 +381,10 @@ oj_load_file(OjSource *src, const char *path, bool force, bool in_dir, TupleDesc
 	{
 		CloseTransientFile(fd);
 		error_context_stack = errcb.previous;
-		l.status = "duplicate";
-		l.message = psprintf("same content as load %lld", (long long) earlier);
-		ereport(NOTICE,
-				(errmsg("file \"%s\" was already loaded for source \"%s\" as load %lld; nothing loaded",
-						path, src->name, (long long) earlier),
-				 errhint("Use force => true to load it again.")));
-		return oj_ledger_write(&l, result_desc);
+		return oj_load_duplicate(&l, earlier, result_desc);
 	}
 
 	l.load_id = nextval_internal(oj_relation_oid("loads_load_id_seq"), false);
-
-	pgstat_progress_start_command(PROGRESS_COMMAND_COPY, oj_relation_oid("events"));
-	{
-		const int	index[] = {PROGRESS_COPY_COMMAND, PROGRESS_COPY_TYPE, PROGRESS_COPY_BYTES_TOTAL};
-		int64		value[] = {PROGRESS_COPY_COMMAND_FROM, PROGRESS_COPY_TYPE_FILE, l.bytes};
-
-		pgstat_progress_update_multi_param(3, index, value);
-	}
-
-	/* the file's rows in a subtransaction: over reject_limit, none of them */
 	body.src = src;
 	body.load_id = l.load_id;
 	body.fd = fd;
@@ -339,44 +392,12 @@ oj_load_file(OjSource *src, const char *path, bool force, bool in_dir, TupleDesc
 	body.bytes = l.bytes;
 	body.sha256 = l.sha256;
 	body.place = &place;
-	within_limit = oj_subxact_run(oj_load_body, &body, NULL);
-	in = body.in;
-	pgstat_progress_end_command();
+	within_limit = oj_load_rows(&body);
 	CloseTransientFile(fd);
 	error_context_stack = errcb.previous;
 
-	if (within_limit)
-	{
-		OjIngestCounts c = oj_ingest_counts(in);
-
-		l.status = "loaded";
-		l.rows_total = c.total;
-		l.rows_loaded = c.loaded;
-		l.rows_rejected = c.rejected;
-		l.rows_matched = c.matched;
-		ereport(NOTICE,
-				(errmsg("load %lld of \"%s\" (source \"%s\"): %lld rows, %lld loaded, %lld rejected, %lld matched",
-						(long long) l.load_id, path, src->name, (long long) l.rows_total,
-						(long long) l.rows_loaded, (long long) l.rows_rejected,
-						(long long) l.rows_matched),
-				 l.rows_rejected > 0
-				 ? errhint("See SELECT * FROM offline_join.rejects WHERE load_id = %lld.", (long long) l.load_id)
-				 : 0));
-	}
-	else
-	{
-		l.status = "failed";
-		l.retryable = false;	/* the content's own failure */
-		l.message = psprintf("more than %lld rows rejected (reject_limit of source \"%s\"); "
-							 "stopped at line %lld, nothing loaded",
-							 (long long) src->reject_limit, src->name, (long long) place.line_no);
-		ereport(NOTICE,
-				(errmsg("load %lld of \"%s\" failed: %s", (long long) l.load_id, path, l.message),
-				 errhint("See the rejected rows with SELECT * FROM offline_join.validate_file(%s, %s).",
-						 quote_literal_cstr(src->name), quote_literal_cstr(path))));
-	}
-	result = oj_ledger_write(&l, result_desc);
-	return result;
+	oj_load_outcome(&l, src, body.in, within_limit, place.line_no);
+	return oj_ledger_write(&l, result_desc);
 }
 
 /* load(source, path, force) RETURNS offline_join.loads */
@@ -425,6 +446,66 @@ oj_load_dir_body(void *arg)
 	return true;
 }
 
+/* Does load_dir() pass over path: a ".fin" marker, a file whose marker is missing (require_fin), a folder? */
+static bool
+oj_load_dir_skips(const char *path, bool require_fin)
+{
+	struct stat st;
+
+	if (oj_is_fin_marker(path))
+		return true;
+	if (require_fin)
+	{
+		char	   *fin = psprintf("%s.fin", path);
+
+		if (stat(fin, &st) != 0)
+			return true;		/* still uploading */
+	}
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/*
+ * One file of load_dir() in its own subtransaction; a cancel or shutdown
+ * stops the whole call.  Returns its ledger row (a 'failed' one when it
+ * failed), or (Datum) 0 when it is skipped.
+ */
+static Datum
+oj_load_dir_file(OjSource *src, const char *path, TupleDesc desc)
+{
+	OjLedger	known;
+	OjLoadDirBody dir_file;
+	ErrorData  *edata;
+	Datum		row;
+
+	memset(&known, 0, sizeof(known));
+	known.bytes = -1;
+	dir_file.src = src;
+	dir_file.path = path;
+	dir_file.desc = desc;
+	dir_file.known = &known;
+	dir_file.row = (Datum) 0;
+	if (oj_subxact_run(oj_load_dir_body, &dir_file, &edata))
+		return dir_file.row;
+	/* with its sha256 when it was read */
+	row = oj_ledger_write_failure(&known, src->name, path, edata, desc);
+	FreeErrorData(edata);
+	return row;
+}
+
+/* Adds a row (a datum of the result type) to the result of a materialized SRF. */
+static void
+oj_put_row(ReturnSetInfo *rsinfo, Datum row)
+{
+	HeapTupleHeader th = DatumGetHeapTupleHeader(row);
+	HeapTupleData tuple;
+
+	tuple.t_len = HeapTupleHeaderGetDatumLength(th);
+	ItemPointerSetInvalid(&tuple.t_self);
+	tuple.t_tableOid = InvalidOid;
+	tuple.t_data = th;
+	tuplestore_puttuple(rsinfo->setResult, &tuple);
+}
+
 /*
  * load_dir(source, pattern, require_fin) RETURNS SETOF offline_join.loads
  *
@@ -460,55 +541,14 @@ oj_load_dir(PG_FUNCTION_ARGS)
 	foreach(lc, paths)
 	{
 		char	   *path = lfirst(lc);
-		Datum		row = (Datum) 0;
-		OjLedger	known;
-		OjLoadDirBody dir_file;
-		ErrorData  *edata;
+		Datum		row;
 
 		CHECK_FOR_INTERRUPTS();
-		if (oj_is_fin_marker(path))
+		if (oj_load_dir_skips(path, require_fin))
 			continue;
-		if (require_fin)
-		{
-			struct stat st;
-			char	   *fin = psprintf("%s.fin", path);
-
-			if (stat(fin, &st) != 0)
-				continue;		/* still uploading */
-		}
-		{
-			struct stat st;
-
-			if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-				continue;
-		}
-
-		memset(&known, 0, sizeof(known));
-		known.bytes = -1;
-		/* each file in its own subtransaction; a cancel or shutdown stops the whole call */
-		dir_file.src = src;
-		dir_file.path = path;
-		dir_file.desc = desc;
-		dir_file.known = &known;
-		dir_file.row = (Datum) 0;
-		if (oj_subxact_run(oj_load_dir_body, &dir_file, &edata))
-			row = dir_file.row;
-		else
-		{
-			row = oj_ledger_write_failure(&known, src->name, path, edata, desc);
-			FreeErrorData(edata);
-		}
+		row = oj_load_dir_file(src, path, desc);
 		if (row != (Datum) 0)
-		{
-			HeapTupleHeader th = DatumGetHeapTupleHeader(row);
-			HeapTupleData tuple;
-
-			tuple.t_len = HeapTupleHeaderGetDatumLength(th);
-			ItemPointerSetInvalid(&tuple.t_self);
-			tuple.t_tableOid = InvalidOid;
-			tuple.t_data = th;
-			tuplestore_puttuple(rsinfo->setResult, &tuple);
-		}
+			oj_put_row(rsinfo, row);
 	}
 	return (Datum) 0;
 }
