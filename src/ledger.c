@@ -1,13 +1,15 @@
 /*-------------------------------------------------------------------------
  *
  * ledger.c
- *	  The ledger offline_join.loads: the one place that reads or writes it.
- *	  A row per load of load() and load_dir() (load.c) and per statement
- *	  into an inbox (inbox.c); the earlier loads of a content (idempotency
- *	  by sha256); the failures load_dir() tries again, whose row is brought
- *	  up to date while they repeat.  It also says which release's columns
- *	  the table has (the library runs on the schema of the release before
- *	  until ALTER EXTENSION UPDATE).
+ *	  The ledger offline_join.loads: the C code that writes its rows or looks
+ *	  them up.  A row per load of load() and load_dir() (load.c) and per
+ *	  statement into an inbox (inbox.c); the earlier loads of a content
+ *	  (idempotency by sha256); the failures load_dir() tries again, whose
+ *	  row is brought up to date while they repeat.  It also says which
+ *	  release's columns the table has (the library runs on the schema of the
+ *	  release before until ALTER EXTENSION UPDATE).  The callers still take
+ *	  load_ids from the table's sequence, and my_rejects() (security.c)
+ *	  joins the rejects to it.
  *
  *-------------------------------------------------------------------------
  */
