@@ -46,6 +46,9 @@
 #include "utils/wait_event.h"
 
 #include "backend.h"
+#include "expiry.h"
+#include "guc.h"
+#include "security.h"
 #include "pg_compat.h"
 
 PG_FUNCTION_INFO_V1(oj_expire);

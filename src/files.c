@@ -24,6 +24,7 @@
 #include "utils/acl.h"
 
 #include "backend.h"
+#include "files.h"
 
 /* ERROR 42501 unless the current user may read server files. */
 void

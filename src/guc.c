@@ -14,6 +14,7 @@
 #include "utils/timestamp.h"
 
 #include "backend.h"
+#include "guc.h"
 #include "pg_compat.h"
 
 char	   *oj_transaction_window_string = NULL;

@@ -53,6 +53,8 @@
 
 #include "pipeline.h"
 #include "copy_state.h"
+#include "ledger.h"
+#include "security.h"
 
 PG_FUNCTION_INFO_V1(oj_create_inbox);
 PG_FUNCTION_INFO_V1(oj_inbox_begin);

@@ -38,6 +38,8 @@
 #include "utils/timestamp.h"
 
 #include "pipeline.h"
+#include "guc.h"
+#include "security.h"
 
 /* One run of the row pipeline: a file, or a COPY statement. */
 struct OjIngest

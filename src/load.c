@@ -2,8 +2,9 @@
  *
  * load.c
  *	  Loading server files (spec section 3): load(), load_dir() and
- *	  validate_file(); the ledger offline_join.loads, idempotency by sha256,
- *	  reject_limit, progress in pg_stat_progress_copy, the NOTICE summary.
+ *	  validate_file(); idempotency by sha256 (the ledger, offline_join.loads,
+ *	  is ledger.c's), reject_limit, progress in pg_stat_progress_copy, the
+ *	  NOTICE summary.
  *
  *	  One load() is one transaction: what it writes commits or aborts with
  *	  the caller's.  The rows of one file are written in a subtransaction so
@@ -16,14 +17,11 @@
 
 #include <sys/stat.h>
 
-#include "access/tupconvert.h"
 #include "access/xact.h"
-#include "catalog/pg_type.h"
 #include "commands/progress.h"
 #include "commands/sequence.h"
 #include "common/cryptohash.h"
 #include "common/hashfn.h"
-#include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -31,14 +29,13 @@
 #include "storage/fd.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
-#include "utils/lsyscache.h"
-#include "utils/memutils.h"
-#include "utils/resowner.h"
-#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
 #include "pipeline.h"
+#include "files.h"
+#include "ledger.h"
+#include "load.h"
 
 PG_FUNCTION_INFO_V1(oj_load);
 PG_FUNCTION_INFO_V1(oj_load_dir);
@@ -65,216 +62,6 @@ oj_error_context(void *arg)
 				   place->source, place->path, (long long) place->line_no);
 	else
 		errcontext("source \"%s\", file \"%s\"", place->source, place->path);
-}
-
-/*
- * Has the ledger the columns of 0.1.2 (loaded_by, retryable)?  The library
- * also runs on the schema of the release before, until ALTER EXTENSION
- * UPDATE.
- */
-bool
-oj_ledger_has_012(void)
-{
-	return get_attnum(oj_relation_oid("loads"), "retryable") != InvalidAttrNumber;
-}
-
-/*
- * Does the ledger keep the loading role by name (0.1.5 on)?  Before, it
- * kept a regrole, which a restore without that role cannot read back.
- */
-bool
-oj_ledger_role_by_name(void)
-{
-	Oid			rel = oj_relation_oid("loads");
-	AttrNumber	att = get_attnum(rel, "loaded_by");
-
-	return att != InvalidAttrNumber && get_atttype(rel, att) == TEXTOID;
-}
-
-/*
- * A ledger row that RETURNING * gave (tuple of desc) as a datum of the
- * functions' result type (result_desc, the table's row type; NULL: desc),
- * copied into cxt.  RETURNING * has no dropped columns and the row type
- * has them, so the columns are matched by name, as for any row conversion.
- */
-static Datum
-oj_ledger_datum(HeapTuple tuple, TupleDesc desc, TupleDesc result_desc, MemoryContext cxt)
-{
-	MemoryContext old = MemoryContextSwitchTo(cxt);
-	TupleConversionMap *map = NULL;
-	Datum		result;
-
-	if (result_desc != NULL)
-		map = convert_tuples_by_name(desc, result_desc);
-	if (map != NULL)
-		tuple = execute_attr_map_tuple(tuple, map);
-	result = heap_copy_tuple_as_datum(tuple, result_desc ? result_desc : desc);
-	MemoryContextSwitchTo(old);
-	return result;
-}
-
-/* Inserts the ledger row; returns it as a datum of type offline_join.loads. */
-Datum
-oj_ledger_write(const OjLedger *l, TupleDesc result_desc)
-{
-	Oid			types[14] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, INT8OID, TIMESTAMPTZOID,
-	INT8OID, INT8OID, INT8OID, INT8OID, TEXTOID, TEXTOID, OIDOID, BOOLOID};
-	Datum		values[14];
-	char		nulls[14];
-	MemoryContext outer = CurrentMemoryContext;
-	bool		has_loaded_by = oj_ledger_has_012();
-	bool		by_name = has_loaded_by && oj_ledger_role_by_name();
-	Oid			role;
-	Datum		result;
-	const char *id;
-	int			rc;
-
-	memset(nulls, ' ', sizeof(nulls));
-	values[0] = Int64GetDatum(l->load_id);
-	nulls[0] = l->load_id > 0 ? ' ' : 'n';
-	values[1] = CStringGetTextDatum(l->source);
-	values[2] = CStringGetTextDatum(l->path);
-	values[3] = l->have_sha ? CStringGetTextDatum(l->sha256) : (Datum) 0;
-	nulls[3] = l->have_sha ? ' ' : 'n';
-	values[4] = Int64GetDatum(l->bytes);
-	nulls[4] = l->bytes >= 0 ? ' ' : 'n';
-	values[5] = TimestampTzGetDatum(l->started_at);
-	values[6] = Int64GetDatum(l->rows_total);
-	values[7] = Int64GetDatum(l->rows_loaded);
-	values[8] = Int64GetDatum(l->rows_rejected);
-	values[9] = Int64GetDatum(l->rows_matched);
-	values[10] = CStringGetTextDatum(l->status);
-	values[11] = l->message ? CStringGetTextDatum(l->message) : (Datum) 0;
-	nulls[11] = l->message ? ' ' : 'n';
-	role = OidIsValid(l->loaded_by) ? l->loaded_by : GetUserId();
-	if (by_name)
-	{
-		types[12] = TEXTOID;
-		values[12] = CStringGetTextDatum(GetUserNameFromId(role, false));
-	}
-	else
-		values[12] = ObjectIdGetDatum(role);
-	values[13] = BoolGetDatum(l->retryable);
-	nulls[13] = strcmp(l->status, "failed") == 0 ? ' ' : 'n';
-
-	/*
-	 * The next load_id only when the load has none: Citus evaluates every
-	 * nextval() of an INSERT into a reference table before it runs, even
-	 * one that COALESCE would not reach.
-	 */
-	id = l->load_id > 0 ? "$1" : "pg_catalog.nextval('offline_join.loads_load_id_seq')";
-	SPI_connect();
-	rc = SPI_execute_with_args(has_loaded_by
-							   ? psprintf("INSERT INTO offline_join.loads (load_id, source, path, sha256, bytes,"
-										  " started_at, finished_at, rows_total, rows_loaded, rows_rejected,"
-										  " rows_matched, status, message, loaded_by, retryable)"
-										  " VALUES (%s::pg_catalog.int8,"
-										  " $2, $3, $4, $5, $6, pg_catalog.clock_timestamp(), $7, $8, $9, $10, $11, $12,"
-										  " $13%s, $14)"
-										  " RETURNING *", id, by_name ? "" : "::pg_catalog.regrole")
-							   : psprintf("INSERT INTO offline_join.loads (load_id, source, path, sha256, bytes,"
-										  " started_at, finished_at, rows_total, rows_loaded, rows_rejected,"
-										  " rows_matched, status, message)"
-										  " VALUES (%s::pg_catalog.int8,"
-										  " $2, $3, $4, $5, $6, pg_catalog.clock_timestamp(), $7, $8, $9, $10, $11, $12)"
-										  " RETURNING *", id),
-							   has_loaded_by ? 14 : 12, types, values, nulls, false, 0);
-	if (rc != SPI_OK_INSERT_RETURNING)
-		elog(ERROR, "writing to offline_join.loads failed: %s", SPI_result_code_string(rc));
-	if (SPI_processed != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_TRIGGERED_ACTION_EXCEPTION),
-				 l->load_id > 0
-				 ? errmsg("the ledger row of load %lld was not written to table \"offline_join.loads\"", (long long) l->load_id)
-				 : errmsg("the ledger row of file \"%s\" (source \"%s\", %s) was not written to table \"offline_join.loads\"",
-						  l->path, l->source, l->status),
-				 errdetail("A BEFORE INSERT trigger on the table skipped it; offline_join keeps no load without its ledger row, so nothing of the file was kept."),
-				 errhint("Make the trigger return the row (it may change it), or raise an error for rows it refuses.")));
-	result = oj_ledger_datum(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, result_desc, outer);
-	SPI_finish();
-	return result;
-}
-
-/*
- * load_id of an earlier 'loaded' load of this content for this source, or 0;
- * with path: of any ledger row of this path and content that load_dir()
- * must not try again (a load, a duplicate, or a failure of the content).
- */
-static int64
-oj_find_loaded(const char *source, const char *sha256, const char *path)
-{
-	Datum		args[3];
-	int64		found = 0;
-	int			rc;
-	SPIPlanPtr	plan;
-
-	args[0] = CStringGetTextDatum(source);
-	args[1] = CStringGetTextDatum(sha256);
-	args[2] = path ? CStringGetTextDatum(path) : (Datum) 0;
-	SPI_connect();
-	/* the latest committed state, even under REPEATABLE READ: we hold the lock */
-	plan = SPI_prepare(path && oj_ledger_has_012()
-					   ? "SELECT load_id::pg_catalog.int8 FROM offline_join.loads WHERE source OPERATOR(pg_catalog.=) $1"
-					   "  AND sha256 OPERATOR(pg_catalog.=) $2 AND path OPERATOR(pg_catalog.=) $3"
-					   "  AND (status OPERATOR(pg_catalog.<>) 'failed' OR retryable IS FALSE)"
-					   "  ORDER BY load_id LIMIT 1"
-					   : path
-					   ? "SELECT load_id::pg_catalog.int8 FROM offline_join.loads WHERE source OPERATOR(pg_catalog.=) $1"
-					   "  AND sha256 OPERATOR(pg_catalog.=) $2 AND path OPERATOR(pg_catalog.=) $3"
-					   "  ORDER BY load_id LIMIT 1"
-					   : "SELECT load_id::pg_catalog.int8 FROM offline_join.loads WHERE source OPERATOR(pg_catalog.=) $1"
-					   "  AND sha256 OPERATOR(pg_catalog.=) $2 AND status OPERATOR(pg_catalog.=) 'loaded'"
-					   "  ORDER BY load_id LIMIT 1",
-					   path ? 3 : 2, (Oid[]) {TEXTOID, TEXTOID, TEXTOID});
-	rc = SPI_execute_snapshot(plan, args, NULL, GetLatestSnapshot(), InvalidSnapshot, true, false, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "reading offline_join.loads failed: %s", SPI_result_code_string(rc));
-	if (SPI_processed > 0)
-	{
-		bool		isnull;
-
-		found = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	}
-	SPI_finish();
-	return found;
-}
-
-/*
- * A repeated failure that load_dir() retries: brings the latest ledger row
- * of the same failure of this path (and content, when read) up to date and
- * returns it, or returns (Datum) 0 when there is none.
- */
-static Datum
-oj_ledger_refresh(const OjLedger *l, TupleDesc result_desc)
-{
-	Datum		args[5];
-	char		nulls[5] = {' ', ' ', l->have_sha ? ' ' : 'n', ' ', ' '};
-	MemoryContext outer = CurrentMemoryContext;
-	Datum		result = (Datum) 0;
-	int			rc;
-
-	if (!oj_ledger_has_012())
-		return (Datum) 0;
-	args[0] = CStringGetTextDatum(l->source);
-	args[1] = CStringGetTextDatum(l->path);
-	args[2] = l->have_sha ? CStringGetTextDatum(l->sha256) : (Datum) 0;
-	args[3] = CStringGetTextDatum(l->message);
-	/* a value, not clock_timestamp(): Citus refuses volatile functions in an UPDATE of a reference table */
-	args[4] = TimestampTzGetDatum(GetCurrentTimestamp());
-	SPI_connect();
-	rc = SPI_execute_with_args("UPDATE offline_join.loads SET message = $4, finished_at = $5"
-							   " WHERE load_id OPERATOR(pg_catalog.=) (SELECT pg_catalog.max(load_id) FROM offline_join.loads"
-							   "   WHERE source OPERATOR(pg_catalog.=) $1 AND path OPERATOR(pg_catalog.=) $2)"
-							   "   AND status OPERATOR(pg_catalog.=) 'failed' AND retryable"
-							   "   AND sha256 IS NOT DISTINCT FROM $3"
-							   " RETURNING *",
-							   5, (Oid[]) {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID}, args, nulls, false, 0);
-	if (rc != SPI_OK_UPDATE_RETURNING)
-		elog(ERROR, "updating offline_join.loads failed: %s", SPI_result_code_string(rc));
-	if (SPI_processed == 1)
-		result = oj_ledger_datum(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, result_desc, outer);
-	SPI_finish();
-	return result;
 }
 
 /*
@@ -471,6 +258,77 @@ oj_load_body(void *arg)
 }
 
 /*
+ * Reads the file's rows (body) in a subtransaction, so that a file over its
+ * reject_limit keeps none of them, with progress in pg_stat_progress_copy.
+ * Returns false when reject_limit was passed.
+ */
+static bool
+oj_load_rows(OjLoadBody *body)
+{
+	const int	index[] = {PROGRESS_COPY_COMMAND, PROGRESS_COPY_TYPE, PROGRESS_COPY_BYTES_TOTAL};
+	int64		value[] = {PROGRESS_COPY_COMMAND_FROM, PROGRESS_COPY_TYPE_FILE, body->bytes};
+	bool		within_limit;
+
+	pgstat_progress_start_command(PROGRESS_COMMAND_COPY, oj_relation_oid("events"));
+	pgstat_progress_update_multi_param(3, index, value);
+	within_limit = oj_subxact_run(oj_load_body, body, NULL);
+	pgstat_progress_end_command();
+	return within_limit;
+}
+
+/* The ledger row of a file whose content load earlier loaded, with a NOTICE. */
+static Datum
+oj_load_duplicate(OjLedger *l, int64 earlier, TupleDesc result_desc)
+{
+	l->status = "duplicate";
+	l->message = psprintf("same content as load %lld", (long long) earlier);
+	ereport(NOTICE,
+			(errmsg("file \"%s\" was already loaded for source \"%s\" as load %lld; nothing loaded",
+					l->path, l->source, (long long) earlier),
+			 errhint("Use force => true to load it again.")));
+	return oj_ledger_write(l, result_desc);
+}
+
+/*
+ * The outcome of load *l in its ledger row and a NOTICE: the counts of in,
+ * or, past src's reject_limit (stopped at line_no), its failure.
+ */
+static void
+oj_load_outcome(OjLedger *l, OjSource *src, OjIngest *in, bool within_limit, int64 line_no)
+{
+	if (within_limit)
+	{
+		OjIngestCounts c = oj_ingest_counts(in);
+
+		l->status = "loaded";
+		l->rows_total = c.total;
+		l->rows_loaded = c.loaded;
+		l->rows_rejected = c.rejected;
+		l->rows_matched = c.matched;
+		ereport(NOTICE,
+				(errmsg("load %lld of \"%s\" (source \"%s\"): %lld rows, %lld loaded, %lld rejected, %lld matched",
+						(long long) l->load_id, l->path, src->name, (long long) l->rows_total,
+						(long long) l->rows_loaded, (long long) l->rows_rejected,
+						(long long) l->rows_matched),
+				 l->rows_rejected > 0
+				 ? errhint("See SELECT * FROM offline_join.rejects WHERE load_id = %lld.", (long long) l->load_id)
+				 : 0));
+	}
+	else
+	{
+		l->status = "failed";
+		l->retryable = false;	/* the content's own failure */
+		l->message = psprintf("more than %lld rows rejected (reject_limit of source \"%s\"); "
+							  "stopped at line %lld, nothing loaded",
+							  (long long) src->reject_limit, src->name, (long long) line_no);
+		ereport(NOTICE,
+				(errmsg("load %lld of \"%s\" failed: %s", (long long) l->load_id, l->path, l->message),
+				 errhint("See the rejected rows with SELECT * FROM offline_join.validate_file(%s, %s).",
+						 quote_literal_cstr(src->name), quote_literal_cstr(l->path))));
+	}
+}
+
+/*
  * Loads one file: the heart of load() and load_dir().  Returns the ledger
  * row, or (Datum) 0 when in_dir and this path with this content already has
  * a ledger row (load_dir skips it without a new row).
@@ -485,10 +343,8 @@ oj_load_file(OjSource *src, const char *path, bool force, bool in_dir, TupleDesc
 	int			fd;
 	int64		size;
 	int64		earlier;
-	OjIngest   *in;
 	OjLoadBody	body;
 	bool		within_limit;
-	Datum		result;
 
 	memset(&l, 0, sizeof(l));
 	l.source = src->name;
@@ -515,36 +371,20 @@ oj_load_file(OjSource *src, const char *path, bool force, bool in_dir, TupleDesc
 		oj_lock_source(src->name, ShareLock);
 		oj_lock_content(src->name, l.sha256);
 	}
-	if (in_dir && !force && oj_find_loaded(src->name, l.sha256, path) > 0)
+	if (in_dir && !force && oj_ledger_find_loaded(src->name, l.sha256, path) > 0)
 	{
 		CloseTransientFile(fd);
 		error_context_stack = errcb.previous;
 		return (Datum) 0;
 	}
-	if (!force && (earlier = oj_find_loaded(src->name, l.sha256, NULL)) > 0)
+	if (!force && (earlier = oj_ledger_find_loaded(src->name, l.sha256, NULL)) > 0)
 	{
 		CloseTransientFile(fd);
 		error_context_stack = errcb.previous;
-		l.status = "duplicate";
-		l.message = psprintf("same content as load %lld", (long long) earlier);
-		ereport(NOTICE,
-				(errmsg("file \"%s\" was already loaded for source \"%s\" as load %lld; nothing loaded",
-						path, src->name, (long long) earlier),
-				 errhint("Use force => true to load it again.")));
-		return oj_ledger_write(&l, result_desc);
+		return oj_load_duplicate(&l, earlier, result_desc);
 	}
 
 	l.load_id = nextval_internal(oj_relation_oid("loads_load_id_seq"), false);
-
-	pgstat_progress_start_command(PROGRESS_COMMAND_COPY, oj_relation_oid("events"));
-	{
-		const int	index[] = {PROGRESS_COPY_COMMAND, PROGRESS_COPY_TYPE, PROGRESS_COPY_BYTES_TOTAL};
-		int64		value[] = {PROGRESS_COPY_COMMAND_FROM, PROGRESS_COPY_TYPE_FILE, l.bytes};
-
-		pgstat_progress_update_multi_param(3, index, value);
-	}
-
-	/* the file's rows in a subtransaction: over reject_limit, none of them */
 	body.src = src;
 	body.load_id = l.load_id;
 	body.fd = fd;
@@ -552,44 +392,12 @@ oj_load_file(OjSource *src, const char *path, bool force, bool in_dir, TupleDesc
 	body.bytes = l.bytes;
 	body.sha256 = l.sha256;
 	body.place = &place;
-	within_limit = oj_subxact_run(oj_load_body, &body, NULL);
-	in = body.in;
-	pgstat_progress_end_command();
+	within_limit = oj_load_rows(&body);
 	CloseTransientFile(fd);
 	error_context_stack = errcb.previous;
 
-	if (within_limit)
-	{
-		OjIngestCounts c = oj_ingest_counts(in);
-
-		l.status = "loaded";
-		l.rows_total = c.total;
-		l.rows_loaded = c.loaded;
-		l.rows_rejected = c.rejected;
-		l.rows_matched = c.matched;
-		ereport(NOTICE,
-				(errmsg("load %lld of \"%s\" (source \"%s\"): %lld rows, %lld loaded, %lld rejected, %lld matched",
-						(long long) l.load_id, path, src->name, (long long) l.rows_total,
-						(long long) l.rows_loaded, (long long) l.rows_rejected,
-						(long long) l.rows_matched),
-				 l.rows_rejected > 0
-				 ? errhint("See SELECT * FROM offline_join.rejects WHERE load_id = %lld.", (long long) l.load_id)
-				 : 0));
-	}
-	else
-	{
-		l.status = "failed";
-		l.retryable = false;	/* the content's own failure */
-		l.message = psprintf("more than %lld rows rejected (reject_limit of source \"%s\"); "
-							 "stopped at line %lld, nothing loaded",
-							 (long long) src->reject_limit, src->name, (long long) place.line_no);
-		ereport(NOTICE,
-				(errmsg("load %lld of \"%s\" failed: %s", (long long) l.load_id, path, l.message),
-				 errhint("See the rejected rows with SELECT * FROM offline_join.validate_file(%s, %s).",
-						 quote_literal_cstr(src->name), quote_literal_cstr(path))));
-	}
-	result = oj_ledger_write(&l, result_desc);
-	return result;
+	oj_load_outcome(&l, src, body.in, within_limit, place.line_no);
+	return oj_ledger_write(&l, result_desc);
 }
 
 /* load(source, path, force) RETURNS offline_join.loads */
@@ -638,6 +446,66 @@ oj_load_dir_body(void *arg)
 	return true;
 }
 
+/* Does load_dir() pass over path: a ".fin" marker, a file whose marker is missing (require_fin), a folder? */
+static bool
+oj_load_dir_skips(const char *path, bool require_fin)
+{
+	struct stat st;
+
+	if (oj_is_fin_marker(path))
+		return true;
+	if (require_fin)
+	{
+		char	   *fin = psprintf("%s.fin", path);
+
+		if (stat(fin, &st) != 0)
+			return true;		/* still uploading */
+	}
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/*
+ * One file of load_dir() in its own subtransaction; a cancel or shutdown
+ * stops the whole call.  Returns its ledger row (a 'failed' one when it
+ * failed), or (Datum) 0 when it is skipped.
+ */
+static Datum
+oj_load_dir_file(OjSource *src, const char *path, TupleDesc desc)
+{
+	OjLedger	known;
+	OjLoadDirBody dir_file;
+	ErrorData  *edata;
+	Datum		row;
+
+	memset(&known, 0, sizeof(known));
+	known.bytes = -1;
+	dir_file.src = src;
+	dir_file.path = path;
+	dir_file.desc = desc;
+	dir_file.known = &known;
+	dir_file.row = (Datum) 0;
+	if (oj_subxact_run(oj_load_dir_body, &dir_file, &edata))
+		return dir_file.row;
+	/* with its sha256 when it was read */
+	row = oj_ledger_write_failure(&known, src->name, path, edata, desc);
+	FreeErrorData(edata);
+	return row;
+}
+
+/* Adds a row (a datum of the result type) to the result of a materialized SRF. */
+static void
+oj_put_row(ReturnSetInfo *rsinfo, Datum row)
+{
+	HeapTupleHeader th = DatumGetHeapTupleHeader(row);
+	HeapTupleData tuple;
+
+	tuple.t_len = HeapTupleHeaderGetDatumLength(th);
+	ItemPointerSetInvalid(&tuple.t_self);
+	tuple.t_tableOid = InvalidOid;
+	tuple.t_data = th;
+	tuplestore_puttuple(rsinfo->setResult, &tuple);
+}
+
 /*
  * load_dir(source, pattern, require_fin) RETURNS SETOF offline_join.loads
  *
@@ -673,80 +541,14 @@ oj_load_dir(PG_FUNCTION_ARGS)
 	foreach(lc, paths)
 	{
 		char	   *path = lfirst(lc);
-		Datum		row = (Datum) 0;
-		OjLedger	known;
-		OjLoadDirBody dir_file;
-		ErrorData  *edata;
+		Datum		row;
 
 		CHECK_FOR_INTERRUPTS();
-		if (oj_is_fin_marker(path))
+		if (oj_load_dir_skips(path, require_fin))
 			continue;
-		if (require_fin)
-		{
-			struct stat st;
-			char	   *fin = psprintf("%s.fin", path);
-
-			if (stat(fin, &st) != 0)
-				continue;		/* still uploading */
-		}
-		{
-			struct stat st;
-
-			if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-				continue;
-		}
-
-		memset(&known, 0, sizeof(known));
-		known.bytes = -1;
-		/* each file in its own subtransaction; a cancel or shutdown stops the whole call */
-		dir_file.src = src;
-		dir_file.path = path;
-		dir_file.desc = desc;
-		dir_file.known = &known;
-		dir_file.row = (Datum) 0;
-		if (oj_subxact_run(oj_load_dir_body, &dir_file, &edata))
-			row = dir_file.row;
-		else
-		{
-			OjLedger	l;
-
-			/*
-			 * With its sha256 when it was read.  A failure of the content (its
-			 * header) is final for that content; any other (a privilege, a
-			 * lock, an unreadable file) is tried again on the next run, and
-			 * while it repeats, the ledger row it got is brought up to date
-			 * instead of a new row being added on every run.
-			 */
-			l = known;
-			l.load_id = 0;
-			l.source = src->name;
-			l.path = path;
-			l.started_at = GetCurrentTimestamp();
-			l.status = "failed";
-			l.message = edata->message;
-			l.retryable = edata->sqlerrcode != ERRCODE_BAD_COPY_FILE_FORMAT;
-			row = l.retryable ? oj_ledger_refresh(&l, desc) : (Datum) 0;
-			ereport(WARNING,
-					(errmsg("could not load \"%s\": %s", path, edata->message),
-					 row != (Datum) 0
-					 ? errdetail("It failed the same way before; load_dir() tries it again on every run.")
-					 : l.retryable ? errdetail("load_dir() tries it again on its next run.")
-					 : errdetail("The file's content is at fault: load_dir() loads it again only once it changes.")));
-			if (row == (Datum) 0)
-				row = oj_ledger_write(&l, desc);
-			FreeErrorData(edata);
-		}
+		row = oj_load_dir_file(src, path, desc);
 		if (row != (Datum) 0)
-		{
-			HeapTupleHeader th = DatumGetHeapTupleHeader(row);
-			HeapTupleData tuple;
-
-			tuple.t_len = HeapTupleHeaderGetDatumLength(th);
-			ItemPointerSetInvalid(&tuple.t_self);
-			tuple.t_tableOid = InvalidOid;
-			tuple.t_data = th;
-			tuplestore_puttuple(rsinfo->setResult, &tuple);
-		}
+			oj_put_row(rsinfo, row);
 	}
 	return (Datum) 0;
 }

@@ -44,6 +44,8 @@
 #include "utils/timestamp.h"
 
 #include "pipeline.h"
+#include "guc.h"
+#include "security.h"
 
 static TimestampTz oj_lookback_start(TimestampTz t, const Interval *lookback);
 

@@ -11,6 +11,8 @@
 #include "miscadmin.h"
 
 #include "backend.h"
+#include "expiry.h"
+#include "guc.h"
 
 PG_MODULE_MAGIC;
 

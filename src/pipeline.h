@@ -3,8 +3,8 @@
  * pipeline.h
  *	  The row pipeline and what it writes to: ingest.c (one run over a file
  *	  or a COPY statement, the one event builder), match.c (the matching
- *	  rule), sink.c and bulk_insert.c (where rows are written), load.c (the
- *	  ledger).  Include after postgres.h.
+ *	  rule), sink.c and bulk_insert.c (where rows are written).  Include
+ *	  after postgres.h.
  *
  *-------------------------------------------------------------------------
  */
@@ -81,27 +81,6 @@ typedef struct OjEventFieldInfo
 } OjEventFieldInfo;
 
 extern const OjEventFieldInfo oj_event_fields[OJ_EV_NFIELDS];
-
-/* A ledger row before it is written (load.c). */
-typedef struct OjLedger
-{
-	int64		load_id;		/* 0: take the next from the identity */
-	const char *source;
-	const char *path;
-	char		sha256[65];
-	bool		have_sha;
-	int64		bytes;			/* < 0: unknown */
-	TimestampTz started_at;
-	int64		rows_total, rows_loaded, rows_rejected, rows_matched;
-	const char *status;
-	const char *message;
-	Oid			loaded_by;		/* the role that loads; InvalidOid: the current user */
-	bool		retryable;		/* failed: load_dir() tries this path again next time */
-} OjLedger;
-
-/* in load.c */
-extern Datum oj_ledger_write(const OjLedger *l, TupleDesc result_desc);
-extern bool oj_ledger_has_012(void);
 
 /* in ingest.c */
 extern OjAllocator oj_palloc_allocator(MemoryContext cxt);

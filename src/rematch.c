@@ -63,6 +63,8 @@
 #include "utils/tuplestore.h"
 
 #include "pipeline.h"
+#include "guc.h"
+#include "security.h"
 #include "pg_compat.h"
 
 PG_FUNCTION_INFO_V1(oj_rematch);

@@ -53,6 +53,8 @@
 #include "rewrite/rewriteDefine.h"
 #include "nodes/parsenodes.h"
 #include "backend.h"
+#include "ledger.h"
+#include "security.h"
 
 PG_FUNCTION_INFO_V1(oj_my_rejects);
 
@@ -220,130 +222,112 @@ oj_code_named(const OjCodeCheck *c)
 					OidIsValid(c->bad_owner) ? GetUserNameFromId(c->bad_owner, true) : "?");
 }
 
-/*
- * Why rel, one of the tables (or its partitions and inheritance children)
- * that code with the owner's rights writes, could run another role's code
- * with those rights, or NULL.  Checked: its owner (only the owner gives a
- * table constraints, defaults, indexes, policies or partitions); that no
- * other role holds TRIGGER on it (nor, for deletes, REFERENCES: an ON
- * DELETE action's AFTER triggers run as the deleting role) and no other
- * role's table references it; and that its triggers (with their WHEN
- * conditions), CHECK constraints, defaults and generated columns, index
- * expressions and predicates, policies and column types run only
- * functions and domains of the owner or a superuser.
- */
 static char *oj_tables_untrusted(Oid relid, Oid ext_owner, bool deletes, int depth);
 
+/*
+ * Why a role other than rel's owner or a superuser holds TRIGGER on it (or,
+ * with deletes, REFERENCES), with which it could make the table run its own
+ * code; or NULL.
+ */
 static char *
-oj_table_untrusted(Relation rel, Oid ext_owner, bool deletes, int depth)
+oj_grants_untrusted(Relation rel, bool deletes, const char *nsp, const char *name)
 {
 	Oid			relowner = rel->rd_rel->relowner;
-	TupleDesc	desc = RelationGetDescr(rel);
-	TriggerDesc *td = rel->trigdesc;
-	const char *nsp = get_namespace_name(RelationGetNamespace(rel));
-	const char *name = RelationGetRelationName(rel);
-	OjCodeCheck c = {ext_owner, InvalidOid, InvalidOid, InvalidOid};
 	AclMode		others_may = ACL_TRIGGER | (deletes ? ACL_REFERENCES : 0);
-	HeapTuple	ctup;
-	List	   *indexes;
-	ListCell   *lc;
+	HeapTuple	ctup = SearchSysCache1(RELOID, ObjectIdGetDatum(RelationGetRelid(rel)));
+	bool		isnull;
+	Datum		acldatum;
+	char	   *why = NULL;
 
-	if (!oj_role_trusted(relowner, ext_owner))
-		return psprintf("table \"%s.%s\" is owned by role \"%s\"", nsp, name,
-						GetUserNameFromId(relowner, true));
-
-	ctup = SearchSysCache1(RELOID, ObjectIdGetDatum(RelationGetRelid(rel)));
-	if (HeapTupleIsValid(ctup))
+	if (!HeapTupleIsValid(ctup))
+		return NULL;
+	acldatum = SysCacheGetAttr(RELOID, ctup, Anum_pg_class_relacl, &isnull);
+	if (!isnull)
 	{
-		bool		isnull;
-		Datum		acldatum = SysCacheGetAttr(RELOID, ctup, Anum_pg_class_relacl, &isnull);
-		char	   *why = NULL;
+		Acl		   *acl = DatumGetAclPCopy(acldatum);
+		AclItem    *items = ACL_DAT(acl);
 
-		if (!isnull)
+		for (int i = 0; why == NULL && i < ACL_NUM(acl); i++)
 		{
-			Acl		   *acl = DatumGetAclPCopy(acldatum);
-			AclItem    *items = ACL_DAT(acl);
+			AclMode		held = ACLITEM_GET_PRIVS(items[i]) & others_may;
+			bool		public = items[i].ai_grantee == ACL_ID_PUBLIC;
 
-			for (int i = 0; why == NULL && i < ACL_NUM(acl); i++)
-			{
-				AclMode		held = ACLITEM_GET_PRIVS(items[i]) & others_may;
-				bool		public = items[i].ai_grantee == ACL_ID_PUBLIC;
-
-				if (held == 0 || items[i].ai_grantee == relowner ||
-					(!public && superuser_arg(items[i].ai_grantee)))
-					continue;
-				why = psprintf("role \"%s\" holds %s on table \"%s.%s\": it could make the table run its own code "
-							   "(REVOKE %s ON %s.%s FROM %s)",
-							   public ? "public" : GetUserNameFromId(items[i].ai_grantee, true),
-							   (held & ACL_TRIGGER) ? "TRIGGER" : "REFERENCES", nsp, name,
-							   (held & ACL_TRIGGER) ? "TRIGGER" : "REFERENCES",
-							   quote_identifier(nsp), quote_identifier(name),
-							   public ? "PUBLIC" : quote_identifier(GetUserNameFromId(items[i].ai_grantee, true)));
-			}
-		}
-		ReleaseSysCache(ctup);
-		if (why != NULL)
-			return why;
-	}
-
-	/* a rule runs its actions in the writer's statement, as the writer */
-	for (int i = 0; rel->rd_rules != NULL && i < rel->rd_rules->numLocks; i++)
-		if (rel->rd_rules->rules[i]->enabled != RULE_DISABLED)
-			return psprintf("table \"%s.%s\" has a rule, which would run as the writer (drop or disable it)", nsp, name);
-
-	if (deletes)
-	{
-		/*
-		 * A foreign key into the table with an ON DELETE action, or one of
-		 * another role's table: the action runs the referencing table's
-		 * triggers (and so on down its own references) as the deleting role.
-		 */
-		Relation	con = table_open(ConstraintRelationId, AccessShareLock);
-		ScanKeyData key;
-		SysScanDesc scan;
-		HeapTuple	tup;
-		char	   *why = NULL;
-
-		ScanKeyInit(&key, Anum_pg_constraint_confrelid, BTEqualStrategyNumber, F_OIDEQ,
-					ObjectIdGetDatum(RelationGetRelid(rel)));
-		scan = systable_beginscan(con, InvalidOid, false, NULL, 1, &key);
-		while (why == NULL && HeapTupleIsValid(tup = systable_getnext(scan)))
-		{
-			Form_pg_constraint f = (Form_pg_constraint) GETSTRUCT(tup);
-			HeapTuple	rtup;
-
-			if (f->contype != CONSTRAINT_FOREIGN)
+			if (held == 0 || items[i].ai_grantee == relowner ||
+				(!public && superuser_arg(items[i].ai_grantee)))
 				continue;
-			if (f->confdeltype != FKCONSTR_ACTION_NOACTION && f->confdeltype != FKCONSTR_ACTION_RESTRICT &&
-				f->conrelid != RelationGetRelid(rel))
-			{
-				/* the action deletes or updates there: that table runs its code too */
-				if (depth >= 8)
-					why = psprintf("foreign keys with ON DELETE actions lead from table \"%s.%s\" more than 8 tables deep",
-								   nsp, name);
-				else
-					why = oj_tables_untrusted(f->conrelid, ext_owner, true, depth + 1);
-				if (why != NULL)
-					break;
-			}
-			rtup = SearchSysCache1(RELOID, ObjectIdGetDatum(f->conrelid));
-			if (HeapTupleIsValid(rtup))
-			{
-				Form_pg_class rc = (Form_pg_class) GETSTRUCT(rtup);
-
-				if (!oj_role_trusted(rc->relowner, ext_owner))
-					why = psprintf("table \"%s.%s\" of role \"%s\" references table \"%s.%s\" (foreign key \"%s\"), "
-								   "so deleting from it runs that table's triggers",
-								   get_namespace_name(rc->relnamespace), NameStr(rc->relname),
-								   GetUserNameFromId(rc->relowner, true), nsp, name, NameStr(f->conname));
-				ReleaseSysCache(rtup);
-			}
+			why = psprintf("role \"%s\" holds %s on table \"%s.%s\": it could make the table run its own code "
+						   "(REVOKE %s ON %s.%s FROM %s)",
+						   public ? "public" : GetUserNameFromId(items[i].ai_grantee, true),
+						   (held & ACL_TRIGGER) ? "TRIGGER" : "REFERENCES", nsp, name,
+						   (held & ACL_TRIGGER) ? "TRIGGER" : "REFERENCES",
+						   quote_identifier(nsp), quote_identifier(name),
+						   public ? "PUBLIC" : quote_identifier(GetUserNameFromId(items[i].ai_grantee, true)));
 		}
-		systable_endscan(scan);
-		table_close(con, AccessShareLock);
-		if (why != NULL)
-			return why;
 	}
+	ReleaseSysCache(ctup);
+	return why;
+}
+
+/*
+ * Why deleting from rel could run another role's code, or NULL: a foreign
+ * key into the table with an ON DELETE action, or one of another role's
+ * table, makes the action run the referencing table's triggers (and so on
+ * down its own references) as the deleting role.
+ */
+static char *
+oj_references_untrusted(Relation rel, Oid ext_owner, int depth, const char *nsp, const char *name)
+{
+	Relation	con = table_open(ConstraintRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	char	   *why = NULL;
+
+	ScanKeyInit(&key, Anum_pg_constraint_confrelid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(RelationGetRelid(rel)));
+	scan = systable_beginscan(con, InvalidOid, false, NULL, 1, &key);
+	while (why == NULL && HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_constraint f = (Form_pg_constraint) GETSTRUCT(tup);
+		HeapTuple	rtup;
+
+		if (f->contype != CONSTRAINT_FOREIGN)
+			continue;
+		if (f->confdeltype != FKCONSTR_ACTION_NOACTION && f->confdeltype != FKCONSTR_ACTION_RESTRICT &&
+			f->conrelid != RelationGetRelid(rel))
+		{
+			/* the action deletes or updates there: that table runs its code too */
+			if (depth >= 8)
+				why = psprintf("foreign keys with ON DELETE actions lead from table \"%s.%s\" more than 8 tables deep",
+							   nsp, name);
+			else
+				why = oj_tables_untrusted(f->conrelid, ext_owner, true, depth + 1);
+			if (why != NULL)
+				break;
+		}
+		rtup = SearchSysCache1(RELOID, ObjectIdGetDatum(f->conrelid));
+		if (HeapTupleIsValid(rtup))
+		{
+			Form_pg_class rc = (Form_pg_class) GETSTRUCT(rtup);
+
+			if (!oj_role_trusted(rc->relowner, ext_owner))
+				why = psprintf("table \"%s.%s\" of role \"%s\" references table \"%s.%s\" (foreign key \"%s\"), "
+							   "so deleting from it runs that table's triggers",
+							   get_namespace_name(rc->relnamespace), NameStr(rc->relname),
+							   GetUserNameFromId(rc->relowner, true), nsp, name, NameStr(f->conname));
+			ReleaseSysCache(rtup);
+		}
+	}
+	systable_endscan(scan);
+	table_close(con, AccessShareLock);
+	return why;
+}
+
+/* Why an enabled trigger of rel (its function or WHEN condition) runs untrusted code, or NULL. */
+static char *
+oj_triggers_untrusted(Relation rel, OjCodeCheck *c, const char *nsp, const char *name)
+{
+	TriggerDesc *td = rel->trigdesc;
 
 	for (int i = 0; td != NULL && i < td->numtriggers; i++)
 	{
@@ -351,44 +335,58 @@ oj_table_untrusted(Relation rel, Oid ext_owner, bool deletes, int depth)
 
 		if (trig->tgenabled == TRIGGER_DISABLED)
 			continue;
-		if (oj_untrusted_function(trig->tgfoid, &c) ||
-			(trig->tgqual != NULL && !oj_expr_trusted(stringToNode(trig->tgqual), &c)))
+		if (oj_untrusted_function(trig->tgfoid, c) ||
+			(trig->tgqual != NULL && !oj_expr_trusted(stringToNode(trig->tgqual), c)))
 			return psprintf("trigger \"%s\" on table \"%s.%s\" runs %s "
 							"(drop the trigger, or let the owner of extension offline_join own it)",
-							trig->tgname, nsp, name, oj_code_named(&c));
+							trig->tgname, nsp, name, oj_code_named(c));
 	}
+	return NULL;
+}
+
+/* Why a column type, CHECK constraint or default of rel runs untrusted code, or NULL. */
+static char *
+oj_columns_untrusted(Relation rel, OjCodeCheck *c, const char *nsp, const char *name)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	TupleConstr *tc = desc->constr;
 
 	for (int a = 0; a < desc->natts; a++)
 	{
 		Form_pg_attribute att = TupleDescAttr(desc, a);
 
-		if (!att->attisdropped && !oj_type_trusted(att->atttypid, &c))
+		if (!att->attisdropped && !oj_type_trusted(att->atttypid, c))
 			return psprintf("column \"%s\" of table \"%s.%s\" (type %s) runs %s", NameStr(att->attname), nsp, name,
-							format_type_be(att->atttypid), oj_code_named(&c));
+							format_type_be(att->atttypid), oj_code_named(c));
 	}
-	if (desc->constr != NULL)
-	{
-		TupleConstr *tc = desc->constr;
+	if (tc == NULL)
+		return NULL;
+	for (int i = 0; i < tc->num_check; i++)
+		if (!oj_expr_trusted(stringToNode(tc->check[i].ccbin), c))
+			return psprintf("constraint \"%s\" of table \"%s.%s\" runs %s", tc->check[i].ccname, nsp, name,
+							oj_code_named(c));
+	for (int i = 0; i < tc->num_defval; i++)
+		if (!oj_expr_trusted(stringToNode(tc->defval[i].adbin), c))
+			return psprintf("the default of column \"%s\" of table \"%s.%s\" runs %s",
+							NameStr(TupleDescAttr(desc, tc->defval[i].adnum - 1)->attname), nsp, name,
+							oj_code_named(c));
+	return NULL;
+}
 
-		for (int i = 0; i < tc->num_check; i++)
-			if (!oj_expr_trusted(stringToNode(tc->check[i].ccbin), &c))
-				return psprintf("constraint \"%s\" of table \"%s.%s\" runs %s", tc->check[i].ccname, nsp, name,
-								oj_code_named(&c));
-		for (int i = 0; i < tc->num_defval; i++)
-			if (!oj_expr_trusted(stringToNode(tc->defval[i].adbin), &c))
-				return psprintf("the default of column \"%s\" of table \"%s.%s\" runs %s",
-								NameStr(TupleDescAttr(desc, tc->defval[i].adnum - 1)->attname), nsp, name,
-								oj_code_named(&c));
-	}
+/* Why an index expression or predicate, or a policy, of rel runs untrusted code, or NULL. */
+static char *
+oj_indexes_policies_untrusted(Relation rel, OjCodeCheck *c, const char *nsp, const char *name)
+{
+	List	   *indexes = RelationGetIndexList(rel);
+	ListCell   *lc;
 
-	indexes = RelationGetIndexList(rel);
 	foreach(lc, indexes)
 	{
 		Relation	ind = index_open(lfirst_oid(lc), AccessShareLock);
-		bool		ok = oj_expr_trusted((Node *) RelationGetIndexExpressions(ind), &c) &&
-			oj_expr_trusted((Node *) RelationGetIndexPredicate(ind), &c);
+		bool		ok = oj_expr_trusted((Node *) RelationGetIndexExpressions(ind), c) &&
+			oj_expr_trusted((Node *) RelationGetIndexPredicate(ind), c);
 		char	   *why = ok ? NULL : psprintf("index \"%s\" of table \"%s.%s\" runs %s",
-											   RelationGetRelationName(ind), nsp, name, oj_code_named(&c));
+											   RelationGetRelationName(ind), nsp, name, oj_code_named(c));
 
 		index_close(ind, AccessShareLock);
 		if (why != NULL)
@@ -401,12 +399,52 @@ oj_table_untrusted(Relation rel, Oid ext_owner, bool deletes, int depth)
 		{
 			RowSecurityPolicy *pol = lfirst(lc);
 
-			if (!oj_expr_trusted((Node *) pol->qual, &c) || !oj_expr_trusted((Node *) pol->with_check_qual, &c))
+			if (!oj_expr_trusted((Node *) pol->qual, c) || !oj_expr_trusted((Node *) pol->with_check_qual, c))
 				return psprintf("policy \"%s\" of table \"%s.%s\" runs %s", pol->policy_name, nsp, name,
-								oj_code_named(&c));
+								oj_code_named(c));
 		}
 	}
 	return NULL;
+}
+
+/*
+ * Why rel, one of the tables (or its partitions and inheritance children)
+ * that code with the owner's rights writes, could run another role's code
+ * with those rights, or NULL.  Checked: its owner (only the owner gives a
+ * table constraints, defaults, indexes, policies or partitions); that no
+ * other role holds TRIGGER on it (nor, for deletes, REFERENCES: an ON
+ * DELETE action's AFTER triggers run as the deleting role) and no other
+ * role's table references it; and that its triggers (with their WHEN
+ * conditions), CHECK constraints, defaults and generated columns, index
+ * expressions and predicates, policies and column types run only
+ * functions and domains of the owner or a superuser.
+ */
+static char *
+oj_table_untrusted(Relation rel, Oid ext_owner, bool deletes, int depth)
+{
+	Oid			relowner = rel->rd_rel->relowner;
+	const char *nsp = get_namespace_name(RelationGetNamespace(rel));
+	const char *name = RelationGetRelationName(rel);
+	OjCodeCheck c = {ext_owner, InvalidOid, InvalidOid, InvalidOid};
+	char	   *why;
+
+	if (!oj_role_trusted(relowner, ext_owner))
+		return psprintf("table \"%s.%s\" is owned by role \"%s\"", nsp, name,
+						GetUserNameFromId(relowner, true));
+	if ((why = oj_grants_untrusted(rel, deletes, nsp, name)) != NULL)
+		return why;
+
+	/* a rule runs its actions in the writer's statement, as the writer */
+	for (int i = 0; rel->rd_rules != NULL && i < rel->rd_rules->numLocks; i++)
+		if (rel->rd_rules->rules[i]->enabled != RULE_DISABLED)
+			return psprintf("table \"%s.%s\" has a rule, which would run as the writer (drop or disable it)", nsp, name);
+
+	if (deletes && (why = oj_references_untrusted(rel, ext_owner, depth, nsp, name)) != NULL)
+		return why;
+	if ((why = oj_triggers_untrusted(rel, &c, nsp, name)) != NULL ||
+		(why = oj_columns_untrusted(rel, &c, nsp, name)) != NULL)
+		return why;
+	return oj_indexes_policies_untrusted(rel, &c, nsp, name);
 }
 
 /*

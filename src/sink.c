@@ -68,6 +68,7 @@
 #include "utils/tuplestore.h"
 
 #include "pipeline.h"
+#include "security.h"
 #include "pg_compat.h"
 
 PG_FUNCTION_INFO_V1(oj_sink_rows);
