@@ -46,6 +46,7 @@
 #include "utils/varlena.h"
 
 #include "pipeline.h"
+#include "validate.h"
 #include "files.h"
 #include "pg_compat.h"
 

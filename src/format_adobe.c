@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "format.h"
+#include "format_util.h"
+#include "validate.h"
 
 /* adobe header names other than "Evar N" and "Event N"; Date comes first. */
 static const OjColumn adobe_columns[] = {

@@ -24,6 +24,8 @@
 #include <string.h>
 
 #include "format.h"
+#include "format_util.h"
+#include "validate.h"
 
 #define OJ_CSV_MAX_MAP		256		/* mapped columns */
 #define OJ_CSV_MAX_TEMPLATE 64		/* elements of a time template */
@@ -330,9 +332,9 @@ static bool
 column_table(OjFormat *f, const OjCsvSpec *spec, const OjAllocator *alloc)
 {
 	OjColumn   *cols = alloc->alloc(alloc->ctx, sizeof(OjColumn) * (spec->nmap + 1));
-	int		   *pos = alloc->alloc(alloc->ctx, sizeof(int) * (spec->nmap + 1));
+	int		   *pos = f->header ? NULL : alloc->alloc(alloc->ctx, sizeof(int) * (spec->nmap + 1));
 
-	if (cols == NULL || pos == NULL)
+	if (cols == NULL || (!f->header && pos == NULL))
 		return false;
 	for (int i = 0; i < spec->nmap; i++)
 	{
@@ -345,14 +347,15 @@ column_table(OjFormat *f, const OjCsvSpec *spec, const OjAllocator *alloc)
 		cols[i].key = m->key;
 		cols[i].required = m->required ||
 			((m->role == OJ_COL_CUSTOMER || m->role == OJ_COL_TRANSACTION) && only_key(spec, m->role));
-		pos[i] = m->position;
+		if (pos != NULL)
+			pos[i] = m->position;
 		if (cols[i].name == NULL)
 			return false;
 	}
 	f->columns = cols;
 	f->ncolumns = spec->nmap;
 	f->by_position = !f->header;
-	f->positions = f->header ? NULL : pos;
+	f->positions = pos;
 	return true;
 }
 

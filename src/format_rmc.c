@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include "format.h"
+#include "format_util.h"
+#include "validate.h"
 
 #define OJ_RMC_MIN_COLUMNS		7
 #define OJ_RMC_NAMED_COLUMNS	22	/* up to EventName Attr10 */

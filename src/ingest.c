@@ -38,6 +38,7 @@
 #include "utils/timestamp.h"
 
 #include "pipeline.h"
+#include "validate.h"
 #include "guc.h"
 #include "security.h"
 

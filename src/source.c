@@ -24,6 +24,7 @@
 #include "utils/tuplestore.h"
 
 #include "pipeline.h"
+#include "format_util.h"
 #include "guc.h"
 
 PG_FUNCTION_INFO_V1(oj_source_is_valid);

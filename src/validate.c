@@ -24,7 +24,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "format.h"
+#include "validate.h"
 
 static bool is_decimal(const char *s, size_t len, char point);
 

@@ -26,6 +26,8 @@
 
 #include "core.h"
 #include "format.h"
+#include "format_util.h"
+#include "validate.h"
 
 #define FUZZ_MAX_RECORD		4096
 

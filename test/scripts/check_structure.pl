@@ -7,8 +7,10 @@
 #       when A's object has an undefined symbol that B's object defines
 #       (nm on src/*.o, so build first);
 #   (c) one header per module: a src/*.h declares only functions (and
-#       variables) defined in one .c file, apart from the umbrella headers
-#       listed below.
+#       variables) defined in one module, apart from the umbrella headers
+#       listed below.  A module is a .c file, with the files named after it
+#       (format.c with format_rmc.c, format_adobe.c, ...: a registry and
+#       its members).
 #
 # Prints what it finds (and the dependency graph) and exits 1 when any rule
 # is broken.  OJ_MAX_LINES=N lists functions over N lines instead.  Core Perl
@@ -129,6 +131,12 @@ if (@missing) {
 }
 
 # (c) one header per module ------------------------------------------------
+# The module of a .c file: X for X_Y.c when X.c exists, else the file.
+sub module_of {
+    my ($f) = @_;
+    return "$1.c" if $f =~ /^(\w+?)_\w+\.c$/ && -f "$src/$1.c";
+    return $f;
+}
 my %umbrella = map { $_ => 1 } @UMBRELLAS;
 my @mixed;
 for my $hfile (@h_files) {
@@ -153,6 +161,9 @@ for my $hfile (@h_files) {
         next unless defined $name && defined $defines{$name};
         push @{ $from{ $defines{$name} } }, $name;
     }
+    my %by_module;
+    for my $f (keys %from) { push @{ $by_module{ module_of($f) } }, @{ $from{$f} } }
+    %from = %by_module;
     my @files = sort keys %from;
     next if @files <= 1;
     if ($umbrella{$h}) {

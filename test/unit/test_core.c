@@ -23,6 +23,8 @@
 
 #include "core.h"
 #include "format.h"
+#include "format_util.h"
+#include "validate.h"
 
 static int	n_passed;
 static int	n_failed;
