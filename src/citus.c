@@ -42,6 +42,8 @@
 #include "storage/proc.h"
 
 #include "backend.h"
+#include "catalog.h"
+#include "citus.h"
 #include "pg_compat.h"
 
 /* What Citus calls a table of pg_dist_partition, from its method and model. */

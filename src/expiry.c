@@ -46,6 +46,9 @@
 #include "utils/wait_event.h"
 
 #include "backend.h"
+#include "citus.h"
+#include "expiry.h"
+#include "subxact.h"
 #include "pg_compat.h"
 
 PG_FUNCTION_INFO_V1(oj_expire);

@@ -52,6 +52,8 @@
 #include "utils/timestamp.h"
 
 #include "pipeline.h"
+#include "catalog.h"
+#include "citus.h"
 
 PG_FUNCTION_INFO_V1(oj_create_inbox);
 PG_FUNCTION_INFO_V1(oj_inbox_begin);

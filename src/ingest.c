@@ -37,6 +37,11 @@
 #include "utils/timestamp.h"
 
 #include "pipeline.h"
+#include "catalog.h"
+#include "citus.h"
+#include "index_scan.h"
+#include "match.h"
+#include "sink.h"
 
 /* One run of the row pipeline: a file, or a COPY statement. */
 struct OjIngest

@@ -39,6 +39,9 @@
 #include "utils/tuplestore.h"
 
 #include "pipeline.h"
+#include "catalog.h"
+#include "citus.h"
+#include "subxact.h"
 
 PG_FUNCTION_INFO_V1(oj_load);
 PG_FUNCTION_INFO_V1(oj_load_dir);

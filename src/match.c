@@ -44,6 +44,10 @@
 #include "utils/timestamp.h"
 
 #include "pipeline.h"
+#include "catalog.h"
+#include "citus.h"
+#include "index_scan.h"
+#include "match.h"
 
 static TimestampTz oj_lookback_start(TimestampTz t, const Interval *lookback);
 

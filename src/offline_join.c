@@ -11,6 +11,7 @@
 #include "miscadmin.h"
 
 #include "backend.h"
+#include "expiry.h"
 
 PG_MODULE_MAGIC;
 

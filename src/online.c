@@ -20,6 +20,8 @@
 #include "utils/timestamp.h"
 
 #include "backend.h"
+#include "catalog.h"
+#include "citus.h"
 
 PG_FUNCTION_INFO_V1(oj_record_transaction);
 PG_FUNCTION_INFO_V1(oj_transactions_fill_expiry);

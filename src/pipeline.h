@@ -1,10 +1,10 @@
 /*-------------------------------------------------------------------------
  *
  * pipeline.h
- *	  The row pipeline and what it writes to: ingest.c (one run over a file
- *	  or a COPY statement, the one event builder), match.c (the matching
- *	  rule), sink.c and bulk_insert.c (where rows are written), load.c (the
- *	  ledger).  Include after postgres.h.
+ *	  The row pipeline: ingest.c (one run over a file or a COPY statement,
+ *	  the one event builder) and load.c (the ledger).  The matching rule
+ *	  (match.h) and where rows are written (sink.h, bulk_insert.h) have
+ *	  headers of their own.  Include after postgres.h.
  *
  *-------------------------------------------------------------------------
  */
@@ -12,45 +12,6 @@
 #define OJ_PIPELINE_H
 
 #include "backend.h"
-
-/* in bulk_insert.c: the sink's direct path */
-typedef struct OjBulk OjBulk;
-extern OjBulk *oj_bulk_open(Relation rel, bool fire_triggers);
-extern void oj_bulk_add(OjBulk *b, Datum *values, bool *nulls);
-extern void oj_bulk_flush(OjBulk *b);
-extern void oj_bulk_close(OjBulk *b);
-
-/* in sink.c: where writers put rows (direct, or one executor statement) */
-typedef struct OjSink OjSink;
-extern OjSink *oj_sink_open(const char *table, const char *writer, bool apply_rls,
-							bool own_statement, int ncols, const char *const *names,
-							const Oid *types);
-extern void oj_sink_put(OjSink *s, const Datum *values, const bool *nulls);
-extern const char *oj_sink_executor_reason(OjSink *s);
-extern void oj_sink_close(OjSink *s);
-extern char *oj_not_plain_heap(Relation rel);
-extern void oj_refuse_rules(Relation rel, CmdType event, const char *writer);
-extern void oj_require_sink_rows(const char *table, const char *why);
-extern int64 oj_rows_execute(const char *sql, struct Tuplestorestate *store, TupleDesc desc);
-extern char *oj_rows_source(TupleDesc desc);
-
-/* The result of matching one event (match.c). */
-typedef struct OjMatch
-{
-	const char *kind;			/* "transaction", "customer" or "unmatched" */
-	Datum		visitor_id, session_id, snapshot;
-	bool		visitor_null, session_null, snapshot_null;
-} OjMatch;
-
-/* in match.c */
-typedef struct OjMatcher OjMatcher;
-extern OjMatcher *oj_matcher_open(void);
-extern void oj_match(OjMatcher *m, TimestampTz event_time, text *customer_id,
-					 text *transaction_id, const Interval *lookback, OjMatch *out);
-extern bool oj_matcher_batched(OjMatcher *m);
-extern void oj_match_many(OjMatcher *m, int n, const TimestampTz *times, text *const *customers,
-						  text *const *txns, const Interval *lookback, OjMatch *out);
-extern void oj_matcher_close(OjMatcher *m);
 
 /* One run of the row pipeline (ingest.c): a file, or a COPY statement. */
 typedef struct OjIngest OjIngest;

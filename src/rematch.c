@@ -63,6 +63,11 @@
 #include "utils/tuplestore.h"
 
 #include "pipeline.h"
+#include "catalog.h"
+#include "citus.h"
+#include "index_scan.h"
+#include "match.h"
+#include "sink.h"
 #include "pg_compat.h"
 
 PG_FUNCTION_INFO_V1(oj_rematch);

@@ -53,6 +53,7 @@
 #include "rewrite/rewriteDefine.h"
 #include "nodes/parsenodes.h"
 #include "backend.h"
+#include "catalog.h"
 
 PG_FUNCTION_INFO_V1(oj_my_rejects);
 

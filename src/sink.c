@@ -68,6 +68,10 @@
 #include "utils/tuplestore.h"
 
 #include "pipeline.h"
+#include "bulk_insert.h"
+#include "catalog.h"
+#include "citus.h"
+#include "sink.h"
 #include "pg_compat.h"
 
 PG_FUNCTION_INFO_V1(oj_sink_rows);
