@@ -46,6 +46,7 @@
 #include "utils/varlena.h"
 
 #include "pipeline.h"
+#include "event_row.h"
 #include "pg_compat.h"
 
 PG_FUNCTION_INFO_V1(oj_fdw_handler);

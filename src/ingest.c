@@ -39,6 +39,7 @@
 #include "pipeline.h"
 #include "catalog.h"
 #include "citus.h"
+#include "event_row.h"
 #include "index_scan.h"
 #include "match.h"
 #include "sink.h"
@@ -97,14 +98,6 @@ struct OjIngest
 	int64		rows_loaded;
 	int64		rows_rejected;
 	int64		rows_matched;
-};
-
-const OjEventFieldInfo oj_event_fields[OJ_EV_NFIELDS] = {
-	{"event_time", TIMESTAMPTZOID, "timestamptz"}, {"customer_id", TEXTOID, "text"},
-	{"transaction_id", TEXTOID, "text"}, {"event_type", INT4OID, "integer"},
-	{"category", TEXTOID, "text"}, {"product", TEXTOID, "text"},
-	{"num1", NUMERICOID, "numeric"}, {"num2", NUMERICOID, "numeric"},
-	{"dims", JSONBOID, "jsonb"}, {"attrs", JSONBOID, "jsonb"}
 };
 
 /*

@@ -12,6 +12,7 @@
 #define OJ_PIPELINE_H
 
 #include "backend.h"
+#include "event_row.h"
 
 /* One run of the row pipeline (ingest.c): a file, or a COPY statement. */
 typedef struct OjIngest OjIngest;
@@ -21,27 +22,6 @@ typedef struct OjIngestCounts
 {
 	int64		total, loaded, rejected, matched;
 } OjIngestCounts;
-
-/*
- * The fields of an event that a file row gives, in one order for every
- * reader of rows: the events row the loaders build, the foreign table's
- * columns (ingest.c's oj_event_fields has their names and types).
- */
-typedef enum OjEventField
-{
-	OJ_EV_EVENT_TIME, OJ_EV_CUSTOMER_ID, OJ_EV_TRANSACTION_ID, OJ_EV_EVENT_TYPE,
-	OJ_EV_CATEGORY, OJ_EV_PRODUCT, OJ_EV_NUM1, OJ_EV_NUM2, OJ_EV_DIMS, OJ_EV_ATTRS,
-	OJ_EV_NFIELDS
-} OjEventField;
-
-typedef struct OjEventFieldInfo
-{
-	const char *name;			/* the column of events (and of a foreign table) */
-	Oid			type;
-	const char *type_name;
-} OjEventFieldInfo;
-
-extern const OjEventFieldInfo oj_event_fields[OJ_EV_NFIELDS];
 
 /* A ledger row before it is written (load.c). */
 typedef struct OjLedger

@@ -65,6 +65,7 @@
 #include "pipeline.h"
 #include "catalog.h"
 #include "citus.h"
+#include "event_row.h"
 #include "index_scan.h"
 #include "match.h"
 #include "sink.h"
@@ -253,15 +254,15 @@ oj_rematch_open(OjRematch *r)
 	oj_check_table_privilege(r->rel, ACL_SELECT);
 	oj_check_table_privilege(r->rel, ACL_UPDATE);
 	oj_refuse_rules(r->rel, CMD_UPDATE, "rematch()");
-	(void) oj_typed_column(r->rel, "event_id", INT8OID);
-	r->a_source = oj_typed_column(r->rel, "source", TEXTOID);
-	r->a_time = oj_typed_column(r->rel, "event_time", TIMESTAMPTZOID);
-	r->a_customer = oj_typed_column(r->rel, "customer_id", TEXTOID);
-	r->a_txn = oj_typed_column(r->rel, "transaction_id", TEXTOID);
-	r->a_match = oj_typed_column(r->rel, "match", TEXTOID);
-	r->a_visitor = oj_typed_column(r->rel, "visitor_id", TEXTOID);
-	r->a_session = oj_typed_column(r->rel, "session_id", TEXTOID);
-	r->a_snapshot = oj_typed_column(r->rel, "snapshot", JSONBOID);
+	(void) oj_event_column_att(r->rel, OJ_EC_EVENT_ID);
+	r->a_source = oj_event_column_att(r->rel, OJ_EC_SOURCE);
+	r->a_time = oj_event_field_att(r->rel, OJ_EV_EVENT_TIME);
+	r->a_customer = oj_event_field_att(r->rel, OJ_EV_CUSTOMER_ID);
+	r->a_txn = oj_event_field_att(r->rel, OJ_EV_TRANSACTION_ID);
+	r->a_match = oj_event_column_att(r->rel, OJ_EC_MATCH);
+	r->a_visitor = oj_event_column_att(r->rel, OJ_EC_VISITOR_ID);
+	r->a_session = oj_event_column_att(r->rel, OJ_EC_SESSION_ID);
+	r->a_snapshot = oj_event_column_att(r->rel, OJ_EC_SNAPSHOT);
 	why = oj_rematch_why_executor(r->rel, (AttrNumber[]) {r->a_match, r->a_visitor, r->a_session, r->a_snapshot}, 4);
 	r->matcher = oj_matcher_open();
 	oj_rematch_lookbacks(r);
@@ -425,6 +426,52 @@ oj_rematch_row(OjRematch *r)
 	}
 }
 
+/* The name of column i of desc. */
+#define OJ_COL(desc, i) NameStr(TupleDescAttr((desc), (i))->attname)
+
+/*
+ * The general path's read: the first four columns of desc (event_id,
+ * event_time, customer_id, transaction_id) and source of the unmatched
+ * events, of all loads or of load $1.
+ */
+static char *
+oj_rematch_select_sql(TupleDesc desc, bool all)
+{
+	StringInfoData sql;
+
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT ");
+	for (int i = 0; i < 4; i++)
+		appendStringInfo(&sql, "%s, ", OJ_COL(desc, i));
+	appendStringInfo(&sql, "%s FROM offline_join.events WHERE %s OPERATOR(pg_catalog.=) 'unmatched'",
+					 oj_event_columns_info[OJ_EC_SOURCE].name, OJ_COL(desc, 4));
+	if (!all)
+		appendStringInfo(&sql, " AND %s OPERATOR(pg_catalog.=) $1", oj_event_columns_info[OJ_EC_LOAD_ID].name);
+	return sql.data;
+}
+
+/*
+ * The general path's write: the new match (columns 5-8 of desc) of each
+ * event that is still unmatched with the time, customer and transaction ID
+ * read (columns 1-4).
+ */
+static char *
+oj_rematch_update_sql(TupleDesc desc)
+{
+	StringInfoData sql;
+
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "UPDATE offline_join.events e SET ");
+	for (int i = 4; i < 8; i++)
+		appendStringInfo(&sql, "%s%s = r.%s", i > 4 ? ", " : "", OJ_COL(desc, i), OJ_COL(desc, i));
+	appendStringInfo(&sql, " FROM %s WHERE e.%s OPERATOR(pg_catalog.=) r.%s AND e.%s OPERATOR(pg_catalog.=) 'unmatched'",
+					 oj_rows_source(desc), OJ_COL(desc, 0), OJ_COL(desc, 0), OJ_COL(desc, 4));
+	for (int i = 1; i < 4; i++)
+		appendStringInfo(&sql, " AND e.%s %s r.%s", OJ_COL(desc, i),
+						 i == 1 ? "OPERATOR(pg_catalog.=)" : "IS NOT DISTINCT FROM", OJ_COL(desc, i));
+	return sql.data;
+}
+
 /*
  * The general path: reads the unmatched events with a cursor, matches each
  * with oj_match(), keeps the new matches in a tuplestore, and writes them
@@ -438,9 +485,12 @@ oj_rematch_row(OjRematch *r)
 static int64
 oj_rematch_statement(OjRematch *r, bool all, int64 load_id)
 {
-	static const char *const names[8] = {"event_id", "event_time", "customer_id", "transaction_id",
-	"match", "visitor_id", "session_id", "snapshot"};
-	static const Oid types[8] = {INT8OID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID};
+	const OjEventFieldInfo *cols[8] = {
+		&oj_event_columns_info[OJ_EC_EVENT_ID], &oj_event_fields[OJ_EV_EVENT_TIME],
+		&oj_event_fields[OJ_EV_CUSTOMER_ID], &oj_event_fields[OJ_EV_TRANSACTION_ID],
+		&oj_event_columns_info[OJ_EC_MATCH], &oj_event_columns_info[OJ_EC_VISITOR_ID],
+		&oj_event_columns_info[OJ_EC_SESSION_ID], &oj_event_columns_info[OJ_EC_SNAPSHOT]
+	};
 	MemoryContext outer = CurrentMemoryContext;
 	TupleDesc	desc = CreateTemplateTupleDesc(8);
 	Tuplestorestate *store = tuplestore_begin_heap(false, false, work_mem);
@@ -449,16 +499,11 @@ oj_rematch_statement(OjRematch *r, bool all, int64 load_id)
 	char	   *sql;
 
 	for (int i = 0; i < 8; i++)
-		TupleDescInitEntry(desc, i + 1, names[i], types[i], -1, 0);
+		TupleDescInitEntry(desc, i + 1, cols[i]->name, cols[i]->type, -1, 0);
+	sql = oj_rematch_select_sql(desc, all);
 	SPI_connect();
-	portal = SPI_cursor_open_with_args(NULL,
-									   all ? "SELECT event_id, event_time, customer_id, transaction_id, source"
-									   " FROM offline_join.events WHERE match OPERATOR(pg_catalog.=) 'unmatched'"
-									   : "SELECT event_id, event_time, customer_id, transaction_id, source"
-									   " FROM offline_join.events WHERE match OPERATOR(pg_catalog.=) 'unmatched'"
-									   " AND load_id OPERATOR(pg_catalog.=) $1",
-									   all ? 0 : 1, (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(load_id)},
-									   NULL, true, 0);
+	portal = SPI_cursor_open_with_args(NULL, sql, all ? 0 : 1, (Oid[]) {INT8OID},
+									   (Datum[]) {Int64GetDatum(load_id)}, NULL, true, 0);
 	for (;;)
 	{
 		SPI_cursor_fetch(portal, true, 1000);
@@ -505,15 +550,7 @@ oj_rematch_statement(OjRematch *r, bool all, int64 load_id)
 		tuplestore_end(store);
 		return 0;
 	}
-	sql = psprintf("UPDATE offline_join.events e SET match = r.match, visitor_id = r.visitor_id,"
-				   " session_id = r.session_id, snapshot = r.snapshot FROM %s"
-				   " WHERE e.event_id OPERATOR(pg_catalog.=) r.event_id"
-				   " AND e.match OPERATOR(pg_catalog.=) 'unmatched'"
-				   " AND e.event_time OPERATOR(pg_catalog.=) r.event_time"
-				   " AND e.customer_id IS NOT DISTINCT FROM r.customer_id"
-				   " AND e.transaction_id IS NOT DISTINCT FROM r.transaction_id",
-				   oj_rows_source(desc));
-	return oj_rows_execute(sql, store, desc);
+	return oj_rows_execute(oj_rematch_update_sql(desc), store, desc);
 }
 
 /*
