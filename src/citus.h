@@ -33,4 +33,8 @@ extern uint64 oj_citus_shard_groups(Oid table, int narrays, const Datum *arrays,
 extern void oj_refuse_citus_tables(const char *what);
 extern void oj_refuse_citus_table(Relation rel, const char *what);
 
+/* in citus_match.c: the matching rule's candidate lookups (match.h) */
+struct OjLookups;
+extern const struct OjLookups *oj_citus_lookups_open(void **state);
+
 #endif							/* OJ_CITUS_H */

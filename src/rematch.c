@@ -73,13 +73,6 @@
 
 PG_FUNCTION_INFO_V1(oj_rematch);
 
-/* A source's lookback (sources are few; a list searched with a last-hit cache). */
-typedef struct OjLookback
-{
-	char	   *source;
-	Interval	lookback;
-} OjLookback;
-
 typedef struct OjRematch
 {
 	Relation	rel;
@@ -93,9 +86,7 @@ typedef struct OjRematch
 	Snapshot	snapshot;
 	CommandId	cid;
 	OjMatcher  *matcher;
-	List	   *lookbacks;
-	OjLookback *last;
-	Interval	default_lookback;
+	OjLookbacks *lookbacks;		/* each source's */
 	MemoryContext row_cxt;
 	/* column numbers */
 	AttrNumber	a_source, a_time, a_customer, a_txn, a_match, a_visitor, a_session, a_snapshot;
@@ -184,61 +175,6 @@ oj_rematch_index_keys(OjRematch *r)
 		r->key_changed[i] = oj_index_touches(r->rri->ri_IndexRelationInfo[i], changed, 4);
 }
 
-/* Reads every source's lookback once (events of a dropped source get 30 days). */
-static void
-oj_rematch_lookbacks(OjRematch *r)
-{
-	MemoryContext outer = CurrentMemoryContext;
-	uint64		i;
-	int			rc;
-
-	r->default_lookback = (Interval) {0, 30, 0};
-	SPI_connect();
-	rc = SPI_execute("SELECT name::pg_catalog.text, format::pg_catalog.text, options::pg_catalog.jsonb"
-					 " FROM offline_join.sources", true, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "reading offline_join.sources failed: %s", SPI_result_code_string(rc));
-	for (i = 0; i < SPI_processed; i++)
-	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		bool		isnull;
-		MemoryContext spi = MemoryContextSwitchTo(outer);
-		OjLookback *lb = palloc(sizeof(OjLookback));
-		OjSource	src;
-
-		lb->source = TextDatumGetCString(SPI_getbinval(tup, desc, 1, &isnull));
-		oj_source_parse(lb->source, TextDatumGetCString(SPI_getbinval(tup, desc, 2, &isnull)),
-						DatumGetJsonbPCopy(SPI_getbinval(tup, desc, 3, &isnull)), &src);
-		lb->lookback = src.lookback;
-		r->lookbacks = lappend(r->lookbacks, lb);
-		MemoryContextSwitchTo(spi);
-	}
-	SPI_finish();
-}
-
-static const Interval *
-oj_rematch_lookback(OjRematch *r, text *source)
-{
-	ListCell   *lc;
-	char	   *name = VARDATA_ANY(source);
-	int			len = VARSIZE_ANY_EXHDR(source);
-
-	if (r->last != NULL && strlen(r->last->source) == len && memcmp(r->last->source, name, len) == 0)
-		return &r->last->lookback;
-	foreach(lc, r->lookbacks)
-	{
-		OjLookback *lb = lfirst(lc);
-
-		if (strlen(lb->source) == len && memcmp(lb->source, name, len) == 0)
-		{
-			r->last = lb;
-			return &lb->lookback;
-		}
-	}
-	return &r->default_lookback;
-}
-
 /*
  * Opens events and decides the path: NULL for the in-place rewrite (then
  * everything it needs is set up), or why the UPDATE statement runs instead.
@@ -265,7 +201,7 @@ oj_rematch_open(OjRematch *r)
 	r->a_snapshot = oj_event_column_att(r->rel, OJ_EC_SNAPSHOT);
 	why = oj_rematch_why_executor(r->rel, (AttrNumber[]) {r->a_match, r->a_visitor, r->a_session, r->a_snapshot}, 4);
 	r->matcher = oj_matcher_open();
-	oj_rematch_lookbacks(r);
+	r->lookbacks = oj_lookbacks_read();
 	r->row_cxt = AllocSetContextCreate(CurrentMemoryContext, "offline_join rematch row",
 									   ALLOCSET_DEFAULT_SIZES);
 	if (why != NULL)
@@ -376,7 +312,7 @@ oj_rematch_row(OjRematch *r)
 		txn = isnull ? NULL : DatumGetTextPP(d);
 		oj_match(r->matcher, DatumGetTimestampTz(slot_getattr(old, r->a_time, &isnull)),
 				 customer, txn,
-				 oj_rematch_lookback(r, DatumGetTextPP(slot_getattr(old, r->a_source, &isnull))),
+				 oj_lookback_of(r->lookbacks, DatumGetTextPP(slot_getattr(old, r->a_source, &isnull))),
 				 &res);
 		if (strcmp(res.kind, "unmatched") == 0)
 			return false;
@@ -522,7 +458,7 @@ oj_rematch_statement(OjRematch *r, bool all, int64 load_id)
 				v[c] = SPI_getbinval(tup, td, c + 1, &n[c]);
 			oj_match(r->matcher, DatumGetTimestampTz(v[1]),
 					 n[2] ? NULL : DatumGetTextPP(v[2]), n[3] ? NULL : DatumGetTextPP(v[3]),
-					 oj_rematch_lookback(r, DatumGetTextPP(SPI_getbinval(tup, td, 5, &n[4]))), &m);
+					 oj_lookback_of(r->lookbacks, DatumGetTextPP(SPI_getbinval(tup, td, 5, &n[4]))), &m);
 			if (strcmp(m.kind, "unmatched") != 0)
 			{
 				v[4] = CStringGetTextDatum(m.kind);
@@ -645,7 +581,7 @@ oj_rematch_citus(bool all, int64 load_id)
 	oj_check_table_privilege(rel, ACL_SELECT);
 	oj_check_table_privilege(rel, ACL_UPDATE);
 	memset(&r, 0, sizeof(r));
-	oj_rematch_lookbacks(&r);
+	r.lookbacks = oj_lookbacks_read();
 	r.matcher = oj_matcher_open();
 
 	/* every column an INSERT may give: the row moves whole */
@@ -784,7 +720,7 @@ oj_rematch_citus(bool all, int64 load_id)
 				tx[j] = txns[which[j]];
 			}
 			oj_match_many(r.matcher, k, t, cu, tx,
-						  oj_rematch_lookback(&r, cstring_to_text(sources[i])), out);
+						  oj_lookback_of(r.lookbacks, cstring_to_text(sources[i])), out);
 			for (int j = 0; j < k; j++)
 			{
 				OjMatch    *m = &res[which[j]];
