@@ -4,7 +4,8 @@
  *	  Finding the extension's own objects and checking that they are still
  *	  what it created, before any Datum of them is read: relations by name in
  *	  schema offline_join, columns by name and type, btree indexes by their
- *	  key types.
+ *	  key types.  (Opening a table for direct access asks the layout first:
+ *	  oj_table_open() in citus_layout.c.)
  *
  *-------------------------------------------------------------------------
  */
@@ -20,7 +21,6 @@
 
 #include "backend.h"
 #include "catalog.h"
-#include "citus.h"
 
 /* The OID of offline_join.<name>; ERROR when the extension's object is missing. */
 Oid
@@ -35,19 +35,6 @@ oj_relation_oid(const char *name)
 				 errmsg("relation \"%s.%s\" does not exist", OJ_SCHEMA, name),
 				 errhint("Is the offline_join extension installed in this database?")));
 	return relid;
-}
-
-/*
- * Opens offline_join.<name> for reading or writing below the executor;
- * ERROR when Citus manages it (its rows are not in this relation).
- */
-Relation
-oj_table_open(const char *name, LOCKMODE lockmode)
-{
-	Relation	rel = table_open(oj_relation_oid(name), lockmode);
-
-	oj_refuse_citus_table(rel, "offline_join");
-	return rel;
 }
 
 /* Column number of a column the extension created; ERROR if it was dropped. */

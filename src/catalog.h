@@ -14,7 +14,6 @@
 #include "utils/relcache.h"
 
 extern Oid	oj_relation_oid(const char *name);
-extern Relation oj_table_open(const char *name, LOCKMODE lockmode);
 extern AttrNumber oj_column(Relation rel, const char *name);
 extern AttrNumber oj_typed_column(Relation rel, const char *name, Oid typid);
 extern Relation oj_index_open(Relation heap, const char *name, int nkeys, const Oid *types);

@@ -26,6 +26,7 @@
 
 #include "backend.h"
 #include "catalog.h"
+#include "citus.h"
 #include "index_scan.h"
 #include "match.h"
 
