@@ -66,6 +66,7 @@ oj_strptr_match(const void *a, const void *b, Size keysize)
 	return strcmp(*(const char *const *) a, *(const char *const *) b);
 }
 
+/* A hash table of found rows by key, in cxt. */
 static HTAB *
 oj_found_hash(const char *name, MemoryContext cxt)
 {
@@ -129,6 +130,7 @@ oj_slot_datum(TupleTableSlot *slot, int col, bool *isnull)
 	return *isnull ? (Datum) 0 : PointerGetDatum(PG_DETOAST_DATUM_COPY(slot->tts_values[col]));
 }
 
+/* Files one row of a lookup under its key, copied into the destination's context. */
 static bool
 oj_found_receive(TupleTableSlot *slot, DestReceiver *self)
 {
@@ -158,6 +160,7 @@ oj_found_receive(TupleTableSlot *slot, DestReceiver *self)
 	return true;
 }
 
+/* Nothing to set up or to shut down. */
 static void
 oj_found_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
 {
@@ -317,6 +320,7 @@ oj_citus_found(HTAB *found, text *key)
 	return exists ? e->first : NULL;
 }
 
+/* First pass: notes the transaction ID; then the row found for it, if any. */
 static bool
 oj_citus_txn(void *state, text *txn, TimestampTz *expires_at)
 {
@@ -334,6 +338,7 @@ oj_citus_txn(void *state, text *txn, TimestampTz *expires_at)
 	return true;
 }
 
+/* Copies a found row's match columns into *out (the batch's memory). */
 static void
 oj_fill_found(OjMatch *out, const OjFound *f)
 {
@@ -345,6 +350,7 @@ oj_fill_found(OjMatch *out, const OjFound *f)
 	out->snapshot_null = f->snapshot_null;
 }
 
+/* Copies the transactions row found last into *out. */
 static void
 oj_citus_txn_fill(void *state, OjMatch *out)
 {
@@ -388,6 +394,7 @@ oj_citus_sessions_first(void *state, text *customer, TimestampTz from, Timestamp
 	return oj_citus_session(c, started_at, session_id);
 }
 
+/* The customer's next session found. */
 static bool
 oj_citus_sessions_next(void *state, TimestampTz *started_at, text **session_id)
 {
@@ -397,6 +404,7 @@ oj_citus_sessions_next(void *state, TimestampTz *started_at, text **session_id)
 	return oj_citus_session(c, started_at, session_id);
 }
 
+/* Copies the session found last into *out. */
 static void
 oj_citus_session_fill(void *state, OjMatch *out)
 {
@@ -443,6 +451,7 @@ oj_citus_batch_lookup(void *state)
 	MemoryContextSwitchTo(old);
 }
 
+/* Frees the batch's rows and the lookups. */
 static void
 oj_citus_close(void *state)
 {

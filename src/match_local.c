@@ -79,6 +79,7 @@ oj_local_txn(void *state, text *txn, TimestampTz *expires_at)
 	return !isnull;
 }
 
+/* Copies the transactions row found last into *out. */
 static void
 oj_local_txn_fill(void *state, OjMatch *out)
 {
@@ -134,6 +135,7 @@ oj_local_sessions_next(void *state, TimestampTz *started_at, text **session_id)
 	return true;
 }
 
+/* Copies the session found last into *out. */
 static void
 oj_local_session_fill(void *state, OjMatch *out)
 {
