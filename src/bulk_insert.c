@@ -21,6 +21,7 @@
 #include "utils/rel.h"
 
 #include "pipeline.h"
+#include "bulk_insert.h"
 #include "pg_compat.h"
 
 #define OJ_BULK_MAX_TUPLES	1000

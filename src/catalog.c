@@ -4,7 +4,8 @@
  *	  Finding the extension's own objects and checking that they are still
  *	  what it created, before any Datum of them is read: relations by name in
  *	  schema offline_join, columns by name and type, btree indexes by their
- *	  key types; and one helper for the internal-subtransaction pattern.
+ *	  key types.  (Opening a table for direct access asks the layout first:
+ *	  oj_table_open() in citus_layout.c.)
  *
  *-------------------------------------------------------------------------
  */
@@ -12,16 +13,14 @@
 
 #include "access/genam.h"
 #include "access/table.h"
-#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_am.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
-#include "utils/memutils.h"
 #include "utils/rel.h"
-#include "utils/resowner.h"
 
 #include "backend.h"
+#include "catalog.h"
 
 /* The OID of offline_join.<name>; ERROR when the extension's object is missing. */
 Oid
@@ -36,19 +35,6 @@ oj_relation_oid(const char *name)
 				 errmsg("relation \"%s.%s\" does not exist", OJ_SCHEMA, name),
 				 errhint("Is the offline_join extension installed in this database?")));
 	return relid;
-}
-
-/*
- * Opens offline_join.<name> for reading or writing below the executor;
- * ERROR when Citus manages it (its rows are not in this relation).
- */
-Relation
-oj_table_open(const char *name, LOCKMODE lockmode)
-{
-	Relation	rel = table_open(oj_relation_oid(name), lockmode);
-
-	oj_refuse_citus_table(rel, "offline_join");
-	return rel;
 }
 
 /* Column number of a column the extension created; ERROR if it was dropped. */
@@ -105,54 +91,4 @@ oj_index_open(Relation heap, const char *name, int nkeys, const Oid *types)
 						OJ_SCHEMA, name, RelationGetRelationName(heap)),
 				 errhint("Re-create the extension's index, or reinstall the extension.")));
 	return idx;
-}
-
-/*
- * Runs body(arg) in an internal subtransaction, which is committed when body
- * returns true and rolled back when it returns false; returns what body
- * returned.  On an error the subtransaction is rolled back and the caller's
- * memory context and resource owner restored; then, with caught NULL, the
- * error is thrown on, otherwise *caught gets a copy of it (in the caller's
- * context) and the result is false.  A cancel or a shutdown is always thrown
- * on.
- */
-bool
-oj_subxact_run(bool (*body) (void *arg), void *arg, ErrorData **caught)
-{
-	MemoryContext oldcxt = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	volatile bool ok = false;
-
-	if (caught)
-		*caught = NULL;
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcxt);
-	PG_TRY();
-	{
-		ok = body(arg);
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-		if (caught == NULL || edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
-			ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_OPERATOR_INTERVENTION)
-			ReThrowError(edata);
-		*caught = edata;
-		return false;
-	}
-	PG_END_TRY();
-	if (ok)
-		ReleaseCurrentSubTransaction();
-	else
-		RollbackAndReleaseCurrentSubTransaction();
-	MemoryContextSwitchTo(oldcxt);
-	CurrentResourceOwner = oldowner;
-	return ok;
 }

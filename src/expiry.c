@@ -46,9 +46,11 @@
 #include "utils/wait_event.h"
 
 #include "backend.h"
+#include "citus.h"
 #include "expiry.h"
 #include "guc.h"
 #include "security.h"
+#include "subxact.h"
 #include "pg_compat.h"
 
 PG_FUNCTION_INFO_V1(oj_expire);
@@ -428,10 +430,10 @@ oj_worker_trusts_schema(void)
 }
 
 /*
- * Worker: a table managed by Citus is an empty shell here (citus.c).  On
- * the layout of offline_join.distribute() the worker deletes from this
- * node's shards of transactions (oj_worker_shards()); on any other it
- * waits, with one WARNING per change.
+ * Worker: a table managed by Citus is an empty shell here (citus_layout.c).
+ * On the layout of offline_join.distribute() the worker deletes from this
+ * node's shards of transactions (oj_table_parts()); on any other it waits,
+ * with one WARNING per change.
  */
 static bool
 oj_worker_tables_local(void)
@@ -454,29 +456,6 @@ oj_worker_tables_local(void)
 				 errhint("offline_join runs on its tables as CREATE EXTENSION makes them, or as offline_join.distribute() lays them out.")));
 	warned = found;
 	return false;
-}
-
-/*
- * Worker, the Citus layout: the shards of offline_join.transactions that
- * this node holds, as names to delete from, allocated in cxt.  Direct
- * changes to shards are what Citus itself does on the node that holds them;
- * Citus asks for citus.enable_manual_changes_to_shards, set for this
- * worker's session.
- */
-static List *
-oj_worker_shards(MemoryContext cxt)
-{
-	MemoryContext old = MemoryContextSwitchTo(cxt);
-	List	   *shards = NIL;
-	ListCell   *lc;
-
-	foreach(lc, oj_citus_local_shards("transactions"))
-		shards = lappend(shards, quote_qualified_identifier(OJ_SCHEMA, get_rel_name(lfirst_oid(lc))));
-	MemoryContextSwitchTo(old);
-	if (shards != NIL && GetConfigOption("citus.enable_manual_changes_to_shards", true, false) != NULL)
-		(void) set_config_option("citus.enable_manual_changes_to_shards", "on", PGC_SUSET, PGC_S_SESSION,
-								 GUC_ACTION_SET, true, 0, false);
-	return shards;
 }
 
 /* Worker: starts a batch's transaction; false, and no transaction, without the extension. */
@@ -644,15 +623,8 @@ oj_worker_pass(MemoryContext loopcxt)
 			deleted = -1;
 		else
 		{
-			if (oj_tables_quiet() == OJ_TABLES_CITUS)
-				tables = oj_worker_shards(loopcxt);
-			else
-			{
-				MemoryContext txn = MemoryContextSwitchTo(loopcxt);	/* outlives the transaction */
-
-				tables = list_make1(pstrdup("offline_join.transactions"));
-				MemoryContextSwitchTo(txn);
-			}
+			/* in loopcxt: the list outlives the transaction */
+			tables = oj_table_parts("transactions", loopcxt);
 			PopActiveSnapshot();
 			CommitTransactionCommand();
 		}

@@ -46,8 +46,9 @@
 #include "utils/varlena.h"
 
 #include "pipeline.h"
-#include "validate.h"
+#include "event_row.h"
 #include "files.h"
+#include "validate.h"
 #include "pg_compat.h"
 
 PG_FUNCTION_INFO_V1(oj_fdw_handler);

@@ -52,6 +52,8 @@
 #include "utils/timestamp.h"
 
 #include "pipeline.h"
+#include "catalog.h"
+#include "citus.h"
 #include "copy_state.h"
 #include "ledger.h"
 #include "security.h"

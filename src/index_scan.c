@@ -21,6 +21,7 @@
 #include "utils/rel.h"
 
 #include "backend.h"
+#include "index_scan.h"
 #include "pg_compat.h"
 
 struct OjIndexScan

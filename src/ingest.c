@@ -38,9 +38,16 @@
 #include "utils/timestamp.h"
 
 #include "pipeline.h"
-#include "validate.h"
+#include "core_palloc.h"
+#include "catalog.h"
+#include "citus.h"
+#include "event_row.h"
 #include "guc.h"
+#include "index_scan.h"
+#include "match.h"
 #include "security.h"
+#include "sink.h"
+#include "validate.h"
 
 /* One run of the row pipeline: a file, or a COPY statement. */
 struct OjIngest
@@ -100,14 +107,6 @@ struct OjIngest
 	int64		rows_matched;
 };
 
-const OjEventFieldInfo oj_event_fields[OJ_EV_NFIELDS] = {
-	{"event_time", TIMESTAMPTZOID, "timestamptz"}, {"customer_id", TEXTOID, "text"},
-	{"transaction_id", TEXTOID, "text"}, {"event_type", INT4OID, "integer"},
-	{"category", TEXTOID, "text"}, {"product", TEXTOID, "text"},
-	{"num1", NUMERICOID, "numeric"}, {"num2", NUMERICOID, "numeric"},
-	{"dims", JSONBOID, "jsonb"}, {"attrs", JSONBOID, "jsonb"}
-};
-
 /*
  * The columns of offline_join.events a loader fills, in the order its sink
  * takes them: the load's own, the file row's fields (oj_event_fields), the
@@ -156,45 +155,6 @@ oj_event_columns_init(void)
 /* The columns of offline_join.rejects, in the order its sink takes them. */
 static const char *const oj_reject_columns[6] = {"load_id", "line_no", "field", "reason", "message", "raw"};
 static const Oid oj_reject_types[6] = {INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
-
-/*
- * palloc-backed allocator for the core: NULL instead of ERROR past
- * OJ_CORE_MAX_BLOCK (which the core's own bounds never reach) and when
- * memory runs out.
- */
-static void *
-oj_core_alloc(void *ctx, size_t size)
-{
-	if (size > OJ_CORE_MAX_BLOCK)
-		return NULL;
-	return MemoryContextAllocExtended((MemoryContext) ctx, size, MCXT_ALLOC_NO_OOM | MCXT_ALLOC_HUGE);
-}
-
-static void *
-oj_core_realloc(void *ctx, void *ptr, size_t size)
-{
-	if (ptr == NULL)
-		return oj_core_alloc(ctx, size);
-	if (size > OJ_CORE_MAX_BLOCK)
-		return NULL;
-	return repalloc_huge(ptr, size);
-}
-
-static void
-oj_core_free(void *ctx, void *ptr)
-{
-	if (ptr != NULL)
-		pfree(ptr);
-}
-
-/* An allocator for the core that allocates in cxt. */
-OjAllocator
-oj_palloc_allocator(MemoryContext cxt)
-{
-	OjAllocator a = {oj_core_alloc, oj_core_realloc, oj_core_free, cxt};
-
-	return a;
-}
 
 /*
  * Text that is safe to store whatever the bytes: NUL bytes and sequences

@@ -27,6 +27,7 @@
 #include "utils/timestamp.h"
 
 #include "backend.h"
+#include "catalog.h"
 #include "ledger.h"
 
 /*

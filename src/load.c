@@ -33,9 +33,12 @@
 #include "utils/tuplestore.h"
 
 #include "pipeline.h"
+#include "catalog.h"
+#include "citus.h"
 #include "files.h"
 #include "ledger.h"
 #include "load.h"
+#include "subxact.h"
 
 PG_FUNCTION_INFO_V1(oj_load);
 PG_FUNCTION_INFO_V1(oj_load_dir);

@@ -2,118 +2,55 @@
  *
  * match.c
  *	  The matching rule of spec section 5, in one place: load(), the inbox,
- *	  rematch() (rematch.c) and attribute() all call oj_match(), so they
- *	  cannot drift.
+ *	  rematch() and attribute() all apply oj_match_rule() below, so they
+ *	  cannot drift; and the lookback window it uses.
  *
  *	  An event with a transaction ID matches the transactions row with that
  *	  ID when event_time <= expires_at.  Otherwise an event with a customer ID
  *	  matches that customer's latest session with started_at in
- *	  [event_time - lookback, event_time].  Otherwise it is unmatched.
+ *	  [event_time - lookback, event_time] (of sessions that started at the
+ *	  same instant, the greatest session_id in byte order).  Otherwise it is
+ *	  unmatched.
  *
- *	  Both lookups are btree index scans kept open and rescanned per event
- *	  (index_scan.c runs them in a memory context that outlives the rows).
+ *	  The rows come from candidate lookups (match.h's OjLookups), one per
+ *	  layout: index scans per event on the local layout (match_local.c),
+ *	  batched SQL on the Citus layout (citus_match.c).
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include "access/genam.h"
-#include "access/relscan.h"
-#include "access/stratnum.h"
-#include "access/table.h"
-#include "access/tableam.h"
-#include "catalog/namespace.h"
-#include "catalog/pg_am.h"
-#include "catalog/pg_type.h"
-#include "executor/tuptable.h"
+#include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
-#include "miscadmin.h"
-#include "utils/acl.h"
 #include "utils/builtins.h"
-#include "common/hashfn.h"
-#include "executor/spi.h"
-#include "nodes/params.h"
-#include "utils/array.h"
-#include "utils/hsearch.h"
-#include "utils/memutils.h"
-#include "utils/fmgroids.h"
-#include "utils/lsyscache.h"
-#include "utils/rel.h"
-#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "backend.h"
 #include "pipeline.h"
+#include "citus.h"
 #include "guc.h"
+#include "match.h"
 #include "security.h"
-
-static TimestampTz oj_lookback_start(TimestampTz t, const Interval *lookback);
 
 PG_FUNCTION_INFO_V1(oj_attribute);
 
 struct OjMatcher
 {
-	bool		citus;			/* the Citus layout: batched lookups in SQL */
-	MemoryContext cxt;			/* Citus: the current batch's lookups */
-	Oid			txn_oid;		/* Citus: the transactions table (its shell) */
-	Relation	txn_rel;
-	Relation	txn_idx;
-	Relation	sess_rel;
-	Relation	sess_idx;
-	OjIndexScan *txn_scan;		/* kept open across events (index_scan.c) */
-	OjIndexScan *sess_scan;
-	Snapshot	snapshot;
-	/* column numbers in transactions and sessions */
-	AttrNumber	t_expires, t_visitor, t_session, t_snapshot;
-	AttrNumber	s_visitor, s_session, s_attrs, s_started;
+	const OjLookups *lookups;	/* the layout's candidate lookups */
+	void	   *state;			/* theirs */
 };
 
-/* Opens the online tables and their lookup indexes for matching. */
+/* Opens the candidate lookups of the extension's layout for matching. */
 OjMatcher *
 oj_matcher_open(void)
 {
 	OjMatcher  *m = palloc0(sizeof(OjMatcher));
 
 	if (oj_tables("offline_join") == OJ_TABLES_CITUS)
-	{
-		/* the shells say who may read and whether RLS applies; rows come by SQL */
-		const char *const names[2] = {"transactions", "sessions"};
-
-		for (int i = 0; i < 2; i++)
-		{
-			Relation	rel = table_open(oj_relation_oid(names[i]), AccessShareLock);
-
-			oj_check_table_privilege(rel, ACL_SELECT);
-			oj_check_no_rls(rel);
-			if (i == 0)
-				m->txn_oid = RelationGetRelid(rel);
-			table_close(rel, NoLock);
-		}
-		m->citus = true;
-		m->cxt = AllocSetContextCreate(CurrentMemoryContext, "offline_join match batch",
-									   ALLOCSET_DEFAULT_SIZES);
-		return m;
-	}
-	m->snapshot = RegisterSnapshot(GetActiveSnapshot());
-	m->txn_rel = oj_table_open("transactions", AccessShareLock);
-	m->txn_idx = oj_index_open(m->txn_rel, "transactions_pkey", 1, (Oid[]) {TEXTOID});
-	m->sess_rel = oj_table_open("sessions", AccessShareLock);
-	m->sess_idx = oj_index_open(m->sess_rel, "sessions_customer_started_idx", 2,
-								(Oid[]) {TEXTOID, TIMESTAMPTZOID});
-	oj_check_table_privilege(m->txn_rel, ACL_SELECT);
-	oj_check_table_privilege(m->sess_rel, ACL_SELECT);
-	oj_check_no_rls(m->txn_rel);
-	oj_check_no_rls(m->sess_rel);
-	m->txn_scan = oj_index_scan_begin(m->txn_rel, m->txn_idx, m->snapshot, 1);
-	m->sess_scan = oj_index_scan_begin(m->sess_rel, m->sess_idx, m->snapshot, 3);
-	m->t_expires = oj_typed_column(m->txn_rel, "expires_at", TIMESTAMPTZOID);
-	m->t_visitor = oj_typed_column(m->txn_rel, "visitor_id", TEXTOID);
-	m->t_session = oj_typed_column(m->txn_rel, "session_id", TEXTOID);
-	m->t_snapshot = oj_typed_column(m->txn_rel, "snapshot", JSONBOID);
-	m->s_visitor = oj_typed_column(m->sess_rel, "visitor_id", TEXTOID);
-	m->s_session = oj_typed_column(m->sess_rel, "session_id", TEXTOID);
-	m->s_attrs = oj_typed_column(m->sess_rel, "attrs", JSONBOID);
-	m->s_started = oj_typed_column(m->sess_rel, "started_at", TIMESTAMPTZOID);
+		m->lookups = oj_citus_lookups_open(&m->state);
+	else
+		m->lookups = oj_local_lookups_open(&m->state);
 	return m;
 }
 
@@ -121,139 +58,15 @@ oj_matcher_open(void)
 void
 oj_matcher_close(OjMatcher *m)
 {
-	if (m->citus)
-	{
-		MemoryContextDelete(m->cxt);
-		pfree(m);
-		return;
-	}
-	oj_index_scan_end(m->txn_scan);
-	oj_index_scan_end(m->sess_scan);
-	index_close(m->txn_idx, NoLock);
-	index_close(m->sess_idx, NoLock);
-	table_close(m->txn_rel, NoLock);
-	table_close(m->sess_rel, NoLock);
-	UnregisterSnapshot(m->snapshot);
+	m->lookups->close(m->state);
 	pfree(m);
-}
-
-/* A detoasted copy of a slot's column in CurrentMemoryContext, or 0 when NULL. */
-static Datum
-oj_slot_copy(TupleTableSlot *slot, AttrNumber att, bool *isnull)
-{
-	Datum		d = slot_getattr(slot, att, isnull);
-
-	return *isnull ? (Datum) 0 : PointerGetDatum(PG_DETOAST_DATUM_COPY(d));
-}
-
-/* Compares two texts as byte strings (COLLATE "C"). */
-static int
-oj_text_cmp_bytes(text *a, text *b)
-{
-	int			la = VARSIZE_ANY_EXHDR(a),
-				lb = VARSIZE_ANY_EXHDR(b);
-	int			c = memcmp(VARDATA_ANY(a), VARDATA_ANY(b), Min(la, lb));
-
-	return c != 0 ? c : (la > lb) - (la < lb);
-}
-
-/* Fills the match columns of *out from a matched row. */
-static void
-oj_fill(OjMatch *out, const char *kind, TupleTableSlot *slot,
-		AttrNumber visitor, AttrNumber session, AttrNumber snapshot)
-{
-	out->kind = kind;
-	out->visitor_id = oj_slot_copy(slot, visitor, &out->visitor_null);
-	out->session_id = oj_slot_copy(slot, session, &out->session_null);
-	out->snapshot = oj_slot_copy(slot, snapshot, &out->snapshot_null);
-}
-
-/*
- * Applies the rule to one event.  customer_id and transaction_id are text
- * datums or NULL pointers.  Results are allocated in CurrentMemoryContext.
- */
-void
-oj_match(OjMatcher *m, TimestampTz event_time, text *customer_id, text *transaction_id,
-		 const Interval *lookback, OjMatch *out)
-{
-	ScanKeyData keys[3];
-
-	out->kind = "unmatched";
-	out->visitor_null = out->session_null = out->snapshot_null = true;
-	out->visitor_id = out->session_id = out->snapshot = (Datum) 0;
-
-	if (transaction_id != NULL && VARSIZE_ANY_EXHDR(transaction_id) > 0)
-	{
-		ScanKeyEntryInitialize(&keys[0], 0, 1, BTEqualStrategyNumber, InvalidOid,
-							   m->txn_idx->rd_indcollation[0], F_TEXTEQ,
-							   PointerGetDatum(transaction_id));
-		if (oj_index_scan_first(m->txn_scan, keys, 1, ForwardScanDirection))
-		{
-			TupleTableSlot *slot = oj_index_scan_slot(m->txn_scan);
-			bool		isnull;
-			TimestampTz expires = DatumGetTimestampTz(slot_getattr(slot, m->t_expires, &isnull));
-
-			if (!isnull && event_time <= expires)
-			{
-				oj_fill(out, "transaction", slot, m->t_visitor, m->t_session, m->t_snapshot);
-				return;
-			}
-		}
-	}
-
-	if (customer_id != NULL && VARSIZE_ANY_EXHDR(customer_id) > 0)
-	{
-		TimestampTz earliest;
-
-		/*
-		 * A lookback is at most 2 years (24 months of at most 31 days): near
-		 * the start of timestamptz's range the window starts at its start.
-		 */
-		earliest = oj_lookback_start(event_time, lookback);
-
-		ScanKeyEntryInitialize(&keys[0], 0, 1, BTEqualStrategyNumber, InvalidOid,
-							   m->sess_idx->rd_indcollation[0], F_TEXTEQ,
-							   PointerGetDatum(customer_id));
-		ScanKeyEntryInitialize(&keys[1], 0, 2, BTGreaterEqualStrategyNumber, InvalidOid,
-							   InvalidOid, F_TIMESTAMPTZ_GE, TimestampTzGetDatum(earliest));
-		ScanKeyEntryInitialize(&keys[2], 0, 2, BTLessEqualStrategyNumber, InvalidOid,
-							   InvalidOid, F_TIMESTAMPTZ_LE, TimestampTzGetDatum(event_time));
-		/*
-		 * Backwards: the latest session first; of sessions that started at
-		 * the same instant, the greatest session_id in byte order (the
-		 * Citus layout's lookups order them so too).
-		 */
-		if (oj_index_scan_first(m->sess_scan, keys, 3, BackwardScanDirection))
-		{
-			TupleTableSlot *slot = oj_index_scan_slot(m->sess_scan);
-			bool		isnull;
-			TimestampTz latest = DatumGetTimestampTz(slot_getattr(slot, m->s_started, &isnull));
-			text	   *best = DatumGetTextPP(oj_slot_copy(slot, m->s_session, &isnull));
-
-			oj_fill(out, "customer", slot, m->s_visitor, m->s_session, m->s_attrs);
-			while (oj_index_scan_next(m->sess_scan, BackwardScanDirection))
-			{
-				text	   *sid;
-
-				slot = oj_index_scan_slot(m->sess_scan);
-				if (DatumGetTimestampTz(slot_getattr(slot, m->s_started, &isnull)) != latest)
-					break;
-				sid = DatumGetTextPP(slot_getattr(slot, m->s_session, &isnull));
-				if (oj_text_cmp_bytes(sid, best) > 0)
-				{
-					best = DatumGetTextPP(oj_slot_copy(slot, m->s_session, &isnull));
-					oj_fill(out, "customer", slot, m->s_visitor, m->s_session, m->s_attrs);
-				}
-			}
-		}
-	}
 }
 
 /* Whether the matcher answers batches only (oj_match_many()). */
 bool
 oj_matcher_batched(OjMatcher *m)
 {
-	return m->citus;
+	return m->lookups->batch_begin != NULL;
 }
 
 /* The earliest started_at a customer match may have for an event at t. */
@@ -270,372 +83,186 @@ oj_lookback_start(TimestampTz t, const Interval *lookback)
 	return oj_utc_plus(t, lookback, true);
 }
 
-/* A row found by a batched lookup, copied out of SPI. */
-typedef struct OjFound
-{
-	char	   *key;			/* transaction ID or customer ID (hash key) */
-	TimestampTz at;				/* expires_at, or started_at */
-	Datum		visitor_id, session_id, snapshot;
-	bool		visitor_null, session_null, snapshot_null;
-	struct OjFound *next;		/* a customer's next older session */
-} OjFound;
-
-typedef struct OjFoundEntry
-{
-	char	   *key;
-	OjFound    *first;
-	OjFound    *last;
-} OjFoundEntry;
-
-/* A NUL-terminated copy of a non-empty text key, or NULL. */
-static char *
-oj_key(text *t)
-{
-	return (t != NULL && VARSIZE_ANY_EXHDR(t) > 0) ? text_to_cstring(t) : NULL;
-}
-
-/* Hash tables keyed by a pointer to a NUL-terminated string. */
-static uint32
-oj_strptr_hash(const void *key, Size keysize)
-{
-	const char *k = *(const char *const *) key;
-
-	return hash_bytes((const unsigned char *) k, (int) strlen(k));
-}
-
+/* Compares two texts as byte strings (COLLATE "C"). */
 static int
-oj_strptr_match(const void *a, const void *b, Size keysize)
+oj_text_cmp_bytes(text *a, text *b)
 {
-	return strcmp(*(const char *const *) a, *(const char *const *) b);
+	int			la = VARSIZE_ANY_EXHDR(a),
+				lb = VARSIZE_ANY_EXHDR(b);
+	int			c = memcmp(VARDATA_ANY(a), VARDATA_ANY(b), Min(la, lb));
+
+	return c != 0 ? c : (la > lb) - (la < lb);
 }
 
-static HTAB *
-oj_found_hash(const char *name, MemoryContext cxt)
-{
-	HASHCTL		ctl;
-
-	ctl.keysize = sizeof(char *);
-	ctl.entrysize = sizeof(OjFoundEntry);
-	ctl.hcxt = cxt;
-	ctl.hash = oj_strptr_hash;
-	ctl.match = oj_strptr_match;
-	return hash_create(name, 256, &ctl, HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
-}
-
-/* Adds k to *keys unless seen has it; its entry in seen. */
-static OjFoundEntry *
-oj_add_key(HTAB *seen, List **keys, char *k)
-{
-	bool		exists;
-	OjFoundEntry *e = hash_search(seen, &k, HASH_ENTER, &exists);
-
-	if (!exists)
-	{
-		e->first = e->last = NULL;
-		*keys = lappend(*keys, k);
-	}
-	return e;
-}
-
-/* The keys as one text[] in CurrentMemoryContext. */
-static Datum
-oj_keys_array(List *keys)
-{
-	Datum	   *elems = palloc(sizeof(Datum) * list_length(keys));
-	ListCell   *lc;
-	int			n = 0;
-
-	foreach(lc, keys)
-		elems[n++] = CStringGetTextDatum((char *) lfirst(lc));
-	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
-}
-
-/*
- * Where a lookup's rows go: each row (key, at, visitor_id, session_id,
- * snapshot) is copied into cxt and filed under its key as the executor
- * hands it over.  SPI's own result (a tuple table of every row, each
- * formed as a heap tuple, then read column by column) would hold a
- * customer lookup's 250,000 sessions twice until the copies are made.
- */
-typedef struct OjFoundDest
-{
-	DestReceiver pub;
-	HTAB	   *found;
-	MemoryContext cxt;
-} OjFoundDest;
-
-/* Column col of slot copied into CurrentMemoryContext (not null: *isnull). */
-static Datum
-oj_slot_datum(TupleTableSlot *slot, int col, bool *isnull)
-{
-	*isnull = slot->tts_isnull[col];
-	return *isnull ? (Datum) 0 : PointerGetDatum(PG_DETOAST_DATUM_COPY(slot->tts_values[col]));
-}
-
+/* Whether a key (a customer or transaction ID) is given: not NULL, not empty. */
 static bool
-oj_found_receive(TupleTableSlot *slot, DestReceiver *self)
+oj_has_key(text *t)
 {
-	OjFoundDest *d = (OjFoundDest *) self;
-	MemoryContext old = MemoryContextSwitchTo(d->cxt);
-	OjFound    *f = palloc0(sizeof(OjFound));
-	OjFoundEntry *e;
-	bool		exists;
+	return t != NULL && VARSIZE_ANY_EXHDR(t) > 0;
+}
 
-	slot_getallattrs(slot);
-	if (slot->tts_isnull[0] || slot->tts_isnull[1])
-		elog(ERROR, "offline_join matching lookup returned a row without its key");
-	f->key = TextDatumGetCString(slot->tts_values[0]);
-	f->at = DatumGetTimestampTz(slot->tts_values[1]);
-	f->visitor_id = oj_slot_datum(slot, 2, &f->visitor_null);
-	f->session_id = oj_slot_datum(slot, 3, &f->session_null);
-	f->snapshot = oj_slot_datum(slot, 4, &f->snapshot_null);
-	e = hash_search(d->found, &f->key, HASH_ENTER, &exists);
-	if (!exists)
-		e->first = e->last = f;
+/*
+ * The rule, for one event, on the rows lookups give.  customer_id and
+ * transaction_id are text datums or NULL pointers.  Results are allocated
+ * in CurrentMemoryContext, or are the lookups' own.
+ */
+static void
+oj_match_rule(const OjLookups *lk, void *state, TimestampTz event_time, text *customer_id,
+			  text *transaction_id, const Interval *lookback, OjMatch *out)
+{
+	TimestampTz expires,
+				start,
+				at,
+				best_at = 0;
+	text	   *sid;
+	text	   *best = NULL;
+
+	out->kind = "unmatched";
+	out->visitor_null = out->session_null = out->snapshot_null = true;
+	out->visitor_id = out->session_id = out->snapshot = (Datum) 0;
+
+	if (oj_has_key(transaction_id) && lk->txn(state, transaction_id, &expires) &&
+		event_time <= expires)
+	{
+		out->kind = "transaction";
+		lk->txn_fill(state, out);
+		return;
+	}
+	if (!oj_has_key(customer_id))
+		return;
+	start = oj_lookback_start(event_time, lookback);
+	for (bool more = lk->sessions_first(state, customer_id, start, event_time, &at, &sid);
+		 more; more = lk->sessions_next(state, &at, &sid))
+	{
+		if (at < start || at > event_time)
+			continue;
+		if (best == NULL || at > best_at || (at == best_at && oj_text_cmp_bytes(sid, best) > 0))
+		{
+			out->kind = "customer";
+			lk->session_fill(state, out);
+			best = DatumGetTextPP(out->session_id);
+			best_at = at;
+		}
+		else if (lk->ordered && at < best_at)
+			break;				/* newest first: no later one can be better */
+	}
+}
+
+/*
+ * Applies the rule to one event.  customer_id and transaction_id are text
+ * datums or NULL pointers.  Results are allocated in CurrentMemoryContext
+ * (a batched matcher's live until its next batch).
+ */
+void
+oj_match(OjMatcher *m, TimestampTz event_time, text *customer_id, text *transaction_id,
+		 const Interval *lookback, OjMatch *out)
+{
+	if (oj_matcher_batched(m))
+		oj_match_many(m, 1, &event_time, &customer_id, &transaction_id, lookback, out);
 	else
-	{
-		e->last->next = f;
-		e->last = f;
-	}
-	MemoryContextSwitchTo(old);
-	return true;
-}
-
-static void
-oj_found_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
-{
-}
-
-static void
-oj_found_nothing(DestReceiver *self)
-{
-}
-
-/* Runs sql (inside SPI) and files each row under its key, copied into cxt. */
-static void
-oj_lookup_query(HTAB *found, const char *sql, int nargs, Oid *types, Datum *args, MemoryContext cxt)
-{
-	OjFoundDest dest;
-	SPIExecuteOptions options;
-	ParamListInfo params = makeParamList(nargs);
-	int			rc;
-
-	for (int i = 0; i < nargs; i++)
-	{
-		params->params[i].value = args[i];
-		params->params[i].isnull = false;
-		params->params[i].pflags = PARAM_FLAG_CONST;
-		params->params[i].ptype = types[i];
-	}
-	memset(&dest, 0, sizeof(dest));
-	dest.pub.receiveSlot = oj_found_receive;
-	dest.pub.rStartup = oj_found_startup;
-	dest.pub.rShutdown = oj_found_nothing;
-	dest.pub.rDestroy = oj_found_nothing;
-	/* any but DestNone (results thrown away) and DestSPI (SPI's tuple table) */
-	dest.pub.mydest = DestTuplestore;
-	dest.found = found;
-	dest.cxt = cxt;
-	memset(&options, 0, sizeof(options));
-	options.params = params;
-	options.read_only = true;
-	options.dest = &dest.pub;
-	rc = SPI_execute_extended(sql, &options);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "offline_join matching lookup failed: %s", SPI_result_code_string(rc));
+		oj_match_rule(m->lookups, m->state, event_time, customer_id, transaction_id, lookback, out);
 }
 
 /*
- * The sessions of keys (customer IDs) that started in [from, to], from
- * every shard: sessions is distributed by session_id.  Up to
- * OJ_CUSTOMERS_INLINE keys go in the query as an array, more as a
- * materialized CTE, which Citus sends to each node once as an intermediate
- * result before the shards' queries.  Measured on 32 shards (one query, a
- * PL/pgSQL loop): 1 key 2.2 ms inline against 5.8 ms as a CTE, 100 keys 5.5
- * against 8.4 ms, 300 keys 17 against 15 ms, 1,000 keys 69 against 29 ms
- * (and with 20,000 keys a load's lookups took 13.4 s inline against 11.8
- * s).  attribute(), a LATERAL row at a time, asks for one.
- */
-#define OJ_CUSTOMERS_INLINE 100
-#define OJ_SESSIONS_COLS "SELECT s.customer_id, s.started_at, s.visitor_id, s.session_id, s.attrs"
-#define OJ_SESSIONS_WINDOW "s.started_at OPERATOR(pg_catalog.>=) $2 AND s.started_at OPERATOR(pg_catalog.<=) $3"
-
-static void
-oj_lookup_customers(HTAB *found, List *keys, TimestampTz from, TimestampTz to, MemoryContext cxt)
-{
-	Datum		args[3];
-	Oid			types[3] = {TEXTARRAYOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
-
-	if (keys == NIL)
-		return;
-	args[0] = oj_keys_array(keys);
-	args[1] = TimestampTzGetDatum(from);
-	args[2] = TimestampTzGetDatum(to);
-	SPI_connect();
-	oj_lookup_query(found,
-					list_length(keys) <= OJ_CUSTOMERS_INLINE
-					? OJ_SESSIONS_COLS " FROM offline_join.sessions s"
-					" WHERE s.customer_id OPERATOR(pg_catalog.=) ANY ($1) AND " OJ_SESSIONS_WINDOW
-					: "WITH k AS MATERIALIZED (SELECT pg_catalog.unnest($1::pg_catalog.text[]) AS id) "
-					OJ_SESSIONS_COLS " FROM offline_join.sessions s JOIN k ON s.customer_id OPERATOR(pg_catalog.=) k.id"
-					" WHERE " OJ_SESSIONS_WINDOW,
-					3, types, args, cxt);
-	SPI_finish();
-}
-
-/*
- * The transactions rows of keys, asked shard by shard: transactions (table
- * txn_oid) is distributed by transaction_id, so Citus's own hash puts each
- * key in one shard (oj_citus_shard_groups()), and each shard's keys go in
- * one query that Citus routes to that shard alone.
- * One query for all keys would send every key to every shard (Citus gives
- * each shard the whole array or intermediate result), and every shard
- * would probe for them all: shards times keys.
- */
-static void
-oj_lookup_txns(HTAB *found, List *keys, Oid txn_oid, MemoryContext cxt)
-{
-	Oid			type = TEXTARRAYOID;
-	Datum		all;
-	Datum	   *groups;
-	uint64		ngroups;
-
-	if (keys == NIL)
-		return;
-	all = oj_keys_array(keys);
-	SPI_connect();
-	/* the groups live until SPI_finish(), the rows found in cxt */
-	ngroups = oj_citus_shard_groups(txn_oid, 1, &all, &groups, CurrentMemoryContext);
-	for (uint64 g = 0; g < ngroups; g++)
-		oj_lookup_query(found,
-						"SELECT t.transaction_id, t.expires_at, t.visitor_id, t.session_id, t.snapshot"
-						" FROM offline_join.transactions t"
-						" WHERE t.transaction_id OPERATOR(pg_catalog.=) ANY ($1)",
-						1, &type, &groups[g], cxt);
-	SPI_finish();
-}
-
-static void
-oj_fill_found(OjMatch *out, const char *kind, const OjFound *f)
-{
-	out->kind = kind;
-	out->visitor_id = f->visitor_id;
-	out->visitor_null = f->visitor_null;
-	out->session_id = f->session_id;
-	out->session_null = f->session_null;
-	out->snapshot = f->snapshot;
-	out->snapshot_null = f->snapshot_null;
-}
-
-/*
- * The rule for n events at once, for the Citus layout: the transaction IDs
- * of the batch, each shard asked only for its own (oj_lookup_txns()); the
- * sessions of every customer of the batch that the first did not match, in
- * the widest window any of its events needs; and then the rule in C per
- * event, as oj_match() applies it: the latest session in the event's
- * window, of equal started_at the greatest session_id in byte order.
- * Sessions are distributed by session_id, so every shard may hold a
- * session of any customer: the customer keys go to every shard
- * (oj_lookup_customers()).  Results live until the next batch (or until
- * the matcher is closed); out[i] is event i's.
+ * The rule for n events; out[i] is event i's.  A batched matcher (the Citus
+ * layout) asks for the rows of the whole batch at once: the rule runs over
+ * the batch three times, the lookups learning from the first which
+ * transaction IDs it needs and from the second which customers' sessions
+ * (see OjLookups); the results live until the next batch (or until the
+ * matcher is closed).
  */
 void
 oj_match_many(OjMatcher *m, int n, const TimestampTz *times, text *const *customers,
 			  text *const *txns, const Interval *lookback, OjMatch *out)
 {
-	MemoryContext old;
-	HTAB	   *by_txn;
-	HTAB	   *by_customer;
-	HTAB	   *seen;
-	List	   *keys = NIL;
-	TimestampTz from = DT_NOEND,
-				to = DT_NOBEGIN;
+	const OjLookups *lk = m->lookups;
 
-	if (!m->citus)
+	if (lk->batch_begin == NULL)
 	{
 		for (int i = 0; i < n; i++)
-			oj_match(m, times[i], customers[i], txns[i], lookback, &out[i]);
+			oj_match_rule(lk, m->state, times[i], customers[i], txns[i], lookback, &out[i]);
 		return;
 	}
-	MemoryContextReset(m->cxt);
-	old = MemoryContextSwitchTo(m->cxt);
-	by_txn = oj_found_hash("offline_join transaction IDs", m->cxt);
-	by_customer = oj_found_hash("offline_join customers", m->cxt);
-
-	seen = oj_found_hash("offline_join keys", m->cxt);
-	for (int i = 0; i < n; i++)
+	lk->batch_begin(m->state);
+	for (int pass = 0; pass < 3; pass++)
 	{
-		char	   *k = oj_key(txns[i]);
-
-		out[i].kind = "unmatched";
-		out[i].visitor_null = out[i].session_null = out[i].snapshot_null = true;
-		out[i].visitor_id = out[i].session_id = out[i].snapshot = (Datum) 0;
-		if (k)
-			(void) oj_add_key(seen, &keys, k);
+		for (int i = 0; i < n; i++)
+			oj_match_rule(lk, m->state, times[i], customers[i], txns[i], lookback, &out[i]);
+		if (pass < 2)
+			lk->batch_lookup(m->state);
 	}
-	oj_lookup_txns(by_txn, keys, m->txn_oid, m->cxt);
+}
 
-	keys = NIL;
-	hash_destroy(seen);
-	seen = oj_found_hash("offline_join keys", m->cxt);
-	for (int i = 0; i < n; i++)
+/* A source's lookback (sources are few; a list searched with a last-hit cache). */
+typedef struct OjLookback
+{
+	char	   *source;
+	Interval	lookback;
+} OjLookback;
+
+struct OjLookbacks
+{
+	List	   *list;
+	OjLookback *last;
+	Interval	default_lookback;	/* events of a dropped source: 30 days */
+};
+
+/* Reads every source's lookback once, in CurrentMemoryContext. */
+OjLookbacks *
+oj_lookbacks_read(void)
+{
+	MemoryContext outer = CurrentMemoryContext;
+	OjLookbacks *l = palloc0(sizeof(OjLookbacks));
+	uint64		i;
+	int			rc;
+
+	l->default_lookback = (Interval) {0, 30, 0};
+	SPI_connect();
+	rc = SPI_execute("SELECT name::pg_catalog.text, format::pg_catalog.text, options::pg_catalog.jsonb"
+					 " FROM offline_join.sources", true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "reading offline_join.sources failed: %s", SPI_result_code_string(rc));
+	for (i = 0; i < SPI_processed; i++)
 	{
-		char	   *k = oj_key(txns[i]);
-		bool		exists;
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		MemoryContext spi = MemoryContextSwitchTo(outer);
+		OjLookback *lb = palloc(sizeof(OjLookback));
+		OjSource	src;
 
-		if (k)
-		{
-			OjFoundEntry *e = hash_search(by_txn, &k, HASH_FIND, &exists);
-
-			if (exists && e->first && times[i] <= e->first->at)
-			{
-				oj_fill_found(&out[i], "transaction", e->first);
-				continue;
-			}
-		}
-		k = oj_key(customers[i]);
-		if (k)
-		{
-			/* one window for the batch: a window per key made the shards slower */
-			TimestampTz start = oj_lookback_start(times[i], lookback);
-
-			if (start < from)
-				from = start;
-			if (times[i] > to)
-				to = times[i];
-			(void) oj_add_key(seen, &keys, k);
-		}
+		lb->source = TextDatumGetCString(SPI_getbinval(tup, desc, 1, &isnull));
+		oj_source_parse(lb->source, TextDatumGetCString(SPI_getbinval(tup, desc, 2, &isnull)),
+						DatumGetJsonbPCopy(SPI_getbinval(tup, desc, 3, &isnull)), &src);
+		lb->lookback = src.lookback;
+		l->list = lappend(l->list, lb);
+		MemoryContextSwitchTo(spi);
 	}
-	oj_lookup_customers(by_customer, keys, from, to, m->cxt);
+	SPI_finish();
+	return l;
+}
 
-	for (int i = 0; i < n; i++)
+/* The lookback of the source named source (30 days for one dropped since). */
+const Interval *
+oj_lookback_of(OjLookbacks *l, text *source)
+{
+	ListCell   *lc;
+	char	   *name = VARDATA_ANY(source);
+	int			len = VARSIZE_ANY_EXHDR(source);
+
+	if (l->last != NULL && strlen(l->last->source) == len && memcmp(l->last->source, name, len) == 0)
+		return &l->last->lookback;
+	foreach(lc, l->list)
 	{
-		char	   *k;
-		OjFoundEntry *e;
-		bool		exists;
-		TimestampTz start;
-		OjFound    *best;
+		OjLookback *lb = lfirst(lc);
 
-		if (strcmp(out[i].kind, "unmatched") != 0 || (k = oj_key(customers[i])) == NULL)
-			continue;
-		e = hash_search(by_customer, &k, HASH_FIND, &exists);
-		if (!exists)
-			continue;
-		start = oj_lookback_start(times[i], lookback);
-		best = NULL;
-		for (OjFound *f = e->first; f != NULL; f = f->next)
+		if (strlen(lb->source) == len && memcmp(lb->source, name, len) == 0)
 		{
-			if (f->at > times[i] || f->at < start)
-				continue;
-			if (best == NULL || f->at > best->at ||
-				(f->at == best->at &&
-				 oj_text_cmp_bytes(DatumGetTextPP(f->session_id), DatumGetTextPP(best->session_id)) > 0))
-				best = f;
+			l->last = lb;
+			return &lb->lookback;
 		}
-		if (best != NULL)
-			oj_fill_found(&out[i], "customer", best);
 	}
-	MemoryContextSwitchTo(old);
+	return &l->default_lookback;
 }
 
 /*
@@ -676,7 +303,7 @@ oj_attribute(PG_FUNCTION_ARGS)
 		text	   *txn = PG_ARGISNULL(2) ? NULL : PG_GETARG_TEXT_PP(2);
 
 		oj_match_many(m, 1, &t, &customer, &txn, lookback, &res);
-		if (m->citus)
+		if (oj_matcher_batched(m))
 		{
 			/* out of the batch's context, which closing the matcher frees */
 			res.visitor_id = res.visitor_null ? (Datum) 0 : PointerGetDatum(PG_DETOAST_DATUM_COPY(res.visitor_id));

@@ -20,6 +20,8 @@
 #include "utils/timestamp.h"
 
 #include "backend.h"
+#include "catalog.h"
+#include "citus.h"
 #include "guc.h"
 #include "online.h"
 

@@ -25,6 +25,9 @@
  *	  (oj_rematch_statement()) runs one UPDATE statement over the new
  *	  matches, and PostgreSQL applies all of that itself.
  *
+ *	  On the Citus layout rematch() moves the events instead
+ *	  (citus_rematch.c).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -49,9 +52,7 @@
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "optimizer/optimizer.h"
-#include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/hsearch.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -63,18 +64,17 @@
 #include "utils/tuplestore.h"
 
 #include "pipeline.h"
+#include "catalog.h"
+#include "citus.h"
+#include "event_row.h"
 #include "guc.h"
+#include "index_scan.h"
+#include "match.h"
 #include "security.h"
+#include "sink.h"
 #include "pg_compat.h"
 
 PG_FUNCTION_INFO_V1(oj_rematch);
-
-/* A source's lookback (sources are few; a list searched with a last-hit cache). */
-typedef struct OjLookback
-{
-	char	   *source;
-	Interval	lookback;
-} OjLookback;
 
 typedef struct OjRematch
 {
@@ -89,9 +89,7 @@ typedef struct OjRematch
 	Snapshot	snapshot;
 	CommandId	cid;
 	OjMatcher  *matcher;
-	List	   *lookbacks;
-	OjLookback *last;
-	Interval	default_lookback;
+	OjLookbacks *lookbacks;		/* each source's */
 	MemoryContext row_cxt;
 	/* column numbers */
 	AttrNumber	a_source, a_time, a_customer, a_txn, a_match, a_visitor, a_session, a_snapshot;
@@ -180,61 +178,6 @@ oj_rematch_index_keys(OjRematch *r)
 		r->key_changed[i] = oj_index_touches(r->rri->ri_IndexRelationInfo[i], changed, 4);
 }
 
-/* Reads every source's lookback once (events of a dropped source get 30 days). */
-static void
-oj_rematch_lookbacks(OjRematch *r)
-{
-	MemoryContext outer = CurrentMemoryContext;
-	uint64		i;
-	int			rc;
-
-	r->default_lookback = (Interval) {0, 30, 0};
-	SPI_connect();
-	rc = SPI_execute("SELECT name::pg_catalog.text, format::pg_catalog.text, options::pg_catalog.jsonb"
-					 " FROM offline_join.sources", true, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "reading offline_join.sources failed: %s", SPI_result_code_string(rc));
-	for (i = 0; i < SPI_processed; i++)
-	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		bool		isnull;
-		MemoryContext spi = MemoryContextSwitchTo(outer);
-		OjLookback *lb = palloc(sizeof(OjLookback));
-		OjSource	src;
-
-		lb->source = TextDatumGetCString(SPI_getbinval(tup, desc, 1, &isnull));
-		oj_source_parse(lb->source, TextDatumGetCString(SPI_getbinval(tup, desc, 2, &isnull)),
-						DatumGetJsonbPCopy(SPI_getbinval(tup, desc, 3, &isnull)), &src);
-		lb->lookback = src.lookback;
-		r->lookbacks = lappend(r->lookbacks, lb);
-		MemoryContextSwitchTo(spi);
-	}
-	SPI_finish();
-}
-
-static const Interval *
-oj_rematch_lookback(OjRematch *r, text *source)
-{
-	ListCell   *lc;
-	char	   *name = VARDATA_ANY(source);
-	int			len = VARSIZE_ANY_EXHDR(source);
-
-	if (r->last != NULL && strlen(r->last->source) == len && memcmp(r->last->source, name, len) == 0)
-		return &r->last->lookback;
-	foreach(lc, r->lookbacks)
-	{
-		OjLookback *lb = lfirst(lc);
-
-		if (strlen(lb->source) == len && memcmp(lb->source, name, len) == 0)
-		{
-			r->last = lb;
-			return &lb->lookback;
-		}
-	}
-	return &r->default_lookback;
-}
-
 /*
  * Opens events and decides the path: NULL for the in-place rewrite (then
  * everything it needs is set up), or why the UPDATE statement runs instead.
@@ -250,18 +193,18 @@ oj_rematch_open(OjRematch *r)
 	oj_check_table_privilege(r->rel, ACL_SELECT);
 	oj_check_table_privilege(r->rel, ACL_UPDATE);
 	oj_refuse_rules(r->rel, CMD_UPDATE, "rematch()");
-	(void) oj_typed_column(r->rel, "event_id", INT8OID);
-	r->a_source = oj_typed_column(r->rel, "source", TEXTOID);
-	r->a_time = oj_typed_column(r->rel, "event_time", TIMESTAMPTZOID);
-	r->a_customer = oj_typed_column(r->rel, "customer_id", TEXTOID);
-	r->a_txn = oj_typed_column(r->rel, "transaction_id", TEXTOID);
-	r->a_match = oj_typed_column(r->rel, "match", TEXTOID);
-	r->a_visitor = oj_typed_column(r->rel, "visitor_id", TEXTOID);
-	r->a_session = oj_typed_column(r->rel, "session_id", TEXTOID);
-	r->a_snapshot = oj_typed_column(r->rel, "snapshot", JSONBOID);
+	(void) oj_event_column_att(r->rel, OJ_EC_EVENT_ID);
+	r->a_source = oj_event_column_att(r->rel, OJ_EC_SOURCE);
+	r->a_time = oj_event_field_att(r->rel, OJ_EV_EVENT_TIME);
+	r->a_customer = oj_event_field_att(r->rel, OJ_EV_CUSTOMER_ID);
+	r->a_txn = oj_event_field_att(r->rel, OJ_EV_TRANSACTION_ID);
+	r->a_match = oj_event_column_att(r->rel, OJ_EC_MATCH);
+	r->a_visitor = oj_event_column_att(r->rel, OJ_EC_VISITOR_ID);
+	r->a_session = oj_event_column_att(r->rel, OJ_EC_SESSION_ID);
+	r->a_snapshot = oj_event_column_att(r->rel, OJ_EC_SNAPSHOT);
 	why = oj_rematch_why_executor(r->rel, (AttrNumber[]) {r->a_match, r->a_visitor, r->a_session, r->a_snapshot}, 4);
 	r->matcher = oj_matcher_open();
-	oj_rematch_lookbacks(r);
+	r->lookbacks = oj_lookbacks_read();
 	r->row_cxt = AllocSetContextCreate(CurrentMemoryContext, "offline_join rematch row",
 									   ALLOCSET_DEFAULT_SIZES);
 	if (why != NULL)
@@ -372,7 +315,7 @@ oj_rematch_row(OjRematch *r)
 		txn = isnull ? NULL : DatumGetTextPP(d);
 		oj_match(r->matcher, DatumGetTimestampTz(slot_getattr(old, r->a_time, &isnull)),
 				 customer, txn,
-				 oj_rematch_lookback(r, DatumGetTextPP(slot_getattr(old, r->a_source, &isnull))),
+				 oj_lookback_of(r->lookbacks, DatumGetTextPP(slot_getattr(old, r->a_source, &isnull))),
 				 &res);
 		if (strcmp(res.kind, "unmatched") == 0)
 			return false;
@@ -422,6 +365,52 @@ oj_rematch_row(OjRematch *r)
 	}
 }
 
+/* The name of column i of desc. */
+#define OJ_COL(desc, i) NameStr(TupleDescAttr((desc), (i))->attname)
+
+/*
+ * The general path's read: the first four columns of desc (event_id,
+ * event_time, customer_id, transaction_id) and source of the unmatched
+ * events, of all loads or of load $1.
+ */
+static char *
+oj_rematch_select_sql(TupleDesc desc, bool all)
+{
+	StringInfoData sql;
+
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT ");
+	for (int i = 0; i < 4; i++)
+		appendStringInfo(&sql, "%s, ", OJ_COL(desc, i));
+	appendStringInfo(&sql, "%s FROM offline_join.events WHERE %s OPERATOR(pg_catalog.=) 'unmatched'",
+					 oj_event_columns_info[OJ_EC_SOURCE].name, OJ_COL(desc, 4));
+	if (!all)
+		appendStringInfo(&sql, " AND %s OPERATOR(pg_catalog.=) $1", oj_event_columns_info[OJ_EC_LOAD_ID].name);
+	return sql.data;
+}
+
+/*
+ * The general path's write: the new match (columns 5-8 of desc) of each
+ * event that is still unmatched with the time, customer and transaction ID
+ * read (columns 1-4).
+ */
+static char *
+oj_rematch_update_sql(TupleDesc desc)
+{
+	StringInfoData sql;
+
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "UPDATE offline_join.events e SET ");
+	for (int i = 4; i < 8; i++)
+		appendStringInfo(&sql, "%s%s = r.%s", i > 4 ? ", " : "", OJ_COL(desc, i), OJ_COL(desc, i));
+	appendStringInfo(&sql, " FROM %s WHERE e.%s OPERATOR(pg_catalog.=) r.%s AND e.%s OPERATOR(pg_catalog.=) 'unmatched'",
+					 oj_rows_source(desc), OJ_COL(desc, 0), OJ_COL(desc, 0), OJ_COL(desc, 4));
+	for (int i = 1; i < 4; i++)
+		appendStringInfo(&sql, " AND e.%s %s r.%s", OJ_COL(desc, i),
+						 i == 1 ? "OPERATOR(pg_catalog.=)" : "IS NOT DISTINCT FROM", OJ_COL(desc, i));
+	return sql.data;
+}
+
 /*
  * The general path: reads the unmatched events with a cursor, matches each
  * with oj_match(), keeps the new matches in a tuplestore, and writes them
@@ -435,9 +424,12 @@ oj_rematch_row(OjRematch *r)
 static int64
 oj_rematch_statement(OjRematch *r, bool all, int64 load_id)
 {
-	static const char *const names[8] = {"event_id", "event_time", "customer_id", "transaction_id",
-	"match", "visitor_id", "session_id", "snapshot"};
-	static const Oid types[8] = {INT8OID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID};
+	const OjEventFieldInfo *cols[8] = {
+		&oj_event_columns_info[OJ_EC_EVENT_ID], &oj_event_fields[OJ_EV_EVENT_TIME],
+		&oj_event_fields[OJ_EV_CUSTOMER_ID], &oj_event_fields[OJ_EV_TRANSACTION_ID],
+		&oj_event_columns_info[OJ_EC_MATCH], &oj_event_columns_info[OJ_EC_VISITOR_ID],
+		&oj_event_columns_info[OJ_EC_SESSION_ID], &oj_event_columns_info[OJ_EC_SNAPSHOT]
+	};
 	MemoryContext outer = CurrentMemoryContext;
 	TupleDesc	desc = CreateTemplateTupleDesc(8);
 	Tuplestorestate *store = tuplestore_begin_heap(false, false, work_mem);
@@ -446,16 +438,11 @@ oj_rematch_statement(OjRematch *r, bool all, int64 load_id)
 	char	   *sql;
 
 	for (int i = 0; i < 8; i++)
-		TupleDescInitEntry(desc, i + 1, names[i], types[i], -1, 0);
+		TupleDescInitEntry(desc, i + 1, cols[i]->name, cols[i]->type, -1, 0);
+	sql = oj_rematch_select_sql(desc, all);
 	SPI_connect();
-	portal = SPI_cursor_open_with_args(NULL,
-									   all ? "SELECT event_id, event_time, customer_id, transaction_id, source"
-									   " FROM offline_join.events WHERE match OPERATOR(pg_catalog.=) 'unmatched'"
-									   : "SELECT event_id, event_time, customer_id, transaction_id, source"
-									   " FROM offline_join.events WHERE match OPERATOR(pg_catalog.=) 'unmatched'"
-									   " AND load_id OPERATOR(pg_catalog.=) $1",
-									   all ? 0 : 1, (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(load_id)},
-									   NULL, true, 0);
+	portal = SPI_cursor_open_with_args(NULL, sql, all ? 0 : 1, (Oid[]) {INT8OID},
+									   (Datum[]) {Int64GetDatum(load_id)}, NULL, true, 0);
 	for (;;)
 	{
 		SPI_cursor_fetch(portal, true, 1000);
@@ -474,7 +461,7 @@ oj_rematch_statement(OjRematch *r, bool all, int64 load_id)
 				v[c] = SPI_getbinval(tup, td, c + 1, &n[c]);
 			oj_match(r->matcher, DatumGetTimestampTz(v[1]),
 					 n[2] ? NULL : DatumGetTextPP(v[2]), n[3] ? NULL : DatumGetTextPP(v[3]),
-					 oj_rematch_lookback(r, DatumGetTextPP(SPI_getbinval(tup, td, 5, &n[4]))), &m);
+					 oj_lookback_of(r->lookbacks, DatumGetTextPP(SPI_getbinval(tup, td, 5, &n[4]))), &m);
 			if (strcmp(m.kind, "unmatched") != 0)
 			{
 				v[4] = CStringGetTextDatum(m.kind);
@@ -502,342 +489,7 @@ oj_rematch_statement(OjRematch *r, bool all, int64 load_id)
 		tuplestore_end(store);
 		return 0;
 	}
-	sql = psprintf("UPDATE offline_join.events e SET match = r.match, visitor_id = r.visitor_id,"
-				   " session_id = r.session_id, snapshot = r.snapshot FROM %s"
-				   " WHERE e.event_id OPERATOR(pg_catalog.=) r.event_id"
-				   " AND e.match OPERATOR(pg_catalog.=) 'unmatched'"
-				   " AND e.event_time OPERATOR(pg_catalog.=) r.event_time"
-				   " AND e.customer_id IS NOT DISTINCT FROM r.customer_id"
-				   " AND e.transaction_id IS NOT DISTINCT FROM r.transaction_id",
-				   oj_rows_source(desc));
-	return oj_rows_execute(sql, store, desc);
-}
-
-/*
- * Deletes the events (dist_key keys[i], event_id ids[i]) that are still
- * unmatched, noting each deleted event_id in moved.  Shard by shard, like
- * the transaction-ID lookups: the pairs are grouped by the shard of events
- * (table events_oid) that holds their key (oj_citus_shard_groups()), and
- * each group goes in one DELETE that Citus routes to that shard alone; one
- * DELETE for all would give every shard every pair to join.
- */
-static void
-oj_rematch_delete(HTAB *moved, Datum *keys, Datum *ids, int n, Oid events_oid)
-{
-	Datum		args[2];
-	Datum	   *groups;
-	uint64		ngroups;
-	int			rc;
-	bool		isnull;
-
-	args[0] = PointerGetDatum(construct_array(keys, n, TEXTOID, -1, false, TYPALIGN_INT));
-	args[1] = PointerGetDatum(construct_array(ids, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	SPI_connect();
-	ngroups = oj_citus_shard_groups(events_oid, 2, args, &groups, CurrentMemoryContext);
-	for (uint64 g = 0; g < ngroups; g++)
-	{
-		/* dist_key = ANY($1): what Citus prunes by, to the one shard */
-		rc = SPI_execute_with_args("DELETE FROM offline_join.events e"
-								   " USING ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), pg_catalog.unnest($2::pg_catalog.int8[])) AS m(k, id)"
-								   " WHERE e.dist_key OPERATOR(pg_catalog.=) ANY ($1)"
-								   " AND e.dist_key OPERATOR(pg_catalog.=) m.k"
-								   " AND e.event_id OPERATOR(pg_catalog.=) m.id"
-								   " AND e.match OPERATOR(pg_catalog.=) 'unmatched'"
-								   " RETURNING e.event_id",
-								   2, (Oid[]) {TEXTARRAYOID, INT8ARRAYOID}, &groups[2 * g],
-								   NULL, false, 0);
-		if (rc != SPI_OK_DELETE_RETURNING)
-			elog(ERROR, "moving the matched events failed: %s", SPI_result_code_string(rc));
-		for (uint64 i = 0; i < SPI_processed; i++)
-		{
-			int64		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
-
-			hash_search(moved, &id, HASH_ENTER, NULL);
-		}
-		SPI_freetuptable(SPI_tuptable);
-	}
-	SPI_finish();
-}
-
-/*
- * The Citus layout: an event lives beside its session (dist_key, its
- * distribution column, is the session's ID), and Citus cannot change a
- * row's distribution column in place.  So rematch() reads the unmatched
- * events with one query, as they are when it starts (Citus gathers them on
- * the coordinator, beyond work_mem in a temporary file), and takes them in
- * batches of offline_join.citus_match_batch (the setting as the call
- * began): it matches each batch with one set of lookups, deletes the events
- * that now match (only while they are still unmatched: a concurrent
- * rematch() may have moved one) and inserts them again, each with its own
- * event_id, its new match and its session's key.  All in the caller's
- * transaction.
- */
-static int64
-oj_rematch_citus(bool all, int64 load_id)
-{
-	OjRematch	r;
-	Relation	rel = table_open(oj_relation_oid("events"), RowExclusiveLock);
-	TupleDesc	shell = RelationGetDescr(rel);
-	int			ncols = 0;
-	int		   *attidx = palloc(sizeof(int) * shell->natts);	/* result column -> shell attribute */
-	int			c_id = -1,
-				c_key = -1,
-				c_load = -1,
-				c_line = -1,
-				c_source = -1,
-				c_time = -1,
-				c_customer = -1,
-				c_txn = -1,
-				c_match = -1,
-				c_visitor = -1,
-				c_session = -1,
-				c_snapshot = -1;
-	StringInfoData cols;
-	char	   *select_sql;
-	char	   *insert_sql;
-	TupleDesc	desc;
-	int			batch = oj_citus_match_batch;
-	Portal		portal;
-	int64		matched = 0;
-	MemoryContext batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "offline_join rematch batch",
-													ALLOCSET_DEFAULT_SIZES);
-
-	oj_check_table_privilege(rel, ACL_SELECT);
-	oj_check_table_privilege(rel, ACL_UPDATE);
-	memset(&r, 0, sizeof(r));
-	oj_rematch_lookbacks(&r);
-	r.matcher = oj_matcher_open();
-
-	/* every column an INSERT may give: the row moves whole */
-	initStringInfo(&cols);
-	for (int a = 0; a < shell->natts; a++)
-	{
-		Form_pg_attribute att = TupleDescAttr(shell, a);
-		const char *name = NameStr(att->attname);
-
-		if (att->attisdropped || att->attgenerated)
-			continue;
-		{
-			const struct
-			{
-				const char *col;
-				Oid			type;
-				int		   *var;
-			}			known[] = {
-				{"event_id", INT8OID, &c_id}, {"dist_key", TEXTOID, &c_key},
-				{"load_id", INT8OID, &c_load}, {"line_no", INT8OID, &c_line},
-				{"source", TEXTOID, &c_source}, {"event_time", TIMESTAMPTZOID, &c_time},
-				{"customer_id", TEXTOID, &c_customer}, {"transaction_id", TEXTOID, &c_txn},
-				{"match", TEXTOID, &c_match}, {"visitor_id", TEXTOID, &c_visitor},
-				{"session_id", TEXTOID, &c_session}, {"snapshot", JSONBOID, &c_snapshot},
-			};
-
-			for (int k = 0; k < (int) lengthof(known); k++)
-				if (strcmp(name, known[k].col) == 0)
-				{
-					(void) oj_typed_column(rel, known[k].col, known[k].type);
-					*known[k].var = ncols;
-				}
-		}
-		appendStringInfo(&cols, "%s%s", ncols > 0 ? ", " : "", quote_identifier(name));
-		attidx[ncols++] = a;
-	}
-	if (c_id < 0 || c_key < 0 || c_load < 0 || c_line < 0 || c_source < 0 || c_time < 0 ||
-		c_customer < 0 || c_txn < 0 || c_match < 0 || c_visitor < 0 || c_session < 0 || c_snapshot < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("table \"%s.events\" does not have the columns of the Citus layout", OJ_SCHEMA)));
-	desc = CreateTemplateTupleDesc(ncols);
-	for (int i = 0; i < ncols; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(shell, attidx[i]);
-
-		TupleDescInitEntry(desc, i + 1, NameStr(att->attname), att->atttypid, att->atttypmod, 0);
-	}
-	/*
-	 * One query, not a page per batch: ORDER BY ... LIMIT on a distributed
-	 * table has every shard send up to a batch of rows for each batch kept.
-	 */
-	select_sql = psprintf("SELECT %s FROM offline_join.events"
-						  " WHERE match OPERATOR(pg_catalog.=) 'unmatched'%s",
-						  cols.data, all ? "" : " AND load_id OPERATOR(pg_catalog.=) $1");
-	insert_sql = psprintf("INSERT INTO offline_join.events (%s) OVERRIDING SYSTEM VALUE SELECT * FROM %s",
-						  cols.data, oj_rows_source(desc));
-
-	SPI_connect();
-	portal = SPI_cursor_open_with_args(NULL, select_sql, all ? 0 : 1, (Oid[]) {INT8OID},
-									   (Datum[]) {Int64GetDatum(load_id)}, NULL, true,
-									   CURSOR_OPT_NO_SCROLL);
-	for (;;)
-	{
-		MemoryContext old = MemoryContextSwitchTo(batch_cxt);
-		int			n;
-		HeapTuple  *rows;
-		TimestampTz *times;
-		text	  **customers,
-				  **txns;
-		OjMatch    *res;
-		bool	   *done;
-		char	  **sources;
-		Datum	   *keys,
-				   *ids;
-		int			nmatched = 0;
-		Tuplestorestate *store;
-		bool		isnull;
-
-		SPI_cursor_fetch(portal, true, batch);
-		/* SPI leaves the procedure's context current: the batch's is */
-		MemoryContextSwitchTo(batch_cxt);
-		n = (int) SPI_processed;
-		rows = palloc(sizeof(HeapTuple) * Max(n, 1));
-		for (int i = 0; i < n; i++)
-			rows[i] = heap_copytuple(SPI_tuptable->vals[i]);
-		SPI_freetuptable(SPI_tuptable);
-		if (n == 0)
-		{
-			MemoryContextSwitchTo(old);
-			break;
-		}
-
-		/* match the batch, one source (lookback) at a time */
-		times = palloc(sizeof(TimestampTz) * n);
-		customers = palloc(sizeof(text *) * n);
-		txns = palloc(sizeof(text *) * n);
-		res = palloc(sizeof(OjMatch) * n);
-		done = palloc0(sizeof(bool) * n);
-		sources = palloc(sizeof(char *) * n);
-		for (int i = 0; i < n; i++)
-		{
-			Datum		d;
-
-			sources[i] = TextDatumGetCString(heap_getattr(rows[i], c_source + 1, desc, &isnull));
-
-			times[i] = DatumGetTimestampTz(heap_getattr(rows[i], c_time + 1, desc, &isnull));
-			d = heap_getattr(rows[i], c_customer + 1, desc, &isnull);
-			customers[i] = isnull ? NULL : DatumGetTextPP(d);
-			d = heap_getattr(rows[i], c_txn + 1, desc, &isnull);
-			txns[i] = isnull ? NULL : DatumGetTextPP(d);
-		}
-		for (int i = 0; i < n; i++)
-		{
-			int			k = 0;
-			int		   *which;
-			TimestampTz *t;
-			text	  **cu,
-					  **tx;
-			OjMatch    *out;
-
-			if (done[i])
-				continue;
-			which = palloc(sizeof(int) * n);
-			for (int j = i; j < n; j++)
-				if (!done[j] && strcmp(sources[j], sources[i]) == 0)
-					which[k++] = j;
-			t = palloc(sizeof(TimestampTz) * k);
-			cu = palloc(sizeof(text *) * k);
-			tx = palloc(sizeof(text *) * k);
-			out = palloc(sizeof(OjMatch) * k);
-			for (int j = 0; j < k; j++)
-			{
-				t[j] = times[which[j]];
-				cu[j] = customers[which[j]];
-				tx[j] = txns[which[j]];
-			}
-			oj_match_many(r.matcher, k, t, cu, tx,
-						  oj_rematch_lookback(&r, cstring_to_text(sources[i])), out);
-			for (int j = 0; j < k; j++)
-			{
-				OjMatch    *m = &res[which[j]];
-
-				*m = out[j];
-				/* out of the matcher's batch context, which the next source resets */
-				if (!m->visitor_null)
-					m->visitor_id = PointerGetDatum(PG_DETOAST_DATUM_COPY(m->visitor_id));
-				if (!m->session_null)
-					m->session_id = PointerGetDatum(PG_DETOAST_DATUM_COPY(m->session_id));
-				if (!m->snapshot_null)
-					m->snapshot = PointerGetDatum(PG_DETOAST_DATUM_COPY(m->snapshot));
-				done[which[j]] = true;
-			}
-		}
-
-		/* move what now matches: delete while still unmatched, insert again */
-		keys = palloc(sizeof(Datum) * n);
-		ids = palloc(sizeof(Datum) * n);
-		for (int i = 0; i < n; i++)
-			if (strcmp(res[i].kind, "unmatched") != 0)
-			{
-				keys[nmatched] = heap_getattr(rows[i], c_key + 1, desc, &isnull);
-				ids[nmatched] = heap_getattr(rows[i], c_id + 1, desc, &isnull);
-				nmatched++;
-			}
-		if (nmatched > 0)
-		{
-			HTAB	   *moved;
-			HASHCTL		ctl;
-
-			ctl.keysize = sizeof(int64);
-			ctl.entrysize = sizeof(int64);
-			ctl.hcxt = batch_cxt;
-			moved = hash_create("offline_join moved events", nmatched, &ctl,
-								HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-			oj_rematch_delete(moved, keys, ids, nmatched, RelationGetRelid(rel));
-
-			store = tuplestore_begin_heap(false, false, work_mem);
-			nmatched = 0;
-			for (int i = 0; i < n; i++)
-			{
-				Datum	   *v;
-				bool	   *nu;
-				int64		id;
-				bool		found;
-
-				if (strcmp(res[i].kind, "unmatched") == 0)
-					continue;
-				id = DatumGetInt64(heap_getattr(rows[i], c_id + 1, desc, &isnull));
-				hash_search(moved, &id, HASH_FIND, &found);
-				if (!found)
-					continue;	/* changed meanwhile: left as it is */
-				v = palloc(sizeof(Datum) * ncols);
-				nu = palloc(sizeof(bool) * ncols);
-				heap_deform_tuple(rows[i], desc, v, nu);
-				v[c_match] = CStringGetTextDatum(res[i].kind);
-				nu[c_match] = false;
-				v[c_visitor] = res[i].visitor_id;
-				nu[c_visitor] = res[i].visitor_null;
-				v[c_session] = res[i].session_id;
-				nu[c_session] = res[i].session_null;
-				v[c_snapshot] = res[i].snapshot;
-				nu[c_snapshot] = res[i].snapshot_null;
-				if (!res[i].session_null)
-					v[c_key] = res[i].session_id;	/* beside its session */
-				tuplestore_putvalues(store, desc, v, nu);
-				nmatched++;
-			}
-			if (nmatched > 0)
-			{
-				int64		written = oj_rows_execute(insert_sql, store, desc);
-
-				if (written != nmatched)
-					ereport(ERROR,
-							(errcode(ERRCODE_TRIGGERED_ACTION_EXCEPTION),
-							 errmsg("rematch() wrote %lld of %lld rows to table \"%s.events\"",
-									(long long) written, (long long) nmatched, OJ_SCHEMA)));
-				matched += written;
-			}
-			else
-				tuplestore_end(store);
-		}
-		MemoryContextSwitchTo(old);
-		MemoryContextReset(batch_cxt);
-		CHECK_FOR_INTERRUPTS();
-	}
-	SPI_cursor_close(portal);
-	SPI_finish();
-	oj_matcher_close(r.matcher);
-	table_close(rel, NoLock);
-	MemoryContextDelete(batch_cxt);
-	return matched;
+	return oj_rows_execute(oj_rematch_update_sql(desc), store, desc);
 }
 
 /*
@@ -856,7 +508,7 @@ oj_rematch(PG_FUNCTION_ARGS)
 	char	   *why;
 
 	if (oj_tables("offline_join.rematch()") == OJ_TABLES_CITUS)
-		PG_RETURN_INT64(oj_rematch_citus(PG_ARGISNULL(0), PG_ARGISNULL(0) ? 0 : PG_GETARG_INT64(0)));
+		PG_RETURN_INT64(oj_citus_rematch(PG_ARGISNULL(0), PG_ARGISNULL(0) ? 0 : PG_GETARG_INT64(0)));
 	why = oj_rematch_open(&r);
 
 	if (why != NULL)

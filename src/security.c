@@ -53,6 +53,7 @@
 #include "rewrite/rewriteDefine.h"
 #include "nodes/parsenodes.h"
 #include "backend.h"
+#include "catalog.h"
 #include "ledger.h"
 #include "security.h"
 

@@ -68,7 +68,11 @@
 #include "utils/tuplestore.h"
 
 #include "pipeline.h"
+#include "bulk_insert.h"
+#include "catalog.h"
+#include "citus.h"
 #include "security.h"
+#include "sink.h"
 #include "pg_compat.h"
 
 PG_FUNCTION_INFO_V1(oj_sink_rows);
@@ -267,15 +271,12 @@ oj_sink_open(const char *table, const char *writer, bool allow_rls, bool own_sta
 {
 	OjSink	   *s = palloc0(sizeof(OjSink));
 	MemoryContext old;
-	const char *citus_kind = NULL;
+	const char *citus_kind;
 
 	s->cxt = AllocSetContextCreate(CurrentMemoryContext, "offline_join sink", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(s->cxt);
-	if (oj_tables(writer) == OJ_TABLES_CITUS &&
-		OidIsValid(oj_citus_table(oj_relation_oid(table), &citus_kind)))
-		s->rel = table_open(oj_relation_oid(table), RowExclusiveLock);	/* the shell: its shape */
-	else
-		s->rel = oj_table_open(table, RowExclusiveLock);
+	/* on the Citus layout, maybe the shell: its shape and privileges */
+	s->rel = oj_table_open_writer(table, RowExclusiveLock, writer, &citus_kind);
 	oj_check_table_privilege(s->rel, ACL_INSERT);
 	s->writer = pstrdup(writer);
 	s->ncols = ncols;

@@ -23,7 +23,8 @@
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
-#include "pipeline.h"
+#include "backend.h"
+#include "core_palloc.h"
 #include "format_util.h"
 #include "guc.h"
 

@@ -131,10 +131,11 @@ if (@missing) {
 }
 
 # (c) one header per module ------------------------------------------------
-# The module of a .c file: X for X_Y.c when X.c exists, else the file.
+# The module of a .c file: X for X_Y.c when X.c or X.h exists (citus.h is
+# the one interface of citus_*.c), else the file.
 sub module_of {
     my ($f) = @_;
-    return "$1.c" if $f =~ /^(\w+?)_\w+\.c$/ && -f "$src/$1.c";
+    return "$1.c" if $f =~ /^(\w+?)_\w+\.c$/ && (-f "$src/$1.c" || -f "$src/$1.h");
     return $f;
 }
 my %umbrella = map { $_ => 1 } @UMBRELLAS;
