@@ -20,7 +20,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
-#include "pipeline.h"
+#include "ingest.h"
 #include "bulk_insert.h"
 #include "pg_compat.h"
 

@@ -19,7 +19,7 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
-#include "backend.h"
+#include "source.h"
 #include "catalog.h"
 
 /* The OID of offline_join.<name>; ERROR when the extension's object is missing. */

@@ -39,7 +39,7 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
-#include "backend.h"
+#include "source.h"
 #include "catalog.h"
 #include "citus.h"
 #include "pg_compat.h"

@@ -29,7 +29,7 @@
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
-#include "backend.h"
+#include "source.h"
 #include "security.h"
 #include "catalog.h"
 #include "citus.h"

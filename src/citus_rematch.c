@@ -33,7 +33,7 @@
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
-#include "backend.h"
+#include "source.h"
 #include "security.h"
 #include "guc.h"
 #include "catalog.h"

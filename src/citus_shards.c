@@ -27,7 +27,7 @@
 #include "utils/rel.h"
 #include "utils/typcache.h"
 
-#include "backend.h"
+#include "source.h"
 #include "catalog.h"
 #include "citus.h"
 

@@ -45,7 +45,7 @@
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
-#include "backend.h"
+#include "source.h"
 #include "citus.h"
 #include "expiry.h"
 #include "guc.h"

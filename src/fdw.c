@@ -45,7 +45,7 @@
 #include "utils/sampling.h"
 #include "utils/varlena.h"
 
-#include "pipeline.h"
+#include "ingest.h"
 #include "event_row.h"
 #include "files.h"
 #include "validate.h"

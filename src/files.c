@@ -23,7 +23,7 @@
 #include "storage/fd.h"
 #include "utils/acl.h"
 
-#include "backend.h"
+#include "source.h"
 #include "files.h"
 
 /* ERROR 42501 unless the current user may read server files. */

@@ -13,7 +13,7 @@
 #include "utils/guc.h"
 #include "utils/timestamp.h"
 
-#include "backend.h"
+#include "source.h"
 #include "guc.h"
 #include "pg_compat.h"
 

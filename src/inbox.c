@@ -51,7 +51,7 @@
 #include "utils/rls.h"
 #include "utils/timestamp.h"
 
-#include "pipeline.h"
+#include "ingest.h"
 #include "catalog.h"
 #include "citus.h"
 #include "copy_state.h"

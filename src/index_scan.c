@@ -20,7 +20,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
-#include "backend.h"
+#include "source.h"
 #include "index_scan.h"
 #include "pg_compat.h"
 

@@ -37,7 +37,7 @@
 #include "utils/tuplestore.h"
 #include "utils/timestamp.h"
 
-#include "pipeline.h"
+#include "ingest.h"
 #include "core_palloc.h"
 #include "catalog.h"
 #include "citus.h"

@@ -26,7 +26,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
-#include "backend.h"
+#include "source.h"
 #include "catalog.h"
 #include "ledger.h"
 

@@ -26,8 +26,8 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
-#include "backend.h"
-#include "pipeline.h"
+#include "source.h"
+#include "ingest.h"
 #include "citus.h"
 #include "guc.h"
 #include "match.h"

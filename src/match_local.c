@@ -24,7 +24,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
-#include "backend.h"
+#include "source.h"
 #include "security.h"
 #include "catalog.h"
 #include "citus.h"

@@ -10,7 +10,7 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 
-#include "backend.h"
+#include "source.h"
 #include "expiry.h"
 #include "guc.h"
 

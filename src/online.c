@@ -19,7 +19,7 @@
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
-#include "backend.h"
+#include "source.h"
 #include "catalog.h"
 #include "citus.h"
 #include "guc.h"

@@ -63,7 +63,7 @@
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
-#include "pipeline.h"
+#include "ingest.h"
 #include "catalog.h"
 #include "citus.h"
 #include "event_row.h"

@@ -52,7 +52,7 @@
 #include "rewrite/prs2lock.h"
 #include "rewrite/rewriteDefine.h"
 #include "nodes/parsenodes.h"
-#include "backend.h"
+#include "source.h"
 #include "catalog.h"
 #include "ledger.h"
 #include "security.h"

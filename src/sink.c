@@ -67,7 +67,7 @@
 #include "utils/syscache.h"
 #include "utils/tuplestore.h"
 
-#include "pipeline.h"
+#include "ingest.h"
 #include "bulk_insert.h"
 #include "catalog.h"
 #include "citus.h"

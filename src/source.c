@@ -23,7 +23,7 @@
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
-#include "backend.h"
+#include "source.h"
 #include "core_palloc.h"
 #include "format_util.h"
 #include "guc.h"

@@ -31,6 +31,9 @@ step() {  # step NAME COMMAND...: runs one part of the suite and counts it
     return 1
 }
 
+step "structure: functions of at most 150 lines, no circle between files, one header per module" \
+    perl "$OJ_ROOT/test/scripts/check_structure.pl" "$OJ_ROOT"
+
 if [ -x "$OJ_ROOT/test/unit/run.sh" ]; then
     step "core unit tests (ASan, UBSan)" "$OJ_ROOT/test/unit/run.sh"
 fi

@@ -1,15 +1,14 @@
 /*-------------------------------------------------------------------------
  *
- * backend.h
- *	  The helpers every backend file shares: sources (source.c).  The
- *	  other modules have headers of their own (security.h, guc.h,
- *	  files.h, ledger.h, expiry.h, online.h, catalog.h, citus.h,
- *	  index_scan.h, subxact.h, ...).  Include after postgres.h.
+ * source.h
+ *	  Offline sources (source.c): a source's name, its format's descriptor
+ *	  configured by its options, and the options every source has.  Also
+ *	  OJ_SCHEMA, the extension's schema.  Include after postgres.h.
  *
  *-------------------------------------------------------------------------
  */
-#ifndef OJ_BACKEND_H
-#define OJ_BACKEND_H
+#ifndef OJ_SOURCE_H
+#define OJ_SOURCE_H
 
 #include "core.h"
 #include "format.h"
@@ -50,4 +49,4 @@ extern OjSource *oj_source_get(const char *name);
 struct Tuplestorestate;
 
 
-#endif							/* OJ_BACKEND_H */
+#endif							/* OJ_SOURCE_H */

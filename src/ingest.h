@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * pipeline.h
+ * ingest.h
  *	  The row pipeline: ingest.c (one run over a file or a COPY statement,
  *	  the one event builder).  The matching rule (match.h), where rows
  *	  are written (sink.h, bulk_insert.h), the event row (event_row.h)
@@ -9,10 +9,10 @@
  *
  *-------------------------------------------------------------------------
  */
-#ifndef OJ_PIPELINE_H
-#define OJ_PIPELINE_H
+#ifndef OJ_INGEST_H
+#define OJ_INGEST_H
 
-#include "backend.h"
+#include "source.h"
 #include "event_row.h"
 
 /* One run of the row pipeline (ingest.c): a file, or a COPY statement. */
@@ -46,4 +46,4 @@ extern bool oj_ingest_check(OjIngest *in, const OjRecord *rec, OjRow *row, OjRej
 extern void oj_ingest_record(OjIngest *in, const OjRecord *rec);
 extern void oj_ingest_end(OjIngest *in);
 
-#endif							/* OJ_PIPELINE_H */
+#endif							/* OJ_INGEST_H */
