@@ -151,8 +151,11 @@ SELECT rows_total, rows_loaded, rows_rejected FROM offline_join.loads
 SELECT * FROM pg_temp.rejects('meta');
 SELECT line_no, customer_id, transaction_id, category, num2, attrs, match
   FROM offline_join.events WHERE source = 'meta' ORDER BY line_no;
--- without columns: the mapped ones
-SELECT offline_join.create_inbox('gads');
+-- a source read by header names needs the file's columns: its options do
+-- not give their order, and COPY ... HEADER reads them by position
+SELECT pg_temp.err($$SELECT offline_join.create_inbox('gads')$$);
+SELECT offline_join.create_inbox('gads', columns => ARRAY['Google Click ID', 'Conversion Name',
+       'Conversion Time', 'Conversion Value', 'Conversion Currency']);
 SELECT attname FROM pg_attribute WHERE attrelid = 'offline_join.inbox_gads'::regclass AND attnum > 0 ORDER BY attnum;
 INSERT INTO offline_join.inbox_gads (google_click_id, conversion_time, conversion_name, conversion_value, conversion_currency)
 VALUES ('Cj0KCQiA-click-9', '2026-03-04 10:00:00+01:00', 'Offline purchase', '5.00', 'EUR'),
@@ -184,4 +187,84 @@ SELECT offline_join.create_source('dk_priced', 'csv', $${
   "columns": {"customer_id": "Kunde-ID", "event_time": "Dato", "product": "Produkt", "num1": "Antal", "num2": "Beløb"}}$$);
 SELECT line_no, field, reason FROM offline_join.validate_file('dk_priced', :'data' || '/csv_danish_crm.csv')
  ORDER BY line_no;
+
+-- 10. Defects an adversarial review found, each fixed
+-- two mapped names that differ only in case find one header column: the file fails
+SELECT offline_join.create_source('case_twice', 'csv', $${"required": ["num1"],
+  "columns": {"event_time": "Date", "customer_id": "Cust", "num1": "Amount", "num2": "amount"}}$$);
+DO $$ BEGIN
+  EXECUTE format('COPY (SELECT %L UNION ALL SELECT %L) TO %L', 'Date,Cust,Amount,Currency',
+                 '2026-03-01 10:00,C1,12.50,EUR', current_setting('data_directory') || '/oj_regress_case.csv');
+END $$;
+SELECT pg_temp.err($$SELECT offline_join.load('case_twice', current_setting('data_directory') || '/oj_regress_case.csv')$$);
+-- an unmapped column that would fill a mapped attrs key: the file fails
+SELECT offline_join.create_source('key_twice', 'csv', $${"unmapped": "attrs",
+  "columns": {"event_time": "Date", "customer_id": "Cust", "attrs": {"currency": "Amount"}}}$$);
+DO $$ BEGIN
+  EXECUTE format('COPY (SELECT %L UNION ALL SELECT %L) TO %L', 'Date,Cust,Amount,Currency',
+                 '2026-03-01 10:00,C1,12.50,EUR', current_setting('data_directory') || '/oj_regress_key.csv');
+END $$;
+SELECT pg_temp.err($$SELECT offline_join.load('key_twice', current_setting('data_directory') || '/oj_regress_key.csv')$$);
+-- without a header, unmapped columns are column_N in attrs: a mapped key of that name is refused
+SELECT pg_temp.err($$SELECT offline_join.create_source('e', 'csv', '{"header": false, "unmapped": "attrs",
+  "columns": {"event_time": 1, "customer_id": 2, "attrs": {"column_3": 4}}}')$$);
+-- a negative offset keeps its sign with 0 hours
+SELECT offline_join.create_source('west', 'csv', $${"time_format": "YYYY-MM-DD HH12:MI:SS AM TZH:TZM",
+  "columns": {"event_time": "T", "customer_id": "C"}}$$);
+DO $$ BEGIN
+  EXECUTE format('COPY (VALUES (%L), (%L), (%L), (%L)) TO %L', 'T|C', '2026-03-01 12:00:00 AM -00:30|C1',
+                 '2026-03-01 13:00:00 PM +01:00|C2', '2026-03-01 11:00:00 AM +01:60|C3',
+                 current_setting('data_directory') || '/oj_regress_west.csv');
+END $$;
+UPDATE offline_join.sources SET options = options || '{"delimiter": "|"}' WHERE name = 'west';
+SELECT line_no, field, reason, message
+  FROM offline_join.validate_file('west', current_setting('data_directory') || '/oj_regress_west.csv');
+SELECT offline_join.create_source('west_iso', 'csv', $${"columns": {"event_time": "t", "customer_id": "cust"}}$$);
+DO $$ BEGIN
+  EXECUTE format('COPY (VALUES (%L), (%L)) TO %L', 't,cust', '2026-03-01T10:00:00-00:30,C1',
+                 current_setting('data_directory') || '/oj_regress_west_iso.csv');
+END $$;
+SELECT status, rows_loaded FROM offline_join.load('west', current_setting('data_directory') || '/oj_regress_west.csv');
+SELECT status, rows_loaded FROM offline_join.load('west_iso', current_setting('data_directory') || '/oj_regress_west_iso.csv');
+SELECT source, customer_id, event_time AT TIME ZONE 'UTC' AS utc FROM offline_join.events
+ WHERE source IN ('west', 'west_iso') ORDER BY source, line_no;
+-- skip_lines in a file whose lines end with a lone CR
+SELECT offline_join.create_source('cr_only', 'csv', $${"skip_lines": 1, "columns": {"event_time": "T", "customer_id": "C"}}$$);
+SELECT status, rows_total, rows_loaded, rows_rejected FROM offline_join.load('cr_only', :'data' || '/csv_cr_only.csv');
+SELECT * FROM pg_temp.rejects('cr_only');
+-- without a header, rejects name the source's columns, not rmc's
+SELECT offline_join.create_source('pos_named', 'csv', $${"header": false, "require_known_product": true,
+  "timezone": "Europe/Copenhagen", "columns": {"customer_id": 1, "event_time": 2, "product": 3}}$$);
+DO $$ BEGIN
+  EXECUTE format('COPY (VALUES (%L), (%L)) TO %L', 'C1,2026-03-01 10:00:00,SKU-NONE', 'C2,2026-03-29 02:30:00,SKU-RUN-42',
+                 current_setting('data_directory') || '/oj_regress_pos_named.csv');
+END $$;
+SELECT line_no, field, reason
+  FROM offline_join.validate_file('pos_named', current_setting('data_directory') || '/oj_regress_pos_named.csv');
+-- a byte that is no character, in a column read past, is no reject
+SELECT offline_join.create_source('ignored', 'csv', $${"delimiter": ";", "encoding": "WIN1252", "decimal": ",",
+  "time_format": "YYYY-MM-DD HH24:MI", "columns": {"event_time": "Date", "customer_id": "Cust", "num1": "Amount"}}$$);
+SELECT status, rows_loaded, rows_rejected FROM offline_join.load('ignored', :'data' || '/csv_edge_cases.csv');
+-- templates that would read a value wrongly are refused
+SELECT pg_temp.err($$SELECT offline_join.create_source('e', 'csv', '{"time_format": "YYYY-MM-DD HH24:MI:SSSS", "columns": {"event_time": "D", "customer_id": "C"}}')$$);
+SELECT pg_temp.err($$SELECT offline_join.create_source('e', 'csv', '{"time_format": "YYYY-MM-DD YYYY", "columns": {"event_time": "D", "customer_id": "C"}}')$$);
+SELECT pg_temp.err($$SELECT offline_join.create_source('e', 'csv', '{"time_format": "YYYY-MM-DD HH24 TZM", "columns": {"event_time": "D", "customer_id": "C"}}')$$);
+-- option values that cannot work together are refused, naming them
+SELECT pg_temp.err($$SELECT offline_join.create_source('e', 'csv', '{"quote": "", "columns": {"event_time": "D", "customer_id": "C"}}')$$);
+SELECT pg_temp.err($$SELECT offline_join.create_source('e', 'csv', '{"delimiter": ";", "quote": ",", "decimal": ",", "columns": {"event_time": "D", "customer_id": "C"}}')$$);
+SELECT pg_temp.err($$SELECT offline_join.create_source('e', 'csv', '{"delimiter": "x", "columns": {"event_time": "D", "customer_id": "C"}}')$$);
+SELECT pg_temp.err($$SELECT offline_join.create_source('e', 'csv', '{"require_known_product": true, "columns": {"event_time": "D", "customer_id": "C"}}')$$);
+SELECT pg_temp.err($$SELECT offline_join.create_source('e', 'csv', '{"total_tolerance": 0, "columns": {"event_time": "D", "customer_id": "C", "product": "P"}}')$$);
+SELECT pg_temp.err($$SELECT offline_join.create_source('e', 'csv', '{"encoding": "SQL_ASCII", "columns": {"event_time": "D", "customer_id": "C"}}')$$);
+-- inboxes: mapped names found as load() finds them; names over 63 bytes
+SELECT offline_join.create_source('long', 'csv', $${"columns": {"event_time": "EVENT_TIME",
+  "customer_id": "The customer identifier as exported by the point of sale system version 12"}}$$);
+SELECT offline_join.create_inbox('long', columns => ARRAY['event_time',
+       'The customer identifier as exported by the point of sale system version 12', 'note']);
+INSERT INTO offline_join.inbox_long VALUES ('2026-03-01 10:00', 'C-LONG', 'hello');
+SELECT customer_id, attrs FROM offline_join.events WHERE source = 'long';
+SELECT offline_join.create_inbox('meta_case', columns => ARRAY['email', 'event_time', 'external_id']);
+INSERT INTO offline_join.inbox_meta_case VALUES ('x@example.com', '2026-03-02T09:15:00Z', 'CUST-CASE');
+SELECT customer_id, event_time AT TIME ZONE 'UTC' AS utc FROM offline_join.events WHERE source = 'meta_case';
+SELECT pg_temp.err($$SELECT offline_join.create_inbox('case_twice', columns => ARRAY['Date', 'date', 'Cust', 'Amount', 'amount'])$$);
 DROP EXTENSION offline_join CASCADE;

@@ -1038,7 +1038,9 @@ skip_line(OjReader *r)
 {
 	for (;;)
 	{
+		const char *p;
 		const char *nl;
+		const char *cr;
 
 		if (r->pos == r->buf_len)
 		{
@@ -1050,15 +1052,35 @@ skip_line(OjReader *r)
 				return rc;
 			}
 		}
-		nl = memchr(r->buf + r->pos, '\n', r->buf_len - r->pos);
-		if (nl == NULL)
+		p = r->buf + r->pos;
+		nl = memchr(p, '\n', r->buf_len - r->pos);
+		/* a quoting dialect ends lines at a lone CR too, as the reader does */
+		cr = r->quoted ? memchr(p, '\r', (nl ? (size_t) (nl - p) : r->buf_len - r->pos)) : NULL;
+		if (nl == NULL && cr == NULL)
 		{
 			r->pos = r->buf_len;
 			continue;
 		}
-		r->pos = (size_t) (nl - r->buf) + 1;
 		r->line++;
 		r->skip_left--;
+		if (cr == NULL)
+		{
+			r->pos = (size_t) (nl - r->buf) + 1;
+			return 1;
+		}
+		/* CR: a CRLF's LF, maybe in the next buffer, belongs to it */
+		r->pos = (size_t) (cr - r->buf) + 1;
+		if (r->pos == r->buf_len)
+		{
+			int			rc = refill(r);
+
+			if (rc < 0)
+				return rc;
+			if (rc == 0)
+				return 1;
+		}
+		if (r->buf[r->pos] == '\n')
+			r->pos++;
 		return 1;
 	}
 }

@@ -19,6 +19,7 @@
  *
  *-------------------------------------------------------------------------
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -275,9 +276,16 @@ check_spec(const OjCsvSpec *spec, const OjFormat *f, OjOptionError *err)
 						  "Events are joined to sessions by transaction ID or by customer ID.");
 	if (f->dialect.delimiter == f->dialect.quote)
 		return spec_error(err, "has the same character as option \"delimiter\" and option \"quote\"", NULL);
-	if (f->decimal == ',' && f->dialect.delimiter == ',')
-		return spec_error(err, "has decimal \",\" and delimiter \",\"",
-						  "Numbers with a decimal comma need another delimiter, such as \";\".");
+	if (f->decimal == f->dialect.delimiter || f->decimal == f->dialect.quote)
+	{
+		snprintf(detail, sizeof(detail), "Numbers with a decimal \"%c\" need another %s.",
+				 f->decimal, f->decimal == f->dialect.delimiter ? "delimiter, such as \";\"" : "quote character");
+		return spec_error(err, f->decimal == f->dialect.delimiter ? "has the same character as option \"decimal\" and option \"delimiter\""
+						  : "has the same character as option \"decimal\" and option \"quote\"", detail);
+	}
+	if (isalnum((unsigned char) f->dialect.delimiter) || isalnum((unsigned char) f->dialect.quote))
+		return spec_error(err, "has a letter or digit as option \"delimiter\" or option \"quote\"",
+						  "Values hold letters and digits: a delimiter or quote among them would split them.");
 	return true;
 }
 
@@ -411,7 +419,17 @@ csv_configure(const OjFormat *base, const OjOption *opts, int nopts,
 			!mark_required(spec, &opts[i], err))
 			return false;
 	for (int i = 0; i < spec->nmap; i++)
-		spec->map[i].required |= spec->map[i].role == OJ_COL_TIME;
+	{
+		const OjCsvMap *m = &spec->map[i];
+		int			n;
+		char		tail;
+
+		spec->map[i].required |= m->role == OJ_COL_TIME;
+		if (!f->header && spec->unmapped_attrs && m->role == OJ_COL_ATTR &&
+			sscanf(m->key, "column_%d%c", &n, &tail) == 1)
+			return spec_error(err, "maps an attrs key that an unmapped column would fill",
+							  "Without a header, unmapped columns are kept in attrs as column_N: choose another key.");
+	}
 	if (!check_spec(spec, f, err))
 		return false;
 	f->time_expected = spec->expected;
@@ -466,10 +484,9 @@ static bool
 compile_template(OjCsvSpec *spec, const OjOption *o, OjOptionError *err)
 {
 	const char *p;
-	bool		h12 = false,
-				ampm = false,
-				need[3] = {false, false, false};
+	unsigned	seen = 0;		/* the elements read, one bit each */
 	char		detail[256];
+	static const char *const unsupported[] = {"SSSSS", "SSSS", "Y,YYY", NULL};
 
 	if (!oj_option_scalar(o, OJ_OPT_STRING, "a to_timestamp template such as \"DD-MM-YYYY HH24:MI\"", err))
 		return false;
@@ -490,6 +507,12 @@ compile_template(OjCsvSpec *spec, const OjOption *o, OjOptionError *err)
 		}
 		else if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z'))
 		{
+			for (k = 0; unsupported[k] != NULL; k++)
+				if (starts(p, unsupported[k]))
+				{
+					snprintf(detail, sizeof(detail), "Its element \"%s\" is not one this format reads: " OJ_TIME_ELEMS ", double-quoted text and separators.", unsupported[k]);
+					return option_error(err, o, detail, NULL);
+				}
 			for (k = 0; k < (int) (sizeof(time_elems) / sizeof(time_elems[0])); k++)
 				if (starts(p, time_elems[k].name))
 					break;
@@ -498,12 +521,19 @@ compile_template(OjCsvSpec *spec, const OjOption *o, OjOptionError *err)
 				snprintf(detail, sizeof(detail), "Its element at \"%.12s\" is not one this format reads: " OJ_TIME_ELEMS ", double-quoted text and separators.", p);
 				return option_error(err, o, detail, "Put letters meant literally in double quotes, such as \"T\".");
 			}
+			if (seen & (1u << time_elems[k].elem) ||
+				(time_elems[k].elem == TE_HOUR12 && (seen & (1u << TE_HOUR24))) ||
+				(time_elems[k].elem == TE_HOUR24 && (seen & (1u << TE_HOUR12))))
+			{
+				snprintf(detail, sizeof(detail), "It reads %s twice.",
+						 time_elems[k].elem == TE_AMPM ? "AM or PM" :
+						 time_elems[k].elem == TE_FRACTION ? "the fraction of a second" :
+						 time_elems[k].elem == TE_HOUR12 || time_elems[k].elem == TE_HOUR24 ? "the hour" :
+						 time_elems[k].name);
+				return option_error(err, o, detail, NULL);
+			}
+			seen |= 1u << time_elems[k].elem;
 			ok = add_step(spec, time_elems[k].elem, time_elems[k].width, 0);
-			h12 |= time_elems[k].elem == TE_HOUR12;
-			ampm |= time_elems[k].elem == TE_AMPM;
-			need[0] |= time_elems[k].elem == TE_YEAR;
-			need[1] |= time_elems[k].elem == TE_MONTH;
-			need[2] |= time_elems[k].elem == TE_DAY;
 			p += strlen(time_elems[k].name);
 		}
 		else
@@ -511,10 +541,12 @@ compile_template(OjCsvSpec *spec, const OjOption *o, OjOptionError *err)
 		if (!ok)
 			return option_error(err, o, "It has more than 64 elements.", NULL);
 	}
-	if (!need[0] || !need[1] || !need[2])
+	if (!(seen & (1u << TE_YEAR)) || !(seen & (1u << TE_MONTH)) || !(seen & (1u << TE_DAY)))
 		return option_error(err, o, "It must read the year (YYYY), the month (MM) and the day (DD).", NULL);
-	if (h12 != ampm)
-		return option_error(err, o, h12 ? "HH12 (and HH) need AM or PM." : "AM and PM need HH12.", NULL);
+	if (!(seen & (1u << TE_HOUR12)) != !(seen & (1u << TE_AMPM)))
+		return option_error(err, o, (seen & (1u << TE_HOUR12)) ? "HH12 (and HH) need AM or PM." : "AM and PM need HH12.", NULL);
+	if ((seen & (1u << TE_TZM)) && !(seen & (1u << TE_TZH)))
+		return option_error(err, o, "TZM needs TZH.", NULL);
 	snprintf(spec->expected, sizeof(spec->expected), "%.80s", o->text);
 	return true;
 }
@@ -546,22 +578,38 @@ fraction_usec(int v, int n)
 	return v;
 }
 
-/* Read a signed hour offset (TZH) at *p: seconds east, or false. */
-static bool
-read_offset_hours(const char **p, const char *end, OjRow *row)
+/* What reading one time has found besides the row's fields. */
+typedef struct OjTimeState
 {
-	int			sign,
-				h;
+	int			pm;				/* -1: no AM/PM, 0: AM, 1: PM */
+	int			tz_sign;		/* the offset's sign (kept apart: "-00:30" is west) */
+	int			tz_hours;
+	OjReason	range;			/* OJ_OK, or OJ_R_RANGE: a number out of its range */
+} OjTimeState;
 
+/* Read a sign and 1-2 digits of offset hours (TZH) at *p; false if the shape is wrong. */
+static bool
+read_offset_hours(const char **p, const char *end, OjTimeState *ts)
+{
 	if (*p >= end || (**p != '+' && **p != '-'))
 		return false;
-	sign = **p == '-' ? -1 : 1;
+	ts->tz_sign = **p == '-' ? -1 : 1;
 	(*p)++;
-	if ((h = read_digits(p, end, 1, 2, NULL)) < 0 || h > 15)
+	if ((ts->tz_hours = read_digits(p, end, 1, 2, NULL)) < 0)
 		return false;
-	row->has_offset = true;
-	row->utc_offset = sign * h * 3600;
+	if (ts->tz_hours > 15)
+		ts->range = OJ_R_RANGE;
 	return true;
+}
+
+/* The row's offset from the state and minutes m (a minute out of range: range). */
+static void
+set_offset(OjRow *row, OjTimeState *ts, int m)
+{
+	if (m > 59)
+		ts->range = OJ_R_RANGE;
+	row->has_offset = true;
+	row->utc_offset = ts->tz_sign * (ts->tz_hours * 3600 + m * 60);
 }
 
 /* Is the next step a number read right after this one (no separator)? */
@@ -572,9 +620,21 @@ next_is_number(const OjCsvSpec *spec, int i)
 		spec->steps[i + 1].elem != TE_AMPM;
 }
 
-/* One step of a template at *p into row and *pm; false when it does not match. */
+/* The AM/PM marker at *p into ts; false if it is neither. */
 static bool
-template_step(const OjCsvSpec *spec, int i, const char **p, const char *end, OjRow *row, int *pm)
+read_ampm(const char **p, const char *end, OjTimeState *ts)
+{
+	if (end - *p < 2 || ((*p)[1] != 'M' && (*p)[1] != 'm'))
+		return false;
+	ts->pm = ((*p)[0] == 'P' || (*p)[0] == 'p') ? 1 : ((*p)[0] == 'A' || (*p)[0] == 'a') ? 0 : -1;
+	*p += 2;
+	return ts->pm >= 0;
+}
+
+/* One step of a template at *p into row and ts; false when its shape does not match. */
+static bool
+template_step(const OjCsvSpec *spec, int i, const char **p, const char *end, OjRow *row,
+			  OjTimeState *ts)
 {
 	const OjTimeStep *s = &spec->steps[i];
 	int			min = (s->elem == TE_YEAR || next_is_number(spec, i)) ? s->width : 1;
@@ -584,15 +644,14 @@ template_step(const OjCsvSpec *spec, int i, const char **p, const char *end, OjR
 	if (s->elem == TE_LITERAL)
 		return *p < end && *(*p)++ == s->literal;
 	if (s->elem == TE_AMPM)
-	{
-		if (end - *p < 2 || ((*p)[1] != 'M' && (*p)[1] != 'm'))
-			return false;
-		*pm = ((*p)[0] == 'P' || (*p)[0] == 'p') ? 1 : ((*p)[0] == 'A' || (*p)[0] == 'a') ? 0 : -1;
-		*p += 2;
-		return *pm >= 0;
-	}
+		return read_ampm(p, end, ts);
 	if (s->elem == TE_TZH)
-		return read_offset_hours(p, end, row);
+	{
+		if (!read_offset_hours(p, end, ts))
+			return false;
+		set_offset(row, ts, 0);
+		return true;
+	}
 	if ((v = read_digits(p, end, min, s->width, &n)) < 0)
 		return false;
 	switch (s->elem)
@@ -611,7 +670,7 @@ template_step(const OjCsvSpec *spec, int i, const char **p, const char *end, OjR
 			break;
 		case TE_HOUR12:
 			if (v < 1 || v > 12)
-				return false;
+				ts->range = OJ_R_RANGE;
 			row->hour = v;
 			break;
 		case TE_MINUTE:
@@ -624,9 +683,7 @@ template_step(const OjCsvSpec *spec, int i, const char **p, const char *end, OjR
 			row->usec = fraction_usec(v, n);
 			break;
 		case TE_TZM:
-			if (!row->has_offset || v > 59)
-				return false;
-			row->utc_offset += (row->utc_offset < 0 ? -v : v) * 60;
+			set_offset(row, ts, v);
 			break;
 		default:
 			return false;
@@ -634,29 +691,54 @@ template_step(const OjCsvSpec *spec, int i, const char **p, const char *end, OjR
 	return true;
 }
 
-/* Read a time by option time_format's template. */
+/* Read a time by option time_format's template: OJ_OK, format or range. */
 static OjReason
 parse_template_time(const OjCsvSpec *spec, const OjField *f, OjRow *row)
 {
 	const char *p = f->data;
 	const char *end = f->data + f->len;
-	int			pm = -1;
+	OjTimeState ts = {-1, 1, 0, OJ_OK};
 
 	row->hour = row->minute = row->second = 0;
 	for (int i = 0; i < spec->nsteps; i++)
-		if (!template_step(spec, i, &p, end, row, &pm))
+		if (!template_step(spec, i, &p, end, row, &ts))
 			return OJ_R_FORMAT;
 	if (p != end)
 		return OJ_R_FORMAT;
-	if (pm >= 0)
-		row->hour = row->hour % 12 + (pm ? 12 : 0);
+	if (ts.range != OJ_OK)
+		return ts.range;
+	if (ts.pm >= 0)
+		row->hour = row->hour % 12 + (ts.pm ? 12 : 0);
 	return OJ_OK;
+}
+
+/* An ISO 8601 time's offset at *p: 'Z', or +HH, +HHMM, +HH:MM. */
+static OjReason
+iso_offset(const char **p, const char *end, OjRow *row)
+{
+	OjTimeState ts = {-1, 1, 0, OJ_OK};
+	int			m = 0;
+
+	if (**p == 'Z')
+	{
+		(*p)++;
+		set_offset(row, &ts, 0);
+		return OJ_OK;
+	}
+	if (!read_offset_hours(p, end, &ts) || (end - *p != 0 && end - *p != 2 && end - *p != 3))
+		return OJ_R_FORMAT;
+	if (*p < end && **p == ':')
+		(*p)++;
+	if (*p < end && (m = read_digits(p, end, 2, 2, NULL)) < 0)
+		return OJ_R_FORMAT;
+	set_offset(row, &ts, m);
+	return *p == end ? ts.range : OJ_R_FORMAT;
 }
 
 /*
  * Read an ISO 8601 time: YYYY-MM-DD, then optionally 'T' or a space and
  * HH:MM, :SS, a fraction of 1 to 6 digits, and 'Z' or an offset (+HH,
- * +HHMM, +HH:MM).
+ * +HHMM, +HH:MM): OJ_OK, format, or range (an offset beyond 15:59).
  */
 OjReason
 oj_parse_iso_time(const OjField *f, OjRow *row)
@@ -691,25 +773,7 @@ oj_parse_iso_time(const OjField *f, OjRow *row)
 			row->usec = fraction_usec(v, n);
 		}
 	}
-	if (p < end && *p == 'Z')
-	{
-		p++;
-		row->has_offset = true;
-		row->utc_offset = 0;
-	}
-	else if (p < end)
-	{
-		int			m = 0;
-
-		if (!read_offset_hours(&p, end, row) || (end - p != 0 && end - p != 2 && end - p != 3))
-			return OJ_R_FORMAT;
-		if (p < end && *p == ':')
-			p++;
-		if (p < end && ((m = read_digits(&p, end, 2, 2, NULL)) < 0 || m > 59))
-			return OJ_R_FORMAT;
-		row->utc_offset += (row->utc_offset < 0 ? -m : m) * 60;
-	}
-	return p == end ? OJ_OK : OJ_R_FORMAT;
+	return p < end ? iso_offset(&p, end, row) : OJ_OK;
 }
 
 /* The time column of a csv source. */
@@ -806,6 +870,31 @@ only_key(const OjCsvSpec *spec, OjRole role)
 	return !other;
 }
 
+/*
+ * No two columns of a layout may fill one json key of dims or of attrs (an
+ * unmapped column named like a mapped key, two unmapped columns that only
+ * differ in case): the later value would silently replace the earlier.
+ */
+static bool
+unique_keys(const OjColumn *cols, int n, char *errbuf, size_t errlen)
+{
+	for (int i = 0; i < n; i++)
+	{
+		bool		dim = cols[i].role == OJ_COL_DIM;
+
+		if (!dim && cols[i].role != OJ_COL_ATTR && cols[i].role != OJ_COL_METRIC)
+			continue;
+		for (int j = 0; j < i; j++)
+			if ((dim ? cols[j].role == OJ_COL_DIM
+				 : cols[j].role == OJ_COL_ATTR || cols[j].role == OJ_COL_METRIC) &&
+				strcmp(cols[i].key, cols[j].key) == 0)
+				return oj_layout_error(errbuf, errlen,
+									   "columns \"%s\" and \"%s\" would both fill key \"%s\" of %s",
+									   cols[j].name, cols[i].name, cols[i].key, dim ? "dims" : "attrs");
+	}
+	return true;
+}
+
 /* The layout of a file with a header: each header column's role by name. */
 static bool
 csv_header_layout(OjLayout *layout, const OjRecord *header, const OjAllocator *alloc,
@@ -839,6 +928,15 @@ csv_header_layout(OjLayout *layout, const OjRecord *header, const OjAllocator *a
 			return oj_layout_error(errbuf, errlen, "column \"%s\" (mapped to %s) appears twice in the header",
 								   spec->map[k].column, spec->map[k].label);
 		}
+		if (mapped[at] >= 0)
+		{
+			const OjCsvMap *other = &spec->map[mapped[at]];
+
+			alloc->free(alloc->ctx, b);
+			return oj_layout_error(errbuf, errlen,
+								   "header column %d is mapped to both %s (\"%s\") and %s (\"%s\"); a column fills one field",
+								   at + 1, other->label, other->column, spec->map[k].label, spec->map[k].column);
+		}
 		mapped[at] = k;
 	}
 	for (int i = 0; i < nh; i++)
@@ -857,6 +955,11 @@ csv_header_layout(OjLayout *layout, const OjRecord *header, const OjAllocator *a
 		if ((b->cols[i].role == OJ_COL_CUSTOMER || b->cols[i].role == OJ_COL_TRANSACTION) &&
 			only_key(spec, b->cols[i].role))
 			b->cols[i].required = true;
+	}
+	if (!unique_keys(b->cols, nh, errbuf, errlen))
+	{
+		alloc->free(alloc->ctx, b);
+		return false;
 	}
 	layout->ncols = nh;
 	layout->cols = b->cols;

@@ -40,6 +40,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "pgstat.h"
 #include "utils/builtins.h"
 #include "parser/parse_func.h"
@@ -97,15 +98,22 @@ static OjInboxRun *oj_inbox_runs = NULL;
 static void oj_inbox_refuse_temp_objects(Relation rel);
 static bool oj_inbox_callbacks = false;
 
-/* The inbox column for a header name: lower case, spaces as underscores. */
+/*
+ * The inbox column for a header name: lower case, spaces as underscores,
+ * cut as PostgreSQL cuts an identifier (NAMEDATALEN - 1 bytes).
+ */
 static char *
 oj_inbox_column(const char *header)
 {
 	char	   *s = pstrdup(header);
 	char	   *p;
+	int			len;
 
 	for (p = s; *p; p++)
 		*p = (*p == ' ') ? '_' : pg_tolower((unsigned char) *p);
+	len = strlen(s);
+	if (len >= NAMEDATALEN)
+		s[pg_mbcliplen(s, len, NAMEDATALEN - 1)] = '\0';
 	return s;
 }
 
@@ -192,6 +200,20 @@ oj_inbox_source(Oid relid)
 								 OIDOID, ObjectIdGetDatum(relid));
 }
 
+/* 'a', 'b': names quoted as SQL literals, for a hint. */
+static char *
+oj_inbox_quoted_names(List *names)
+{
+	StringInfoData s;
+	ListCell   *lc;
+
+	initStringInfo(&s);
+	foreach(lc, names)
+		appendStringInfo(&s, "%s%s", foreach_current_index(lc) > 0 ? ", " : "",
+						 quote_literal_cstr(lfirst(lc)));
+	return s.data;
+}
+
 /*
  * The header names a statement may give an inbox of a format read by name
  * (csv with a header): columns, the file's columns in order, which must
@@ -233,11 +255,16 @@ oj_inbox_file_columns(OjSource *src, ArrayType *columns)
 	foreach(lc, mapped)
 	{
 		ListCell   *lc2;
-		bool		found = false;
+		int			exact = 0,
+					caseless = 0;
 
+		/* as load() finds a mapped column: by its name, else by the one that differs in case only */
 		foreach(lc2, names)
-			found |= strcmp(lfirst(lc), lfirst(lc2)) == 0;
-		if (!found)
+		{
+			exact += strcmp(lfirst(lc), lfirst(lc2)) == 0;
+			caseless += pg_strcasecmp(lfirst(lc), lfirst(lc2)) == 0;
+		}
+		if (exact == 0 && caseless != 1)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("columns lacks \"%s\", which source \"%s\" maps in option \"columns\"",
@@ -306,6 +333,13 @@ oj_create_inbox(PG_FUNCTION_ARGS)
 
 	if (PG_NARGS() > 2 && !PG_ARGISNULL(2))
 		headers = oj_inbox_file_columns(src, PG_GETARG_ARRAYTYPE_P(2));
+	else if (src->format->inbox_header == OJ_INBOX_BY_NAME)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("create_inbox() needs the file's columns for source \"%s\"", src->name),
+				 errdetail("Its files name their columns in a header; COPY ... HEADER reads a file's columns by position, so the inbox must have them all, in the file's order, and the source's options do not say that order."),
+				 errhint("Give them, such as offline_join.create_inbox('%s', columns => ARRAY[%s]).",
+						 src->name, oj_inbox_quoted_names(oj_inbox_headers(src, 0)))));
 	else
 		headers = oj_inbox_headers(src, txn_attrs);
 	initStringInfo(&sql);

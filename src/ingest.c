@@ -306,6 +306,15 @@ oj_ingest_begin(OjSource *src, int64 load_id, const char *writer, bool own_state
 	return in;
 }
 
+/* Column i of the run's layout, if the layout knows it: its column, else NULL. */
+static const OjColumn *
+oj_layout_column(OjIngest *in, int i)
+{
+	if (!in->layout_ready || i >= Max(in->layout.ncols, in->layout.min_fields))
+		return NULL;
+	return &in->layout.cols[i];
+}
+
 /* Whether len bytes at s are all ASCII. */
 static bool
 oj_is_ascii(const char *s, size_t len)
@@ -357,7 +366,8 @@ oj_convert_record(OjIngest *in, const OjRecord *rec, OjRecord *out)
 		unsigned char *dest;
 
 		out->fields[i] = *f;
-		if (oj_is_ascii(f->data, f->len))
+		if (oj_is_ascii(f->data, f->len) ||
+			(oj_layout_column(in, i) != NULL && oj_layout_column(in, i)->role == OJ_COL_IGNORE))
 			continue;
 		if (f->len > (MaxAllocSize - 1) / MAX_CONVERSION_GROWTH)
 			return i;
@@ -418,13 +428,18 @@ oj_ingest_header(OjIngest *in, const OjRecord *rec)
 static const char *
 oj_role_name(OjIngest *in, OjRole role)
 {
-	int			i;
+	const OjFormat *format = in->src->format;
 
-	for (i = 0; i < in->layout.ncols; i++)
+	for (int i = 0; i < in->layout.ncols; i++)
 		if (in->layout.cols[i].role == role)
 			return in->layout.cols[i].name;
-	return role == OJ_COL_PRODUCT ? "Event Name" : "Num2";
+	/* without a header: the format's own table names it (rmc's, a csv source's "column N") */
+	for (int i = 0; i < format->ncolumns; i++)
+		if (format->columns[i].role == role)
+			return format->columns[i].name;
+	return NULL;
 }
+
 
 /* Stores one reject in the sink. */
 static void
@@ -627,14 +642,24 @@ oj_check_row(OjIngest *in, const OjRecord *rec, const OjRow *row, OjReject *rj)
 		int			i;
 
 		for (i = 0; i < rec->nfields; i++)
+		{
+			const OjColumn *col = oj_layout_column(in, i);
+
+			if (col != NULL && col->role == OJ_COL_IGNORE)
+				continue;		/* read past: its bytes are not kept */
 			if (!pg_verify_mbstr(in->encoding, rec->fields[i].data, rec->fields[i].len, true))
 			{
 				rj->reason = OJ_R_ENCODING;
-				rj->field = i < in->layout.ncols ? in->layout.cols[i].name : NULL;
-				snprintf(rj->message, sizeof(rj->message), "value is not valid in encoding %s",
-						 GetDatabaseEncodingName());
+				rj->field = col ? col->name : NULL;
+				if (col)
+					snprintf(rj->message, sizeof(rj->message), "value in column \"%s\" is not valid in encoding %s",
+							 col->name, GetDatabaseEncodingName());
+				else
+					snprintf(rj->message, sizeof(rj->message), "field %d is not valid in encoding %s",
+							 i + 1, GetDatabaseEncodingName());
 				return false;
 			}
+		}
 	}
 	if (in->prod_rel != NULL && row->has_product)
 	{
@@ -914,14 +939,23 @@ oj_ingest_check(OjIngest *in, const OjRecord *rec, OjRow *row, OjReject *rj, Tim
 	rj->message[0] = '\0';
 	if ((bad = oj_convert_record(in, rec, &converted)) >= 0)
 	{
+		const OjColumn *col = oj_layout_column(in, bad);
+		bool		valid = pg_verify_mbstr(in->file_encoding, rec->fields[bad].data,
+											(int) rec->fields[bad].len, true);
+		char		what[64];
+
 		rj->reason = OJ_R_ENCODING;
-		rj->field = bad < Max(in->layout.ncols, in->layout.min_fields) ? in->layout.cols[bad].name : NULL;
-		if (rj->field)
-			snprintf(rj->message, sizeof(rj->message), "value in column \"%s\" is not valid in encoding %s",
-					 rj->field, pg_encoding_to_char(in->file_encoding));
+		rj->field = col ? col->name : NULL;
+		if (col)
+			snprintf(what, sizeof(what), "value in column \"%.40s\"", col->name);
 		else
-			snprintf(rj->message, sizeof(rj->message), "field %d is not valid in encoding %s",
-					 bad + 1, pg_encoding_to_char(in->file_encoding));
+			snprintf(what, sizeof(what), "field %d", bad + 1);
+		if (valid)
+			snprintf(rj->message, sizeof(rj->message), "%s cannot be converted from encoding %s to %s",
+					 what, pg_encoding_to_char(in->file_encoding), GetDatabaseEncodingName());
+		else
+			snprintf(rj->message, sizeof(rj->message), "%s is not valid in encoding %s",
+					 what, pg_encoding_to_char(in->file_encoding));
 		return false;
 	}
 	rec = &converted;

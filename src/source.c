@@ -9,6 +9,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -186,6 +187,38 @@ oj_flatten_option(const char *name, JsonbValue *v, int depth, int index, OjOptio
 	o->text = v->type == jbvBinary ? NULL : oj_jsonb_value_text(v);
 }
 
+/* Does the source's format fill the event field of role from some column? */
+static bool
+oj_format_fills(const OjFormat *format, OjRole role)
+{
+	for (int i = 0; i < format->ncolumns; i++)
+		if (format->columns[i].role == role)
+			return true;
+	return false;
+}
+
+/*
+ * The product checks need the fields they compare: ERROR naming the
+ * option when the format maps no product (or, for total_tolerance, no
+ * num1 or num2).
+ */
+static void
+oj_check_product_options(const OjSource *src)
+{
+	const char *option = src->require_known_product ? "require_known_product" : "total_tolerance";
+
+	if (!src->require_known_product && !src->has_tolerance)
+		return;
+	if (!oj_format_fills(src->format, OJ_COL_PRODUCT) ||
+		(src->has_tolerance && (!oj_format_fills(src->format, OJ_COL_NUM1) ||
+								!oj_format_fills(src->format, OJ_COL_NUM2))))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"%s\" of source \"%s\" needs %s mapped in option \"columns\"",
+						src->has_tolerance && !src->require_known_product ? "total_tolerance" : option,
+						src->name, src->has_tolerance ? "product, num1 and num2" : "product")));
+}
+
 /* The source's format configured by its options; ERROR naming the option otherwise. */
 static void
 oj_source_format(OjSource *src, OjFormatKind base, const OjOption *opts, int nopts)
@@ -195,11 +228,11 @@ oj_source_format(OjSource *src, OjFormatKind base, const OjOption *opts, int nop
 
 	if (!oj_format_configure(base, opts, nopts, &alloc, &src->format, &err))
 	{
-		if (err.value[0] != '\0')
+		if (err.message[0] == '\0')
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("invalid value %s for option \"%s\" of source \"%s\"",
-							err.value, err.option, src->name),
+							err.value[0] ? err.value : "\"\"", err.option, src->name),
 					 err.detail[0] ? errdetail("%s", err.detail) : 0,
 					 err.hint[0] ? errhint("%s", err.hint) : 0));
 		ereport(ERROR,
@@ -334,6 +367,7 @@ oj_source_parse(const char *name, const char *format, Jsonb *options, OjSource *
 	}
 done:
 	oj_source_format(src, base, fopts, nfopts);
+	oj_check_product_options(src);
 	src->tz = pg_tzset(src->timezone);
 }
 
@@ -468,6 +502,17 @@ oj_create_source(PG_FUNCTION_ARGS)
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	oj_source_parse(name, text_to_cstring(PG_GETARG_TEXT_PP(1)),
 					PG_ARGISNULL(2) ? NULL : PG_GETARG_JSONB_P(2), &src);
+	/*
+	 * Files in an encoding this database cannot convert from could never
+	 * load.  Checked here, not by the table's CHECK: a dump of the source
+	 * restores into a database of another encoding, where loads then say so.
+	 */
+	if (src.encoding >= 0 && !OidIsValid(FindDefaultConversionProc(src.encoding, GetDatabaseEncoding())))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("source \"%s\" reads files in encoding %s, which this database (encoding %s) cannot convert from",
+						name, pg_encoding_to_char(src.encoding), GetDatabaseEncodingName()),
+				 errhint("Convert the files first, or use a database in encoding UTF8.")));
 
 	args[0] = PG_GETARG_DATUM(0);
 	args[1] = PG_GETARG_DATUM(1);

@@ -425,8 +425,13 @@ check_time(const OjLayout *layout, const OjColumn *col, const OjField *f, OjRow 
 	const OjFormat *format = layout->format;
 	char		q[OJ_QUOTE_BUF];
 	const char *why;
+	OjReason	reason = format->parse_time(format, f, row);
 
-	if (format->parse_time(format, f, row) != OJ_OK)
+	if (reason == OJ_R_RANGE)
+		return oj_reject_row(reject, OJ_R_RANGE, col->name,
+							 "invalid timestamp %s in column \"%s\": an hour or offset out of range",
+							 oj_quote_value(q, f->data, f->len), col->name);
+	if (reason != OJ_OK)
 		return oj_reject_row(reject, OJ_R_FORMAT, col->name,
 							 "invalid timestamp %s in column \"%s\": expected %s",
 							 oj_quote_value(q, f->data, f->len), col->name, format->time_expected);

@@ -1570,6 +1570,11 @@ test_csv_format(void)
 	f = (OjField) {"2026-03-01T10:11:12-0330", 24};
 	memset(&row, 0, sizeof(row));
 	CHECK(oj_parse_iso_time(&f, &row) == OJ_OK && row.utc_offset == -(3 * 3600 + 30 * 60), "iso offset");
+	f = (OjField) {"2026-03-01T10:00:00-00:30", 25};
+	memset(&row, 0, sizeof(row));
+	CHECK(oj_parse_iso_time(&f, &row) == OJ_OK && row.utc_offset == -30 * 60, "iso offset -00:30 is west");
+	f = (OjField) {"2026-03-01T10:00:00+16:00", 25};
+	CHECK(oj_parse_iso_time(&f, &row) == OJ_R_RANGE, "iso offset beyond 15:59");
 	f = (OjField) {"2026-03-01T10:11:12.1234567", 27};
 	CHECK(oj_parse_iso_time(&f, &row) == OJ_R_FORMAT, "iso fraction over 6 digits");
 	f = (OjField) {"2026-3-01", 9};
