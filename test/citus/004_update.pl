@@ -1,9 +1,12 @@
-# ALTER EXTENSION offline_join UPDATE on the Citus layout (0.1.4 -> 0.1.5):
+# ALTER EXTENSION offline_join UPDATE on the Citus layout (0.1.4 -> 0.1.5
+# -> 0.2.0):
 # a cluster distributed by 0.1.4's schema takes the update on the
 # coordinator; the ledger (a reference table) keeps the loading role by name
 # on every node, and the 2-year CHECK of transactions reaches every shard,
 # where it refuses an UPDATE past 2 years; loads, load_dir() retries and
-# matching go on.
+# matching go on.  0.2.0's create_inbox() is on every node, and a csv
+# source (a Google Ads template) loads on the distributed layout, matched
+# by click ID.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -39,8 +42,9 @@ my ($rc, $out, $err) = $coord->psql('postgres', 'ALTER EXTENSION offline_join UP
 is($rc, 0, 'ALTER EXTENSION offline_join UPDATE on the coordinator') or diag $err;
 for my $node ($coord, $w1, $w2)
 {
-	is($node->safe_psql('postgres', q{SELECT extversion FROM pg_extension WHERE extname = 'offline_join'}),
-	   '0.1.5', $node->name . ': at 0.1.5');
+	is($node->safe_psql('postgres', q{SELECT extversion = default_version FROM pg_extension, pg_available_extensions
+	                                   WHERE extname = 'offline_join' AND name = extname}),
+	   't', $node->name . ': at the default version');
 	is($node->safe_psql('postgres', q{SELECT format_type(atttypid, atttypmod) FROM pg_attribute
 	                                   WHERE attrelid = 'offline_join.loads'::regclass AND attname = 'loaded_by'}),
 	   'text', $node->name . ': loads.loaded_by is text');
@@ -58,6 +62,31 @@ is(coord(q{SELECT offline_join.record_transaction('T-2', 'v1', 's1', '{}', '2026
 is(coord(qq{SELECT status FROM offline_join.load('rmc', '$dir/sales.csv')}), 'duplicate', 'the ledger still knows the file');
 is(coord(qq{SELECT status || ' ' || rows_loaded || ' ' || rows_matched || ' ' || loaded_by FROM offline_join.load('rmc', '$dir/sales.csv', true)}),
    'loaded 1 1 postgres', 'a forced load matches and records the role by name');
+
+for my $node ($coord, $w1, $w2)
+{
+	is($node->safe_psql('postgres', q{SELECT pg_get_function_identity_arguments('offline_join.create_inbox'::regproc)}),
+	   'source text, transaction_attrs integer, columns text[]', $node->name . ': create_inbox() of 0.2.0');
+}
+open($fh, '>', "$dir/gads.csv") or die;
+print $fh "Parameters:TimeZone=Europe/Copenhagen\n"
+  . "Google Click ID,Conversion Name,Conversion Time,Conversion Value,Conversion Currency\n"
+  . "T-2,Offline purchase,2026-03-02 10:15:00+01:00,89.95,EUR\n"
+  . "T-UNKNOWN,Offline purchase,2026-03-02 11:00:00,45.00,EUR\n"
+  . ",Offline purchase,2026-03-02 12:00:00,45.00,EUR\n";
+close $fh;
+chmod 0644, "$dir/gads.csv";
+coord(q{SELECT offline_join.create_source('gads', 'csv', $${"skip_lines": 1, "timezone": "Europe/Copenhagen",
+  "columns": {"transaction_id": "Google Click ID", "event_time": "Conversion Time", "product": "Conversion Name",
+              "num2": "Conversion Value", "attrs": {"currency": "Conversion Currency"}}}$$)});
+is(coord(qq{SELECT status || ' ' || rows_total || ' ' || rows_loaded || ' ' || rows_rejected || ' ' || rows_matched
+              FROM offline_join.load('gads', '$dir/gads.csv')}), 'loaded 3 2 1 1',
+   'a csv source loads on the distributed layout');
+is(coord(q{SELECT string_agg(line_no || ':' || transaction_id || ':' || match || ':' || coalesce(visitor_id, '-'), ' ' ORDER BY line_no)
+             FROM offline_join.events WHERE source = 'gads'}),
+   '3:T-2:transaction:v1 4:T-UNKNOWN:unmatched:-', 'matched by click ID on the cluster');
+is(coord(q{SELECT line_no || ' ' || field || ' ' || reason FROM offline_join.rejects r JOIN offline_join.loads l USING (load_id)
+            WHERE l.source = 'gads'}), '5 Google Click ID missing', 'its reject names the file\'s column and line');
 
 # row-level security through the view on the cluster (issue #31): a
 # per-source policy on events holds through attributed_events, on every
