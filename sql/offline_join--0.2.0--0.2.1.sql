@@ -2,3 +2,233 @@
  * source's health, corrections, scheduled runs, progress, retention */
 \echo Use "ALTER EXTENSION offline_join UPDATE TO '0.2.1'" to load this file. \quit
 
+-- == corrections, status, scheduled runs ==
+
+-- The ledger: a load can be taken back (status 'unloaded', when and by
+-- whom), a load can name the load it replaced, and the figures follow
+-- rematch().  On the Citus layout the coordinator's DDL reaches every node
+-- (offline_join_update.on_worker, as in 0.1.5's update).
+DO $upd$
+DECLARE
+    on_worker boolean := false;
+BEGIN
+    IF pg_catalog.to_regproc('pg_catalog.citus_is_coordinator') IS NOT NULL THEN
+        EXECUTE $q$SELECT NOT pg_catalog.citus_is_coordinator()
+                     AND EXISTS (SELECT FROM pg_catalog.pg_dist_partition
+                                  WHERE logicalrelid OPERATOR(pg_catalog.=) 'offline_join.loads'::pg_catalog.regclass)$q$
+            INTO STRICT on_worker;
+    END IF;
+    PERFORM pg_catalog.set_config('offline_join_update.on_worker', on_worker::text, true);
+    IF NOT on_worker THEN
+        EXECUTE $ddl$ALTER TABLE offline_join.loads DROP CONSTRAINT loads_status$ddl$;
+        EXECUTE $ddl$ALTER TABLE offline_join.loads ADD CONSTRAINT loads_status
+            CHECK (status IN ('loaded', 'duplicate', 'failed', 'unloaded'))$ddl$;
+        EXECUTE $ddl$ALTER TABLE offline_join.loads ADD COLUMN unloaded_at timestamptz$ddl$;
+        EXECUTE $ddl$ALTER TABLE offline_join.loads ADD COLUMN unloaded_by text$ddl$;
+        EXECUTE $ddl$ALTER TABLE offline_join.loads ADD COLUMN replaces bigint$ddl$;
+        -- a path's latest attempt (source_status, load_dir()'s changed files)
+        EXECUTE $ddl$CREATE INDEX loads_source_path_idx ON offline_join.loads (source, path, load_id)$ddl$;
+        -- the last 24 hours of a source
+        EXECUTE $ddl$CREATE INDEX loads_source_started_idx ON offline_join.loads (source, started_at)$ddl$;
+    END IF;
+END
+$upd$;
+COMMENT ON COLUMN offline_join.loads.status IS
+    'loaded, duplicate (the content was loaded before), failed, or unloaded (taken back by unload(); its content may load again)';
+COMMENT ON COLUMN offline_join.loads.rows_matched IS
+    'events of the load matched to a session or transaction ID, kept up to date by rematch()';
+COMMENT ON COLUMN offline_join.loads.unloaded_at IS 'when unload() took the load back';
+COMMENT ON COLUMN offline_join.loads.unloaded_by IS 'the role that called unload()';
+COMMENT ON COLUMN offline_join.loads.replaces IS
+    'the load this one replaced (load(..., replaces), or load_dir() with changed_file ''replace''), which is unloaded';
+
+-- Each rematch() run: when, for what, what it matched.
+CREATE TABLE offline_join.rematch_runs (
+    run_id        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    started_at    timestamptz NOT NULL,
+    finished_at   timestamptz NOT NULL,
+    load_id       bigint,
+    rows_matched  bigint NOT NULL,
+    loads_updated integer NOT NULL,
+    run_by        text NOT NULL
+);
+COMMENT ON TABLE offline_join.rematch_runs IS
+    'one row per rematch() run: its scope (load_id, or NULL for every load), the events it matched, the ledger rows it brought up to date';
+SELECT pg_catalog.pg_extension_config_dump('offline_join.rematch_runs', '');
+SELECT pg_catalog.pg_extension_config_dump('offline_join.rematch_runs_run_id_seq', '');
+
+-- unload(): a load's events and rejects removed, its ledger row marked, in
+-- one transaction, with the caller's own rights (it needs DELETE on events
+-- and rejects and UPDATE on loads) and refused where row-level security
+-- would let it remove only part of the load.
+CREATE FUNCTION offline_join.unload(load_id bigint)
+RETURNS offline_join.loads
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    l offline_join.loads;
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['events', 'rejects', 'loads'] LOOP
+        IF pg_catalog.row_security_active(pg_catalog.format('offline_join.%I', t)) THEN
+            RAISE EXCEPTION 'unload() cannot apply row-level security: policies hide rows of table "offline_join.%"', t
+                USING ERRCODE = 'insufficient_privilege',
+                      DETAIL = 'It would remove only the rows the policies show, and leave the rest of the load.',
+                      HINT = 'Unload as a role that the policies do not filter.';
+        END IF;
+    END LOOP;
+    SELECT * INTO l FROM offline_join.loads AS x WHERE x.load_id OPERATOR(pg_catalog.=) unload.load_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'load % does not exist', unload.load_id
+            USING ERRCODE = 'undefined_object',
+                  HINT = 'The loads are the rows of offline_join.loads.';
+    END IF;
+    IF l.status OPERATOR(pg_catalog.<>) 'loaded' THEN
+        RAISE EXCEPTION 'load % of "%" (source "%") is %, not loaded', l.load_id, l.path, l.source, l.status
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = CASE l.status
+                      WHEN 'unloaded' THEN pg_catalog.format('It was unloaded at %s by %s.', l.unloaded_at, l.unloaded_by)
+                      WHEN 'duplicate' THEN 'A duplicate loaded nothing; unload the load of that content.'
+                      ELSE 'A failed load kept nothing.' END;
+    END IF;
+    DELETE FROM offline_join.events AS e WHERE e.load_id OPERATOR(pg_catalog.=) l.load_id;
+    DELETE FROM offline_join.rejects AS r WHERE r.load_id OPERATOR(pg_catalog.=) l.load_id;
+    UPDATE offline_join.loads AS x
+       SET status = 'unloaded', unloaded_at = pg_catalog.now(), unloaded_by = CURRENT_USER::text
+     WHERE x.load_id OPERATOR(pg_catalog.=) l.load_id
+    RETURNING * INTO l;
+    RETURN l;
+END
+$fn$;
+REVOKE ALL ON FUNCTION offline_join.unload(bigint) FROM PUBLIC;
+COMMENT ON FUNCTION offline_join.unload(bigint) IS
+    'takes a load back: its events and rejects removed, its ledger row marked unloaded, so that the same content may load again';
+
+-- load(..., replaces): loads a file and unloads the load it corrects, in
+-- one transaction.  Not STRICT: replaces is NULL by default.
+DROP FUNCTION offline_join.load(text, text, boolean);
+CREATE FUNCTION offline_join.load(source text, path text, force boolean DEFAULT false,
+                                  replaces bigint DEFAULT NULL)
+RETURNS offline_join.loads
+LANGUAGE c VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'oj_load';
+REVOKE ALL ON FUNCTION offline_join.load(text, text, boolean, bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION offline_join.load(text, text, boolean, bigint) TO pg_read_server_files;
+COMMENT ON FUNCTION offline_join.load(text, text, boolean, bigint) IS
+    'loads a server file of a source exactly once: good rows into events, bad rows into rejects; with replaces, unloads that load in the same transaction; returns its ledger row';
+
+-- load_dir(source): the source's own pattern and require_fin by default.
+DROP FUNCTION offline_join.load_dir(text, text, boolean);
+CREATE FUNCTION offline_join.load_dir(source text, pattern text DEFAULT NULL, require_fin boolean DEFAULT NULL)
+RETURNS SETOF offline_join.loads
+LANGUAGE c VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'oj_load_dir';
+REVOKE ALL ON FUNCTION offline_join.load_dir(text, text, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION offline_join.load_dir(text, text, boolean) TO pg_read_server_files;
+COMMENT ON FUNCTION offline_join.load_dir(text, text, boolean) IS
+    'loads every new file matching a pattern (NULL: the source''s option pattern), each once; with require_fin only files whose NAME.fin exists';
+
+-- The files of a source's folder and what the ledger says of each.
+CREATE FUNCTION offline_join.source_files(source text, pattern text DEFAULT NULL)
+RETURNS TABLE (path text, bytes bigint, modified_at timestamptz, state text, load_id bigint)
+LANGUAGE c VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'oj_source_files';
+REVOKE ALL ON FUNCTION offline_join.source_files(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION offline_join.source_files(text, text) TO pg_read_server_files;
+COMMENT ON FUNCTION offline_join.source_files(text, text) IS
+    'the files matching a pattern (NULL: the source''s), each with its state: waiting (no load attempted it), waiting_fin (its .fin marker is missing), changed (loaded, but its size differs), loaded, failed, unloaded or duplicate (its latest attempt), and that load';
+
+-- How many files of a source's folder wait; NULL without a pattern or for
+-- a caller that may not read server files (so that source_status is for
+-- everyone who may read the ledger).
+CREATE FUNCTION offline_join.waiting_files(source text)
+RETURNS bigint
+LANGUAGE c VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'oj_waiting_files';
+GRANT EXECUTE ON FUNCTION offline_join.waiting_files(text) TO PUBLIC;
+COMMENT ON FUNCTION offline_join.waiting_files(text) IS
+    'how many files of the source''s folder (option pattern) no load has attempted yet, those waiting for their .fin and changed ones included; NULL without a pattern or without the right to read server files';
+
+-- ingest(): for pg_cron.  Each waiting or retryable file in its own
+-- transaction (committed as it goes, so its locks are released); an ERROR
+-- naming the files that failed at the end, so that the job's run shows
+-- failed while the good files stay loaded.
+-- (A procedure that commits cannot have a SET clause: every name in it is
+-- schema-qualified, every operator OPERATOR(pg_catalog.x).)
+CREATE PROCEDURE offline_join.ingest(source text, pattern text DEFAULT NULL)
+LANGUAGE plpgsql
+AS $fn$
+DECLARE
+    f record;
+    r offline_join.loads;
+    failed text[] := '{}';
+    n integer := 0;
+BEGIN
+    FOR f IN SELECT s.path FROM offline_join.source_files(ingest.source, ingest.pattern) AS s
+              WHERE s.state OPERATOR(pg_catalog.=) ANY (ARRAY['waiting', 'changed', 'failed']) ORDER BY s.path
+    LOOP
+        -- the file's own name as a pattern: its characters taken literally
+        FOR r IN SELECT * FROM offline_join.load_dir(ingest.source,
+                                 pg_catalog.regexp_replace(f.path, '([][*?\\])', '\\\1', 'g'))
+        LOOP
+            n := n OPERATOR(pg_catalog.+) 1;
+            IF r.status OPERATOR(pg_catalog.=) 'failed' THEN
+                failed := failed OPERATOR(pg_catalog.||) pg_catalog.format('%s (load %s: %s)', r.path, r.load_id, r.message);
+            END IF;
+        END LOOP;
+        COMMIT;
+    END LOOP;
+    IF pg_catalog.cardinality(failed) OPERATOR(pg_catalog.>) 0 THEN
+        RAISE EXCEPTION 'offline_join.ingest(%): % of % files failed: %', pg_catalog.quote_literal(ingest.source),
+              pg_catalog.cardinality(failed), n, pg_catalog.array_to_string(failed, '; ')
+            USING ERRCODE = 'data_exception',
+                  HINT = pg_catalog.format('See SELECT * FROM offline_join.source_status WHERE source = %L.', ingest.source);
+    END IF;
+END
+$fn$;
+REVOKE ALL ON PROCEDURE offline_join.ingest(text, text) FROM PUBLIC;
+GRANT EXECUTE ON PROCEDURE offline_join.ingest(text, text) TO pg_read_server_files;
+COMMENT ON PROCEDURE offline_join.ingest(text, text) IS
+    'for pg_cron: loads each waiting file of a source, each in its own transaction; ends with an ERROR naming the files that failed';
+
+-- Each source's health, from the ledger alone (kept true by rematch()),
+-- so that it answers fast however many events there are.
+CREATE VIEW offline_join.source_status WITH (security_invoker = true) AS
+SELECT s.name AS source,
+       s.format,
+       last.started_at AS last_load_at,
+       last.status AS last_status,
+       last.message AS last_message,
+       (SELECT pg_catalog.count(*)
+          FROM (SELECT DISTINCT ON (x.path) x.status
+                  FROM offline_join.loads AS x
+                 WHERE x.source OPERATOR(pg_catalog.=) s.name
+                 ORDER BY x.path, x.load_id DESC) AS latest
+         WHERE latest.status OPERATOR(pg_catalog.=) 'failed') AS failed_files,
+       offline_join.waiting_files(s.name) AS waiting_files,
+       day.rows_24h,
+       pg_catalog.round(day.rejected_24h::numeric OPERATOR(pg_catalog./)
+                        NULLIF(day.rows_24h, 0), 4) AS reject_rate_24h,
+       pg_catalog.round(day.matched_24h::numeric OPERATOR(pg_catalog./)
+                        NULLIF(day.loaded_24h, 0), 4) AS match_rate_24h
+  FROM offline_join.sources AS s
+  LEFT JOIN LATERAL (SELECT x.started_at, x.status, x.message
+                       FROM offline_join.loads AS x
+                      WHERE x.source OPERATOR(pg_catalog.=) s.name
+                      ORDER BY x.started_at DESC, x.load_id DESC LIMIT 1) AS last ON true
+  LEFT JOIN LATERAL (SELECT pg_catalog.sum(x.rows_total) AS rows_24h,
+                            pg_catalog.sum(x.rows_rejected) AS rejected_24h,
+                            pg_catalog.sum(x.rows_loaded) AS loaded_24h,
+                            pg_catalog.sum(x.rows_matched) AS matched_24h
+                       FROM offline_join.loads AS x
+                      WHERE x.source OPERATOR(pg_catalog.=) s.name
+                        AND x.status OPERATOR(pg_catalog.=) 'loaded'
+                        AND x.started_at OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) '24 hours'::interval)) AS day ON true;
+COMMENT ON VIEW offline_join.source_status IS
+    'each source''s health: its last load, files that failed, files waiting, the last 24 hours'' rows, reject and match rates';
+GRANT SELECT ON offline_join.source_status TO PUBLIC;

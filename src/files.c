@@ -30,13 +30,20 @@
 void
 oj_check_server_file_access(const char *path)
 {
-	if (superuser() || has_privs_of_role(GetUserId(), ROLE_PG_READ_SERVER_FILES))
+	if (oj_may_read_server_files())
 		return;
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("permission denied to read server file \"%s\"", path),
 			 errdetail("Only superusers and members of pg_read_server_files can read files on the server."),
 			 errhint("Send the file from the client instead: \\copy offline_join.inbox_<source> FROM 'file' (FORMAT csv, HEADER).")));
+}
+
+/* May the current user read server files (superuser, pg_read_server_files)? */
+bool
+oj_may_read_server_files(void)
+{
+	return superuser() || has_privs_of_role(GetUserId(), ROLE_PG_READ_SERVER_FILES);
 }
 
 /* ERROR unless path is absolute (relative paths would depend on the server's working directory). */

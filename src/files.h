@@ -12,6 +12,7 @@
 
 #include "nodes/pg_list.h"
 
+extern bool oj_may_read_server_files(void);
 extern void oj_check_server_file_access(const char *path);
 extern int	oj_open_file(const char *path, int64 *size);
 extern long oj_fd_read(void *arg, char *buf, size_t len);

@@ -100,7 +100,7 @@ static bool
 option_error(OjOptionError *err, const OjOption *o, const char *detail, const char *hint)
 {
 	oj_option_name(o, err->option, sizeof(err->option));
-	snprintf(err->value, sizeof(err->value), "%s",
+	snprintf(err->value, sizeof(err->value), o->type == OJ_OPT_STRING ? "\"%s\"" : "%s",
 			 o->type == OJ_OPT_EMPTY ? "(a JSON array or object)" :
 			 o->text != NULL ? o->text : "null");
 	snprintf(err->detail, sizeof(err->detail), "%s", detail);

@@ -130,7 +130,7 @@ oj_option_scalar(const OjOption *o, OjOptionType type, const char *want, OjOptio
 	if (o->type == type && o->depth == 0 && o->index < 0)
 		return true;
 	snprintf(err->option, sizeof(err->option), "%s", o->name);
-	snprintf(err->value, sizeof(err->value), "%s",
+	snprintf(err->value, sizeof(err->value), o->type == OJ_OPT_STRING && o->depth == 0 && o->index < 0 ? "\"%s\"" : "%s",
 			 o->depth > 0 || o->index >= 0 || o->type == OJ_OPT_EMPTY ? "(a JSON array or object)"
 			 : o->text != NULL ? o->text : "null");
 	snprintf(err->detail, sizeof(err->detail), "Option \"%s\" takes %s.", o->name, want);
@@ -144,7 +144,7 @@ oj_option_bool(const OjOption *o, OjOptionError *err)
 	return oj_option_scalar(o, OJ_OPT_BOOL, "true or false", err);
 }
 
-/* Levenshtein distance of a and b, at most 64 characters of each. */
+/* Edit distance of a and b (Damerau's: a swap is one edit), at most 64 characters of each. */
 static int
 edit_distance(const char *a, const char *b)
 {
@@ -167,6 +167,9 @@ edit_distance(const char *a, const char *b)
 				best = d[i - 1][j] + 1;
 			if (d[i][j - 1] + 1 < best)
 				best = d[i][j - 1] + 1;
+			/* two neighbours swapped count as one edit ("rcm" for "rmc") */
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
 			d[i][j] = best;
 		}
 	return d[la][lb];

@@ -130,11 +130,13 @@ oj_ledger_write(const OjLedger *l, TupleDesc result_desc)
 	rc = SPI_execute_with_args(has_loaded_by
 							   ? psprintf("INSERT INTO offline_join.loads (load_id, source, path, sha256, bytes,"
 										  " started_at, finished_at, rows_total, rows_loaded, rows_rejected,"
-										  " rows_matched, status, message, loaded_by, retryable)"
+										  " rows_matched, status, message, loaded_by, retryable%s)"
 										  " VALUES (%s::pg_catalog.int8,"
 										  " $2, $3, $4, $5, $6, pg_catalog.clock_timestamp(), $7, $8, $9, $10, $11, $12,"
-										  " $13%s, $14)"
-										  " RETURNING *", id, by_name ? "" : "::pg_catalog.regrole")
+										  " $13%s, $14%s)"
+										  " RETURNING *", l->replaces > 0 ? ", replaces" : "", id,
+										  by_name ? "" : "::pg_catalog.regrole",
+										  l->replaces > 0 ? psprintf(", %lld", (long long) l->replaces) : "")
 							   : psprintf("INSERT INTO offline_join.loads (load_id, source, path, sha256, bytes,"
 										  " started_at, finished_at, rows_total, rows_loaded, rows_rejected,"
 										  " rows_matched, status, message)"
@@ -156,6 +158,92 @@ oj_ledger_write(const OjLedger *l, TupleDesc result_desc)
 	result = oj_ledger_datum(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, result_desc, outer);
 	SPI_finish();
 	return result;
+}
+
+/* Has the ledger the columns of 0.2.1 (unloaded, replaces)? */
+bool
+oj_ledger_has_021(void)
+{
+	return get_attnum(oj_relation_oid("loads"), "replaces") != InvalidAttrNumber;
+}
+
+/*
+ * The latest 'loaded' load of this path for this source whose content was
+ * other than sha256 (load_dir()'s changed file), or 0.
+ */
+int64
+oj_ledger_path_loaded_other(const char *source, const char *path, const char *sha256)
+{
+	Datum		args[3] = {CStringGetTextDatum(source), CStringGetTextDatum(path), CStringGetTextDatum(sha256)};
+	int64		found = 0;
+	bool		isnull;
+
+	SPI_connect();
+	if (SPI_execute_snapshot(SPI_prepare("SELECT load_id::pg_catalog.int8 FROM offline_join.loads"
+										 " WHERE source OPERATOR(pg_catalog.=) $1 AND path OPERATOR(pg_catalog.=) $2"
+										 "   AND sha256 OPERATOR(pg_catalog.<>) $3 AND status OPERATOR(pg_catalog.=) 'loaded'"
+										 " ORDER BY load_id DESC LIMIT 1",
+										 3, (Oid[]) {TEXTOID, TEXTOID, TEXTOID}),
+							 args, NULL, GetLatestSnapshot(), InvalidSnapshot, true, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "reading offline_join.loads failed");
+	if (SPI_processed > 0)
+		found = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	return found;
+}
+
+/*
+ * ERROR naming it unless load_id is a 'loaded' load of source, locked
+ * until the end of the transaction (load(..., replaces) unloads it).
+ */
+void
+oj_ledger_check_replaceable(const char *source, int64 load_id)
+{
+	Datum		arg = Int64GetDatum(load_id);
+	char	   *status = NULL;
+	char	   *of = NULL;
+
+	if (!oj_ledger_has_021())
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("load(..., replaces) needs the ledger of offline_join 0.2.1"),
+				 errhint("Run ALTER EXTENSION offline_join UPDATE.")));
+	SPI_connect();
+	if (SPI_execute_with_args("SELECT status, source FROM offline_join.loads WHERE load_id OPERATOR(pg_catalog.=) $1 FOR UPDATE",
+							  1, (Oid[]) {INT8OID}, &arg, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "reading offline_join.loads failed");
+	if (SPI_processed > 0)
+	{
+		status = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		of = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	}
+	if (status == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("load %lld, which replaces names, does not exist", (long long) load_id)));
+	if (strcmp(of, source) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("load %lld is of source \"%s\", not of source \"%s\"", (long long) load_id, of, source),
+				 errdetail("A load replaces a load of its own source.")));
+	if (strcmp(status, "loaded") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("load %lld of source \"%s\" is %s, not loaded; it cannot be replaced", (long long) load_id,
+						source, status)));
+	SPI_finish();
+}
+
+/* Unloads load_id (offline_join.unload(), with the caller's rights). */
+void
+oj_ledger_unload(int64 load_id)
+{
+	Datum		arg = Int64GetDatum(load_id);
+
+	SPI_connect();
+	if (SPI_execute_with_args("SELECT offline_join.unload($1)", 1, (Oid[]) {INT8OID}, &arg, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "offline_join.unload() failed");
+	SPI_finish();
 }
 
 /*

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "access/xact.h"
+#include "executor/spi.h"
 #include "commands/progress.h"
 #include "commands/sequence.h"
 #include "common/cryptohash.h"
@@ -29,6 +30,7 @@
 #include "storage/fd.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
+#include "utils/hsearch.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
@@ -43,6 +45,8 @@
 PG_FUNCTION_INFO_V1(oj_load);
 PG_FUNCTION_INFO_V1(oj_load_dir);
 PG_FUNCTION_INFO_V1(oj_validate_file);
+PG_FUNCTION_INFO_V1(oj_source_files);
+PG_FUNCTION_INFO_V1(oj_waiting_files);
 
 #define OJ_PROGRESS_EVERY 4096	/* records between progress reports */
 
@@ -279,6 +283,26 @@ oj_load_rows(OjLoadBody *body)
 	return within_limit;
 }
 
+/*
+ * The ledger row of a changed file load_dir() refuses (source option
+ * changed_file 'refuse'): failed, not retried for this content, with a
+ * WARNING that says how to load it.
+ */
+static Datum
+oj_load_refused_change(OjLedger *l, int64 earlier, TupleDesc result_desc)
+{
+	l->status = "failed";
+	l->retryable = false;
+	l->message = psprintf("path loaded before as load %lld with other content; source option changed_file is \"refuse\"",
+						  (long long) earlier);
+	ereport(WARNING,
+			(errmsg("file \"%s\" of source \"%s\" was loaded before as load %lld with other content; not loaded",
+					l->path, l->source, (long long) earlier),
+			 errhint("Load it with offline_join.load(%s, %s, replaces => %lld) to replace that load, or with force => true to load it as well.",
+					 quote_literal_cstr(l->source), quote_literal_cstr(l->path), (long long) earlier)));
+	return oj_ledger_write(l, result_desc);
+}
+
 /* The ledger row of a file whose content load earlier loaded, with a NOTICE. */
 static Datum
 oj_load_duplicate(OjLedger *l, int64 earlier, TupleDesc result_desc)
@@ -337,8 +361,8 @@ oj_load_outcome(OjLedger *l, OjSource *src, OjIngest *in, bool within_limit, int
  * a ledger row (load_dir skips it without a new row).
  */
 static Datum
-oj_load_file(OjSource *src, const char *path, bool force, bool in_dir, TupleDesc result_desc,
-			 OjLedger *lp)
+oj_load_file(OjSource *src, const char *path, bool force, bool in_dir, int64 replaces,
+			 TupleDesc result_desc, OjLedger *lp)
 {
 	OjLedger	l;
 	OjErrorPlace place = {src->name, path, 0};
@@ -380,6 +404,25 @@ oj_load_file(OjSource *src, const char *path, bool force, bool in_dir, TupleDesc
 		error_context_stack = errcb.previous;
 		return (Datum) 0;
 	}
+	if (in_dir && !force && (earlier = oj_ledger_path_loaded_other(src->name, path, l.sha256)) > 0)
+	{
+		/* a path loaded before with other content: the source says what to do */
+		if (src->changed_file == OJ_CHANGED_REFUSE)
+		{
+			CloseTransientFile(fd);
+			error_context_stack = errcb.previous;
+			return oj_load_refused_change(&l, earlier, result_desc);
+		}
+		if (src->changed_file == OJ_CHANGED_REPLACE)
+			replaces = earlier;
+		else
+			ereport(NOTICE,
+					(errmsg("file \"%s\" of source \"%s\" was loaded before as load %lld with other content; it is loaded as well",
+							path, src->name, (long long) earlier),
+					 errhint("Source option changed_file says what load_dir() does with a changed file: load (this), replace or refuse.")));
+	}
+	if (replaces > 0)
+		oj_ledger_check_replaceable(src->name, replaces);
 	if (!force && (earlier = oj_ledger_find_loaded(src->name, l.sha256, NULL)) > 0)
 	{
 		CloseTransientFile(fd);
@@ -400,25 +443,59 @@ oj_load_file(OjSource *src, const char *path, bool force, bool in_dir, TupleDesc
 	error_context_stack = errcb.previous;
 
 	oj_load_outcome(&l, src, body.in, within_limit, place.line_no);
+	if (replaces > 0 && strcmp(l.status, "loaded") == 0)
+	{
+		/* the correction is in: the load it replaces goes, in this transaction */
+		oj_ledger_unload(replaces);
+		l.replaces = replaces;
+		ereport(NOTICE,
+				(errmsg("load %lld replaces load %lld, which is unloaded", (long long) l.load_id,
+						(long long) replaces)));
+	}
 	return oj_ledger_write(&l, result_desc);
 }
 
-/* load(source, path, force) RETURNS offline_join.loads */
+/* load(source, path, force, replaces) RETURNS offline_join.loads */
 Datum
 oj_load(PG_FUNCTION_ARGS)
 {
-	char	   *source = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	char	   *path = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	char	   *source;
+	char	   *path;
 	TupleDesc	desc;
 	OjSource   *src;
 	OjLedger	l;
+	bool		force = !PG_ARGISNULL(2) && PG_GETARG_BOOL(2);
+	int64		replaces = PG_NARGS() > 3 && !PG_ARGISNULL(3) ? PG_GETARG_INT64(3) : 0;
 
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();		/* as the STRICT function of 0.2.0 and before */
+	if (PG_NARGS() > 3 && !PG_ARGISNULL(3) && replaces <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("replaces must be a load_id, not %lld", (long long) replaces)));
+	source = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	path = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	oj_check_server_file_access(path);
 	(void) oj_tables_writer("offline_join.load()");
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 	src = oj_source_get(source);
-	PG_RETURN_DATUM(oj_load_file(src, path, PG_GETARG_BOOL(2), false, BlessTupleDesc(desc), &l));
+	PG_RETURN_DATUM(oj_load_file(src, path, force, false, replaces, BlessTupleDesc(desc), &l));
+}
+
+/* The pattern a folder function reads: its own, or else the source's option pattern. */
+static char *
+oj_source_pattern(OjSource *src, char *pattern, const char *what)
+{
+	if (pattern != NULL)
+		return pattern;
+	if (src->pattern == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s needs a pattern: source \"%s\" has no option pattern", what, src->name),
+				 errhint("Give one, or set the source's: UPDATE offline_join.sources SET options = options || '{\"pattern\": \"/path/*.csv\"}' WHERE name = %s.",
+						 quote_literal_cstr(src->name))));
+	return src->pattern;
 }
 
 /* Does path end in ".fin" (an upload marker, never data)? */
@@ -445,7 +522,7 @@ oj_load_dir_body(void *arg)
 {
 	OjLoadDirBody *b = arg;
 
-	b->row = oj_load_file(b->src, b->path, false, true, b->desc, b->known);
+	b->row = oj_load_file(b->src, b->path, false, true, 0, b->desc, b->known);
 	return true;
 }
 
@@ -521,18 +598,22 @@ Datum
 oj_load_dir(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	char	   *source = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	char	   *pattern = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	bool		require_fin = PG_GETARG_BOOL(2);
+	char	   *pattern;
+	bool		require_fin;
 	OjSource   *src;
 	List	   *paths;
 	ListCell   *lc;
 	TupleDesc	desc;
 
+	InitMaterializedSRF(fcinfo, 0);
+	if (PG_ARGISNULL(0))
+		return (Datum) 0;		/* as the STRICT function of 0.2.0 and before */
+	src = oj_source_get(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	pattern = oj_source_pattern(src, PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1)),
+								"load_dir()");
+	require_fin = PG_ARGISNULL(2) ? src->require_fin : PG_GETARG_BOOL(2);
 	oj_check_server_file_access(pattern);
 	(void) oj_tables_writer("offline_join.load_dir()");
-	src = oj_source_get(source);
-	InitMaterializedSRF(fcinfo, 0);
 	desc = rsinfo->setDesc;
 	/* one lock for every file of the call (oj_lock_source()) */
 	oj_lock_source(src->name, ExclusiveLock);
@@ -554,6 +635,162 @@ oj_load_dir(PG_FUNCTION_ARGS)
 			oj_put_row(rsinfo, row);
 	}
 	return (Datum) 0;
+}
+
+/* What the ledger says of one path of a source: its latest attempt. */
+typedef struct OjPathState
+{
+	char		path[MAXPGPATH];	/* hash key */
+	char		status[16];
+	int64		load_id;
+	int64		bytes;			/* -1: unknown */
+} OjPathState;
+
+/* The latest ledger row of each path of source, by path. */
+static HTAB *
+oj_latest_by_path(const char *source)
+{
+	HASHCTL		ctl;
+	HTAB	   *h;
+	Datum		arg = CStringGetTextDatum(source);
+	MemoryContext outer = CurrentMemoryContext;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = MAXPGPATH;
+	ctl.entrysize = sizeof(OjPathState);
+	ctl.hcxt = outer;
+	h = hash_create("offline_join paths", 256, &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	SPI_connect();
+	if (SPI_execute_with_args("SELECT DISTINCT ON (path) path, status, load_id::pg_catalog.int8,"
+							  " coalesce(bytes, -1)::pg_catalog.int8 FROM offline_join.loads"
+							  " WHERE source OPERATOR(pg_catalog.=) $1 ORDER BY path, load_id DESC",
+							  1, (Oid[]) {TEXTOID}, &arg, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "reading offline_join.loads failed");
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	t = SPI_tuptable->vals[i];
+		TupleDesc	d = SPI_tuptable->tupdesc;
+		char	   *path = SPI_getvalue(t, d, 1);
+		bool		isnull;
+		OjPathState *e;
+
+		if (strlen(path) >= MAXPGPATH)
+			continue;
+		e = hash_search(h, path, HASH_ENTER, NULL);
+		strlcpy(e->status, SPI_getvalue(t, d, 2), sizeof(e->status));
+		e->load_id = DatumGetInt64(SPI_getbinval(t, d, 3, &isnull));
+		e->bytes = DatumGetInt64(SPI_getbinval(t, d, 4, &isnull));
+	}
+	SPI_finish();
+	return h;
+}
+
+/*
+ * One file of a source's folder: its state (waiting: no load attempted it;
+ * waiting_fin: its .fin marker is missing; changed: loaded, but its size
+ * is not the loaded one's; else its latest attempt's status) and that load.
+ */
+typedef void (*OjFileFn) (void *arg, const char *path, const struct stat *st, const char *state,
+						  int64 load_id);
+
+/* Calls fn for every data file matching pattern (no .fin marker, no folder), in name order. */
+static void
+oj_source_listing(OjSource *src, const char *pattern, bool require_fin, OjFileFn fn, void *arg)
+{
+	HTAB	   *latest = oj_latest_by_path(src->name);
+	List	   *paths = oj_glob(pattern);
+	ListCell   *lc;
+
+	foreach(lc, paths)
+	{
+		const char *path = lfirst(lc);
+		struct stat st;
+		struct stat fin;
+		OjPathState *e;
+		const char *state;
+
+		CHECK_FOR_INTERRUPTS();
+		if (oj_is_fin_marker(path) || stat(path, &st) != 0 || S_ISDIR(st.st_mode))
+			continue;
+		e = strlen(path) < MAXPGPATH ? hash_search(latest, path, HASH_FIND, NULL) : NULL;
+		if (e == NULL)
+			state = require_fin && stat(psprintf("%s.fin", path), &fin) != 0 ? "waiting_fin" : "waiting";
+		else if (strcmp(e->status, "loaded") == 0 && e->bytes >= 0 && e->bytes != (int64) st.st_size)
+			state = "changed";
+		else
+			state = e->status;
+		fn(arg, path, &st, state, e ? e->load_id : 0);
+	}
+	hash_destroy(latest);
+}
+
+/* oj_source_listing() callback of source_files(): one result row. */
+static void
+oj_source_files_row(void *arg, const char *path, const struct stat *st, const char *state, int64 load_id)
+{
+	ReturnSetInfo *rsinfo = arg;
+	Datum		v[5];
+	bool		n[5] = {false, false, false, false, load_id == 0};
+
+	v[0] = CStringGetTextDatum(path);
+	v[1] = Int64GetDatum((int64) st->st_size);
+	v[2] = TimestampTzGetDatum(time_t_to_timestamptz(st->st_mtime));
+	v[3] = CStringGetTextDatum(state);
+	v[4] = Int64GetDatum(load_id);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
+}
+
+/*
+ * source_files(source, pattern DEFAULT NULL): the files of a source's
+ * folder (its option pattern by default) and what the ledger says of each,
+ * without reading them.
+ */
+Datum
+oj_source_files(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	OjSource   *src;
+	char	   *pattern;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (PG_ARGISNULL(0))
+		return (Datum) 0;
+	src = oj_source_get(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	pattern = oj_source_pattern(src, PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1)),
+								"source_files()");
+	oj_check_server_file_access(pattern);
+	oj_source_listing(src, pattern, src->require_fin, oj_source_files_row, rsinfo);
+	return (Datum) 0;
+}
+
+/* oj_source_listing() callback of waiting_files(): counts the files waiting. */
+static void
+oj_waiting_count(void *arg, const char *path, const struct stat *st, const char *state, int64 load_id)
+{
+	if (strcmp(state, "waiting") == 0 || strcmp(state, "waiting_fin") == 0 || strcmp(state, "changed") == 0)
+		(*(int64 *) arg)++;
+}
+
+/*
+ * waiting_files(source): how many files of the source's folder (option
+ * pattern) no load has attempted yet, those waiting for their .fin marker
+ * and changed ones included; NULL without a pattern, or for a caller that
+ * may not read server files (source_status shows it to anyone who may read
+ * the ledger).
+ */
+Datum
+oj_waiting_files(PG_FUNCTION_ARGS)
+{
+	OjSource   *src;
+	int64		n = 0;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	src = oj_source_get(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	if (src->pattern == NULL || !oj_may_read_server_files())
+		PG_RETURN_NULL();
+	oj_source_listing(src, src->pattern, src->require_fin, oj_waiting_count, &n);
+	PG_RETURN_INT64(n);
 }
 
 /* validate_file(source, path) RETURNS TABLE(line_no, field, reason, message): a dry run. */

@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * load.h
- *	  Loading server files (load.c): the SQL functions load(), load_dir()
- *	  and validate_file(), called through fmgr (no C file calls them; the
+ *	  Loading server files (load.c): the SQL functions load(), load_dir(),
+ *	  validate_file() and a source folder's source_files() and
+ *	  waiting_files(), called through fmgr (no C file calls them; the
  *	  ledger they write is ledger.h's).  Include after postgres.h.
  *
  *-------------------------------------------------------------------------
@@ -15,5 +16,7 @@
 extern Datum oj_load(PG_FUNCTION_ARGS);
 extern Datum oj_load_dir(PG_FUNCTION_ARGS);
 extern Datum oj_validate_file(PG_FUNCTION_ARGS);
+extern Datum oj_source_files(PG_FUNCTION_ARGS);
+extern Datum oj_waiting_files(PG_FUNCTION_ARGS);
 
 #endif							/* OJ_LOAD_H */

@@ -52,6 +52,8 @@
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "optimizer/optimizer.h"
+#include "catalog/namespace.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
@@ -493,6 +495,117 @@ oj_rematch_statement(OjRematch *r, bool all, int64 load_id)
 }
 
 /*
+ * The ledger follows rematch() (0.2.1 on): the loads that have unmatched
+ * events before the run get their rows_matched counted again after it, and
+ * the run gets a row in rematch_runs.  Written as the extension's owner, as
+ * the inbox writes the ledger: the matches the caller made are real, and
+ * the ledger says so whatever the caller may write.
+ */
+typedef struct OjRematchRun
+{
+	bool		keep;			/* the schema has rematch_runs */
+	TimestampTz started_at;
+	ArrayType  *loads;			/* load_ids with unmatched events before */
+	MemoryContext cxt;			/* where the run's arrays live */
+} OjRematchRun;
+
+/* Runs sql with args as the extension's owner, in the schema it trusts. */
+static void
+oj_rematch_as_owner(const char *sql, int nargs, Oid *types, Datum *args)
+{
+	Oid			owner = oj_extension_owner();
+	OjSavedUser saved;
+	int			rc;
+
+	oj_check_schema_trusted(owner, "rematch()", OJ_WRITES_INBOX);
+	oj_become(owner, &saved);
+	SPI_connect();
+	rc = SPI_execute_with_args(sql, nargs, types, args, NULL, false, 0);
+	if (rc < 0)
+		elog(ERROR, "rematch(): updating the ledger failed: %s", SPI_result_code_string(rc));
+	SPI_finish();
+	oj_unbecome(&saved);
+}
+
+/* Before the run: which loads it may change. */
+static void
+oj_rematch_run_begin(OjRematchRun *run, bool all, int64 load_id)
+{
+	Datum		arg = Int64GetDatum(load_id);
+	bool		isnull;
+
+	memset(run, 0, sizeof(*run));
+	run->cxt = CurrentMemoryContext;
+	run->started_at = GetCurrentTimestamp();
+	run->keep = OidIsValid(get_relname_relid("rematch_runs", get_namespace_oid(OJ_SCHEMA, false)));
+	if (!run->keep)
+		return;
+	SPI_connect();
+	if (SPI_execute_with_args(all
+							  ? "SELECT coalesce(pg_catalog.array_agg(DISTINCT load_id), '{}')::pg_catalog.int8[]"
+							  " FROM offline_join.events WHERE match OPERATOR(pg_catalog.=) 'unmatched'"
+							  : "SELECT ARRAY[$1]::pg_catalog.int8[]",
+							  all ? 0 : 1, (Oid[]) {INT8OID}, &arg, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "rematch(): reading the events failed");
+	{
+		MemoryContext spi = MemoryContextSwitchTo(run->cxt);
+
+		run->loads = DatumGetArrayTypePCopy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		MemoryContextSwitchTo(spi);
+	}
+	SPI_finish();
+}
+
+/* After the run: the ledger's rows_matched of those loads, and the run's row. */
+static void
+oj_rematch_run_end(OjRematchRun *run, bool all, int64 load_id, int64 matched)
+{
+	Datum		args[5];
+
+	if (!run->keep)
+		return;
+	/*
+	 * Counted first, then written (Citus takes no subquery of events in an
+	 * UPDATE of the ledger); not read-only, so that it sees the run's updates.
+	 */
+	args[0] = PointerGetDatum(run->loads);
+	SPI_connect();
+	if (SPI_execute_with_args("SELECT coalesce(pg_catalog.array_agg(c.load_id), '{}'), coalesce(pg_catalog.array_agg(c.n), '{}')"
+							  "  FROM (SELECT e.load_id, pg_catalog.count(*) AS n FROM offline_join.events AS e"
+							  "         WHERE e.load_id OPERATOR(pg_catalog.=) ANY ($1)"
+							  "           AND e.match OPERATOR(pg_catalog.=) 'unmatched' GROUP BY e.load_id) AS c",
+							  1, (Oid[]) {INT8ARRAYOID}, args, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "rematch(): counting the unmatched events failed");
+	{
+		MemoryContext spi = MemoryContextSwitchTo(run->cxt);
+		bool		isnull;
+
+		args[1] = PointerGetDatum(DatumGetArrayTypePCopy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)));
+		args[2] = PointerGetDatum(DatumGetArrayTypePCopy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)));
+		MemoryContextSwitchTo(spi);
+	}
+	SPI_finish();
+	oj_rematch_as_owner("UPDATE offline_join.loads AS l"
+						"   SET rows_matched = l.rows_loaded OPERATOR(pg_catalog.-) coalesce(u.n, 0)"
+						"  FROM (SELECT x.id, y.n FROM pg_catalog.unnest($1) AS x(id)"
+						"          LEFT JOIN ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3)) AS y(id, n)"
+						"            ON y.id OPERATOR(pg_catalog.=) x.id) AS u"
+						" WHERE l.load_id OPERATOR(pg_catalog.=) u.id AND l.status OPERATOR(pg_catalog.=) 'loaded'",
+						3, (Oid[]) {INT8ARRAYOID, INT8ARRAYOID, INT8ARRAYOID}, args);
+	args[0] = TimestampTzGetDatum(run->started_at);
+	args[1] = Int64GetDatum(load_id);
+	args[2] = Int64GetDatum(matched);
+	args[3] = Int32GetDatum(ArrayGetNItems(ARR_NDIM(run->loads), ARR_DIMS(run->loads)));
+	args[4] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
+	oj_rematch_as_owner(all
+						? "INSERT INTO offline_join.rematch_runs (started_at, finished_at, load_id, rows_matched, loads_updated, run_by)"
+						"  VALUES ($1, pg_catalog.clock_timestamp(), NULL, $3, $4, $5)"
+						: "INSERT INTO offline_join.rematch_runs (started_at, finished_at, load_id, rows_matched, loads_updated, run_by)"
+						"  VALUES ($1, pg_catalog.clock_timestamp(), $2, $3, $4, $5)",
+						5, (Oid[]) {TIMESTAMPTZOID, INT8OID, INT8OID, INT4OID, TEXTOID}, args);
+}
+
+/*
  * rematch(load_id DEFAULT NULL) RETURNS bigint
  *
  * Retries the unmatched events (of one load, or all) with the same rule as
@@ -507,8 +620,17 @@ oj_rematch(PG_FUNCTION_ARGS)
 	int64		matched = 0;
 	char	   *why;
 
+	bool		all = PG_ARGISNULL(0);
+	int64		load_id = all ? 0 : PG_GETARG_INT64(0);
+	OjRematchRun run;
+
+	oj_rematch_run_begin(&run, all, load_id);
 	if (oj_tables("offline_join.rematch()") == OJ_TABLES_CITUS)
-		PG_RETURN_INT64(oj_citus_rematch(PG_ARGISNULL(0), PG_ARGISNULL(0) ? 0 : PG_GETARG_INT64(0)));
+	{
+		matched = oj_citus_rematch(all, load_id);
+		oj_rematch_run_end(&run, all, load_id, matched);
+		PG_RETURN_INT64(matched);
+	}
 	why = oj_rematch_open(&r);
 
 	if (why != NULL)
@@ -517,10 +639,11 @@ oj_rematch(PG_FUNCTION_ARGS)
 		ereport(DEBUG1,
 				(errmsg("rematch() updates table \"%s\" with one UPDATE statement: %s",
 						RelationGetRelationName(r.rel), why)));
-		matched = oj_rematch_statement(&r, PG_ARGISNULL(0), PG_ARGISNULL(0) ? 0 : PG_GETARG_INT64(0));
+		matched = oj_rematch_statement(&r, all, load_id);
 		oj_matcher_close(r.matcher);
 		table_close(r.rel, NoLock);
 		MemoryContextDelete(r.row_cxt);
+		oj_rematch_run_end(&run, all, load_id, matched);
 		PG_RETURN_INT64(matched);
 	}
 	scan = oj_index_scan_begin(r.rel, r.unmatched_idx, r.snapshot, PG_ARGISNULL(0) ? 0 : 1);
@@ -541,5 +664,6 @@ oj_rematch(PG_FUNCTION_ARGS)
 	}
 	oj_index_scan_end(scan);
 	oj_rematch_close(&r);
+	oj_rematch_run_end(&run, all, load_id, matched);
 	PG_RETURN_INT64(matched);
 }

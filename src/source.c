@@ -35,7 +35,8 @@ PG_FUNCTION_INFO_V1(oj_format_columns);
 
 /* The options of every source; a format reads its own (format.h). */
 static const char *const oj_common_options[] = {
-	"timezone", "reject_limit", "lookback", "require_known_product", "total_tolerance", NULL
+	"timezone", "reject_limit", "lookback", "require_known_product", "total_tolerance",
+	"pattern", "require_fin", "changed_file", NULL
 };
 #define OJ_MAX_SOURCE_NAME 57	/* so that inbox_<name> fits NAMEDATALEN */
 
@@ -79,15 +80,56 @@ oj_jsonb_value_text(JsonbValue *v)
 	}
 }
 
+/* A jsonb value for a message: a string in double quotes, anything else as JSON writes it. */
+static char *
+oj_jsonb_value_quoted(JsonbValue *v)
+{
+	return v->type == jbvString ? psprintf("\"%s\"", oj_jsonb_value_text(v)) : oj_jsonb_value_text(v);
+}
+
+/* The format name closest to name, or NULL. */
+static const char *
+oj_closest_format(const char *name)
+{
+	char	   *list = pstrdup(oj_format_names());
+	const char *names[16];
+	int			n = 0;
+
+	for (char *t = strtok(list, ", "); t != NULL && n < 15; t = strtok(NULL, ", "))
+		names[n++] = t;
+	names[n] = NULL;
+	return oj_closest_name(name, names);
+}
+
+/* The time zone name closest to name, or NULL. */
+static const char *
+oj_closest_zone(const char *name)
+{
+	pg_tzenum  *e = pg_tzenumerate_start();
+	pg_tz	   *tz;
+	const char **names = palloc(sizeof(char *) * 2048);
+	int			n = 0;
+
+	while ((tz = pg_tzenumerate_next(e)) != NULL && n < 2047)
+		names[n++] = pstrdup(pg_get_timezone_name(tz));
+	pg_tzenumerate_end(e);
+	names[n] = NULL;
+	return oj_closest_name(name, names);
+}
+
 /* Raises the error for an option whose value has the wrong type or range. */
 static void
 oj_bad_option(const char *source, const char *option, JsonbValue *v, const char *want)
 {
+	const char *close = strcmp(option, "timezone") == 0 && v->type == jbvString
+		? oj_closest_zone(oj_jsonb_value_text(v)) : NULL;
+
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("invalid value %s for option \"%s\" of source \"%s\"",
-					oj_jsonb_value_text(v), option, source),
-			 errdetail("Option \"%s\" takes %s.", option, want)));
+					oj_jsonb_value_quoted(v), option, source),
+			 errdetail("Option \"%s\" takes %s.", option, want),
+			 close ? errhint("Perhaps you meant \"%s\".", close) : 0));
 }
 
 /* Is key one of the options format base reads? */
@@ -232,7 +274,7 @@ oj_source_format(OjSource *src, OjFormatKind base, const OjOption *opts, int nop
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("invalid value %s for option \"%s\" of source \"%s\"",
-							err.value[0] ? err.value : "\"\"", err.option, src->name),
+							err.value, err.option, src->name),
 					 err.detail[0] ? errdetail("%s", err.detail) : 0,
 					 err.hint[0] ? errhint("%s", err.hint) : 0));
 		ereport(ERROR,
@@ -253,6 +295,98 @@ oj_source_format(OjSource *src, OjFormatKind base, const OjOption *opts, int nop
 					 errdetail("Option \"encoding\" takes the name of an encoding PostgreSQL converts from, such as \"WIN1252\", \"LATIN1\" or \"UTF8\".")));
 		src->encoding = enc == GetDatabaseEncoding() || GetDatabaseEncoding() == PG_SQL_ASCII ? -1 : enc;
 	}
+}
+
+/*
+ * One of the options every source has (oj_common_options) into *src: false
+ * when key is none of them.  ERROR naming the option for a bad value.
+ */
+static bool
+oj_common_option(OjSource *src, const char *key, JsonbValue *v_in)
+{
+	const char *name = src->name;
+	JsonbValue	v = *v_in;
+
+	if (strcmp(key, "timezone") == 0)
+	{
+		if (v.type != jbvString)
+			oj_bad_option(name, key, &v, "a time zone name such as \"Europe/Copenhagen\"");
+		src->timezone = oj_jsonb_value_text(&v);
+		/*
+		 * A digit means an offset: "UTC+5", "+05:00" and "Etc/GMT+5" are
+		 * POSIX zones, whose sign is the opposite of ISO 8601's (five
+		 * hours west of UTC).  Refused rather than read the surprising way.
+		 */
+		if (strpbrk(src->timezone, "0123456789") != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid value \"%s\" for option \"timezone\" of source \"%s\"",
+							src->timezone, name),
+					 errdetail("Offsets such as \"UTC+5\", \"+05:00\" or \"Etc/GMT+5\" are POSIX time zones, whose sign is the opposite of ISO 8601's: \"UTC+5\" means five hours west of UTC."),
+					 errhint("Use a time zone name such as \"Europe/Copenhagen\" or \"America/New_York\", or \"UTC\".")));
+		if (pg_tzset(src->timezone) == NULL)
+			oj_bad_option(name, key, &v, "a time zone name such as \"Europe/Copenhagen\"");
+	}
+	else if (strcmp(key, "reject_limit") == 0)
+	{
+		char	   *text;
+		char	   *end;
+		long long	n;
+
+		if (v.type != jbvNumeric)
+			oj_bad_option(name, key, &v, "a whole number of rows, 0 or more");
+		text = oj_jsonb_value_text(&v);
+		errno = 0;
+		n = strtoll(text, &end, 10);
+		if (*end != '\0' || errno != 0 || n < 0)
+			oj_bad_option(name, key, &v, "a whole number of rows, 0 or more");
+		src->reject_limit = n;
+	}
+	else if (strcmp(key, "lookback") == 0)
+	{
+		if (v.type != jbvString || !oj_parse_interval(oj_jsonb_value_text(&v), &src->lookback) ||
+			oj_span_problem(&src->lookback, false) != NULL)
+			oj_bad_option(name, key, &v, "a positive interval of at most 2 years from any date, all of its parts of one sign, such as \"30 days\"");
+	}
+	else if (strcmp(key, "require_known_product") == 0)
+	{
+		if (v.type != jbvBool)
+			oj_bad_option(name, key, &v, "true or false");
+		src->require_known_product = v.val.boolean;
+	}
+	else if (strcmp(key, "total_tolerance") == 0)
+	{
+		if (v.type != jbvNumeric || numeric_is_nan(v.val.numeric) ||
+			numeric_is_inf(v.val.numeric) ||
+			DatumGetBool(DirectFunctionCall2(numeric_lt, NumericGetDatum(v.val.numeric),
+											 DirectFunctionCall1(int4_numeric, Int32GetDatum(0)))))
+			oj_bad_option(name, key, &v, "a number, 0 or more");
+		src->has_tolerance = true;
+		src->total_tolerance = DatumGetNumeric(datumCopy(NumericGetDatum(v.val.numeric), false, -1));
+	}
+	else if (strcmp(key, "pattern") == 0)
+	{
+		if (v.type != jbvString || v.val.string.len == 0 || v.val.string.val[0] != '/')
+			oj_bad_option(name, key, &v, "an absolute path pattern such as \"/data/incoming/sales_*.csv\"");
+		src->pattern = oj_jsonb_value_text(&v);
+	}
+	else if (strcmp(key, "require_fin") == 0)
+	{
+		if (v.type != jbvBool)
+			oj_bad_option(name, key, &v, "true or false");
+		src->require_fin = v.val.boolean;
+	}
+	else if (strcmp(key, "changed_file") == 0)
+	{
+		char	   *t = v.type == jbvString ? oj_jsonb_value_text(&v) : NULL;
+
+		if (t == NULL || (strcmp(t, "load") != 0 && strcmp(t, "replace") != 0 && strcmp(t, "refuse") != 0))
+			oj_bad_option(name, key, &v, "\"load\", \"replace\" or \"refuse\": what load_dir() does with a path loaded before with other content");
+		src->changed_file = t[0] == 'l' ? OJ_CHANGED_LOAD : t[0] == 'r' && t[2] == 'p' ? OJ_CHANGED_REPLACE : OJ_CHANGED_REFUSE;
+	}
+	else
+		return false;
+	return true;
 }
 
 /*
@@ -277,7 +411,9 @@ oj_source_parse(const char *name, const char *format, Jsonb *options, OjSource *
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown format \"%s\" for source \"%s\"", format, name),
-				 errhint("Valid formats are: %s.", oj_format_names())));
+				 oj_closest_format(format) ? errhint("Perhaps you meant format \"%s\". Valid formats are: %s.",
+													 oj_closest_format(format), oj_format_names())
+				 : errhint("Valid formats are: %s.", oj_format_names())));
 	src->format = base;
 	src->encoding = -1;
 	src->timezone = "UTC";
@@ -305,64 +441,7 @@ oj_source_parse(const char *name, const char *format, Jsonb *options, OjSource *
 
 		if (oj_is_format_option(base, key))
 			oj_flatten_option(key, &v, 0, -1, &fopts, &nfopts);
-		else if (strcmp(key, "timezone") == 0)
-		{
-			if (v.type != jbvString)
-				oj_bad_option(name, key, &v, "a time zone name such as \"Europe/Copenhagen\"");
-			src->timezone = oj_jsonb_value_text(&v);
-			/*
-			 * A digit means an offset: "UTC+5", "+05:00" and "Etc/GMT+5" are
-			 * POSIX zones, whose sign is the opposite of ISO 8601's (five
-			 * hours west of UTC).  Refused rather than read the surprising way.
-			 */
-			if (strpbrk(src->timezone, "0123456789") != NULL)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("invalid value \"%s\" for option \"timezone\" of source \"%s\"",
-								src->timezone, name),
-						 errdetail("Offsets such as \"UTC+5\", \"+05:00\" or \"Etc/GMT+5\" are POSIX time zones, whose sign is the opposite of ISO 8601's: \"UTC+5\" means five hours west of UTC."),
-						 errhint("Use a time zone name such as \"Europe/Copenhagen\" or \"America/New_York\", or \"UTC\".")));
-			if (pg_tzset(src->timezone) == NULL)
-				oj_bad_option(name, key, &v, "a time zone name such as \"Europe/Copenhagen\"");
-		}
-		else if (strcmp(key, "reject_limit") == 0)
-		{
-			char	   *text;
-			char	   *end;
-			long long	n;
-
-			if (v.type != jbvNumeric)
-				oj_bad_option(name, key, &v, "a whole number of rows, 0 or more");
-			text = oj_jsonb_value_text(&v);
-			errno = 0;
-			n = strtoll(text, &end, 10);
-			if (*end != '\0' || errno != 0 || n < 0)
-				oj_bad_option(name, key, &v, "a whole number of rows, 0 or more");
-			src->reject_limit = n;
-		}
-		else if (strcmp(key, "lookback") == 0)
-		{
-			if (v.type != jbvString || !oj_parse_interval(oj_jsonb_value_text(&v), &src->lookback) ||
-				oj_span_problem(&src->lookback, false) != NULL)
-				oj_bad_option(name, key, &v, "a positive interval of at most 2 years from any date, all of its parts of one sign, such as \"30 days\"");
-		}
-		else if (strcmp(key, "require_known_product") == 0)
-		{
-			if (v.type != jbvBool)
-				oj_bad_option(name, key, &v, "true or false");
-			src->require_known_product = v.val.boolean;
-		}
-		else if (strcmp(key, "total_tolerance") == 0)
-		{
-			if (v.type != jbvNumeric || numeric_is_nan(v.val.numeric) ||
-				numeric_is_inf(v.val.numeric) ||
-				DatumGetBool(DirectFunctionCall2(numeric_lt, NumericGetDatum(v.val.numeric),
-												 DirectFunctionCall1(int4_numeric, Int32GetDatum(0)))))
-				oj_bad_option(name, key, &v, "a number, 0 or more");
-			src->has_tolerance = true;
-			src->total_tolerance = DatumGetNumeric(datumCopy(NumericGetDatum(v.val.numeric), false, -1));
-		}
-		else
+		else if (!oj_common_option(src, key, &v))
 			oj_unknown_option(name, base, key);
 	}
 done:
@@ -437,6 +516,22 @@ oj_format_columns(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+/* The name of the existing source closest to name (inside an SPI connection), or NULL. */
+static const char *
+oj_closest_source(const char *name)
+{
+	const char **names;
+
+	if (SPI_execute("SELECT name::pg_catalog.text FROM offline_join.sources ORDER BY 1 LIMIT 1000",
+					true, 0) != SPI_OK_SELECT)
+		return NULL;
+	names = palloc(sizeof(char *) * (SPI_processed + 1));
+	for (uint64 i = 0; i < SPI_processed; i++)
+		names[i] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+	names[SPI_processed] = NULL;
+	return oj_closest_name(name, names);
+}
+
 /* Looks up a source by name; ERROR 42704 naming it when there is none. */
 OjSource *
 oj_source_get(const char *name)
@@ -456,10 +551,15 @@ oj_source_get(const char *name)
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "reading offline_join.sources failed: %s", SPI_result_code_string(rc));
 	if (SPI_processed == 0)
+	{
+		const char *close = oj_closest_source(name);
+
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("source \"%s\" does not exist", name),
-				 errhint("Create it with offline_join.create_source(name, format, options).")));
+				 close ? errhint("Perhaps you meant source \"%s\".", close)
+				 : errhint("Create it with offline_join.create_source(name, format, options).")));
+	}
 	{
 		MemoryContext spi = MemoryContextSwitchTo(outer);
 

@@ -27,6 +27,14 @@
 #define OJ_SCHEMA "offline_join"
 
 /* An offline source with its options checked (source.c). */
+/* What load_dir() does with a path loaded before with other content (option changed_file). */
+typedef enum OjChangedFile
+{
+	OJ_CHANGED_LOAD,			/* load it as well (the default) */
+	OJ_CHANGED_REPLACE,			/* load it and unload the earlier load */
+	OJ_CHANGED_REFUSE			/* record a failure, load nothing */
+} OjChangedFile;
+
 typedef struct OjSource
 {
 	char	   *name;
@@ -39,6 +47,9 @@ typedef struct OjSource
 	bool		require_known_product;
 	bool		has_tolerance;
 	struct NumericData *total_tolerance;
+	char	   *pattern;		/* load_dir()'s pattern when it names none, or NULL */
+	bool		require_fin;	/* load_dir()'s require_fin when it names none */
+	OjChangedFile changed_file;
 } OjSource;
 
 /* in source.c */
