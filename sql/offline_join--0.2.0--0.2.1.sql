@@ -88,7 +88,7 @@ BEGIN
         RAISE EXCEPTION 'load % of "%" (source "%") is %, not loaded', l.load_id, l.path, l.source, l.status
             USING ERRCODE = 'object_not_in_prerequisite_state',
                   DETAIL = CASE l.status
-                      WHEN 'unloaded' THEN pg_catalog.format('It was unloaded at %s by %s.', l.unloaded_at, l.unloaded_by)
+                      WHEN 'unloaded' THEN pg_catalog.format('Role %s unloaded it (unloaded_at says when).', l.unloaded_by)
                       WHEN 'duplicate' THEN 'A duplicate loaded nothing; unload the load of that content.'
                       ELSE 'A failed load kept nothing.' END;
     END IF;

@@ -28,7 +28,7 @@ SELECT pg_temp.err($$SELECT offline_join.create_foreign_table('f0', 'rmc', '/etc
 RESET ROLE;
 -- and should a superuser grant EXECUTE to a role by mistake, the check in C
 -- still refuses every path through every entry point
-GRANT EXECUTE ON FUNCTION offline_join.load(text, text, boolean), offline_join.load_dir(text, text, boolean),
+GRANT EXECUTE ON FUNCTION offline_join.load(text, text, boolean, bigint), offline_join.load_dir(text, text, boolean),
       offline_join.validate_file(text, text), offline_join.create_foreign_table(text, text, text)
    TO regress_oj_plain;
 SET ROLE regress_oj_plain;

@@ -90,7 +90,7 @@ INSERT INTO entry VALUES
       $q$SELECT offline_join.create_source('m_src', 'rmc')$q$),
  (3,  'source_is_valid()', 'offline_join.source_is_valid(text,text,jsonb)',
       $q$SELECT offline_join.source_is_valid('m_src', 'rmc', '{}')$q$),
- (4,  'load()', 'offline_join.load(text,text,boolean)',
+ (4,  'load()', 'offline_join.load(text,text,boolean,bigint)',
       $q$SELECT offline_join.load('rmc', current_setting('oj.data') || '/rmc_sample.csv')$q$),
  (5,  'load_dir()', 'offline_join.load_dir(text,text,boolean)',
       $q$SELECT offline_join.load_dir('rmc', current_setting('oj.data') || '/rmc_sample*.csv')$q$),
@@ -130,6 +130,22 @@ INSERT INTO entry VALUES
  -- reads nothing but its arguments: everyone's
  (31, 'format_columns()', 'offline_join.format_columns(text,jsonb)',
       $q$SELECT count(*) FROM offline_join.format_columns('rmc')$q$),
+ -- operations (0.2.1): unload() is the owner's unless granted; the folder
+ -- functions are for those who may read server files; waiting_files() is
+ -- everyone's but answers NULL without that right; source_status is a
+ -- security_invoker view of sources and the ledger
+ (32, 'unload()', 'offline_join.unload(bigint)',
+      $q$SELECT offline_join.unload(-1)$q$),
+ (33, 'source_files()', 'offline_join.source_files(text,text)',
+      $q$SELECT count(*) FROM offline_join.source_files('rmc', '/nonexistent/*.csv')$q$),
+ (34, 'waiting_files()', 'offline_join.waiting_files(text)',
+      $q$SELECT offline_join.waiting_files('rmc') IS NULL$q$),
+ (35, 'ingest()', 'offline_join.ingest(text,text)',
+      $q$CALL offline_join.ingest('rmc', '/nonexistent/*.csv')$q$),
+ (36, 'SELECT source_status', NULL,
+      $q$SELECT count(*) FROM offline_join.source_status$q$),
+ (37, 'SELECT rematch_runs', NULL,
+      $q$SELECT count(*) FROM offline_join.rematch_runs$q$),
  (29, 'distribute()', 'offline_join.distribute(integer)',
       $q$SELECT offline_join.distribute()$q$),
  (17, 'inbox_route() called', 'offline_join.inbox_route()',
