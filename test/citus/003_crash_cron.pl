@@ -49,7 +49,8 @@ sub kill_when
 	eval { $bg->quit; };
 	# the postmaster restarts everything after a backend dies this way
 	# (psql may exit before it reads its input while the server recovers)
-	for my $try (1 .. 600)
+	# (as long as the framework waits for anything: a loaded machine recovers slowly)
+	for my $try (1 .. 10 * $PostgreSQL::Test::Utils::timeout_default)
 	{
 		my $up = eval { $coord->safe_psql('postgres', 'SELECT 1') };
 		return if defined $up && $up eq '1';
