@@ -11,6 +11,7 @@
 DO $upd$
 DECLARE
     on_worker boolean := false;
+    propagation text := pg_catalog.current_setting('citus.enable_ddl_propagation', true);
 BEGIN
     IF pg_catalog.to_regproc('pg_catalog.citus_is_coordinator') IS NOT NULL THEN
         EXECUTE $q$SELECT NOT pg_catalog.citus_is_coordinator()
@@ -20,6 +21,12 @@ BEGIN
     END IF;
     PERFORM pg_catalog.set_config('offline_join_update.on_worker', on_worker::text, true);
     IF NOT on_worker THEN
+        -- 0.1.5's update turns Citus's DDL propagation off for the rest of
+        -- its transaction (the analyst layer is each node's own): a chain of
+        -- updates in one ALTER EXTENSION needs it on for the tables' DDL
+        IF propagation IS NOT NULL THEN
+            PERFORM pg_catalog.set_config('citus.enable_ddl_propagation', 'on', true);
+        END IF;
         EXECUTE $ddl$ALTER TABLE offline_join.loads DROP CONSTRAINT loads_status$ddl$;
         EXECUTE $ddl$ALTER TABLE offline_join.loads ADD CONSTRAINT loads_status
             CHECK (status IN ('loaded', 'duplicate', 'failed', 'unloaded'))$ddl$;
@@ -30,17 +37,28 @@ BEGIN
         EXECUTE $ddl$CREATE INDEX loads_source_path_idx ON offline_join.loads (source, path, load_id)$ddl$;
         -- the last 24 hours of a source
         EXECUTE $ddl$CREATE INDEX loads_source_started_idx ON offline_join.loads (source, started_at)$ddl$;
+        IF propagation IS NOT NULL THEN
+            PERFORM pg_catalog.set_config('citus.enable_ddl_propagation', propagation, true);
+        END IF;
     END IF;
 END
 $upd$;
-COMMENT ON COLUMN offline_join.loads.status IS
-    'loaded, duplicate (the content was loaded before), failed, or unloaded (taken back by unload(); its content may load again)';
-COMMENT ON COLUMN offline_join.loads.rows_matched IS
-    'events of the load matched to a session or transaction ID, kept up to date by rematch()';
-COMMENT ON COLUMN offline_join.loads.unloaded_at IS 'when unload() took the load back';
-COMMENT ON COLUMN offline_join.loads.unloaded_by IS 'the role that called unload()';
-COMMENT ON COLUMN offline_join.loads.replaces IS
-    'the load this one replaced (load(..., replaces), or load_dir() with changed_file ''replace''), which is unloaded';
+-- (the comments of the new columns where the columns are made: on the
+-- coordinator of a Citus layout, whose DDL reaches the workers later)
+DO $upd$
+BEGIN
+    IF NOT pg_catalog.current_setting('offline_join_update.on_worker')::boolean THEN
+        EXECUTE $c$COMMENT ON COLUMN offline_join.loads.status IS
+            'loaded, duplicate (the content was loaded before), failed, or unloaded (taken back by unload(); its content may load again)'$c$;
+        EXECUTE $c$COMMENT ON COLUMN offline_join.loads.rows_matched IS
+            'events of the load matched to a session or transaction ID, kept up to date by rematch()'$c$;
+        EXECUTE $c$COMMENT ON COLUMN offline_join.loads.unloaded_at IS 'when unload() took the load back'$c$;
+        EXECUTE $c$COMMENT ON COLUMN offline_join.loads.unloaded_by IS 'the role that called unload()'$c$;
+        EXECUTE $c$COMMENT ON COLUMN offline_join.loads.replaces IS
+            'the load this one replaced (load(..., replaces), or load_dir() with changed_file ''replace''), which is unloaded'$c$;
+    END IF;
+END
+$upd$;
 
 -- Each rematch() run: when, for what, what it matched.
 CREATE TABLE offline_join.rematch_runs (

@@ -88,6 +88,36 @@ is(coord(q{SELECT string_agg(line_no || ':' || transaction_id || ':' || match ||
 is(coord(q{SELECT line_no || ' ' || field || ' ' || reason FROM offline_join.rejects r JOIN offline_join.loads l USING (load_id)
             WHERE l.source = 'gads'}), '5 Google Click ID missing', 'its reject names the file\'s column and line');
 
+# 0.2.1 on the cluster: unload() takes a distributed load back, load(...,
+# replaces) corrects one in one transaction, rematch() keeps the ledger
+# (a reference table) true and records its run, source_status answers
+my $gads_id = coord(q{SELECT load_id FROM offline_join.loads WHERE source = 'gads' AND status = 'loaded'});
+is(coord(qq{SELECT status || ' ' || (unloaded_by IS NOT NULL) FROM offline_join.unload($gads_id)}), 'unloaded true',
+   'unload() on the distributed layout');
+is(coord(qq{SELECT (SELECT count(*) FROM offline_join.events WHERE load_id = $gads_id) || ' ' ||
+                   (SELECT count(*) FROM offline_join.rejects WHERE load_id = $gads_id)}), '0 0',
+   'its events and rejects are gone from every shard');
+is(coord(qq{SELECT status FROM offline_join.load('gads', '$dir/gads.csv')}), 'loaded', 'the same content loads again');
+my $again = coord(q{SELECT max(load_id) FROM offline_join.loads WHERE source = 'gads'});
+open($fh, '>', "$dir/gads2.csv") or die;
+print $fh "Parameters:TimeZone=Europe/Copenhagen\n"
+  . "Google Click ID,Conversion Name,Conversion Time,Conversion Value,Conversion Currency\n"
+  . "T-2,Offline purchase,2026-03-02 10:15:00+01:00,99.95,EUR\n"
+  . "T-LATE,Offline purchase,2026-03-02 11:00:00,45.00,EUR\n";
+close $fh;
+chmod 0644, "$dir/gads2.csv";
+is(coord(qq{SELECT status || ' ' || rows_loaded || ' ' || replaces FROM offline_join.load('gads', '$dir/gads2.csv', replaces => $again)}),
+   "loaded 2 $again", 'load(..., replaces) on the distributed layout');
+is(coord(qq{SELECT status FROM offline_join.loads WHERE load_id = $again}), 'unloaded', 'the replaced load is unloaded');
+coord(q{SELECT offline_join.record_transaction('T-LATE', 'v1', 's1', '{}', '2026-03-02 09:00+00', '30 days')});
+is(coord(q{SELECT offline_join.rematch()}), '1', 'rematch() matches the late transaction ID');
+is(coord(q{SELECT rows_loaded || ' ' || rows_matched FROM offline_join.loads WHERE source = 'gads' AND status = 'loaded'}),
+   '2 2', 'the ledger follows rematch() on the cluster');
+is(coord(q{SELECT rows_matched || ' ' || loads_updated FROM offline_join.rematch_runs ORDER BY run_id DESC LIMIT 1}),
+   '1 1', 'the run is recorded (the one load with an unmatched event)');
+is(coord(q{SELECT match_rate_24h FROM offline_join.source_status WHERE source = 'gads'}), '1.0000',
+   'source_status on the cluster');
+
 # row-level security through the view on the cluster (issue #31): a
 # per-source policy on events holds through attributed_events, on every
 # node's copy of the view, and abandoned_carts() refuses, naming the table
