@@ -693,13 +693,47 @@ oj_latest_by_path(const char *source)
 typedef void (*OjFileFn) (void *arg, const char *path, const struct stat *st, const char *state,
 						  int64 load_id);
 
+/*
+ * The folder a pattern's files are in: the part before the first component
+ * with a wildcard (or the last component), which must exist for the
+ * pattern ever to match.
+ */
+static char *
+oj_pattern_folder(const char *pattern)
+{
+	const char *wild = strpbrk(pattern, "*?[");
+	const char *end = wild ? wild : pattern + strlen(pattern);
+
+	while (end > pattern && end[-1] != '/')
+		end--;
+	return end > pattern + 1 ? pnstrdup(pattern, end - pattern - 1) : pstrdup("/");
+}
+
+/* Is the folder of a source's pattern there (a mistyped one never matches)? */
+static bool
+oj_pattern_folder_exists(const char *pattern)
+{
+	struct stat st;
+
+	return stat(oj_pattern_folder(pattern), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 /* Calls fn for every data file matching pattern (no .fin marker, no folder), in name order. */
 static void
 oj_source_listing(OjSource *src, const char *pattern, bool require_fin, OjFileFn fn, void *arg)
 {
-	HTAB	   *latest = oj_latest_by_path(src->name);
-	List	   *paths = oj_glob(pattern);
+	HTAB	   *latest;
+	List	   *paths;
 	ListCell   *lc;
+
+	if (!oj_pattern_folder_exists(pattern))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FILE),
+				 errmsg("folder \"%s\" of pattern \"%s\" (source \"%s\") does not exist",
+						oj_pattern_folder(pattern), pattern, src->name),
+				 errhint("A pattern whose folder is missing never matches a file: check the source's option pattern.")));
+	latest = oj_latest_by_path(src->name);
+	paths = oj_glob(pattern);
 
 	foreach(lc, paths)
 	{
@@ -787,8 +821,8 @@ oj_waiting_files(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	src = oj_source_get(text_to_cstring(PG_GETARG_TEXT_PP(0)));
-	if (src->pattern == NULL || !oj_may_read_server_files())
-		PG_RETURN_NULL();
+	if (src->pattern == NULL || !oj_may_read_server_files() || !oj_pattern_folder_exists(src->pattern))
+		PG_RETURN_NULL();		/* unknown (source_files() and ingest() say why) */
 	oj_source_listing(src, src->pattern, src->require_fin, oj_waiting_count, &n);
 	PG_RETURN_INT64(n);
 }
