@@ -5,6 +5,9 @@ SET client_min_messages = warning;
 DROP EXTENSION IF EXISTS offline_join CASCADE;
 CREATE EXTENSION offline_join;
 DROP ROLE IF EXISTS regress_oj_copier;  -- left by an interrupted run
+DROP ROLE IF EXISTS regress_oj_counter;
+DROP ROLE IF EXISTS regress_oj_bystander;
+DROP FUNCTION IF EXISTS public.oj_regress_after_row();
 SET timezone = 'UTC';
 \getenv abs_srcdir PG_ABS_SRCDIR
 \set data :abs_srcdir '/test/data'
@@ -285,3 +288,104 @@ COPY offline_join.inbox_quirks_nh (time_stamp, customer_id, event_type, category
 2026-03-02 10:00:00,NA1,7,NA,P,1,2
 \.
 \set ON_ERROR_STOP 1
+
+-- 0.2.1 (issue #28): COPY and INSERT report the rows they loaded into
+-- offline_join.events, rows_loaded of the ledger row (a reject is not
+-- counted); the inbox keeps none of them (access method
+-- offline_join_inbox), and last_load() gives the client the ledger row of
+-- its last statement into an inbox.  A role with only INSERT on the inbox.
+SELECT offline_join.create_source('counted', 'rmc');
+SELECT offline_join.create_inbox('counted') IS NOT NULL AS inbox;
+SELECT a.amname FROM pg_class c JOIN pg_am a ON a.oid = c.relam
+ WHERE c.oid = 'offline_join.inbox_counted'::regclass;
+CREATE ROLE regress_oj_counter;
+CREATE ROLE regress_oj_bystander;
+GRANT USAGE ON SCHEMA offline_join TO regress_oj_counter, regress_oj_bystander;
+GRANT INSERT ON offline_join.inbox_counted TO regress_oj_counter;
+SET ROLE regress_oj_counter;
+-- this session's earlier loads were another role's: not shown
+SELECT offline_join.last_load() IS NULL AS not_my_load;
+COPY offline_join.inbox_counted (time_stamp, customer_id, event_type, category, event_name, num1, num2) FROM stdin (FORMAT csv);
+2026-03-02 14:05:11,CUST-1001,7,shoes,SKU-RUN-42,1,89.95
+2026-03-02 14:05:11,CUST-1002,seven,shoes,SKU-RUN-42,1,89.95
+2026-03-02 14:06:11,CUST-1003,7,shoes,SKU-RUN-42,1,89.95
+2026-02-30 14:05:11,CUST-1004,7,shoes,SKU-RUN-42,1,89.95
+2026-03-02 14:07:11,,7,shoes,SKU-RUN-42,1,89.95
+\.
+SELECT :ROW_COUNT AS copied, path, rows_total, rows_loaded, rows_rejected, rows_matched, loaded_by, status
+  FROM offline_join.last_load();
+INSERT INTO offline_join.inbox_counted (time_stamp, customer_id, event_type, category, event_name, num1, num2)
+VALUES ('2026-03-02 15:00:00', 'CUST-2001', '7', 'bags', 'SKU-BAG-07', '2', '119.80'),
+       ('not a time', 'CUST-2002', '7', 'bags', 'SKU-BAG-07', '2', '119.80'),
+       ('2026-03-02 15:01:00', 'CUST-2003', '7', 'bags', 'SKU-BAG-07', '2', '119.80');
+SELECT :ROW_COUNT AS inserted, path, rows_total, rows_loaded, rows_rejected FROM offline_join.last_load();
+INSERT INTO offline_join.inbox_counted (time_stamp, customer_id, event_type, category, event_name, num1, num2)
+VALUES ('not a time', 'CUST-2004', '7', 'bags', 'SKU-BAG-07', '2', '119.80');
+SELECT :ROW_COUNT AS inserted_none, rows_total, rows_loaded FROM offline_join.last_load();
+-- in a function, ROW_COUNT is the same count
+DO $$
+DECLARE n bigint;
+BEGIN
+  INSERT INTO offline_join.inbox_counted (time_stamp, customer_id, event_type, category, event_name, num1, num2)
+  VALUES ('2026-03-02 16:00:00', 'CUST-3001', '7', 'c', 'P', '1', '2'),
+         ('2026-03-02 16:00:00', 'CUST-3002', '7', 'c', 'P', '1', '2');
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RAISE WARNING 'ROW_COUNT %, rows_loaded %', n, (offline_join.last_load()).rows_loaded;
+END $$;
+RESET ROLE;
+SELECT count(*) AS kept_in_inbox FROM offline_join.inbox_counted;
+-- another role does not see it; a role that may read the matches sees the
+-- matched count, which the inbox's NOTICE told only such a role
+SET ROLE regress_oj_bystander;
+SELECT offline_join.last_load() IS NULL AS not_my_load;
+RESET ROLE;
+SELECT (offline_join.last_load()).rows_matched IS NOT NULL AS superuser_sees_matched;
+-- RETURNING (for a role that may also SELECT the inbox) shows the loaded rows
+INSERT INTO offline_join.inbox_counted (time_stamp, customer_id, event_type, category, event_name, num1, num2)
+VALUES ('2026-03-02 15:00:00', 'CUST-2101', '7', 'bags', 'SKU-BAG-07', '2', '119.80'),
+       ('not a time', 'CUST-2102', '7', 'bags', 'SKU-BAG-07', '2', '119.80')
+RETURNING customer_id;
+-- a file: the count is rows_loaded
+\set sample :data '/rmc_sample.csv'
+COPY offline_join.inbox_counted FROM :'sample' (FORMAT csv, HEADER);
+SELECT :ROW_COUNT AS copied, :ROW_COUNT = rows_loaded AS count_is_rows_loaded, rows_total
+  FROM offline_join.last_load();
+-- the table commands on an inbox: it stays empty, of size 0
+TRUNCATE offline_join.inbox_counted;
+VACUUM offline_join.inbox_counted;
+VACUUM FULL offline_join.inbox_counted;
+ANALYZE offline_join.inbox_counted;
+SELECT pg_relation_size('offline_join.inbox_counted') AS size, c.relpages, c.reltuples,
+       c.relfrozenxid = '0' AS no_horizon_after_vacuum_full
+  FROM pg_class c WHERE c.oid = 'offline_join.inbox_counted'::regclass;
+SELECT * FROM offline_join.inbox_counted WHERE ctid = '(0,1)';
+UPDATE offline_join.inbox_counted SET num1 = '2';
+DELETE FROM offline_join.inbox_counted;
+-- refused: an index, an AFTER ROW trigger (the row cannot be read back), a
+-- row that did not pass inbox_route (a table of the method made by hand,
+-- a rewrite of a table holding rows into it)
+SELECT pg_temp.err($$CREATE INDEX ON offline_join.inbox_counted (customer_id)$$);
+CREATE FUNCTION public.oj_regress_after_row() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NULL; END$$;
+CREATE TRIGGER z_after AFTER INSERT ON offline_join.inbox_counted
+    FOR EACH ROW EXECUTE FUNCTION public.oj_regress_after_row();
+SELECT pg_temp.err($$INSERT INTO offline_join.inbox_counted (time_stamp, customer_id, event_type, category, event_name, num1, num2)
+                     VALUES ('2026-03-02 16:00:00', 'CUST-4001', '7', 'c', 'P', '1', '2')$$);
+DROP TRIGGER z_after ON offline_join.inbox_counted;
+DROP FUNCTION public.oj_regress_after_row();
+CREATE TABLE public.oj_regress_by_hand (a text) USING offline_join_inbox;
+SELECT pg_temp.err($$INSERT INTO public.oj_regress_by_hand VALUES ('lost?')$$);
+SELECT pg_temp.err($$COPY public.oj_regress_by_hand FROM PROGRAM 'echo lost?'$$);
+DROP TABLE public.oj_regress_by_hand;
+CREATE TABLE public.oj_regress_rows (a text);
+INSERT INTO public.oj_regress_rows VALUES ('kept');
+SELECT regexp_replace(pg_temp.err($$ALTER TABLE public.oj_regress_rows SET ACCESS METHOD offline_join_inbox$$),
+                      'pg_temp_[0-9]+', 'pg_temp_N') AS rewrite;
+SELECT a FROM public.oj_regress_rows;
+DROP TABLE public.oj_regress_rows;
+DROP OWNED BY regress_oj_counter;
+DROP ROLE regress_oj_counter;
+DROP OWNED BY regress_oj_bystander;
+DROP ROLE regress_oj_bystander;
+-- another session has no last load
+\c
+SELECT offline_join.last_load() IS NULL AS other_session;

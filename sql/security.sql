@@ -167,8 +167,18 @@ INSERT INTO entry VALUES
  (24, 'SELECT events', NULL,
       $q$SELECT * FROM offline_join.events$q$),
  (25, 'SELECT inboxes', NULL,
-      $q$SELECT * FROM offline_join.inboxes$q$);
-
+      $q$SELECT * FROM offline_join.inboxes$q$),
+ -- 0.2.1 (issue #28): the inboxes' access method, and the last load; a
+ -- table access method's handler takes internal: no SQL can call it (42883)
+ (50, 'inbox_am_handler() called', 'offline_join.inbox_am_handler(internal)',
+      $q$SELECT offline_join.inbox_am_handler(NULL) IS NULL$q$),
+ (51, 'last_load()', 'offline_join.last_load()',
+      $q$SELECT offline_join.last_load()$q$),
+ -- a table of the method, which anyone may make, keeps nothing and takes
+ -- no row that no inbox trigger accepted
+ (52, 'table USING offline_join_inbox', NULL,
+      $q$CREATE TABLE public.m_bh (a text) USING offline_join_inbox;
+         INSERT INTO public.m_bh VALUES ('x')$q$);
 SELECT e.point,
        pg_temp.try('superuser', e.q) AS superuser,
        pg_temp.try('regress_oj_none', e.q) AS "none",
@@ -400,6 +410,8 @@ INSERT INTO offline_join.inbox_rmc (time_stamp, customer_id, event_type, event_n
 VALUES ('2026-03-02 10:00:00', 'CUST-1001', '7', 'SKU-1', '1', '10'),
        ('2026-03-02 10:00:00', '', '7', 'SKU-1', '1', '10');
 SELECT line_no, field, reason, message FROM offline_join.my_rejects;
+-- and last_load() tells it what the NOTICE did: no matched count
+SELECT path, rows_total, rows_loaded, rows_rejected, rows_matched, loaded_by FROM offline_join.last_load();
 -- a source that checks the product feed: its rejects would reveal the feed,
 -- so the writer must be allowed to read it
 INSERT INTO offline_join.inbox_rmc_checked (time_stamp, customer_id, event_type, event_name, num1, num2)
@@ -417,6 +429,7 @@ VALUES ('2026-03-02 10:00:00', 'CUST-1001', '7', 'SKU-1', '1', '10'),
        ('2026-03-02 10:00:00', 'CUST-1001', 'x', 'SKU-1', '1', '10');
 -- and sees its own rejects, not the pipeline's
 SELECT load_id, line_no, reason FROM offline_join.my_rejects ORDER BY load_id;
+SELECT path, rows_total, rows_loaded, rows_matched IS NOT NULL AS told_matched, loaded_by FROM offline_join.last_load();
 RESET ROLE;
 SET client_min_messages = warning;
 -- the ledger records who made each load; a superuser sees every reject

@@ -48,6 +48,10 @@ LANGUAGE sql AS $$
            WHEN 'pg_namespace'::regclass THEN
              (SELECT 'owner ' || n.nspowner::regrole::text || ' acl ' || coalesce(n.nspacl::text, '-')
                 FROM pg_namespace n WHERE n.oid = d.objid)
+           WHEN 'pg_am'::regclass THEN
+             (SELECT a.amtype::text || ' ' || a.amhandler::regproc::text
+                     || ' comment ' || coalesce(obj_description(a.oid, 'pg_am'), '-')
+                FROM pg_am a WHERE a.oid = d.objid)
            WHEN 'pg_foreign_data_wrapper'::regclass THEN
              (SELECT w.fdwhandler::regproc::text || ' ' || w.fdwvalidator::regproc::text
                      || ' acl ' || coalesce(w.fdwacl::text, '-')
@@ -130,6 +134,16 @@ CREATE TRIGGER inbox_finish AFTER INSERT ON offline_join.inbox_rmc
     FOR EACH STATEMENT EXECUTE FUNCTION offline_join.inbox_finish('rmc');
 -- and a table with a look-alike name and no trigger, which it does not
 CREATE TABLE offline_join.inbox_fake (time_stamp text);
+-- an old inbox holding a row (sent before its triggers were made): 0.2.1
+-- leaves it a heap table, with a WARNING, and converts the empty one
+SELECT offline_join.create_source('rmc_kept', 'rmc');
+CREATE TABLE offline_join.inbox_rmc_kept (time_stamp text, customer_id text, event_type text, category text,
+                                          event_name text, num1 text, num2 text);
+INSERT INTO offline_join.inbox_rmc_kept (time_stamp) VALUES ('kept');
+CREATE TRIGGER inbox_route BEFORE INSERT ON offline_join.inbox_rmc_kept
+    FOR EACH ROW EXECUTE FUNCTION offline_join.inbox_route('rmc_kept');
+CREATE TRIGGER inbox_finish AFTER INSERT ON offline_join.inbox_rmc_kept
+    FOR EACH STATEMENT EXECUTE FUNCTION offline_join.inbox_finish('rmc_kept');
 CREATE TEMP TABLE before AS
 SELECT (SELECT count(*) FROM offline_join.events) AS events,
        (SELECT count(*) FROM offline_join.rejects) AS rejects,
@@ -187,7 +201,33 @@ COPY offline_join.inbox_rmc FROM stdin (FORMAT csv);
 2026-03-05 10:00:00,CUST-1001,7,,SKU-1,1,10
 \.
 SELECT path, rows_loaded, loaded_by FROM offline_join.loads ORDER BY load_id DESC LIMIT 1;
-DROP TABLE offline_join.inbox_rmc, offline_join.inbox_fake;
+-- 0.2.1: the empty old inbox keeps nothing now and COPY reports the rows it
+-- loaded (a reject is not counted); the one with a row is still a heap
+SELECT i.inbox, a.amname FROM offline_join.inboxes i
+  JOIN pg_class c ON c.oid = i.inbox JOIN pg_am a ON a.oid = c.relam ORDER BY 1;
+COPY offline_join.inbox_rmc FROM stdin (FORMAT csv);
+2026-03-05 10:00:00,CUST-1001,7,,SKU-1,1,10
+2026-03-05 10:00:00,CUST-1001,7,,SKU-1,1,10
+2026-03-05 99:00:00,CUST-1001,7,,SKU-1,1,10
+\.
+SELECT :ROW_COUNT AS copied, rows_total, rows_loaded FROM offline_join.last_load();
+SELECT count(*) AS kept_in_inbox FROM offline_join.inbox_rmc;
+COPY offline_join.inbox_rmc_kept FROM stdin (FORMAT csv);
+2026-03-05 10:00:00,CUST-1001,7,,SKU-1,1,10
+\.
+SELECT :ROW_COUNT AS copied_into_heap_inbox, rows_loaded FROM offline_join.last_load();
+SELECT time_stamp FROM offline_join.inbox_rmc_kept;
+-- the conversion (a rewrite) gave the inbox a freeze horizon; VACUUM moves
+-- it to now, as the table holds no transaction ID (else anti-wraparound
+-- autovacuum would pick it at every turn, forever)
+CREATE TEMP TABLE horizon AS
+SELECT relfrozenxid::text::bigint AS xid FROM pg_class WHERE oid = 'offline_join.inbox_rmc'::regclass;
+SELECT xid > 0 AS has_horizon FROM horizon;
+SELECT txid_current() > 0 AS xid_used;
+VACUUM offline_join.inbox_rmc;
+SELECT c.relfrozenxid::text::bigint > h.xid AS horizon_moved
+  FROM pg_class c, horizon h WHERE c.oid = 'offline_join.inbox_rmc'::regclass;
+DROP TABLE offline_join.inbox_rmc, offline_join.inbox_fake, offline_join.inbox_rmc_kept;
 
 -- what the chain built equals a fresh install of the default version
 CREATE TEMP TABLE upgraded AS SELECT * FROM pg_temp.ext_members();

@@ -33,6 +33,7 @@
 #include "catalog/pg_type.h"
 #include "utils/array.h"
 #include "commands/copy.h"
+#include "commands/defrem.h"
 #include "commands/progress.h"
 #include "commands/sequence.h"
 #include "commands/trigger.h"
@@ -56,6 +57,8 @@
 #include "catalog.h"
 #include "citus.h"
 #include "copy_state.h"
+#include "inbox_am.h"
+#include "last_load.h"
 #include "ledger.h"
 #include "security.h"
 
@@ -347,7 +350,11 @@ oj_create_inbox(PG_FUNCTION_ARGS)
 	foreach(lc, headers)
 		appendStringInfo(&sql, "%s%s text", foreach_current_index(lc) > 0 ? ", " : "",
 						 quote_identifier(oj_inbox_column(lfirst(lc))));
-	appendStringInfoString(&sql, ");");
+	appendStringInfoString(&sql, ")");
+	/* keeps nothing: the row trigger hands the executor the loaded rows to count */
+	if (OidIsValid(get_table_am_oid("offline_join_inbox", true)))
+		appendStringInfoString(&sql, " USING offline_join_inbox");
+	appendStringInfoString(&sql, ";");
 	appendStringInfo(&sql,
 					 "COMMENT ON TABLE %s.%s IS %s;"
 					 "CREATE TRIGGER inbox_start BEFORE INSERT ON %s.%s"
@@ -1220,7 +1227,7 @@ oj_inbox_route_row(OjInboxRun *r, TriggerData *td, OjRecord *rec)
 	oj_ingest_record(r->in, rec);
 }
 
-/* BEFORE INSERT row trigger: validates and routes the row; keeps nothing. */
+/* BEFORE INSERT row trigger: validates and routes the row; returns it when loaded (inbox_am.c). */
 Datum
 oj_inbox_route(PG_FUNCTION_ARGS)
 {
@@ -1229,9 +1236,11 @@ oj_inbox_route(PG_FUNCTION_ARGS)
 	OjIngestCounts counts;
 	OjRecord	rec;
 	OjSavedUser saved;
+	int64		loaded_before;
 
 	oj_inbox_check_call(fcinfo, OJ_INBOX_ROUTE);
 	r = oj_inbox_current(td);
+	loaded_before = oj_ingest_counts(r->in).loaded;
 
 	/* every column was checked to be text when the statement's run started */
 	oj_become(r->owner, &saved);
@@ -1262,7 +1271,8 @@ oj_inbox_route(PG_FUNCTION_ARGS)
 				 errdetail("Line %lld was reject %lld.", (long long) rec.line_no,
 						   (long long) counts.rejected),
 				 errhint("Check the file first with offline_join.validate_file(), or raise the source's reject_limit.")));
-	return PointerGetDatum(NULL);
+	/* the row when it was loaded into events, for COPY and INSERT to count it */
+	return oj_inbox_am_row_result(td->tg_relation, td->tg_trigtuple, counts.loaded > loaded_before);
 }
 
 /* The statement's last rows written and its ledger row (*l, counts filled), as the owner. */
@@ -1320,6 +1330,7 @@ oj_inbox_finish(PG_FUNCTION_ARGS)
 	}
 	PG_END_TRY();
 	oj_unbecome(&saved);
+	oj_last_load_note(l.load_id);
 
 	initStringInfo(&counts);
 	appendStringInfo(&counts, "%lld rows, %lld loaded, %lld rejected", (long long) l.rows_total,

@@ -130,4 +130,35 @@ typedef bool OjUpdateIndexes;
 #define oj_my_local_xid()	(MyProc->lxid)
 #endif
 
+/*
+ * The table access method of inboxes (inbox_am.c): 16 renamed a relation's
+ * storage a RelFileLocator (was RelFileNode) and the callback that makes it
+ * relation_set_new_filelocator; 17 hands scan_analyze_next_block a read
+ * stream instead of a block; 16 says which indexes an update needs
+ * (OjUpdateIndexes above); 18 counts all-frozen pages in
+ * vac_update_relstats().  18 dropped scan_bitmap_next_block, which the
+ * inbox's method leaves out in every major (bitmap scans are optional).
+ */
+#include "catalog/storage.h"
+#if PG_VERSION_NUM >= 160000
+typedef RelFileLocator OjRelFileLocator;
+#define OJ_TABLEAM_SET_NEW_STORAGE	relation_set_new_filelocator
+#else
+typedef RelFileNode OjRelFileLocator;
+#define OJ_TABLEAM_SET_NEW_STORAGE	relation_set_new_filenode
+#endif
+#if PG_VERSION_NUM >= 170000
+#define OJ_ANALYZE_NEXT_BLOCK_ARGS	TableScanDesc scan, ReadStream *stream
+#else
+#define OJ_ANALYZE_NEXT_BLOCK_ARGS	TableScanDesc scan, BlockNumber blockno, BufferAccessStrategy bstrategy
+#endif
+
+#if PG_VERSION_NUM >= 180000
+#define oj_vac_update_relstats_empty(rel, xid, mxid, xid_upd, mxid_upd) \
+	vac_update_relstats((rel), 0, 0, 0, 0, false, (xid), (mxid), (xid_upd), (mxid_upd), false)
+#else
+#define oj_vac_update_relstats_empty(rel, xid, mxid, xid_upd, mxid_upd) \
+	vac_update_relstats((rel), 0, 0, 0, false, (xid), (mxid), (xid_upd), (mxid_upd), false)
+#endif
+
 #endif							/* OJ_PG_COMPAT_H */

@@ -135,6 +135,18 @@ SELECT status || ' ' || rows_loaded || ' ' || rows_rejected || ' ' || rows_match
   FROM offline_join.loads ORDER BY load_id DESC LIMIT 1};
 ($s, $d) = both($inbox);
 is($d, $s, "inbox COPY: " . (split /\n/, $s)[-1]);
+# 0.2.1: the coordinator's inbox keeps nothing (access method
+# offline_join_inbox) and COPY reports the rows it loaded, as on one server
+my $counted = qq{SET client_min_messages = warning;
+SELECT a.amname FROM pg_class c JOIN pg_am a ON a.oid = c.relam
+ WHERE c.oid = 'offline_join.inbox_rmc_checked'::regclass;
+COPY offline_join.inbox_rmc_checked (time_stamp, customer_id, event_type, category, event_name, num1, num2, var_1, var_2)
+  FROM '$dir/r_inbox.csv' (FORMAT csv, HEADER);
+SELECT :ROW_COUNT = rows_loaded, rows_loaded > 0 FROM offline_join.last_load();
+SELECT count(*) FROM offline_join.inbox_rmc_checked};
+($s, $d) = both($counted);
+is($d, "offline_join_inbox\nt|t\n0", 'inbox COPY on the cluster: no row kept, COPY reports rows_loaded');
+is($d, $s, 'and as on one server');
 
 # every event, reject and ledger row
 my $events = q{SELECT count(*) || ' ' || md5(string_agg(concat_ws('|', load_id, line_no, source, event_time,

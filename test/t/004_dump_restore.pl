@@ -1,7 +1,11 @@
 # pg_dump / pg_restore keep every table holding user data (sessions,
 # transactions, sources, products, events, rejects, loads) with identical
 # counts, the identity sequences continue where they were, and an inbox and
-# a foreign table come back working.
+# a foreign table come back working.  The inbox comes back of access
+# method offline_join_inbox (an extension member, made by CREATE EXTENSION
+# before the table), so its COPY reports the rows it loaded (0.2.1); a
+# restore with --no-table-access-method makes it a heap table, which still
+# routes and keeps nothing, reporting COPY 0 as before 0.2.1.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -73,6 +77,22 @@ is($node->safe_psql('restored', q{SELECT count(*) FROM offline_join.events WHERE
    '1', 'inbox works after restore');
 is($node->safe_psql('restored', 'SELECT count(*) FROM offline_join.inbox_rmc'), '0', 'inbox keeps nothing');
 is($node->safe_psql('restored', 'SELECT count(*) FROM public.sales_file'), '5', 'foreign table works after restore');
+
+my $am = q{SELECT a.amname FROM pg_class c JOIN pg_am a ON a.oid = c.relam
+            WHERE c.oid = 'offline_join.inbox_rmc'::regclass};
+is($node->safe_psql('restored', $am), 'offline_join_inbox', 'the inbox keeps its access method');
+my $copy_count = q{
+COPY offline_join.inbox_rmc (time_stamp, customer_id, event_type, category, event_name, num1, num2)
+  FROM PROGRAM 'printf "2026-03-05 10:00:00,CUST-7,7,,SKU-1,1,9.95\n2026-03-05 10:00:00,,7,,SKU-1,1,9.95\n"' (FORMAT csv);
+SELECT :ROW_COUNT || ' ' || rows_loaded || ' ' || rows_rejected FROM offline_join.last_load();
+SELECT count(*) FROM offline_join.inbox_rmc;};
+is($node->safe_psql('restored', $copy_count), "1 1 1\n0", 'COPY into the restored inbox reports the row it loaded');
+
+$node->safe_psql('postgres', 'CREATE DATABASE restored_heap');
+$node->command_ok(['pg_restore', '--exit-on-error', '--no-table-access-method', '-d', $node->connstr('restored_heap'),
+                   "$dir/db.dump"], 'pg_restore --no-table-access-method');
+is($node->safe_psql('restored_heap', $am), 'heap', 'the inbox is a heap table there');
+is($node->safe_psql('restored_heap', $copy_count), "0 1 1\n0", 'a heap inbox still routes and keeps nothing, reporting COPY 0');
 
 $node->stop;
 done_testing();
