@@ -48,6 +48,12 @@ SELECT offline_join.create_source('shop', 'rmc',
 SELECT offline_join.create_source('nofolder', 'rmc');
 SELECT pg_temp.err($$SELECT * FROM offline_join.load_dir('nofolder')$$);
 SELECT source, last_status, failed_files, waiting_files, rows_24h FROM offline_join.source_status ORDER BY 1;
+-- a mistyped folder never matches: an error, not a quiet nothing
+SELECT offline_join.create_source('typo', 'rmc', '{"pattern": "/tmp/oj_regress_opz/sales_*.csv"}');
+SELECT pg_temp.err($$SELECT * FROM offline_join.source_files('typo')$$);
+SELECT pg_temp.err($$CALL offline_join.ingest('typo')$$);
+SELECT waiting_files FROM offline_join.source_status WHERE source = 'typo';
+DELETE FROM offline_join.sources WHERE name = 'typo';
 
 -- 2. Files arrive: waiting for their .fin, then waiting, then ingested
 SELECT pg_temp.write('sales_1.csv', 'Time Stamp,Customer ID,Event Type,Category,Event Name,Num1,Num2',
