@@ -38,6 +38,7 @@
 #include "files.h"
 #include "ledger.h"
 #include "load.h"
+#include "progress.h"
 #include "subxact.h"
 
 PG_FUNCTION_INFO_V1(oj_load);
@@ -214,6 +215,7 @@ oj_ingest_file(OjIngest *in, int fd, const char *path, int64 bytes_total,
 			progress_value[1] = c.loaded;
 			progress_value[2] = c.rejected;
 			pgstat_progress_update_multi_param(3, progress_index, progress_value);
+			oj_progress_rows(c.total, c.rejected, progress_value[0]);
 		}
 	}
 	if (rc < 0)
@@ -230,6 +232,7 @@ oj_ingest_file(OjIngest *in, int fd, const char *path, int64 bytes_total,
 	progress_value[1] = oj_ingest_counts(in).loaded;
 	progress_value[2] = oj_ingest_counts(in).rejected;
 	pgstat_progress_update_multi_param(3, progress_index, progress_value);
+	oj_progress_rows(oj_ingest_counts(in).total, progress_value[2], bytes_total);
 	oj_reader_destroy(reader);
 	return true;
 }
@@ -256,6 +259,7 @@ oj_load_body(void *arg)
 
 	b->in = oj_ingest_begin(b->src, b->load_id, "load()", true, NULL, NULL);
 	within_limit = oj_ingest_file(b->in, b->fd, b->path, b->bytes, b->sha256, &b->hashed, b->place);
+	oj_progress_phase(OJ_PHASE_FINISHING);
 	oj_ingest_end(b->in);
 	return within_limit;
 }
@@ -274,6 +278,7 @@ oj_load_rows(OjLoadBody *body)
 
 	pgstat_progress_start_command(PROGRESS_COMMAND_COPY, oj_relation_oid("events"));
 	pgstat_progress_update_multi_param(3, index, value);
+	oj_progress_phase(OJ_PHASE_LOADING);
 	within_limit = oj_subxact_run(oj_load_body, body, NULL);
 	pgstat_progress_end_command();
 	return within_limit;
@@ -360,12 +365,15 @@ oj_load_file(OjSource *src, const char *path, bool force, bool in_dir, TupleDesc
 	error_context_stack = &errcb;
 
 	fd = oj_open_file(path, &size);
+	oj_progress_phase(OJ_PHASE_HASHING);
+	oj_progress_bytes(0, size);
 	/* before the hash: a write while it is taken shows at the end too */
 	if (fstat(fd, &body.hashed) != 0)
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not stat file \"%s\": %m", path)));
 	oj_file_sha256(fd, path, l.sha256, &l.bytes);
+	oj_progress_phase(OJ_PHASE_CHECKING);
 	l.have_sha = true;
 	*lp = l;					/* what a failure record can say about the file */
 
@@ -388,6 +396,7 @@ oj_load_file(OjSource *src, const char *path, bool force, bool in_dir, TupleDesc
 	}
 
 	l.load_id = nextval_internal(oj_relation_oid("loads_load_id_seq"), false);
+	oj_progress_load_id(l.load_id);
 	body.src = src;
 	body.load_id = l.load_id;
 	body.fd = fd;
@@ -412,13 +421,18 @@ oj_load(PG_FUNCTION_ARGS)
 	TupleDesc	desc;
 	OjSource   *src;
 	OjLedger	l;
+	int			progress;
+	Datum		row;
 
 	oj_check_server_file_access(path);
 	(void) oj_tables_writer("offline_join.load()");
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 	src = oj_source_get(source);
-	PG_RETURN_DATUM(oj_load_file(src, path, PG_GETARG_BOOL(2), false, BlessTupleDesc(desc), &l));
+	progress = oj_progress_begin(OJ_PROGRESS_LOAD, src->name, path, GetUserId());
+	row = oj_load_file(src, path, PG_GETARG_BOOL(2), false, BlessTupleDesc(desc), &l);
+	oj_progress_end(progress);
+	PG_RETURN_DATUM(row);
 }
 
 /* Does path end in ".fin" (an upload marker, never data)? */
@@ -495,6 +509,18 @@ oj_load_dir_file(OjSource *src, const char *path, TupleDesc desc)
 	return row;
 }
 
+/* The files of paths load_dir() reads or skips: all but the ".fin" markers. */
+static int
+oj_load_dir_count(List *paths)
+{
+	ListCell   *lc;
+	int			n = 0;
+
+	foreach(lc, paths)
+		n += !oj_is_fin_marker(lfirst(lc));
+	return n;
+}
+
 /* Adds a row (a datum of the result type) to the result of a materialized SRF. */
 static void
 oj_put_row(ReturnSetInfo *rsinfo, Datum row)
@@ -528,6 +554,7 @@ oj_load_dir(PG_FUNCTION_ARGS)
 	List	   *paths;
 	ListCell   *lc;
 	TupleDesc	desc;
+	int			progress;
 
 	oj_check_server_file_access(pattern);
 	(void) oj_tables_writer("offline_join.load_dir()");
@@ -536,8 +563,10 @@ oj_load_dir(PG_FUNCTION_ARGS)
 	desc = rsinfo->setDesc;
 	/* one lock for every file of the call (oj_lock_source()) */
 	oj_lock_source(src->name, ExclusiveLock);
+	progress = oj_progress_begin(OJ_PROGRESS_LOAD_DIR, src->name, NULL, GetUserId());
 
 	paths = oj_glob(pattern);
+	oj_progress_files(oj_load_dir_count(paths));
 	if (paths == NIL)
 		ereport(NOTICE,
 				(errmsg("no file matches \"%s\"", pattern)));
@@ -547,12 +576,15 @@ oj_load_dir(PG_FUNCTION_ARGS)
 		Datum		row;
 
 		CHECK_FOR_INTERRUPTS();
+		if (!oj_is_fin_marker(path))
+			oj_progress_next_file(path);
 		if (oj_load_dir_skips(path, require_fin))
 			continue;
 		row = oj_load_dir_file(src, path, desc);
 		if (row != (Datum) 0)
 			oj_put_row(rsinfo, row);
 	}
+	oj_progress_end(progress);
 	return (Datum) 0;
 }
 
@@ -570,6 +602,7 @@ oj_validate_file(PG_FUNCTION_ARGS)
 	int64		size;
 	OjIngest   *in;
 	OjIngestCounts counts;
+	int			progress;
 
 	oj_check_server_file_access(path);
 	(void) oj_tables("offline_join.validate_file()");
@@ -584,7 +617,9 @@ oj_validate_file(PG_FUNCTION_ARGS)
 	errcb.previous = error_context_stack;
 	error_context_stack = &errcb;
 
+	progress = oj_progress_begin(OJ_PROGRESS_VALIDATE, src->name, path, GetUserId());
 	fd = oj_open_file(path, &size);
+	oj_progress_bytes(0, size);
 	in = oj_ingest_begin(src, 0, "validate_file()", true, rsinfo->setResult, rsinfo->setDesc);
 	(void) oj_ingest_file(in, fd, path, size, NULL, NULL, &place);	/* a dry run reports every bad row */
 	counts = oj_ingest_counts(in);
@@ -595,5 +630,6 @@ oj_validate_file(PG_FUNCTION_ARGS)
 	oj_ingest_end(in);
 	CloseTransientFile(fd);
 	error_context_stack = errcb.previous;
+	oj_progress_end(progress);
 	return (Datum) 0;
 }
