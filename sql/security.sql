@@ -151,7 +151,13 @@ INSERT INTO entry VALUES
  (24, 'SELECT events', NULL,
       $q$SELECT * FROM offline_join.events$q$),
  (25, 'SELECT inboxes', NULL,
-      $q$SELECT * FROM offline_join.inboxes$q$);
+      $q$SELECT * FROM offline_join.inboxes$q$),
+ -- everyone's: it shows a role that may not read the ledger only its own
+ -- loads (test/t/015_progress.pl)
+ (40, 'progress()', 'offline_join.progress()',
+      $q$SELECT * FROM offline_join.progress()$q$),
+ (41, 'SELECT progress', NULL,
+      $q$SELECT * FROM offline_join.progress$q$);
 
 SELECT e.point,
        pg_temp.try('superuser', e.q) AS superuser,
