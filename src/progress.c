@@ -281,7 +281,7 @@ oj_progress_end(int level)
 		oj_progress_clear();
 }
 
-/* The shown run's phase. */
+/* The shown run's phase; one that reads the file counts its bytes from 0. */
 void
 oj_progress_phase(OjProgressPhase phase)
 {
@@ -291,6 +291,8 @@ oj_progress_phase(OjProgressPhase phase)
 		return;
 	OJ_BEGIN_WRITE(s);
 	s->phase = phase;
+	if (phase == OJ_PHASE_HASHING || phase == OJ_PHASE_LOADING || phase == OJ_PHASE_VALIDATING)
+		s->bytes_done = 0;
 	OJ_END_WRITE(s);
 }
 

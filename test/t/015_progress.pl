@@ -77,7 +77,7 @@ my $loader = start_statement("SELECT status FROM offline_join.load('rmc', '$big'
 ok($node->poll_query_until('postgres', qq{
 SELECT count(*) = 1 FROM offline_join.progress
  WHERE command = 'load' AND source = 'rmc' AND path = '$big' AND phase = 'loading'
-   AND load_id IS NOT NULL AND bytes_total = $size AND role = current_user
+   AND load_id IS NOT NULL AND bytes_total = $size AND bytes_done = 0 AND rows_done = 0 AND role = current_user
    AND file_no IS NULL AND files_total IS NULL AND started_at <= now()}),
    'load(): its row, with source, path, load ID, size, phase and role');
 is(seen_by('regress_other'), '', 'a role that may not read the ledger sees nothing of it');
@@ -85,17 +85,28 @@ is(seen_by('regress_reader'), "load|$big|1", 'a role that may read the ledger se
 is($node->safe_psql('postgres', q{
 SELECT a.pid = p.pid FROM pg_stat_activity a JOIN offline_join.progress p ON p.pid = a.pid
  WHERE a.query LIKE '%offline_join.load(%'}), 't', 'pid is the loading backend');
+# the same file loaded meanwhile by another session: hashed, it waits for
+# the first load's content lock to learn whether it is a duplicate
+my $second = start_statement("SELECT status FROM offline_join.load('rmc', '$big');");
+ok($node->poll_query_until('postgres', qq{
+SELECT count(*) = 1 FROM offline_join.progress
+ WHERE command = 'load' AND path = '$big' AND phase = 'checking ledger' AND load_id IS NULL
+   AND bytes_done = $size AND bytes_total = $size}),
+   'a second load of the same content: hashed, waiting in the ledger check, no load ID');
 $blocker->query_safe('COMMIT;');
 $blocker->quit;
 ok($node->poll_query_until('postgres', q{
 SELECT count(*) = 1 FROM offline_join.progress
  WHERE rows_done > 0 AND rows_rejected > 0 AND bytes_done > 0 AND bytes_done < bytes_total}),
    'rows, rejected rows and bytes are reported while loading');
-my $b1 = $node->safe_psql('postgres', 'SELECT bytes_done FROM offline_join.progress');
-ok($node->poll_query_until('postgres', "SELECT coalesce(bool_or(bytes_done > $b1), true) FROM offline_join.progress"),
+my $b1 = $node->safe_psql('postgres', "SELECT bytes_done FROM offline_join.progress WHERE phase = 'loading'");
+ok($node->poll_query_until('postgres',
+	"SELECT coalesce(bool_or(bytes_done > $b1), true) FROM offline_join.progress WHERE load_id IS NOT NULL"),
    'bytes_done grows');
 like($loader->query('\\echo done'), qr/loaded/, 'the load ends');
 $loader->quit;
+like($second->query('\\echo done'), qr/duplicate/, 'the second one ends as a duplicate');
+$second->quit;
 is($node->safe_psql('postgres', 'SELECT count(*) FROM offline_join.progress'), '0', 'its row is gone after the load');
 
 # --- load_dir(): file k of n, each file's load ID
