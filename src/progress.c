@@ -97,12 +97,14 @@ static Oid	oj_copy_relid;		/* an inbox COPY's table, whose COPY counts the bytes
 #define OJ_END_WRITE(s) \
 	do { pg_write_barrier(); (s)->changecount++; END_CRIT_SECTION(); } while (0)
 
+/* The slots' size: one per backend. */
 static Size
 oj_progress_shmem_size(void)
 {
 	return mul_size(MaxBackends, sizeof(OjProgressSlot));
 }
 
+/* shmem_request_hook: asks the postmaster for the slots. */
 static void
 oj_progress_shmem_request(void)
 {
@@ -111,6 +113,7 @@ oj_progress_shmem_request(void)
 	RequestAddinShmemSpace(oj_progress_shmem_size());
 }
 
+/* shmem_startup_hook: the slots, empty when the shared memory is new. */
 static void
 oj_progress_shmem_startup(void)
 {
@@ -207,6 +210,7 @@ oj_progress_subxact_cb(SubXactEvent event, SubTransactionId mySubid,
 				oj_nest_subid[i] = parentSubid;
 }
 
+/* before_shmem_exit: a backend that exits leaves no row. */
 static void
 oj_progress_exit(int code, Datum arg)
 {
