@@ -5,7 +5,8 @@
 -- hidden row, or a hidden session's state through a visible event.
 --   1. every view of the extension is security_invoker;
 --   2. the matrix: each read path as each role of the README;
---   3. what each path shows a role that policies filter.
+--   3. what each path shows a role that policies filter;
+--   4. offline_join.progress to each role, while a load runs.
 SET client_min_messages = warning;
 DROP EXTENSION IF EXISTS offline_join CASCADE;
 DO $$
@@ -183,6 +184,39 @@ SELECT pg_temp.try($q$SELECT count(*)::text FROM offline_join.my_rejects$q$) AS 
 RESET ROLE;
 SELECT count(*) AS superuser_my_rejects FROM offline_join.my_rejects;
 ALTER TABLE offline_join.rejects DISABLE ROW LEVEL SECURITY;
+
+-- progress: every load to a role that may read the whole ledger; a role
+-- whose reads of the ledger policies filter (or without SELECT on it) sees
+-- only its own loads.  Each role looks while the superuser's load writes
+-- its events (a statement trigger on them), with policies on the ledger and
+-- without.
+GRANT SELECT ON offline_join.loads TO regress_rls_analyst_a, regress_rls_analyst_all, regress_rls_bypass;
+ALTER TABLE offline_join.loads ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own_loads ON offline_join.loads TO regress_rls_analyst_a USING (loaded_by = current_user);
+CREATE TABLE public.rls_progress_seen (ledger_rls boolean, role text, answer text);
+CREATE FUNCTION public.rls_progress_snap() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE w record; a text;
+BEGIN
+  FOR w IN SELECT * FROM who LOOP
+    PERFORM set_config('role', w.r, true);
+    a := pg_temp.try($q$SELECT count(*) || ' loads' || coalesce(', source ' || string_agg(source, ','), '')
+                         FROM offline_join.progress$q$);
+    PERFORM set_config('role', 'none', true);
+    INSERT INTO public.rls_progress_seen
+      SELECT relrowsecurity, w.r, a FROM pg_class WHERE oid = 'offline_join.loads'::regclass;
+  END LOOP;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER rls_progress_snap AFTER INSERT ON offline_join.events
+  FOR EACH STATEMENT EXECUTE FUNCTION public.rls_progress_snap();
+SELECT status FROM offline_join.load('a', :'sample');
+ALTER TABLE offline_join.loads DISABLE ROW LEVEL SECURITY;
+SELECT status FROM offline_join.load('a', :'sample', force => true);
+SELECT ledger_rls, replace(role, 'regress_rls_', '') AS role, answer
+  FROM public.rls_progress_seen ORDER BY 1 DESC, 2;
+DROP TRIGGER rls_progress_snap ON offline_join.events;
+DROP FUNCTION public.rls_progress_snap();
+DROP TABLE public.rls_progress_seen;
 
 -- clean up
 DROP FOREIGN TABLE public.rls_file;

@@ -168,6 +168,12 @@ INSERT INTO entry VALUES
       $q$SELECT * FROM offline_join.events$q$),
  (25, 'SELECT inboxes', NULL,
       $q$SELECT * FROM offline_join.inboxes$q$),
+ -- everyone's: it shows a role that may not read the ledger only its own
+ -- loads (test/t/015_progress.pl)
+ (40, 'progress()', 'offline_join.progress()',
+      $q$SELECT * FROM offline_join.progress()$q$),
+ (41, 'SELECT progress', NULL,
+      $q$SELECT * FROM offline_join.progress$q$),
  -- 0.2.1 (issue #28): the inboxes' access method, and the last load; a
  -- table access method's handler takes internal: no SQL can call it (42883)
  (50, 'inbox_am_handler() called', 'offline_join.inbox_am_handler(internal)',

@@ -52,5 +52,6 @@ oj_copy_state(Relation rel, OjCopyState *out)
 	out->line_valid = !copy->opts.binary && copy->line_buf_valid;
 	out->line = copy->line_buf.data;
 	out->line_len = copy->line_buf.len;
+	out->filename = copy->is_program ? NULL : copy->filename;
 	return true;
 }

@@ -28,6 +28,7 @@ typedef struct OjCopyState
 	bool		line_valid;		/* line holds the current row's text */
 	const char *line;			/* the row's text as read, its line end stripped */
 	size_t		line_len;
+	const char *filename;		/* the server file it reads, or NULL (client, program) */
 } OjCopyState;
 
 /* in copy_state.c */

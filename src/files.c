@@ -25,6 +25,7 @@
 
 #include "source.h"
 #include "files.h"
+#include "progress.h"
 
 /* ERROR 42501 unless the current user may read server files. */
 void
@@ -137,6 +138,7 @@ oj_file_sha256(int fd, const char *path, char hex[65], int64 *bytes)
 		if (pg_cryptohash_update(ctx, (uint8 *) buf, n) < 0)
 			elog(ERROR, "could not compute sha256: %s", pg_cryptohash_error(ctx));
 		*bytes += n;
+		oj_progress_bytes(*bytes, -1);
 		CHECK_FOR_INTERRUPTS();
 	}
 	if (n < 0)

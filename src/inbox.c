@@ -60,6 +60,7 @@
 #include "inbox_am.h"
 #include "last_load.h"
 #include "ledger.h"
+#include "progress.h"
 #include "security.h"
 
 PG_FUNCTION_INFO_V1(oj_create_inbox);
@@ -80,6 +81,7 @@ typedef struct OjInboxRun
 	bool		from_copy;
 	bool		copy_checked;	/* oj_inbox_check_copy() done */
 	int64		next_line;		/* COPY: the physical line where the next record starts */
+	int			progress;		/* its level in offline_join.progress */
 	Oid			invoker;		/* the role whose INSERT/COPY this is */
 	Oid			owner;			/* the extension's owner: writes are made as it */
 	bool		show_matched;	/* may the invoker learn the matched count? */
@@ -741,6 +743,8 @@ oj_inbox_start(Relation rel, const char *source)
 	}
 
 	r->load_id = nextval_internal(oj_relation_oid("loads_load_id_seq"), false);
+	r->progress = oj_progress_begin_inbox(r->relid, r->src->name, invoker);
+	oj_progress_load_id(r->load_id);
 	r->in = oj_ingest_begin(r->src, r->load_id, "inbox COPY", false, NULL, NULL);
 	oj_ingest_set_raw_maker(r->in, oj_inbox_raw, r);
 	if (r->src->format->inbox_header == OJ_INBOX_BY_POSITION)
@@ -883,6 +887,7 @@ oj_inbox_check_copy(OjInboxRun *r, const OjCopyState *copy)
 	if (copy == NULL || r->copy_checked)
 		return;
 	r->copy_checked = true;
+	oj_progress_path(copy->filename);
 	if (copy->has_where)
 		oj_inbox_where_error(get_rel_name(r->relid));
 	/* a value equal to COPY's NULL string arrives as no value at all */
@@ -1263,6 +1268,8 @@ oj_inbox_route(PG_FUNCTION_ARGS)
 
 		pgstat_progress_update_multi_param(2, index, value);
 	}
+	if (counts.total % 4096 == 0)
+		oj_progress_inbox_rows(counts.total, counts.rejected);
 	if (oj_ingest_over_limit(r->in))
 		ereport(ERROR,
 				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
@@ -1319,6 +1326,8 @@ oj_inbox_finish(PG_FUNCTION_ARGS)
 	l.path = r->from_copy ? "COPY" : "INSERT";
 	l.started_at = r->started_at;
 	l.loaded_by = r->invoker;
+	oj_progress_phase(OJ_PHASE_FINISHING);
+	oj_progress_inbox_rows(oj_ingest_counts(r->in).total, oj_ingest_counts(r->in).rejected);
 	oj_become(r->owner, &saved);
 	PG_TRY();
 	{
@@ -1330,6 +1339,7 @@ oj_inbox_finish(PG_FUNCTION_ARGS)
 	}
 	PG_END_TRY();
 	oj_unbecome(&saved);
+	oj_progress_end(r->progress);
 	oj_last_load_note(l.load_id);
 
 	initStringInfo(&counts);

@@ -40,6 +40,7 @@
 #include "files.h"
 #include "ledger.h"
 #include "load.h"
+#include "progress.h"
 #include "subxact.h"
 
 PG_FUNCTION_INFO_V1(oj_load);
@@ -218,6 +219,7 @@ oj_ingest_file(OjIngest *in, int fd, const char *path, int64 bytes_total,
 			progress_value[1] = c.loaded;
 			progress_value[2] = c.rejected;
 			pgstat_progress_update_multi_param(3, progress_index, progress_value);
+			oj_progress_rows(c.total, c.rejected, progress_value[0]);
 		}
 	}
 	if (rc < 0)
@@ -234,6 +236,7 @@ oj_ingest_file(OjIngest *in, int fd, const char *path, int64 bytes_total,
 	progress_value[1] = oj_ingest_counts(in).loaded;
 	progress_value[2] = oj_ingest_counts(in).rejected;
 	pgstat_progress_update_multi_param(3, progress_index, progress_value);
+	oj_progress_rows(oj_ingest_counts(in).total, progress_value[2], bytes_total);
 	oj_reader_destroy(reader);
 	return true;
 }
@@ -260,6 +263,7 @@ oj_load_body(void *arg)
 
 	b->in = oj_ingest_begin(b->src, b->load_id, "load()", true, NULL, NULL);
 	within_limit = oj_ingest_file(b->in, b->fd, b->path, b->bytes, b->sha256, &b->hashed, b->place);
+	oj_progress_phase(OJ_PHASE_FINISHING);
 	oj_ingest_end(b->in);
 	return within_limit;
 }
@@ -278,6 +282,7 @@ oj_load_rows(OjLoadBody *body)
 
 	pgstat_progress_start_command(PROGRESS_COMMAND_COPY, oj_relation_oid("events"));
 	pgstat_progress_update_multi_param(3, index, value);
+	oj_progress_phase(OJ_PHASE_LOADING);
 	within_limit = oj_subxact_run(oj_load_body, body, NULL);
 	pgstat_progress_end_command();
 	return within_limit;
@@ -384,12 +389,15 @@ oj_load_file(OjSource *src, const char *path, bool force, bool in_dir, int64 rep
 	error_context_stack = &errcb;
 
 	fd = oj_open_file(path, &size);
+	oj_progress_phase(OJ_PHASE_HASHING);
+	oj_progress_bytes(0, size);
 	/* before the hash: a write while it is taken shows at the end too */
 	if (fstat(fd, &body.hashed) != 0)
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not stat file \"%s\": %m", path)));
 	oj_file_sha256(fd, path, l.sha256, &l.bytes);
+	oj_progress_phase(OJ_PHASE_CHECKING);
 	l.have_sha = true;
 	*lp = l;					/* what a failure record can say about the file */
 
@@ -431,6 +439,7 @@ oj_load_file(OjSource *src, const char *path, bool force, bool in_dir, int64 rep
 	}
 
 	l.load_id = nextval_internal(oj_relation_oid("loads_load_id_seq"), false);
+	oj_progress_load_id(l.load_id);
 	body.src = src;
 	body.load_id = l.load_id;
 	body.fd = fd;
@@ -466,6 +475,8 @@ oj_load(PG_FUNCTION_ARGS)
 	OjLedger	l;
 	bool		force = !PG_ARGISNULL(2) && PG_GETARG_BOOL(2);
 	int64		replaces = PG_NARGS() > 3 && !PG_ARGISNULL(3) ? PG_GETARG_INT64(3) : 0;
+	int			progress;
+	Datum		row;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		PG_RETURN_NULL();		/* as the STRICT function of 0.2.0 and before */
@@ -480,7 +491,10 @@ oj_load(PG_FUNCTION_ARGS)
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 	src = oj_source_get(source);
-	PG_RETURN_DATUM(oj_load_file(src, path, force, false, replaces, BlessTupleDesc(desc), &l));
+	progress = oj_progress_begin(OJ_PROGRESS_LOAD, src->name, path, GetUserId());
+	row = oj_load_file(src, path, force, false, replaces, BlessTupleDesc(desc), &l);
+	oj_progress_end(progress);
+	PG_RETURN_DATUM(row);
 }
 
 /* The pattern a folder function reads: its own, or else the source's option pattern. */
@@ -572,6 +586,18 @@ oj_load_dir_file(OjSource *src, const char *path, TupleDesc desc)
 	return row;
 }
 
+/* The files of paths load_dir() reads or skips: all but the ".fin" markers. */
+static int
+oj_load_dir_count(List *paths)
+{
+	ListCell   *lc;
+	int			n = 0;
+
+	foreach(lc, paths)
+		n += !oj_is_fin_marker(lfirst(lc));
+	return n;
+}
+
 /* Adds a row (a datum of the result type) to the result of a materialized SRF. */
 static void
 oj_put_row(ReturnSetInfo *rsinfo, Datum row)
@@ -604,6 +630,7 @@ oj_load_dir(PG_FUNCTION_ARGS)
 	List	   *paths;
 	ListCell   *lc;
 	TupleDesc	desc;
+	int			progress;
 
 	InitMaterializedSRF(fcinfo, 0);
 	if (PG_ARGISNULL(0))
@@ -617,8 +644,10 @@ oj_load_dir(PG_FUNCTION_ARGS)
 	desc = rsinfo->setDesc;
 	/* one lock for every file of the call (oj_lock_source()) */
 	oj_lock_source(src->name, ExclusiveLock);
+	progress = oj_progress_begin(OJ_PROGRESS_LOAD_DIR, src->name, NULL, GetUserId());
 
 	paths = oj_glob(pattern);
+	oj_progress_files(oj_load_dir_count(paths));
 	if (paths == NIL)
 		ereport(NOTICE,
 				(errmsg("no file matches \"%s\"", pattern)));
@@ -628,12 +657,15 @@ oj_load_dir(PG_FUNCTION_ARGS)
 		Datum		row;
 
 		CHECK_FOR_INTERRUPTS();
+		if (!oj_is_fin_marker(path))
+			oj_progress_next_file(path);
 		if (oj_load_dir_skips(path, require_fin))
 			continue;
 		row = oj_load_dir_file(src, path, desc);
 		if (row != (Datum) 0)
 			oj_put_row(rsinfo, row);
 	}
+	oj_progress_end(progress);
 	return (Datum) 0;
 }
 
@@ -841,6 +873,7 @@ oj_validate_file(PG_FUNCTION_ARGS)
 	int64		size;
 	OjIngest   *in;
 	OjIngestCounts counts;
+	int			progress;
 
 	oj_check_server_file_access(path);
 	(void) oj_tables("offline_join.validate_file()");
@@ -855,7 +888,9 @@ oj_validate_file(PG_FUNCTION_ARGS)
 	errcb.previous = error_context_stack;
 	error_context_stack = &errcb;
 
+	progress = oj_progress_begin(OJ_PROGRESS_VALIDATE, src->name, path, GetUserId());
 	fd = oj_open_file(path, &size);
+	oj_progress_bytes(0, size);
 	in = oj_ingest_begin(src, 0, "validate_file()", true, rsinfo->setResult, rsinfo->setDesc);
 	(void) oj_ingest_file(in, fd, path, size, NULL, NULL, &place);	/* a dry run reports every bad row */
 	counts = oj_ingest_counts(in);
@@ -866,5 +901,6 @@ oj_validate_file(PG_FUNCTION_ARGS)
 	oj_ingest_end(in);
 	CloseTransientFile(fd);
 	error_context_stack = errcb.previous;
+	oj_progress_end(progress);
 	return (Datum) 0;
 }

@@ -13,6 +13,7 @@
 #include "source.h"
 #include "expiry.h"
 #include "guc.h"
+#include "progress.h"
 
 PG_MODULE_MAGIC;
 
@@ -25,4 +26,5 @@ _PG_init(void)
 		return;
 	oj_guc_init();
 	oj_expiry_init();			/* the expiry worker, when preloaded */
+	oj_progress_init();			/* offline_join.progress, when preloaded */
 }

@@ -161,4 +161,16 @@ typedef RelFileNode OjRelFileLocator;
 	vac_update_relstats((rel), 0, 0, 0, false, (xid), (mxid), (xid_upd), (mxid_upd), false)
 #endif
 
+/*
+ * This backend's index among MaxBackends, from 0: 17 numbers backends from
+ * 0 (MyProcNumber), 15 and 16 from 1 (MyBackendId).
+ */
+#if PG_VERSION_NUM >= 170000
+#include "storage/procnumber.h"
+#define oj_my_backend_index()	((int) MyProcNumber)
+#else
+#include "storage/backendid.h"
+#define oj_my_backend_index()	((int) MyBackendId - 1)
+#endif
+
 #endif							/* OJ_PG_COMPAT_H */

@@ -1,6 +1,7 @@
 # Without shared_preload_libraries: the library loads on first use in any
 # backend, CREATE EXTENSION and everything but the worker work, and the
-# parameters exist once it is loaded.
+# parameters exist once it is loaded; offline_join.progress says it needs
+# preloading.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -32,6 +33,15 @@ is($node->safe_psql('postgres',
 is($node->safe_psql('postgres',
     "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'offline_join expiry'"),
    '0', 'no worker without preloading');
+
+# offline_join.progress lives in shared memory, which only a preloaded
+# library has: the view says so (and loads run without it, as above)
+my ($ret, $out, $err) = $node->psql('postgres', 'SELECT * FROM offline_join.progress');
+isnt($ret, 0, 'progress: an error without preloading');
+like($err, qr/ERROR:  offline_join.progress needs offline_join in shared_preload_libraries/,
+     'progress: the error says what it needs');
+like($err, qr/HINT:  Add offline_join to shared_preload_libraries and restart the server/,
+     'progress: and how to get it');
 
 $node->stop;
 done_testing();
