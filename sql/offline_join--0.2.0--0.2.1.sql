@@ -40,7 +40,8 @@ COMMENT ON FUNCTION offline_join.expire_rejects(integer, interval) IS
 GRANT EXECUTE ON FUNCTION offline_join.expire_rejects(integer, interval) TO PUBLIC;
 
 -- Says what the worker will delete once this update is committed, so that
--- an update never loses evidence without a word.
+-- an update never loses evidence without a word (a WARNING: an extension
+-- script's NOTICEs are not shown).
 DO $ret$
 DECLARE
     setting text := pg_catalog.current_setting('offline_join.reject_retention', true);
@@ -57,7 +58,7 @@ BEGIN
      WHERE COALESCE(l.finished_at, l.started_at)
            OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) COALESCE(setting, '90 days')::pg_catalog.interval);
     IF rejects OPERATOR(pg_catalog.>) 0 THEN
-        RAISE NOTICE 'the expiry worker will delete % rejects of % loads that finished more than % ago',
+        RAISE WARNING 'the expiry worker will delete % rejects of % loads that finished more than % ago',
             rejects, loads, COALESCE(setting, '90 days')
           USING HINT = 'offline_join.reject_retention decides how long rejects are kept (at most 2 years); '
                        'set it to ''off'' to keep them, or copy them elsewhere first.';
