@@ -567,14 +567,16 @@ oj_lock_extension(void)
 static bool
 oj_worker_trusts_schema(bool rejects)
 {
-	static char *warned = NULL;	/* what the last WARNING said, in TopMemoryContext */
+	static char *warned_of[2] = {NULL, NULL};	/* what the last WARNING of each pass said, in TopMemoryContext */
+	char	  **warned_p = &warned_of[rejects ? 1 : 0];
+	char	   *warned = *warned_p;
 	char	   *why;
 
 	if (oj_owner_writes_trusted(oj_extension_owner(), rejects ? OJ_WRITES_EXPIRY_REJECTS : OJ_WRITES_EXPIRY, &why))
 	{
 		if (warned)
 			pfree(warned);
-		warned = NULL;
+		*warned_p = NULL;
 		return true;
 	}
 	/* one WARNING for each new reason, not one a naptime */
@@ -588,7 +590,7 @@ oj_worker_trusts_schema(bool rejects)
 						 OJ_SCHEMA)));
 		if (warned)
 			pfree(warned);
-		warned = MemoryContextStrdup(TopMemoryContext, why);
+		*warned_p = MemoryContextStrdup(TopMemoryContext, why);
 	}
 	return false;
 }

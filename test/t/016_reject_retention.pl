@@ -104,6 +104,22 @@ ok($node->poll_query_until('postgres', 'SELECT count(*) = 0 FROM offline_join.re
 like($err, qr/invalid value for parameter "offline_join.reject_retention".*\n.*mixes positive and negative parts/,
 	 'ALTER SYSTEM refuses mixed signs');
 
+# the worker runs as a superuser: while another role could make rejects run
+# its code (here TRIGGER granted to it), it deletes no reject, and says so
+# once; transaction IDs are not held up by it
+sql(q{CREATE ROLE regress_ret_trigger; GRANT TRIGGER ON offline_join.rejects TO regress_ret_trigger});
+my $offset = -s $node->logfile;
+is(sql("SELECT load_id || ' ' || rows_rejected FROM offline_join.load('rmc', '$dir/c.csv', true)"), '5 11', 'file c loaded again');
+finished_ago(5, '100 days');
+sleep 3;
+is(kept(5), '11', 'with TRIGGER on rejects granted to another role the worker deletes no reject');
+my @waits = slurp_file($node->logfile, $offset) =~ /(offline_join expiry worker waits: [^\n]*)/g;
+is(scalar(@waits), 1, 'one WARNING in three naptimes');
+like($waits[0] // '', qr/role "regress_ret_trigger" holds TRIGGER on table "offline_join.rejects"/, 'naming the role and the table');
+sql(q{REVOKE TRIGGER ON offline_join.rejects FROM regress_ret_trigger});
+ok($node->poll_query_until('postgres', 'SELECT count(*) = 0 FROM offline_join.rejects WHERE load_id = 5'),
+   'once it is revoked they are purged');
+
 # transaction IDs still expire beside it, each pass with its own row
 sql(q{INSERT INTO offline_join.transactions (transaction_id, visitor_id, recorded_at, expires_at)
       SELECT 'old-' || i, 'v', now() - interval '30 days', now() - interval '1 day' FROM generate_series(1, 150) i});
