@@ -11,10 +11,10 @@
  *	  worker "offline_join expiry" runs a pass of each every
  *	  offline_join.expire_naptime seconds with one short transaction per
  *	  batch; offline_join.expire() and offline_join.expire_rejects() run
- *	  the same pass in the caller's transaction.  The worker is started by the launcher "offline_join
- *	  launcher", which connects to no database: it looks offline_join.database
- *	  up in pg_database, says once when it does not exist, and starts the
- *	  worker there when it does.
+ *	  the same pass in the caller's transaction.  The worker is started by
+ *	  the launcher "offline_join launcher", which connects to no database:
+ *	  it looks offline_join.database up in pg_database, says once when it
+ *	  does not exist, and starts the worker there when it does.
  *
  *-------------------------------------------------------------------------
  */
