@@ -102,6 +102,9 @@ INSERT INTO entry VALUES
       $q$SELECT offline_join.rematch()$q$),
  (9,  'expire()', 'offline_join.expire(integer)',
       $q$SELECT offline_join.expire()$q$),
+ -- 0.2.1: with the caller's privileges, as expire() (SELECT on loads, DELETE on rejects)
+ (45, 'expire_rejects()', 'offline_join.expire_rejects(integer,interval)',
+      $q$SELECT offline_join.expire_rejects()$q$),
  (10, 'abandoned_carts()', 'offline_join.abandoned_carts(timestamptz,interval)',
       $q$SELECT offline_join.abandoned_carts()$q$),
  (11, 'create_inbox()', 'offline_join.create_inbox(text,integer,text[])',

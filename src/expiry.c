@@ -1,16 +1,20 @@
 /*-------------------------------------------------------------------------
  *
  * expiry.c
- *	  Expiry of transaction IDs (spec section 6).  A pass deletes the rows of
- *	  offline_join.transactions past expires_at, batch by batch through the
- *	  expires_at index, and keeps one row in offline_join.expiry_runs.  The
- *	  background worker "offline_join expiry" runs a pass every
+ *	  Expiry of transaction IDs (spec section 6) and retention of rejects
+ *	  (section 9).  A pass deletes the rows of offline_join.transactions
+ *	  past expires_at, batch by batch through the expires_at index, or the
+ *	  rejects of the loads that finished more than
+ *	  offline_join.reject_retention ago, batch by batch through the
+ *	  (load_id, line_no) index, and keeps one row in
+ *	  offline_join.expiry_runs (column what says which).  The background
+ *	  worker "offline_join expiry" runs a pass of each every
  *	  offline_join.expire_naptime seconds with one short transaction per
- *	  batch; offline_join.expire() runs the same pass in the caller's
- *	  transaction.  The worker is started by the launcher "offline_join
- *	  launcher", which connects to no database: it looks offline_join.database
- *	  up in pg_database, says once when it does not exist, and starts the
- *	  worker there when it does.
+ *	  batch; offline_join.expire() and offline_join.expire_rejects() run
+ *	  the same pass in the caller's transaction.  The worker is started by
+ *	  the launcher "offline_join launcher", which connects to no database:
+ *	  it looks offline_join.database up in pg_database, says once when it
+ *	  does not exist, and starts the worker there when it does.
  *
  *-------------------------------------------------------------------------
  */
@@ -46,6 +50,7 @@
 #include "utils/wait_event.h"
 
 #include "source.h"
+#include "catalog.h"
 #include "citus.h"
 #include "expiry.h"
 #include "guc.h"
@@ -54,6 +59,7 @@
 #include "pg_compat.h"
 
 PG_FUNCTION_INFO_V1(oj_expire);
+PG_FUNCTION_INFO_V1(oj_expire_rejects);
 PGDLLEXPORT void oj_expiry_worker_main(Datum main_arg);
 PGDLLEXPORT void oj_expiry_launcher_main(Datum main_arg);
 
@@ -80,8 +86,14 @@ typedef struct OjPass
 	int64		deleted;
 	int32		batches;		/* batches that deleted rows */
 	double		longest_ms;		/* the longest batch (worker: commit included) */
-	const char *table;			/* what it deletes from: offline_join.transactions, or
-								 * on the Citus layout one of its shards on this node */
+	const char *table;			/* what it deletes from: offline_join.transactions (or
+								 * rejects), or on the Citus layout one of its shards
+								 * on this node */
+	bool		rejects;		/* purges rejects, not transaction IDs */
+	const char *loads;			/* rejects: the ledger as this node reads it */
+	TimestampTz cutoff;			/* rejects: of loads that finished before this */
+	int64		lower_load;		/* rejects: the next batch starts at this load_id */
+	int64		lower_line;		/* rejects: and in that load at this line_no */
 } OjPass;
 
 /* Saved plans of this backend; the batch size is a constant in two of them. */
@@ -91,6 +103,7 @@ static SPIPlanPtr bound_plan = NULL;
 static SPIPlanPtr range_plan = NULL;
 static SPIPlanPtr locked_plan = NULL;
 static SPIPlanPtr run_insert_plan = NULL;
+static SPIPlanPtr run_insert_rejects_plan = NULL;
 static SPIPlanPtr run_trim_plan = NULL;
 static SPIPlanPtr run_update_plan = NULL;
 
@@ -299,6 +312,155 @@ oj_delete_batch(OjPass *p)
 	return n;
 }
 
+/* Saved plans of the purge of rejects, for one rejects table (or shard) and one ledger. */
+static char *reject_plans_table = NULL;
+static SPIPlanPtr reject_next_plan = NULL;
+static SPIPlanPtr reject_delete_plan = NULL;
+
+/* Forgets the plans made for another rejects table or ledger. */
+static void
+oj_reject_plans_for(const char *table, const char *loads)
+{
+	char	   *key = psprintf("%s %s", table, loads);
+
+	if (reject_plans_table != NULL && strcmp(reject_plans_table, key) == 0)
+		return;
+	if (reject_next_plan)
+		SPI_freeplan(reject_next_plan);
+	if (reject_delete_plan)
+		SPI_freeplan(reject_delete_plan);
+	reject_next_plan = reject_delete_plan = NULL;
+	if (reject_plans_table)
+		pfree(reject_plans_table);
+	reject_plans_table = MemoryContextStrdup(TopMemoryContext, key);
+}
+
+/* A reject is old when its load finished before the cutoff (a ledger row from before 0.1.2 may lack finished_at). */
+#define OJ_LOAD_IS_OLD(l, cutoff) \
+	"COALESCE(" l ".finished_at, " l ".started_at) OPERATOR(pg_catalog.<) " cutoff
+
+/*
+ * Rejects: the first load_id from p->lower_load on that still has rejects
+ * and whose load finished before p->cutoff; false when there is none.  A
+ * walk over the distinct load_ids of the rejects (a skip scan of their
+ * (load_id, line_no) index, in one statement), each looked up in the ledger
+ * by its primary key: a pass costs a probe per load whose rejects are
+ * still kept, however long the ledger grows.  Rejects whose load has no
+ * ledger row have no age and are kept.
+ */
+static bool
+oj_next_old_load(OjPass *p, int64 *load_id)
+{
+	Datum		args[2] = {Int64GetDatum(p->lower_load), TimestampTzGetDatum(p->cutoff)};
+	bool		isnull;
+	int			rc;
+
+	rc = SPI_execute_plan(oj_saved_plan(&reject_next_plan, reject_next_plan ? NULL : psprintf(
+		"WITH RECURSIVE walk(load_id) AS ("
+		"  SELECT (SELECT r.load_id FROM %s r WHERE r.load_id OPERATOR(pg_catalog.>=) $1"
+		"           ORDER BY r.load_id LIMIT 1)"
+		"  UNION ALL"
+		"  SELECT (SELECT r.load_id FROM %s r WHERE r.load_id OPERATOR(pg_catalog.>) w.load_id"
+		"           ORDER BY r.load_id LIMIT 1)"
+		"    FROM walk w WHERE w.load_id IS NOT NULL)"
+		" SELECT w.load_id FROM walk w"
+		"  WHERE w.load_id IS NULL"
+		"     OR EXISTS (SELECT FROM %s l WHERE l.load_id OPERATOR(pg_catalog.=) w.load_id"
+		"                   AND " OJ_LOAD_IS_OLD("l", "$2") ")"
+		"  LIMIT 1", p->table, p->table, p->loads), 2, (Oid[]) {INT8OID, TIMESTAMPTZOID}),
+						  args, NULL, false, 0);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "reading %s failed: %s", p->table, SPI_result_code_string(rc));
+	*load_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	return !isnull;
+}
+
+/*
+ * Rejects: deletes at most want rejects of load load_id from line
+ * p->lower_line on, in line order (SPI connected), pg_net's pattern as
+ * oj_delete_locked(): SKIP LOCKED leaves rows that a concurrent unload()
+ * is deleting; the load's age is checked again in the statement.  Sets
+ * *taken to the rows it took, and moves the cursor past them: to the next
+ * load when fewer than want were taken, past the last line taken when some
+ * were kept (by a trigger or a policy), so kept rows never stop the pass.
+ */
+static int64
+oj_delete_rejects_of(OjPass *p, int64 load_id, int64 want, int64 *taken)
+{
+	Datum		args[4] = {Int64GetDatum(load_id), Int64GetDatum(p->lower_line), Int64GetDatum(want),
+	TimestampTzGetDatum(p->cutoff)};
+	bool		isnull;
+	int64		deleted, last;
+	int			rc;
+
+	rc = SPI_execute_plan(oj_saved_plan(&reject_delete_plan, reject_delete_plan ? NULL : psprintf(
+		"WITH picked AS MATERIALIZED ("
+		"  SELECT ctid, line_no FROM %s"
+		"   WHERE load_id OPERATOR(pg_catalog.=) $1 AND line_no OPERATOR(pg_catalog.>=) $2"
+		"     AND EXISTS (SELECT FROM %s l WHERE l.load_id OPERATOR(pg_catalog.=) $1"
+		"                    AND " OJ_LOAD_IS_OLD("l", "$4") ")"
+		"   ORDER BY line_no LIMIT $3"
+		"   FOR UPDATE SKIP LOCKED),"
+		" gone AS ("
+		"  DELETE FROM %s"
+		"   WHERE ctid OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT ctid FROM picked))"
+		"     AND load_id OPERATOR(pg_catalog.=) $1"
+		"   RETURNING 1)"
+		" SELECT (SELECT pg_catalog.count(*) FROM gone), (SELECT pg_catalog.count(*) FROM picked),"
+		"        (SELECT pg_catalog.max(line_no) FROM picked)",
+		p->table, p->loads, p->table), 4, (Oid[]) {INT8OID, INT8OID, INT8OID, TIMESTAMPTZOID}),
+						  args, NULL, false, 0);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "deleting old rejects failed: %s", SPI_result_code_string(rc));
+	deleted = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	*taken = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	last = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
+	if (*taken < want || last == PG_INT64_MAX)
+	{
+		/* the load is done for this pass (what is left is locked) */
+		if (load_id == PG_INT64_MAX)
+			p->exhausted = true;
+		else
+			p->lower_load = load_id + 1;
+		p->lower_line = PG_INT64_MIN;
+	}
+	else
+		p->lower_line = deleted == *taken ? last : last + 1;	/* rows of that line may follow */
+	return deleted;
+}
+
+/*
+ * Rejects: deletes one batch of at most batch_size old rejects, load after
+ * load from the cursor on (SPI connected); returns how many, or sets
+ * p->exhausted when no load with old rejects is left.
+ */
+static int64
+oj_delete_rejects_batch(OjPass *p)
+{
+	int64		deleted = 0,
+				taken = 0;
+
+	oj_reject_plans_for(p->table, p->loads);
+	while (taken < p->batch_size)
+	{
+		int64		load_id, n;
+
+		if (!oj_next_old_load(p, &load_id))
+		{
+			p->exhausted = true;
+			break;
+		}
+		if (load_id != p->lower_load)
+			p->lower_line = PG_INT64_MIN;
+		p->lower_load = load_id;
+		deleted += oj_delete_rejects_of(p, load_id, p->batch_size - taken, &n);
+		taken += n;
+		if (p->exhausted)
+			break;
+	}
+	return deleted;
+}
+
 /*
  * Writes the pass's expiry_runs row (SPI connected): inserts it the first
  * time, trimming the table to its newest 1000 rows, updates it after.
@@ -322,12 +484,14 @@ oj_record_run(OjPass *p, int64 deleted, int32 batches, bool finished, const char
 		values[5] = BoolGetDatum(finished);
 		values[6] = error ? CStringGetTextDatum(error) : (Datum) 0;
 		nulls[6] = error ? ' ' : 'n';
-		rc = SPI_execute_plan(oj_saved_plan(&run_insert_plan,
-											"INSERT INTO offline_join.expiry_runs"
-											" (who, started_at, deleted, batches, longest_batch_ms, finished_at, error)"
-											" VALUES ($1, $2, $3, $4, $5,"
-											"  CASE WHEN $6 THEN pg_catalog.clock_timestamp() END, $7)"
-											" RETURNING run_id::pg_catalog.int8",
+		/* a pass over transactions leaves what to its default: 0.2.0's table has no what */
+		rc = SPI_execute_plan(oj_saved_plan(p->rejects ? &run_insert_rejects_plan : &run_insert_plan,
+											psprintf("INSERT INTO offline_join.expiry_runs"
+													 " (%swho, started_at, deleted, batches, longest_batch_ms, finished_at, error)"
+													 " VALUES (%s$1, $2, $3, $4, $5,"
+													 "  CASE WHEN $6 THEN pg_catalog.clock_timestamp() END, $7)"
+													 " RETURNING run_id::pg_catalog.int8",
+													 p->rejects ? "what, " : "", p->rejects ? "'rejects', " : ""),
 											7, (Oid[]) {TEXTOID, TIMESTAMPTZOID, INT8OID, INT4OID, FLOAT8OID, BOOLOID, TEXTOID}),
 							  values, nulls, false, 0);
 		if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
@@ -401,16 +565,18 @@ oj_lock_extension(void)
  * it waits, with one WARNING per change of mind.
  */
 static bool
-oj_worker_trusts_schema(void)
+oj_worker_trusts_schema(bool rejects)
 {
-	static char *warned = NULL;	/* what the last WARNING said, in TopMemoryContext */
+	static char *warned_of[2] = {NULL, NULL};	/* what the last WARNING of each pass said, in TopMemoryContext */
+	char	  **warned_p = &warned_of[rejects ? 1 : 0];
+	char	   *warned = *warned_p;
 	char	   *why;
 
-	if (oj_owner_writes_trusted(oj_extension_owner(), OJ_WRITES_EXPIRY, &why))
+	if (oj_owner_writes_trusted(oj_extension_owner(), rejects ? OJ_WRITES_EXPIRY_REJECTS : OJ_WRITES_EXPIRY, &why))
 	{
 		if (warned)
 			pfree(warned);
-		warned = NULL;
+		*warned_p = NULL;
 		return true;
 	}
 	/* one WARNING for each new reason, not one a naptime */
@@ -424,7 +590,7 @@ oj_worker_trusts_schema(void)
 						 OJ_SCHEMA)));
 		if (warned)
 			pfree(warned);
-		warned = MemoryContextStrdup(TopMemoryContext, why);
+		*warned_p = MemoryContextStrdup(TopMemoryContext, why);
 	}
 	return false;
 }
@@ -460,20 +626,21 @@ oj_worker_tables_local(void)
 
 /* Worker: starts a batch's transaction; false, and no transaction, without the extension. */
 static bool
-oj_worker_begin(void)
+oj_worker_begin(const OjPass *p)
 {
 	static bool marked = false;
 
 	SetCurrentStatementStartTimestamp();	/* now() of this transaction */
 	StartTransactionCommand();
 	PushActiveSnapshot(GetTransactionSnapshot());
-	if (!oj_lock_extension() || !oj_worker_trusts_schema() || !oj_worker_tables_local())
+	if (!oj_lock_extension() || !oj_worker_trusts_schema(p->rejects) || !oj_worker_tables_local())
 	{
 		PopActiveSnapshot();
 		CommitTransactionCommand();
 		return false;
 	}
-	pgstat_report_activity(STATE_RUNNING, "offline_join expiry: deleting expired transaction IDs");
+	pgstat_report_activity(STATE_RUNNING, p->rejects ? "offline_join expiry: deleting old rejects"
+						   : "offline_join expiry: deleting expired transaction IDs");
 	if (!marked)
 	{
 		SPI_connect();
@@ -538,10 +705,10 @@ oj_run_pass(OjPass *p)
 		double		ms;
 
 		CHECK_FOR_INTERRUPTS();
-		if (p->worker && !oj_worker_begin())
+		if (p->worker && !oj_worker_begin(p))
 			return p->run_id ? p->deleted : -1;
 		SPI_connect();
-		n = oj_delete_batch(p);
+		n = p->rejects ? oj_delete_rejects_batch(p) : oj_delete_batch(p);
 		if (n > 0 || (p->exhausted && p->run_id != 0))
 			oj_record_run(p, p->deleted + n, p->batches + (n > 0), p->exhausted, NULL);
 		SPI_finish();
@@ -578,6 +745,20 @@ oj_pass_init(OjPass *p, bool worker, int batch_size)
 	p->table = "offline_join.transactions";
 }
 
+/* A pass over the rejects of the loads that finished more than retention ago. */
+static void
+oj_pass_init_rejects(OjPass *p, bool worker, int batch_size, const Interval *retention)
+{
+	oj_pass_init(p, worker, batch_size);
+	p->who = worker ? "worker" : "expire_rejects()";
+	p->rejects = true;
+	p->table = "offline_join.rejects";
+	p->loads = "offline_join.loads";
+	p->cutoff = oj_utc_plus(p->started_at, retention, true);
+	p->lower_load = PG_INT64_MIN;
+	p->lower_line = PG_INT64_MIN;
+}
+
 /*
  * Worker: after a failed batch, logs the error and records it in the pass's
  * expiry_runs row in a transaction of its own; quietly when the extension has
@@ -593,8 +774,9 @@ oj_worker_record_failure(OjPass *p, ErrorData *edata)
 	{
 		ereport(WARNING,
 				(errcode(edata->sqlerrcode),
-				 errmsg("offline_join expiry pass failed after deleting %lld expired transaction IDs: %s",
-						(long long) p->deleted, edata->message)));
+				 errmsg("offline_join expiry pass failed after deleting %lld %s: %s",
+						(long long) p->deleted, p->rejects ? "old rejects" : "expired transaction IDs",
+						edata->message)));
 		if (!p->run_committed)
 			p->run_id = 0;
 		SPI_connect();
@@ -605,26 +787,66 @@ oj_worker_record_failure(OjPass *p, ErrorData *edata)
 	CommitTransactionCommand();
 }
 
-/* Worker: one pass in its own error boundary; returns false without the extension. */
+/*
+ * Worker: the ledger as this node reads it, allocated in cxt: the table, or
+ * on the Citus layout this node's placement of the reference table.
+ */
+static const char *
+oj_loads_here(MemoryContext cxt)
+{
+	if (oj_tables_quiet() != OJ_TABLES_CITUS)
+		return "offline_join.loads";
+	return MemoryContextStrdup(cxt, quote_qualified_identifier(OJ_SCHEMA,
+															   get_rel_name(oj_citus_local_placement("loads"))));
+}
+
+/*
+ * Worker: what a pass deletes from, allocated in cxt: the table, or this
+ * node's shards of it; for rejects nothing until ALTER EXTENSION UPDATE
+ * gave expiry_runs its column what (0.2.1), so that a new library purges
+ * no rejects before the update that announces it.
+ */
+static List *
+oj_worker_tables(OjPass *p, MemoryContext cxt)
+{
+	List	   *tables;
+
+	if (!p->rejects)
+		return oj_table_parts("transactions", cxt);
+	if (get_attnum(oj_relation_oid("expiry_runs"), "what") == InvalidAttrNumber)
+		return NIL;
+	tables = oj_table_parts("rejects", cxt);
+	if (tables != NIL)
+		p->loads = oj_loads_here(cxt);
+	return tables;
+}
+
+/*
+ * Worker: one pass (over the rejects when retention is given, else over
+ * the transaction IDs) in its own error boundary; returns false without the
+ * extension.
+ */
 static bool
-oj_worker_pass(MemoryContext loopcxt)
+oj_worker_pass(MemoryContext loopcxt, const Interval *retention)
 {
 	OjPass	   *p = palloc(sizeof(OjPass)); /* not a local: it must survive a longjmp */
 	volatile int64 deleted = 0;
 
-	oj_pass_init(p, true, oj_expire_batch_size);
+	if (retention)
+		oj_pass_init_rejects(p, true, oj_expire_batch_size, retention);
+	else
+		oj_pass_init(p, true, oj_expire_batch_size);
 	PG_TRY();
 	{
 		List	   *tables = NIL;
 		ListCell   *lc;
 
-		/* what to delete from: the table, or this node's shards of it */
-		if (!oj_worker_begin())
+		if (!oj_worker_begin(p))
 			deleted = -1;
 		else
 		{
 			/* in loopcxt: the list outlives the transaction */
-			tables = oj_table_parts("transactions", loopcxt);
+			tables = oj_worker_tables(p, loopcxt);
 			PopActiveSnapshot();
 			CommitTransactionCommand();
 		}
@@ -632,6 +854,7 @@ oj_worker_pass(MemoryContext loopcxt)
 		{
 			p->table = lfirst(lc);
 			p->lower = DT_NOBEGIN;
+			p->lower_load = p->lower_line = PG_INT64_MIN;
 			p->exhausted = false;
 			deleted = oj_run_pass(p);
 			if (deleted < 0)
@@ -654,8 +877,8 @@ oj_worker_pass(MemoryContext loopcxt)
 	pgstat_report_stat(true);
 	if (deleted > 0)
 		ereport(DEBUG1,
-				(errmsg("offline_join expiry: deleted %lld expired transaction IDs in %d batches",
-						(long long) deleted, p->batches)));
+				(errmsg("offline_join expiry: deleted %lld %s in %d batches",
+						(long long) deleted, p->rejects ? "old rejects" : "expired transaction IDs", p->batches)));
 	return deleted >= 0;
 }
 
@@ -714,7 +937,12 @@ oj_expiry_worker_main(Datum main_arg)
 		next_pass = TimestampTzPlusMilliseconds(last_pass, oj_expire_naptime * 1000L);
 		if (last_pass == 0 || GetCurrentTimestamp() >= next_pass)
 		{
-			installed = oj_worker_pass(loopcxt);
+			installed = oj_worker_pass(loopcxt, NULL);
+			if (installed && oj_reject_retention() != NULL)
+			{
+				MemoryContextSwitchTo(loopcxt);
+				(void) oj_worker_pass(loopcxt, oj_reject_retention());
+			}
 			last_pass = GetCurrentTimestamp();
 			next_pass = TimestampTzPlusMilliseconds(last_pass, oj_expire_naptime * 1000L);
 		}
@@ -1003,6 +1231,47 @@ oj_expire(PG_FUNCTION_ARGS)
 	oj_pass_init(&p, false, batch_size);
 	if (oj_tables("offline_join.expire()") == OJ_TABLES_CITUS)
 		PG_RETURN_INT64(oj_expire_citus(&p));
+	PG_RETURN_INT64(oj_run_pass(&p));
+}
+
+/*
+ * expire_rejects(batch_size int DEFAULT NULL, retention interval DEFAULT
+ * NULL) RETURNS bigint: one pass over the rejects now, in the caller's
+ * transaction, with the caller's privileges; retention NULL takes
+ * offline_join.reject_retention, and when that is off nothing is deleted.
+ */
+Datum
+oj_expire_rejects(PG_FUNCTION_ARGS)
+{
+	int			batch_size = PG_ARGISNULL(0) ? oj_expire_batch_size : PG_GETARG_INT32(0);
+	const Interval *retention = PG_ARGISNULL(1) ? oj_reject_retention() : PG_GETARG_INTERVAL_P(1);
+	OjPass		p;
+
+	if (batch_size < 1 || batch_size > OJ_MAX_BATCH)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("batch_size of offline_join.expire_rejects() must be between 1 and %d", OJ_MAX_BATCH),
+				 errdetail("The value given is %d.", batch_size)));
+	if (!PG_ARGISNULL(1))
+		oj_check_reject_retention(retention, "retention");
+	if (retention == NULL)
+	{
+		ereport(NOTICE,
+				(errmsg("offline_join.reject_retention is \"off\": no rejects were deleted"),
+				 errhint("Pass a retention, such as expire_rejects(retention => '90 days'), to delete older rejects once.")));
+		PG_RETURN_INT64(0);
+	}
+	if (!oj_lock_extension())
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("extension \"offline_join\" does not exist")));
+	if (oj_tables("offline_join.expire_rejects()") == OJ_TABLES_CITUS)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("offline_join.expire_rejects() does not run on the Citus layout"),
+				 errdetail("The rejects are distributed by load_id; the expiry worker of each node deletes the old rejects of the shards it holds."),
+				 errhint("Keep offline_join in shared_preload_libraries on every node, and set offline_join.reject_retention there.")));
+	oj_pass_init_rejects(&p, false, batch_size, retention);
 	PG_RETURN_INT64(oj_run_pass(&p));
 }
 

@@ -22,9 +22,22 @@ int			oj_expire_naptime = 60;
 int			oj_expire_batch_size = 10000;
 int			oj_citus_match_batch = 50000;
 char	   *oj_database = NULL;
+char	   *oj_reject_retention_string = NULL;
 
 /* The parsed value of offline_join.transaction_window (set by the assign hook). */
 static Interval oj_window_value;
+
+/* The parsed value of offline_join.reject_retention; on false: 'off'. */
+typedef struct OjRetention
+{
+	bool		on;
+	Interval	value;
+} OjRetention;
+static OjRetention oj_reject_retention_value;
+
+#define OJ_REJECT_RETENTION_HINT \
+	"Rejects are kept for more than zero and at most 2 years after their load, such as \"90 days\" or \"1 year\", " \
+	"all parts of the interval of one sign; \"off\" keeps them forever."
 
 /*
  * Parses an interval the way interval_in does with IntervalStyle 'postgres',
@@ -197,6 +210,56 @@ assign_transaction_window(const char *newval, void *extra)
 	oj_window_value = *(Interval *) extra;
 }
 
+/* The current offline_join.reject_retention; NULL when it is off (rejects are kept forever). */
+const Interval *
+oj_reject_retention(void)
+{
+	return oj_reject_retention_value.on ? &oj_reject_retention_value.value : NULL;
+}
+
+/* Raises ERROR 22023 unless a retention of rejects is within (0, 2 years]; what names the argument. */
+void
+oj_check_reject_retention(const Interval *retention, const char *what)
+{
+	oj_check_span(retention, false, what, OJ_REJECT_RETENTION_HINT);
+}
+
+/* 'off', or an interval by the one rule for spans (oj_span_problem()), in any IntervalStyle. */
+static bool
+check_reject_retention(char **newval, void **extra, GucSource source)
+{
+	OjRetention value = {true};
+	const char *why;
+	OjRetention *copy;
+
+	if (pg_strcasecmp(*newval, "off") == 0)
+		value.on = false;
+	else if (!oj_parse_interval(*newval, &value.value))
+	{
+		GUC_check_errdetail("\"%s\" is neither an interval nor \"off\".", *newval);
+		GUC_check_errhint(OJ_REJECT_RETENTION_HINT);
+		return false;
+	}
+	else if ((why = oj_span_problem(&value.value, false)) != NULL)
+	{
+		GUC_check_errdetail("The retention of rejects %s.", why);
+		GUC_check_errhint(OJ_REJECT_RETENTION_HINT);
+		return false;
+	}
+	copy = oj_guc_malloc(sizeof(OjRetention));
+	if (copy == NULL)
+		return false;
+	*copy = value;
+	*extra = copy;
+	return true;
+}
+
+static void
+assign_reject_retention(const char *newval, void *extra)
+{
+	oj_reject_retention_value = *(OjRetention *) extra;
+}
+
 /* Defines every parameter under the reserved offline_join prefix. */
 void
 oj_guc_init(void)
@@ -233,6 +296,21 @@ oj_guc_init(void)
 							50000, 1, 1000000,
 							PGC_USERSET, 0,
 							NULL, NULL, NULL);
+
+	/*
+	 * PGC_SUSET: it decides when evidence is deleted.  The worker reads the
+	 * server's value; a superuser's session value applies to that
+	 * session's expire_rejects().
+	 */
+	DefineCustomStringVariable("offline_join.reject_retention",
+							   "How long the rejects of a load are kept after the load, or off.",
+							   "The expiry worker deletes the rejects (with their raw lines) of loads "
+							   "that finished longer ago; the ledger row keeps its counts.  At most 2 years; "
+							   "off keeps them forever.",
+							   &oj_reject_retention_string,
+							   "90 days",
+							   PGC_SUSET, 0,
+							   check_reject_retention, assign_reject_retention, NULL);
 
 	/*
 	 * Not PGC_POSTMASTER: that would be FATAL when the library is loaded

@@ -450,8 +450,8 @@ oj_table_untrusted(Relation rel, Oid ext_owner, bool deletes, int depth)
 
 /*
  * Do the tables that code with the owner's rights writes (the inbox
- * triggers: events, rejects, loads; the expiry worker: transactions,
- * expiry_runs, from which it deletes), their partitions and inheritance
+ * triggers: events, rejects, loads; the expiry worker: transactions or
+ * rejects, and expiry_runs, from which it deletes), their partitions and inheritance
  * children run only the owner's or a superuser's code
  * (oj_table_untrusted())?  Such code runs with the rights of the role that
  * writes: a role granted TRIGGER on one of them, or one that added a
@@ -494,7 +494,9 @@ oj_written_tables_trusted(Oid ext_owner, OjOwnerWrites writes, char **why)
 {
 	static const char *const inbox[] = {"events", "rejects", "loads", NULL};
 	static const char *const expiry[] = {"transactions", "expiry_runs", NULL};
-	const char *const *tables = writes == OJ_WRITES_INBOX ? inbox : expiry;
+	static const char *const expiry_rejects[] = {"rejects", "expiry_runs", NULL};
+	const char *const *tables = writes == OJ_WRITES_INBOX ? inbox
+		: writes == OJ_WRITES_EXPIRY ? expiry : expiry_rejects;
 	Oid			nsp = get_namespace_oid(OJ_SCHEMA, false);
 
 	oj_saw_user_code = false;
@@ -503,7 +505,7 @@ oj_written_tables_trusted(Oid ext_owner, OjOwnerWrites writes, char **why)
 		Oid			relid = get_relname_relid(tables[t], nsp);
 
 		if (OidIsValid(relid) &&
-			(*why = oj_tables_untrusted(relid, ext_owner, writes == OJ_WRITES_EXPIRY, 0)) != NULL)
+			(*why = oj_tables_untrusted(relid, ext_owner, writes != OJ_WRITES_INBOX, 0)) != NULL)
 			return false;
 	}
 	return true;

@@ -27,7 +27,8 @@ typedef enum OjOwnerWrites
 {
 	OJ_WRITES_NONE,				/* nothing: reads only */
 	OJ_WRITES_INBOX,			/* events, rejects, loads */
-	OJ_WRITES_EXPIRY			/* transactions, expiry_runs */
+	OJ_WRITES_EXPIRY,			/* transactions, expiry_runs */
+	OJ_WRITES_EXPIRY_REJECTS	/* rejects, expiry_runs: the purge of old rejects */
 } OjOwnerWrites;
 
 extern Oid	oj_extension_owner(void);

@@ -327,6 +327,36 @@ is($d1 + $d2, 2500 + $expired_before, "each node's worker deleted its own shards
 ok($d1 > 0 && $d2 > 0 && $b1 > 1 && $b2 > 1, "in short batches on both workers ($b1 and $b2 batches)");
 is(dist($runs), '0 0', 'the coordinator holds no shard and deleted nothing');
 
+# retention of rejects: expire_rejects() is refused on the coordinator; the
+# worker of each node deletes the old rejects of its own shards of rejects,
+# reading its placement of the ledger (offline_join.reject_retention is
+# '90 days' by default); the rest stay
+like(OjCitus::error_of($coord, 'SELECT offline_join.expire_rejects()'),
+     qr/offline_join\.expire_rejects\(\) does not run on the Citus layout/, 'expire_rejects() on the Citus layout: refused');
+my @with_rejects = split /,/, dist(q{SELECT string_agg(load_id::text, ',' ORDER BY load_id)
+                                       FROM (SELECT DISTINCT load_id FROM offline_join.rejects) r});
+cmp_ok(scalar(@with_rejects), '>=', 2, 'loads with rejects: ' . join(' ', @with_rejects));
+my @aged = @with_rejects[0 .. $#with_rejects - 1];
+my $aged = join(',', @aged);
+my $rest = $with_rejects[-1];
+my $rest_rejects = dist("SELECT count(*) FROM offline_join.rejects WHERE load_id = $rest");
+my $aged_rejects = dist("SELECT count(*) FROM offline_join.rejects WHERE load_id IN ($aged)");
+dist("UPDATE offline_join.loads SET finished_at = now() - interval '100 days' WHERE load_id IN ($aged)");
+ok($coord->poll_query_until('postgres', "SELECT count(*) = 0 FROM offline_join.rejects WHERE load_id IN ($aged)"),
+   "the workers delete the rejects of the loads that finished 100 days ago ($aged_rejects)");
+is(dist("SELECT count(*) FROM offline_join.rejects WHERE load_id = $rest"), $rest_rejects,
+   "the recent load keeps its $rest_rejects rejects");
+my $reject_runs = q{SELECT coalesce(sum(deleted), 0) FROM offline_join.expiry_runs WHERE what = 'rejects' AND who = 'worker'};
+ok($w1->poll_query_until('postgres', "SELECT count(*) = 0 FROM offline_join.expiry_runs WHERE finished_at IS NULL")
+   && $w2->poll_query_until('postgres', "SELECT count(*) = 0 FROM offline_join.expiry_runs WHERE finished_at IS NULL"),
+   'their passes finished');
+is($w1->safe_psql('postgres', $reject_runs) + $w2->safe_psql('postgres', $reject_runs), $aged_rejects,
+   "each node's worker recorded what it deleted from its shards in its own expiry_runs");
+is(dist($reject_runs), '0', 'the coordinator holds no shard of rejects and deleted nothing');
+my ($aged_source, $aged_path) = split /\|/, dist("SELECT source || '|' || path FROM offline_join.loads WHERE load_id = $aged[0]");
+like(dist(sprintf($load, $aged_source, $aged_path)), qr/^duplicate /,
+     "the file of load $aged[0] is still refused as a duplicate");
+
 # what stays on the coordinator, and what is refused
 like(OjCitus::error_of($w1, sprintf($load, 'rmc', "$dir/r1.csv")),
      qr/offline_join\.load\(\) runs on the Citus coordinator, not on a worker node/, 'load() on a worker: refused');
