@@ -267,4 +267,12 @@ SELECT offline_join.create_inbox('meta_case', columns => ARRAY['email', 'event_t
 INSERT INTO offline_join.inbox_meta_case VALUES ('x@example.com', '2026-03-02T09:15:00Z', 'CUST-CASE');
 SELECT customer_id, event_time AT TIME ZONE 'UTC' AS utc FROM offline_join.events WHERE source = 'meta_case';
 SELECT pg_temp.err($$SELECT offline_join.create_inbox('case_twice', columns => ARRAY['Date', 'date', 'Cust', 'Amount', 'amount'])$$);
+-- a header name with a control character is quoted as \xNN in messages (it was written raw)
+SELECT offline_join.create_source('ctl_name', 'csv', $${"unmapped": "attrs", "columns": {"event_time": "D", "customer_id": "C"}}$$);
+SELECT status, rows_loaded, rows_rejected FROM offline_join.load('ctl_name', :'data' || '/csv_header_control.csv');
+SELECT line_no, reason, message FROM pg_temp.rejects('ctl_name');
+SELECT customer_id, attrs FROM offline_join.events WHERE source = 'ctl_name';
+-- a header name that is not valid utf-8 fails the file (it was stored as an attrs key that no dump restores)
+SELECT pg_temp.err($$SELECT offline_join.load('ctl_name', current_setting('oj.data') || '/csv_header_invalid.csv')$$);
+SELECT count(*) AS events FROM offline_join.events WHERE source = 'ctl_name';
 DROP EXTENSION offline_join CASCADE;

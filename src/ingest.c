@@ -417,6 +417,14 @@ oj_ingest_header(OjIngest *in, const OjRecord *rec)
 						in->src->format->name, bad + 1, pg_encoding_to_char(in->file_encoding))));
 	if (rec != NULL)
 		rec = &converted;
+	/* names become keys of attrs and words of messages: valid text, no nul */
+	for (int i = 0; rec != NULL && i < rec->nfields; i++)
+		if (!pg_verify_mbstr(in->encoding, rec->fields[i].data, (int) rec->fields[i].len, true))
+			ereport(ERROR,
+					(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
+					 errmsg("cannot read the header line of a %s file: column %d is not valid in encoding %s",
+							in->src->format->name, i + 1, GetDatabaseEncodingName()),
+					 errhint("A column's name may not contain a nul byte, nor bytes that are not valid in the file's encoding.")));
 	if (!oj_layout_init(&in->layout, in->src->format, rec, &in->alloc, err, sizeof(err)))
 		ereport(ERROR,
 				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),

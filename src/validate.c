@@ -169,17 +169,54 @@ oj_quote_value(char *dst, const char *s, size_t len)
 	return dst;
 }
 
+/*
+ * Copy a formatted message into dst (dstlen bytes), writing control
+ * characters and bytes that are not valid UTF-8 as \xNN: a column name read
+ * from a file's header or a value cut by the buffer must not put raw bytes
+ * into a reject or an error.  Stops at a character boundary when full.
+ */
+static void
+escape_message(char *dst, size_t dstlen, const char *src)
+{
+	const unsigned char *p = (const unsigned char *) src;
+	size_t		left = strlen(src);
+	size_t		o = 0;
+
+	while (left > 0)
+	{
+		int			n = (*p < 0x20 || *p == 0x7f) ? 0 : utf8_seq_len(p, left);
+		size_t		need = n == 0 ? 4 : (size_t) n;
+
+		if (o + need >= dstlen)
+			break;
+		if (n == 0)
+		{
+			snprintf(dst + o, dstlen - o, "\\x%02x", *p);
+			n = 1;
+		}
+		else
+			memcpy(dst + o, p, need);
+		o += need;
+		p += n;
+		left -= (size_t) n;
+	}
+	dst[o] = '\0';
+}
+
 /* Fill the reject and return false. */
 bool
 oj_reject_row(OjReject *reject, OjReason reason, const char *field, const char *fmt,...)
 {
 	va_list		ap;
 
+	char		raw[sizeof(reject->message)];
+
 	reject->reason = reason;
 	reject->field = field;
 	va_start(ap, fmt);
-	vsnprintf(reject->message, sizeof(reject->message), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	escape_message(reject->message, sizeof(reject->message), raw);
 	return false;
 }
 
@@ -189,11 +226,14 @@ oj_layout_error(char *errbuf, size_t errlen, const char *fmt,...)
 {
 	va_list		ap;
 
+	char		raw[1024];
+
 	if (errbuf == NULL || errlen == 0)
 		return false;
 	va_start(ap, fmt);
-	vsnprintf(errbuf, errlen, fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	escape_message(errbuf, errlen, raw);
 	return false;
 }
 
