@@ -148,6 +148,9 @@ SELECT count(*) FILTER (WHERE expires_at <> ((recorded_at AT TIME ZONE 'UTC')
   FROM offline_join.transactions WHERE snapshot ? 'retention'}),
    '0 of 15', 'every window added in UTC\'s calendar');
 
+# a rematch run, so that rematch_runs (0.2.1) holds a row to dump
+$src->safe_psql('postgres', 'SELECT offline_join.rematch()');
+
 # Every table and sequence pg_dump keeps for the extension, and a summary of
 # each: its row count and an md5 of its rows' text in a fixed order, written
 # in UTC with ISO dates (a sequence: where it stands).
@@ -161,7 +164,7 @@ my @config = split /\n/, $src->safe_psql('postgres', $config);
 my @tables = map { /^r (\S+)$/ ? $1 : () } @config;
 my @seqs   = map { /^S (\S+)$/ ? $1 : () } @config;
 is(join(' ', @tables),
-   'events expiry_runs inboxes loads products rejects sessions sources transactions',
+   'events expiry_runs inboxes loads products rejects rematch_runs sessions sources transactions',
    'extconfig lists every table of the extension');
 my $summary = "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres';\n"
   . "SET extra_float_digits = 1;\n"
