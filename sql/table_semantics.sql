@@ -2,7 +2,7 @@
 -- events and rejects, load(), inbox COPY and rematch() honour too, or
 -- refuse by name before writing.  Each feature is added to the table, each
 -- writer's result is compared with the equivalent SQL statement's, and
--- amcheck checks every index afterwards.
+-- every index is checked afterwards (btree indexes by amcheck).
 SET client_min_messages = warning;
 DROP EXTENSION IF EXISTS offline_join CASCADE;
 CREATE EXTENSION offline_join;
@@ -16,17 +16,12 @@ SELECT set_config('oj.data', :'data', false) IS NOT NULL AS ok;
 SELECT offline_join.create_source('rmc', 'rmc');
 SELECT offline_join.create_source('adobe_tx', 'adobe');
 SELECT offline_join.create_inbox('rmc');
--- every btree index of events and rejects (and of their partitions) agrees
--- with the heap
-CREATE FUNCTION pg_temp.indexes_ok() RETURNS text LANGUAGE sql AS $$
-  SELECT count(*) || ' indexes checked'
-    FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-    JOIN pg_class t ON t.oid = i.indrelid
-    JOIN pg_am a ON a.oid = c.relam AND a.amname = 'btree'
-   WHERE t.relnamespace = 'offline_join'::regnamespace
-     AND t.relkind = 'r' AND (t.relname LIKE 'events%' OR t.relname = 'rejects')
-     AND bt_index_check(c.oid, true)::text = ''
-$$;
+-- every index of events and rejects agrees with the heap (pg_temp.indexes_ok())
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set checks :abs_srcdir '/sql/include/index_checks.sql'
+\set ECHO none
+\i :checks
+\set ECHO all
 -- one inbox row of the sample's first line
 CREATE FUNCTION pg_temp.inbox_row(customer text) RETURNS void LANGUAGE sql AS $$
   INSERT INTO offline_join.inbox_rmc (time_stamp, customer_id, event_type, category, event_name, num1, num2)
