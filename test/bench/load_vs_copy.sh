@@ -6,9 +6,10 @@
 #
 # Starts its own throwaway cluster (same settings for both sides), generates
 # an rmc file of ROWS rows (23 columns) and, alternating, times RUNS times:
-#   copy   COPY ... (FORMAT csv, HEADER) into a typed table with the same
-#          indexes as offline_join.events (validates nothing, stops at the
-#          first bad row)
+#   copy   COPY ... (FORMAT csv, HEADER) into a typed table with the
+#          indexes a user would query it by: a bigint identity primary key,
+#          event_time, (customer_id, event_time) (validates nothing, stops
+#          at the first bad row)
 #   load   offline_join.load() of the same file (validates, matches, ledger)
 #   inbox  COPY ... (FORMAT csv, HEADER) of the same file into
 #          offline_join.inbox_rmc (the same validation and routing, per row
@@ -18,7 +19,11 @@
 # both tables; the load with 1,000,000 sessions and transactions to match
 # against; and the backend's peak anonymous memory (RssAnon, shared buffers
 # excluded) for a ROWS and a 5 x ROWS file, on the direct path and on the
-# general one (events with an added column default: no trigger queue).
+# general one (events with an added column default: no trigger queue);
+# the heap, index and WAL bytes per row of both sides; then, in a second
+# database whose events already hold 10 x ROWS rows (loaded by 0.2.1, then
+# ALTER EXTENSION UPDATE, timed: what the update costs per million rows),
+# the same load against a load into an empty events, paired per run.
 # Prints medians, and ratios of each run's times (> 1 means load is faster).
 set -euo pipefail
 . "$(dirname "$0")/../scripts/lib.sh"
@@ -45,13 +50,10 @@ CREATE TABLE bench_copy (
   num1 numeric, num2 numeric, var1 text, var2 text, var3 text, var4 text, var5 text,
   attr1 text, attr2 text, attr3 text, attr4 text, attr5 text, attr6 text, attr7 text,
   attr8 text, attr9 text, attr10 text, txn_attr1 text,
-  event_id bigint GENERATED ALWAYS AS IDENTITY (CACHE 1000) PRIMARY KEY,
-  load_id bigint NOT NULL DEFAULT 1);
--- the indexes of offline_join.events
-CREATE UNIQUE INDEX ON bench_copy (load_id, event_id);
+  event_id bigint GENERATED ALWAYS AS IDENTITY (CACHE 1000) PRIMARY KEY);
+-- what a user would query such a table by: time ranges, one customer
 CREATE INDEX ON bench_copy (event_time);
 CREATE INDEX ON bench_copy (customer_id, event_time);
-CREATE INDEX ON bench_copy (load_id) WHERE event_type = 7;
 SQL
 good="$work/cluster/rmc_good.csv"
 bad="$work/cluster/rmc_bad.csv"
@@ -150,6 +152,57 @@ gloaded=$(sql -c "SELECT count(*) FILTER (WHERE bench_note = 'general path') FRO
 sql -c "ALTER TABLE offline_join.events DROP COLUMN bench_note"
 rm -f "$big"
 
+oj_say "bytes per row: heap, indexes, WAL"
+per_row() {  # per_row TABLE: heap and index bytes per row of TABLE as it stands
+    sql -c "SELECT round(pg_relation_size('$1')::numeric / count(*)) || ' ' || round(pg_indexes_size('$1')::numeric / count(*)) FROM $1"
+}
+wal_of() {  # wal_of CMD: WAL bytes per file row that CMD writes
+    local a b
+    a=$(sql -c "SELECT pg_current_wal_insert_lsn()")
+    eval "$1" >/dev/null
+    b=$(sql -c "SELECT pg_current_wal_insert_lsn()")
+    sql -c "SELECT round(pg_wal_lsn_diff('$b', '$a') / $rows)"
+}
+copy_wal=$(wal_of 'time_copy "$good"'); read -r copy_heap copy_idx <<<"$(per_row bench_copy)"
+load_wal=$(wal_of 'time_load "$good"'); read -r load_heap load_idx <<<"$(per_row offline_join.events)"
+
+oj_say "a load into events that holds $((rows * 10)) rows, against one into an empty events"
+# the second database starts at 0.2.1 (btree indexes on load_id, line_no
+# and on event_time) and is updated once it holds its rows
+sql -c "CREATE DATABASE full_db" -c "CREATE DATABASE empty_db"
+sql -d empty_db -c "CREATE EXTENSION offline_join" -c "SELECT offline_join.create_source('rmc', 'rmc')" >/dev/null
+sql -d full_db -c "CREATE EXTENSION offline_join VERSION '0.2.1'" \
+    -c "SELECT offline_join.create_source('rmc', 'rmc')" >/dev/null
+for i in $(seq 10); do
+    sql -d full_db -c "SELECT status FROM offline_join.load('rmc', '$good', force => true)" >/dev/null 2>&1
+done
+sql -d full_db -c "VACUUM ANALYZE offline_join.events" -c "CHECKPOINT"
+full_rows=$(sql -d full_db -c "SELECT count(*) FROM offline_join.events")
+t0=$(now_ms)
+sql -d full_db -c "ALTER EXTENSION offline_join UPDATE"
+update_ms=$(( $(now_ms) - t0 ))
+[ "$(sql -d full_db -c "SELECT extversion FROM pg_extension WHERE extname = 'offline_join'")" = \
+  "$(sql -c "SELECT extversion FROM pg_extension WHERE extname = 'offline_join'")" ] ||
+    { echo "full_db was not updated to the current version" >&2; exit 1; }
+time_empty() {  # a load into empty_db's events (no sessions in either database)
+    sql -d empty_db -c "TRUNCATE offline_join.events, offline_join.rejects, offline_join.loads"; settle
+    local t0; t0=$(now_ms)
+    sql -d empty_db -c "SELECT status FROM offline_join.load('rmc', '$1')" >/dev/null 2>&1
+    echo $(( $(now_ms) - t0 ))
+}
+time_full() {  # a load into full_db's events, then taken back (not timed)
+    settle
+    local t0 t id
+    t0=$(now_ms)
+    id=$(sql -d full_db -c "SELECT load_id FROM offline_join.load('rmc', '$1', force => true)" 2>/dev/null)
+    t=$(( $(now_ms) - t0 ))
+    sql -d full_db -c "SELECT offline_join.unload($id)" -c "VACUUM offline_join.events" >/dev/null 2>&1
+    echo "$t"
+}
+empty_ms=(); full_ms=()
+oj_time_pairs empty_ms full_ms "load into empty events" "into $full_rows rows" 'time_empty "$good"' 'time_full "$good"'
+r_full=$(oj_paired empty_ms full_ms)
+
 # Paired ratios: each run's COPY against the load of the same run, so that
 # drift of the machine between runs (seen here: COPY took 6.4 s to 10.5 s
 # within one run of this script) does not pair a slow COPY with a fast load.
@@ -162,7 +215,8 @@ oj_say "results (medians of $runs runs; ratio = COPY time / load time, > 1 means
 awk -v c="$copy_med" -v l="$load_med" -v b="$bad_med" -v m="$match_med" -v n="$rows" -v mt="$matched" \
     -v ib="$inbox_med" -v il="$inbox_loaded" -v rl="$r_load" -v ri="$r_inbox" -v rb="$r_bad" \
     -v m1="$mem_1" -v m5="$mem_5" -v tc="$tcopy_med" -v tl="$tload_med" -v rt="$r_trig" \
-    -v g1="$gmem_1" -v g5="$gmem_5" 'BEGIN {
+    -v g1="$gmem_1" -v g5="$gmem_5" -v rf="$r_full" -v fr="$full_rows" -v um="$update_ms" \
+    -v cw="$copy_wal" -v ch="$copy_heap" -v ci="$copy_idx" -v lw="$load_wal" -v lh="$load_heap" -v li="$load_idx" 'BEGIN {
     printf "rows per file                         %d\n", n
     printf "COPY into typed table                 %8.0f ms  (%.0f rows/s)\n", c, n / c * 1000
     printf "offline_join.load()                   %8.0f ms  (%.0f rows/s)\n", l, n / l * 1000
@@ -175,4 +229,8 @@ awk -v c="$copy_med" -v l="$load_med" -v b="$bad_med" -v m="$match_med" -v n="$r
     printf "peak backend RssAnon, %d rows     %8d kB\n", n, m1
     printf "peak backend RssAnon, %d rows     %8d kB\n", n * 5, m5
     printf "general path (a column default), RssAnon %d rows %d kB, %d rows %d kB\n", n, g1, n * 5, g5
+    printf "bytes per row, COPY: heap %d, indexes %d, WAL %d\n", ch, ci, cw
+    printf "bytes per row, load: heap %d, indexes %d, WAL %d\n", lh, li, lw
+    printf "load into %d existing rows vs into empty, paired %s\n", fr, rf
+    printf "ALTER EXTENSION UPDATE from 0.2.1 with %d rows   %8.0f ms  (%.0f ms per million rows)\n", fr, um, um / (fr / 1000000)
 }'

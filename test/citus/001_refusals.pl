@@ -62,7 +62,6 @@ coord(q{
 SELECT create_reference_table('offline_join.products');
 SELECT create_reference_table('offline_join.sessions');
 ALTER TABLE offline_join.events DROP CONSTRAINT events_pkey;
-DROP INDEX offline_join.events_load_line_idx;
 SELECT create_distributed_table('offline_join.events', 'customer_id');
 SELECT truncate_local_data_after_distributing_table('offline_join.events');
 });
