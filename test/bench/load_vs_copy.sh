@@ -99,6 +99,21 @@ load_med=$(printf '%s\n' "${load_ms[@]}" | median)
 bad_med=$(printf '%s\n' "${bad_ms[@]}" | median)
 inbox_med=$(printf '%s\n' "${inbox_ms[@]}" | median)
 
+oj_say "bytes per row: heap, indexes, WAL"
+per_row() {  # per_row TABLE: heap and index bytes per row of TABLE as it stands
+    sql -c "SELECT round(pg_relation_size('$1')::numeric / count(*)) || ' ' || round(pg_indexes_size('$1')::numeric / count(*)) FROM $1"
+}
+wal_of() {  # wal_of CMD: WAL bytes per file row that CMD writes
+    local a b
+    a=$(sql -c "SELECT pg_current_wal_insert_lsn()")
+    eval "$1" >/dev/null
+    b=$(sql -c "SELECT pg_current_wal_insert_lsn()")
+    sql -c "SELECT round(pg_wal_lsn_diff('$b', '$a') / $rows)"
+}
+copy_wal=$(wal_of 'time_copy "$good"'); read -r copy_heap copy_idx <<<"$(per_row bench_copy)"
+load_wal=$(wal_of 'time_load "$good"'); read -r load_heap load_idx <<<"$(per_row offline_join.events)"
+
+
 oj_say "general write path: one AFTER INSERT row trigger on both tables"
 sql <<'SQL'
 CREATE FUNCTION bench_after() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
@@ -134,6 +149,7 @@ for i in $(seq "$runs"); do
 done
 match_med=$(printf '%s\n' "${match_ms[@]}" | median)
 matched=$(sql -c "SELECT rows_matched FROM offline_join.loads ORDER BY load_id DESC LIMIT 1")
+mwal=$(wal_of 'time_load "$good"'); read -r mheap midx <<<"$(per_row offline_join.events)"
 
 oj_say "peak backend memory"
 peak_rss() {  # peak RssAnon (kB) of the backend running load() of $1
@@ -151,20 +167,6 @@ gloaded=$(sql -c "SELECT count(*) FILTER (WHERE bench_note = 'general path') FRO
 [ "$gloaded" = $(( rows * 5 )) ] || { echo "general path (default) loaded $gloaded rows" >&2; exit 1; }
 sql -c "ALTER TABLE offline_join.events DROP COLUMN bench_note"
 rm -f "$big"
-
-oj_say "bytes per row: heap, indexes, WAL"
-per_row() {  # per_row TABLE: heap and index bytes per row of TABLE as it stands
-    sql -c "SELECT round(pg_relation_size('$1')::numeric / count(*)) || ' ' || round(pg_indexes_size('$1')::numeric / count(*)) FROM $1"
-}
-wal_of() {  # wal_of CMD: WAL bytes per file row that CMD writes
-    local a b
-    a=$(sql -c "SELECT pg_current_wal_insert_lsn()")
-    eval "$1" >/dev/null
-    b=$(sql -c "SELECT pg_current_wal_insert_lsn()")
-    sql -c "SELECT round(pg_wal_lsn_diff('$b', '$a') / $rows)"
-}
-copy_wal=$(wal_of 'time_copy "$good"'); read -r copy_heap copy_idx <<<"$(per_row bench_copy)"
-load_wal=$(wal_of 'time_load "$good"'); read -r load_heap load_idx <<<"$(per_row offline_join.events)"
 
 oj_say "a load into events that holds $((rows * 10)) rows, against one into an empty events"
 # the second database starts at 0.2.1 (btree indexes on load_id, line_no
@@ -216,7 +218,8 @@ awk -v c="$copy_med" -v l="$load_med" -v b="$bad_med" -v m="$match_med" -v n="$r
     -v ib="$inbox_med" -v il="$inbox_loaded" -v rl="$r_load" -v ri="$r_inbox" -v rb="$r_bad" \
     -v m1="$mem_1" -v m5="$mem_5" -v tc="$tcopy_med" -v tl="$tload_med" -v rt="$r_trig" \
     -v g1="$gmem_1" -v g5="$gmem_5" -v rf="$r_full" -v fr="$full_rows" -v um="$update_ms" \
-    -v cw="$copy_wal" -v ch="$copy_heap" -v ci="$copy_idx" -v lw="$load_wal" -v lh="$load_heap" -v li="$load_idx" 'BEGIN {
+    -v cw="$copy_wal" -v ch="$copy_heap" -v ci="$copy_idx" -v lw="$load_wal" -v lh="$load_heap" -v li="$load_idx" \
+    -v mw="$mwal" -v mh="$mheap" -v mi="$midx" 'BEGIN {
     printf "rows per file                         %d\n", n
     printf "COPY into typed table                 %8.0f ms  (%.0f rows/s)\n", c, n / c * 1000
     printf "offline_join.load()                   %8.0f ms  (%.0f rows/s)\n", l, n / l * 1000
@@ -231,6 +234,7 @@ awk -v c="$copy_med" -v l="$load_med" -v b="$bad_med" -v m="$match_med" -v n="$r
     printf "general path (a column default), RssAnon %d rows %d kB, %d rows %d kB\n", n, g1, n * 5, g5
     printf "bytes per row, COPY: heap %d, indexes %d, WAL %d\n", ch, ci, cw
     printf "bytes per row, load: heap %d, indexes %d, WAL %d\n", lh, li, lw
+    printf "bytes per row, load, every row matched: heap %d, indexes %d, WAL %d\n", mh, mi, mw
     printf "load into %d existing rows vs into empty, paired %s\n", fr, rf
     printf "ALTER EXTENSION UPDATE from 0.2.1 with %d rows   %8.0f ms  (%.0f ms per million rows)\n", fr, um, um / (fr / 1000000)
 }'
