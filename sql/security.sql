@@ -215,7 +215,7 @@ SELECT p.oid::regprocedure AS function,
   FROM pg_proc p
   JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
  WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'offline_join')
- ORDER BY 1::text;
+ ORDER BY p.oid::regprocedure::text;
 
 -- 3. Trigger functions refuse anything but what they were made for.
 -- A role without EXECUTE cannot attach them (0.1.1: anyone could, and wrote
