@@ -16,7 +16,7 @@
 --     reused free space puts far-apart times in it.
 -- Both summarize new ranges as they fill (autosummarize; autovacuum does
 -- the work); a range not yet summarized is read, never skipped.
--- Rebuilding them takes one pass over events (about 1 s per million rows,
+-- Rebuilding them takes one pass over events (about 0.5 s per million rows,
 -- doc/upgrading.md); ALTER EXTENSION holds its lock on events meanwhile.
 -- On the Citus layout the coordinator's DDL reaches every shard, as in
 -- 0.2.1's update.

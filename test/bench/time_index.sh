@@ -30,7 +30,7 @@ oj_say "loading 10 daily files and a 10-day backfill, $per_day rows a day"
 sql -c "CREATE EXTENSION offline_join" -c "SELECT offline_join.create_source('rmc', 'rmc')" >/dev/null
 gen_days() {  # gen_days PATH FIRST_DAY DAYS: an rmc file, rows in time order
     sql -c "COPY (
-      SELECT to_char(timestamp '$2' + (i::float8 * 86400 * $3 / ($per_day * $3)) * interval '1 second',
+      SELECT to_char(timestamp '$2' + (i::float8 * 86400 / $per_day) * interval '1 second',
                      'YYYY-MM-DD HH24:MI:SS') AS \"Time Stamp\",
              'CUST-' || (i % 200000) AS \"Customer ID\", 7 AS \"Event Type\", 'cat-' || (i % 50) AS \"Category\",
              'SKU-' || (i % 1000) AS \"Event Name\", (i % 5) + 1 AS \"Num1\", round(((i % 5) + 1) * 19.95, 2) AS \"Num2\"
