@@ -4,8 +4,10 @@
  *	  rematch(): retries the unmatched events with oj_match(), the rule of
  *	  load time, and updates the ones that now match in place.
  *
- *	  The unmatched events come from the partial index events_unmatched_idx
- *	  (heap order within a load).  Each match is written with
+ *	  The unmatched events are read with one query over the loads the ledger
+ *	  shows with unmatched events (or the one load asked for); the partial
+ *	  BRIN index events_unmatched_idx lets it read only the page ranges that
+ *	  held unmatched events, in heap order.  Each match is written with
  *	  table_tuple_update() and index insertions, below the executor, the way
  *	  the loaders write: no cursor, no UPDATE join per batch.  Indexes whose
  *	  key and predicate the update does not change (event_id, (load_id,
@@ -70,7 +72,6 @@
 #include "citus.h"
 #include "event_row.h"
 #include "guc.h"
-#include "index_scan.h"
 #include "match.h"
 #include "security.h"
 #include "sink.h"
@@ -81,7 +82,6 @@ PG_FUNCTION_INFO_V1(oj_rematch);
 typedef struct OjRematch
 {
 	Relation	rel;
-	Relation	unmatched_idx;
 	EState	   *estate;
 	ResultRelInfo *rri;
 	ExprState **predicates;		/* per index, prepared on first use */
@@ -212,7 +212,6 @@ oj_rematch_open(OjRematch *r)
 	if (why != NULL)
 		return why;
 
-	r->unmatched_idx = oj_index_open(r->rel, "events_unmatched_idx", 1, (Oid[]) {INT8OID});
 	r->estate = CreateExecutorState();
 	old = MemoryContextSwitchTo(r->estate->es_query_cxt);
 	r->rri = makeNode(ResultRelInfo);
@@ -222,6 +221,7 @@ oj_rematch_open(OjRematch *r)
 	MemoryContextSwitchTo(old);
 
 	r->new_slot = MakeSingleTupleTableSlot(RelationGetDescr(r->rel), &TTSOpsVirtual);
+	r->old_slot = table_slot_create(r->rel, NULL);
 	r->snapshot = RegisterSnapshot(GetActiveSnapshot());
 	r->cid = GetCurrentCommandId(true);
 	return NULL;
@@ -232,10 +232,10 @@ oj_rematch_close(OjRematch *r)
 {
 	oj_matcher_close(r->matcher);
 	ExecDropSingleTupleTableSlot(r->new_slot);
+	ExecDropSingleTupleTableSlot(r->old_slot);
 	UnregisterSnapshot(r->snapshot);
 	ExecCloseIndices(r->rri);
 	FreeExecutorState(r->estate);
-	index_close(r->unmatched_idx, NoLock);
 	table_close(r->rel, NoLock);
 	MemoryContextDelete(r->row_cxt);
 }
@@ -373,10 +373,10 @@ oj_rematch_row(OjRematch *r)
 /*
  * The general path's read: the first four columns of desc (event_id,
  * event_time, customer_id, transaction_id) and source of the unmatched
- * events, of all loads or of load $1.
+ * events of the loads in the array $1.
  */
 static char *
-oj_rematch_select_sql(TupleDesc desc, bool all)
+oj_rematch_select_sql(TupleDesc desc)
 {
 	StringInfoData sql;
 
@@ -384,10 +384,10 @@ oj_rematch_select_sql(TupleDesc desc, bool all)
 	appendStringInfoString(&sql, "SELECT ");
 	for (int i = 0; i < 4; i++)
 		appendStringInfo(&sql, "%s, ", OJ_COL(desc, i));
-	appendStringInfo(&sql, "%s FROM offline_join.events WHERE %s OPERATOR(pg_catalog.=) 'unmatched'",
-					 oj_event_columns_info[OJ_EC_SOURCE].name, OJ_COL(desc, 4));
-	if (!all)
-		appendStringInfo(&sql, " AND %s OPERATOR(pg_catalog.=) $1", oj_event_columns_info[OJ_EC_LOAD_ID].name);
+	appendStringInfo(&sql, "%s FROM offline_join.events WHERE %s OPERATOR(pg_catalog.=) 'unmatched'"
+					 " AND %s OPERATOR(pg_catalog.=) ANY ($1)",
+					 oj_event_columns_info[OJ_EC_SOURCE].name, OJ_COL(desc, 4),
+					 oj_event_columns_info[OJ_EC_LOAD_ID].name);
 	return sql.data;
 }
 
@@ -424,7 +424,7 @@ oj_rematch_update_sql(TupleDesc desc)
  * otherwise it is left for the next rematch().
  */
 static int64
-oj_rematch_statement(OjRematch *r, bool all, int64 load_id)
+oj_rematch_statement(OjRematch *r, ArrayType *loads)
 {
 	const OjEventFieldInfo *cols[8] = {
 		&oj_event_columns_info[OJ_EC_EVENT_ID], &oj_event_fields[OJ_EV_EVENT_TIME],
@@ -441,10 +441,10 @@ oj_rematch_statement(OjRematch *r, bool all, int64 load_id)
 
 	for (int i = 0; i < 8; i++)
 		TupleDescInitEntry(desc, i + 1, cols[i]->name, cols[i]->type, -1, 0);
-	sql = oj_rematch_select_sql(desc, all);
+	sql = oj_rematch_select_sql(desc);
 	SPI_connect();
-	portal = SPI_cursor_open_with_args(NULL, sql, all ? 0 : 1, (Oid[]) {INT8OID},
-									   (Datum[]) {Int64GetDatum(load_id)}, NULL, true, 0);
+	portal = SPI_cursor_open_with_args(NULL, sql, 1, (Oid[]) {INT8ARRAYOID},
+									   (Datum[]) {PointerGetDatum(loads)}, NULL, true, 0);
 	for (;;)
 	{
 		SPI_cursor_fetch(portal, true, 1000);
@@ -527,33 +527,45 @@ oj_rematch_as_owner(const char *sql, int nargs, Oid *types, Datum *args)
 	oj_unbecome(&saved);
 }
 
-/* Before the run: which loads it may change. */
+/*
+ * Before the run: which loads it looks at, and may change.  All loads: those
+ * the ledger shows with unmatched events (read as the extension's owner, who
+ * keeps it; loads whose events all matched are not read again).
+ */
 static void
 oj_rematch_run_begin(OjRematchRun *run, bool all, int64 load_id)
 {
 	Datum		arg = Int64GetDatum(load_id);
-	bool		isnull;
 
 	memset(run, 0, sizeof(*run));
 	run->cxt = CurrentMemoryContext;
 	run->started_at = GetCurrentTimestamp();
 	run->keep = OidIsValid(get_relname_relid("rematch_runs", get_namespace_oid(OJ_SCHEMA, false)));
-	if (!run->keep)
-		return;
-	SPI_connect();
-	if (SPI_execute_with_args(all
-							  ? "SELECT coalesce(pg_catalog.array_agg(DISTINCT load_id), '{}')::pg_catalog.int8[]"
-							  " FROM offline_join.events WHERE match OPERATOR(pg_catalog.=) 'unmatched'"
-							  : "SELECT ARRAY[$1]::pg_catalog.int8[]",
-							  all ? 0 : 1, (Oid[]) {INT8OID}, &arg, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "rematch(): reading the events failed");
+	if (all)
 	{
-		MemoryContext spi = MemoryContextSwitchTo(run->cxt);
+		Oid			owner = oj_extension_owner();
+		OjSavedUser saved;
+		bool		isnull;
 
-		run->loads = DatumGetArrayTypePCopy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-		MemoryContextSwitchTo(spi);
+		oj_check_schema_trusted(owner, "rematch()", OJ_WRITES_INBOX);
+		oj_become(owner, &saved);
+		SPI_connect();
+		if (SPI_execute("SELECT coalesce(pg_catalog.array_agg(load_id ORDER BY load_id), '{}')::pg_catalog.int8[]"
+						"  FROM offline_join.loads"
+						" WHERE status OPERATOR(pg_catalog.=) 'loaded'"
+						"   AND rows_matched OPERATOR(pg_catalog.<) rows_loaded", true, 1) != SPI_OK_SELECT)
+			elog(ERROR, "rematch(): reading the ledger failed");
+		{
+			MemoryContext spi = MemoryContextSwitchTo(run->cxt);
+
+			run->loads = DatumGetArrayTypePCopy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+			MemoryContextSwitchTo(spi);
+		}
+		SPI_finish();
+		oj_unbecome(&saved);
 	}
-	SPI_finish();
+	else
+		run->loads = construct_array(&arg, 1, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
 }
 
 /* After the run: the ledger's rows_matched of those loads, and the run's row. */
@@ -606,6 +618,53 @@ oj_rematch_run_end(OjRematchRun *run, bool all, int64 load_id, int64 matched)
 }
 
 /*
+ * The in-place path: the unmatched events of the loads in the array, by a
+ * read-only cursor (BRIN: the page ranges that held unmatched events, in
+ * heap order), each fetched as of the run's snapshot and matched again.
+ * The cursor's snapshot is the run's: the versions the run writes are not
+ * in it.
+ */
+static int64
+oj_rematch_in_place(OjRematch *r, ArrayType *loads)
+{
+	Portal		portal;
+	int64		matched = 0;
+	char	   *sql;
+
+	sql = psprintf("SELECT ctid FROM offline_join.events WHERE %s OPERATOR(pg_catalog.=) 'unmatched'"
+				   " AND %s OPERATOR(pg_catalog.=) ANY ($1)",
+				   oj_event_columns_info[OJ_EC_MATCH].name, oj_event_columns_info[OJ_EC_LOAD_ID].name);
+	SPI_connect();
+	portal = SPI_cursor_open_with_args(NULL, sql, 1, (Oid[]) {INT8ARRAYOID},
+									   (Datum[]) {PointerGetDatum(loads)}, NULL, true, 0);
+	for (;;)
+	{
+		SPI_cursor_fetch(portal, true, 1000);
+		if (SPI_processed == 0)
+			break;
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			bool		isnull;
+			ItemPointer tid = (ItemPointer) DatumGetPointer(SPI_getbinval(SPI_tuptable->vals[i],
+																		  SPI_tuptable->tupdesc, 1, &isnull));
+			MemoryContext old = MemoryContextSwitchTo(r->row_cxt);
+
+			ResetPerTupleExprContext(r->estate);
+			if (table_tuple_fetch_row_version(r->rel, tid, r->snapshot, r->old_slot) &&
+				oj_rematch_row(r))
+				matched++;
+			MemoryContextSwitchTo(old);
+			MemoryContextReset(r->row_cxt);
+			CHECK_FOR_INTERRUPTS();
+		}
+		SPI_freetuptable(SPI_tuptable);
+	}
+	SPI_cursor_close(portal);
+	SPI_finish();
+	return matched;
+}
+
+/*
  * rematch(load_id DEFAULT NULL) RETURNS bigint
  *
  * Retries the unmatched events (of one load, or all) with the same rule as
@@ -615,8 +674,6 @@ Datum
 oj_rematch(PG_FUNCTION_ARGS)
 {
 	OjRematch	r;
-	OjIndexScan *scan;
-	ScanKeyData key;
 	int64		matched = 0;
 	char	   *why;
 
@@ -624,14 +681,16 @@ oj_rematch(PG_FUNCTION_ARGS)
 	int64		load_id = all ? 0 : PG_GETARG_INT64(0);
 	OjRematchRun run;
 
-	oj_rematch_run_begin(&run, all, load_id);
 	if (oj_tables("offline_join.rematch()") == OJ_TABLES_CITUS)
 	{
+		oj_rematch_run_begin(&run, all, load_id);
 		matched = oj_citus_rematch(all, load_id);
 		oj_rematch_run_end(&run, all, load_id, matched);
 		PG_RETURN_INT64(matched);
 	}
+	/* what it refuses to write, before it reads anything */
 	why = oj_rematch_open(&r);
+	oj_rematch_run_begin(&run, all, load_id);
 
 	if (why != NULL)
 	{
@@ -639,30 +698,14 @@ oj_rematch(PG_FUNCTION_ARGS)
 		ereport(DEBUG1,
 				(errmsg("rematch() updates table \"%s\" with one UPDATE statement: %s",
 						RelationGetRelationName(r.rel), why)));
-		matched = oj_rematch_statement(&r, all, load_id);
+		matched = oj_rematch_statement(&r, run.loads);
 		oj_matcher_close(r.matcher);
 		table_close(r.rel, NoLock);
 		MemoryContextDelete(r.row_cxt);
 		oj_rematch_run_end(&run, all, load_id, matched);
 		PG_RETURN_INT64(matched);
 	}
-	scan = oj_index_scan_begin(r.rel, r.unmatched_idx, r.snapshot, PG_ARGISNULL(0) ? 0 : 1);
-	if (!PG_ARGISNULL(0))
-		ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, PG_GETARG_DATUM(0));
-	r.old_slot = oj_index_scan_slot(scan);
-	for (bool found = oj_index_scan_first(scan, &key, PG_ARGISNULL(0) ? 0 : 1, ForwardScanDirection);
-		 found; found = oj_index_scan_next(scan, ForwardScanDirection))
-	{
-		MemoryContext old = MemoryContextSwitchTo(r.row_cxt);
-
-		ResetPerTupleExprContext(r.estate);
-		if (oj_rematch_row(&r))
-			matched++;
-		MemoryContextSwitchTo(old);
-		MemoryContextReset(r.row_cxt);
-		CHECK_FOR_INTERRUPTS();
-	}
-	oj_index_scan_end(scan);
+	matched = oj_rematch_in_place(&r, run.loads);
 	oj_rematch_close(&r);
 	oj_rematch_run_end(&run, all, load_id, matched);
 	PG_RETURN_INT64(matched);

@@ -3,13 +3,15 @@
 -- the heap?  btree indexes are read by amcheck against the heap
 -- (heapallindexed).  BRIN indexes, which amcheck does not read, must find
 -- every value of their column: for each value, a bitmap scan of that index
--- alone (the plan is checked) counts what a sequential scan counts.  So
+-- alone (the plan is checked) counts what a sequential scan counts (with a
+-- partial index's predicate on both sides).  So
 -- that the planner cannot take another index of the column, those are
 -- dropped in a subtransaction that is rolled back.
 CREATE FUNCTION pg_temp.brin_checked(idx regclass) RETURNS boolean LANGUAGE plpgsql AS $$
 DECLARE
   tbl regclass;
   col name;
+  pred text;
   v text;
   seq bigint;
   via bigint;
@@ -18,7 +20,8 @@ DECLARE
   other regclass;
   ok boolean := true;
 BEGIN
-  SELECT i.indrelid::regclass, a.attname INTO STRICT tbl, col
+  SELECT i.indrelid::regclass, a.attname, coalesce(pg_get_expr(i.indpred, i.indrelid), 'true')
+    INTO STRICT tbl, col, pred
     FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
    WHERE i.indexrelid = idx;
   BEGIN
@@ -28,20 +31,20 @@ BEGIN
                   AND NOT EXISTS (SELECT FROM pg_constraint WHERE conindid = i.indexrelid) LOOP
     EXECUTE format('DROP INDEX %s', other);
   END LOOP;
-  FOR v IN EXECUTE format('SELECT DISTINCT %I::text FROM %s', col, tbl) LOOP
+  FOR v IN EXECUTE format('SELECT DISTINCT %I::text FROM %s WHERE %s', col, tbl, pred) LOOP
     PERFORM set_config('enable_bitmapscan', 'off', true), set_config('enable_indexscan', 'off', true),
             set_config('enable_indexonlyscan', 'off', true);
-    EXECUTE format('SELECT count(*) FROM %s WHERE %I = %L', tbl, col, v) INTO seq;
+    EXECUTE format('SELECT count(*) FROM %s WHERE %I = %L AND %s', tbl, col, v, pred) INTO seq;
     PERFORM set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'on', true);
     used := false;
-    FOR line IN EXECUTE format('EXPLAIN (COSTS OFF) SELECT count(*) FROM %s WHERE %I = %L', tbl, col, v) LOOP
+    FOR line IN EXECUTE format('EXPLAIN (COSTS OFF) SELECT count(*) FROM %s WHERE %I = %L AND %s', tbl, col, v, pred) LOOP
       used := used OR line LIKE '%Bitmap Index Scan on ' || (SELECT relname FROM pg_class WHERE oid = idx) || '%';
     END LOOP;
-    EXECUTE format('SELECT count(*) FROM %s WHERE %I = %L', tbl, col, v) INTO via;
+    EXECUTE format('SELECT count(*) FROM %s WHERE %I = %L AND %s', tbl, col, v, pred) INTO via;
     PERFORM set_config('enable_seqscan', 'on', true), set_config('enable_indexscan', 'on', true),
             set_config('enable_indexonlyscan', 'on', true);
     IF seq <> via OR NOT used THEN
-      RAISE WARNING 'index %: % = % finds % rows (a sequential scan: %), index used: %', idx, col, v, via, seq, used;
+      RAISE WARNING 'index %: % = % and % finds % rows (a sequential scan: %), index used: %', idx, col, v, pred, via, seq, used;
       ok := false;
       EXIT;
     END IF;

@@ -21,8 +21,9 @@
 # excluded) for a ROWS and a 5 x ROWS file, on the direct path and on the
 # general one (events with an added column default: no trigger queue);
 # the heap, index and WAL bytes per row of both sides; then, in a second
-# database whose events already hold 10 x ROWS rows (loaded by 0.2.1, then
-# ALTER EXTENSION UPDATE, timed: what the update costs per million rows),
+# database whose events already hold 10 x ROWS rows (loaded by the previous
+# release, then ALTER EXTENSION UPDATE, timed: what the update costs per
+# million rows),
 # the same load against a load into an empty events, paired per run.
 # Prints medians, and ratios of each run's times (> 1 means load is faster).
 set -euo pipefail
@@ -169,11 +170,13 @@ sql -c "ALTER TABLE offline_join.events DROP COLUMN bench_note"
 rm -f "$big"
 
 oj_say "a load into events that holds $((rows * 10)) rows, against one into an empty events"
-# the second database starts at 0.2.1 (btree indexes on load_id, line_no
-# and on event_time) and is updated once it holds its rows
+# the second database starts at the previous release (the one with an
+# update script to the current version) and is updated once it holds its rows
+current=$(sed -n "s/^default_version = '\(.*\)'/\1/p" "$OJ_ROOT/offline_join.control")
+previous=$(cd "$OJ_ROOT/sql" && ls offline_join--*--"$current".sql | sed 's/^offline_join--\(.*\)--.*/\1/')
 sql -c "CREATE DATABASE full_db" -c "CREATE DATABASE empty_db"
 sql -d empty_db -c "CREATE EXTENSION offline_join" -c "SELECT offline_join.create_source('rmc', 'rmc')" >/dev/null
-sql -d full_db -c "CREATE EXTENSION offline_join VERSION '0.2.1'" \
+sql -d full_db -c "CREATE EXTENSION offline_join VERSION '$previous'" \
     -c "SELECT offline_join.create_source('rmc', 'rmc')" >/dev/null
 for i in $(seq 10); do
     sql -d full_db -c "SELECT status FROM offline_join.load('rmc', '$good', force => true)" >/dev/null 2>&1
@@ -219,7 +222,7 @@ awk -v c="$copy_med" -v l="$load_med" -v b="$bad_med" -v m="$match_med" -v n="$r
     -v m1="$mem_1" -v m5="$mem_5" -v tc="$tcopy_med" -v tl="$tload_med" -v rt="$r_trig" \
     -v g1="$gmem_1" -v g5="$gmem_5" -v rf="$r_full" -v fr="$full_rows" -v um="$update_ms" \
     -v cw="$copy_wal" -v ch="$copy_heap" -v ci="$copy_idx" -v lw="$load_wal" -v lh="$load_heap" -v li="$load_idx" \
-    -v mw="$mwal" -v mh="$mheap" -v mi="$midx" 'BEGIN {
+    -v mw="$mwal" -v mh="$mheap" -v mi="$midx" -v pv="$previous" 'BEGIN {
     printf "rows per file                         %d\n", n
     printf "COPY into typed table                 %8.0f ms  (%.0f rows/s)\n", c, n / c * 1000
     printf "offline_join.load()                   %8.0f ms  (%.0f rows/s)\n", l, n / l * 1000
@@ -236,5 +239,5 @@ awk -v c="$copy_med" -v l="$load_med" -v b="$bad_med" -v m="$match_med" -v n="$r
     printf "bytes per row, load: heap %d, indexes %d, WAL %d\n", lh, li, lw
     printf "bytes per row, load, every row matched: heap %d, indexes %d, WAL %d\n", mh, mi, mw
     printf "load into %d existing rows vs into empty, paired %s\n", fr, rf
-    printf "ALTER EXTENSION UPDATE from 0.2.1 with %d rows   %8.0f ms  (%.0f ms per million rows)\n", fr, um, um / (fr / 1000000)
+    printf "ALTER EXTENSION UPDATE from %s with %d rows   %8.0f ms  (%.0f ms per million rows)\n", pv, fr, um, um / (fr / 1000000)
 }'
