@@ -20,7 +20,8 @@
 # against; and the backend's peak anonymous memory (RssAnon, shared buffers
 # excluded) for a ROWS and a 5 x ROWS file, on the direct path and on the
 # general one (events with an added column default: no trigger queue);
-# the heap, index and WAL bytes per row of both sides; then, in a second
+# the heap, index and WAL bytes per row of both sides, and the time of the
+# VACUUM after a load of each (what autovacuum does next); then, in a second
 # database whose events already hold 10 x ROWS rows (loaded by the previous
 # release, then ALTER EXTENSION UPDATE, timed: what the update costs per
 # million rows),
@@ -65,7 +66,14 @@ cols="event_time, customer_id, event_type, category, product, num1, num2, var1, 
 # Each timed step starts from the same state: its table emptied, dirty
 # buffers written (CHECKPOINT) and the OS page cache flushed (sync), so no
 # step pays for the previous one's writeback.
-settle() { sql -c "CHECKPOINT"; sync; }
+# before each timed step: no autovacuum worker busy (a VACUUM the previous
+# step's inserts set off would share the two cores), a checkpoint
+settle() {
+    while [ "$(sql -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'")" != 0 ]; do
+        sleep 0.2
+    done
+    sql -c "CHECKPOINT"; sync
+}
 time_copy() {
     sql -c "TRUNCATE bench_copy"; settle
     local t0; t0=$(now_ms)
@@ -111,8 +119,15 @@ wal_of() {  # wal_of CMD: WAL bytes per file row that CMD writes
     b=$(sql -c "SELECT pg_current_wal_insert_lsn()")
     sql -c "SELECT round(pg_wal_lsn_diff('$b', '$a') / $rows)"
 }
+vacuum_ms() {  # vacuum_ms TABLE: what the VACUUM after a load costs (autovacuum's, run here)
+    local t0; t0=$(now_ms)
+    sql -c "VACUUM $1" >/dev/null
+    echo $(( $(now_ms) - t0 ))
+}
 copy_wal=$(wal_of 'time_copy "$good"'); read -r copy_heap copy_idx <<<"$(per_row bench_copy)"
+copy_vac=$(vacuum_ms bench_copy)
 load_wal=$(wal_of 'time_load "$good"'); read -r load_heap load_idx <<<"$(per_row offline_join.events)"
+load_vac=$(vacuum_ms offline_join.events)
 
 
 oj_say "general write path: one AFTER INSERT row trigger on both tables"
@@ -222,7 +237,7 @@ awk -v c="$copy_med" -v l="$load_med" -v b="$bad_med" -v m="$match_med" -v n="$r
     -v m1="$mem_1" -v m5="$mem_5" -v tc="$tcopy_med" -v tl="$tload_med" -v rt="$r_trig" \
     -v g1="$gmem_1" -v g5="$gmem_5" -v rf="$r_full" -v fr="$full_rows" -v um="$update_ms" \
     -v cw="$copy_wal" -v ch="$copy_heap" -v ci="$copy_idx" -v lw="$load_wal" -v lh="$load_heap" -v li="$load_idx" \
-    -v mw="$mwal" -v mh="$mheap" -v mi="$midx" -v pv="$previous" 'BEGIN {
+    -v mw="$mwal" -v mh="$mheap" -v mi="$midx" -v pv="$previous" -v cv="$copy_vac" -v lv="$load_vac" 'BEGIN {
     printf "rows per file                         %d\n", n
     printf "COPY into typed table                 %8.0f ms  (%.0f rows/s)\n", c, n / c * 1000
     printf "offline_join.load()                   %8.0f ms  (%.0f rows/s)\n", l, n / l * 1000
@@ -238,6 +253,7 @@ awk -v c="$copy_med" -v l="$load_med" -v b="$bad_med" -v m="$match_med" -v n="$r
     printf "bytes per row, COPY: heap %d, indexes %d, WAL %d\n", ch, ci, cw
     printf "bytes per row, load: heap %d, indexes %d, WAL %d\n", lh, li, lw
     printf "bytes per row, load, every row matched: heap %d, indexes %d, WAL %d\n", mh, mi, mw
+    printf "VACUUM after the load (autovacuum'"'"'s work): COPY'"'"'s table %d ms, events %d ms\n", cv, lv
     printf "load into %d existing rows vs into empty, paired %s\n", fr, rf
     printf "ALTER EXTENSION UPDATE from %s with %d rows   %8.0f ms  (%.0f ms per million rows)\n", pv, fr, um, um / (fr / 1000000)
 }'

@@ -48,9 +48,10 @@ SELECT 'txn-' || i, 'VIS-' || i, timestamp '2026-01-01', '{"channel": "search"}'
 VACUUM ANALYZE;
 SQL
 
-restore() {
+restore() {  # the events as loaded, and the ledger saying so (rematch() reads the loads it shows unmatched)
     sql -c "TRUNCATE offline_join.events" \
         -c "INSERT INTO offline_join.events OVERRIDING SYSTEM VALUE SELECT * FROM pristine" \
+        -c "UPDATE offline_join.loads SET rows_matched = 0" \
         -c "VACUUM ANALYZE offline_join.events" -c "CHECKPOINT"
     sync
 }

@@ -7,7 +7,8 @@
 # - rematch() finds the unmatched events through the partial BRIN index
 #   events_unmatched_idx, over the loads the ledger shows with unmatched
 #   events: after a large load has all matched, rematch() of everything
-#   reads a small new load's ranges, not the large one's.
+#   reads a small new load's ranges, not the large one's; events set back
+#   to unmatched by hand are retried by naming their load.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -110,6 +111,13 @@ $read = blocks() - $b0;
 cmp_ok($read, '<', 400, "and it read $read blocks of events");
 is(sql(q{SELECT count(*) FROM offline_join.events WHERE match = 'unmatched'}), '0', 'nothing is left unmatched');
 is(sql(q{SELECT rows_matched FROM offline_join.loads WHERE load_id = 3}), '20', "c's ledger row says 20 matched");
+
+# events set back to unmatched by hand: the ledger still says matched, so
+# rematch() of everything passes them by; naming their load retries them
+sql(q{UPDATE offline_join.events SET match = 'unmatched', visitor_id = NULL, session_id = NULL, snapshot = NULL
+       WHERE load_id = 3});
+is(sql('SELECT offline_join.rematch()'), '0', 'rematch(): the ledger shows no load with unmatched events');
+is(sql('SELECT offline_join.rematch(3)'), '20', 'rematch(3) retries the 20 events set back by hand');
 
 $node->stop;
 done_testing();
