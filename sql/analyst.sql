@@ -82,7 +82,7 @@ SELECT session_id FROM offline_join.abandoned_carts('2026-03-01', '4 hours 59 mi
 SELECT count(*) FROM offline_join.abandoned_carts();
 
 -- fast for a time range and for one customer: the indexes are used.  A
--- time range reads the page ranges that events_time_idx, a BRIN index,
+-- time range reads the page ranges that events_brin_idx, a BRIN index,
 -- names; shown on 100,000 events over 100 days, where it pays (on a table
 -- of a few rows any index costs about the same)
 BEGIN;

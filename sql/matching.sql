@@ -104,6 +104,10 @@ SELECT c.relname, a.amname,
 SET enable_seqscan = off;
 SELECT count(*) AS unmatched_by_index FROM offline_join.events WHERE match = 'unmatched';
 SELECT count(*) AS customer_c5_by_index FROM offline_join.events WHERE customer_id = 'C5';
+-- rematch()'s read, one query per load: the ranges of the load that held
+-- unmatched events, both keys in one scan of the BRIN index
+EXPLAIN (COSTS OFF) SELECT ctid FROM offline_join.events
+ WHERE match = 'unmatched' AND load_id = 2;
 RESET enable_seqscan;
 DROP EXTENSION amcheck;
 -- an update trigger or row-level security: rematch() runs one UPDATE statement

@@ -5,9 +5,10 @@
  *	  load time, and updates the ones that now match in place.
  *
  *	  The unmatched events are read with one query over the loads the ledger
- *	  shows with unmatched events (or the one load asked for); the partial
- *	  BRIN index events_unmatched_idx lets it read only the page ranges that
- *	  held unmatched events, in heap order.  Each match is written with
+ *	  shows with unmatched events (or the one load asked for); the BRIN
+ *	  index events_brin_idx (load_id, event_time, match) lets it read only
+ *	  the page ranges of those loads that held unmatched events, in heap
+ *	  order.  Each match is written with
  *	  table_tuple_update() and index insertions, below the executor, the way
  *	  the loaders write: no cursor, no UPDATE join per batch.  Indexes whose
  *	  key and predicate the update does not change (event_id, (load_id,
@@ -367,13 +368,29 @@ oj_rematch_row(OjRematch *r)
 	}
 }
 
+/* The load IDs of an int8[] (no NULLs: the ledger's keys, or the one asked for). */
+static int64 *
+oj_rematch_load_ids(ArrayType *loads, int *n)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int64	   *ids;
+
+	deconstruct_array(loads, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, n);
+	ids = palloc(sizeof(int64) * Max(*n, 1));
+	for (int i = 0; i < *n; i++)
+		ids[i] = DatumGetInt64(elems[i]);
+	return ids;
+}
+
 /* The name of column i of desc. */
 #define OJ_COL(desc, i) NameStr(TupleDescAttr((desc), (i))->attname)
 
 /*
  * The general path's read: the first four columns of desc (event_id,
  * event_time, customer_id, transaction_id) and source of the unmatched
- * events of the loads in the array $1.
+ * events of load $1 (one query per load: a BRIN index takes load_id and
+ * match as keys of one scan only when each is a plain comparison).
  */
 static char *
 oj_rematch_select_sql(TupleDesc desc)
@@ -385,7 +402,7 @@ oj_rematch_select_sql(TupleDesc desc)
 	for (int i = 0; i < 4; i++)
 		appendStringInfo(&sql, "%s, ", OJ_COL(desc, i));
 	appendStringInfo(&sql, "%s FROM offline_join.events WHERE %s OPERATOR(pg_catalog.=) 'unmatched'"
-					 " AND %s OPERATOR(pg_catalog.=) ANY ($1)",
+					 " AND %s OPERATOR(pg_catalog.=) $1",
 					 oj_event_columns_info[OJ_EC_SOURCE].name, OJ_COL(desc, 4),
 					 oj_event_columns_info[OJ_EC_LOAD_ID].name);
 	return sql.data;
@@ -423,6 +440,45 @@ oj_rematch_update_sql(TupleDesc desc)
  * transaction ID (the statement re-checks them on the latest version);
  * otherwise it is left for the next rematch().
  */
+/* The general path's matching of the rows fetched: the new matches into store. */
+static int64
+oj_rematch_collect(OjRematch *r, TupleDesc desc, Tuplestorestate *store)
+{
+	int64		found = 0;
+
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	td = SPI_tuptable->tupdesc;
+		MemoryContext spi = MemoryContextSwitchTo(r->row_cxt);
+		Datum		v[8];
+		bool		n[8];
+		OjMatch		m;
+
+		for (int c = 0; c < 4; c++)
+			v[c] = SPI_getbinval(tup, td, c + 1, &n[c]);
+		oj_match(r->matcher, DatumGetTimestampTz(v[1]),
+				 n[2] ? NULL : DatumGetTextPP(v[2]), n[3] ? NULL : DatumGetTextPP(v[3]),
+				 oj_lookback_of(r->lookbacks, DatumGetTextPP(SPI_getbinval(tup, td, 5, &n[4]))), &m);
+		if (strcmp(m.kind, "unmatched") != 0)
+		{
+			v[4] = CStringGetTextDatum(m.kind);
+			n[4] = false;
+			v[5] = m.visitor_id;
+			n[5] = m.visitor_null;
+			v[6] = m.session_id;
+			n[6] = m.session_null;
+			v[7] = m.snapshot;
+			n[7] = m.snapshot_null;
+			tuplestore_putvalues(store, desc, v, n);
+			found++;
+		}
+		MemoryContextSwitchTo(spi);
+		MemoryContextReset(r->row_cxt);
+	}
+	return found;
+}
+
 static int64
 oj_rematch_statement(OjRematch *r, ArrayType *loads)
 {
@@ -435,55 +491,31 @@ oj_rematch_statement(OjRematch *r, ArrayType *loads)
 	MemoryContext outer = CurrentMemoryContext;
 	TupleDesc	desc = CreateTemplateTupleDesc(8);
 	Tuplestorestate *store = tuplestore_begin_heap(false, false, work_mem);
-	Portal		portal;
 	int64		found = 0;
+	int			nloads;
+	int64	   *ids = oj_rematch_load_ids(loads, &nloads);
 	char	   *sql;
 
 	for (int i = 0; i < 8; i++)
 		TupleDescInitEntry(desc, i + 1, cols[i]->name, cols[i]->type, -1, 0);
 	sql = oj_rematch_select_sql(desc);
 	SPI_connect();
-	portal = SPI_cursor_open_with_args(NULL, sql, 1, (Oid[]) {INT8ARRAYOID},
-									   (Datum[]) {PointerGetDatum(loads)}, NULL, true, 0);
-	for (;;)
+	for (int l = 0; l < nloads; l++)
 	{
-		SPI_cursor_fetch(portal, true, 1000);
-		if (SPI_processed == 0)
-			break;
-		for (uint64 i = 0; i < SPI_processed; i++)
-		{
-			HeapTuple	tup = SPI_tuptable->vals[i];
-			TupleDesc	td = SPI_tuptable->tupdesc;
-			MemoryContext spi = MemoryContextSwitchTo(r->row_cxt);
-			Datum		v[8];
-			bool		n[8];
-			OjMatch		m;
+		Portal		portal = SPI_cursor_open_with_args(NULL, sql, 1, (Oid[]) {INT8OID},
+													   (Datum[]) {Int64GetDatum(ids[l])}, NULL, true, 0);
 
-			for (int c = 0; c < 4; c++)
-				v[c] = SPI_getbinval(tup, td, c + 1, &n[c]);
-			oj_match(r->matcher, DatumGetTimestampTz(v[1]),
-					 n[2] ? NULL : DatumGetTextPP(v[2]), n[3] ? NULL : DatumGetTextPP(v[3]),
-					 oj_lookback_of(r->lookbacks, DatumGetTextPP(SPI_getbinval(tup, td, 5, &n[4]))), &m);
-			if (strcmp(m.kind, "unmatched") != 0)
-			{
-				v[4] = CStringGetTextDatum(m.kind);
-				n[4] = false;
-				v[5] = m.visitor_id;
-				n[5] = m.visitor_null;
-				v[6] = m.session_id;
-				n[6] = m.session_null;
-				v[7] = m.snapshot;
-				n[7] = m.snapshot_null;
-				tuplestore_putvalues(store, desc, v, n);
-				found++;
-			}
-			MemoryContextSwitchTo(spi);
-			MemoryContextReset(r->row_cxt);
+		for (;;)
+		{
+			SPI_cursor_fetch(portal, true, 1000);
+			if (SPI_processed == 0)
+				break;
+			found += oj_rematch_collect(r, desc, store);
+			SPI_freetuptable(SPI_tuptable);
+			CHECK_FOR_INTERRUPTS();
 		}
-		SPI_freetuptable(SPI_tuptable);
-		CHECK_FOR_INTERRUPTS();
+		SPI_cursor_close(portal);
 	}
-	SPI_cursor_close(portal);
 	SPI_finish();
 	MemoryContextSwitchTo(outer);
 	if (found == 0)
@@ -504,6 +536,7 @@ oj_rematch_statement(OjRematch *r, ArrayType *loads)
 typedef struct OjRematchRun
 {
 	bool		keep;			/* the schema has rematch_runs */
+	bool		citus;			/* events is distributed (oj_citus_rematch()) */
 	TimestampTz started_at;
 	ArrayType  *loads;			/* load_ids with unmatched events before */
 	MemoryContext cxt;			/* where the run's arrays live */
@@ -568,6 +601,40 @@ oj_rematch_run_begin(OjRematchRun *run, bool all, int64 load_id)
 		run->loads = construct_array(&arg, 1, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
 }
 
+/*
+ * One server: each load's unmatched events counted by its own query, so
+ * that the BRIN index takes load_id and match as keys of one scan.  Into
+ * *ids and *counts (int8[] each, in run->cxt).  Inside SPI.
+ */
+static void
+oj_rematch_count_local(OjRematchRun *run, Datum *ids, Datum *counts)
+{
+	int			nloads;
+	int64	   *loads = oj_rematch_load_ids(run->loads, &nloads);
+	Datum	   *id = palloc(sizeof(Datum) * Max(nloads, 1));
+	Datum	   *n = palloc(sizeof(Datum) * Max(nloads, 1));
+	MemoryContext spi;
+
+	for (int l = 0; l < nloads; l++)
+	{
+		bool		isnull;
+
+		if (SPI_execute_with_args("SELECT pg_catalog.count(*) FROM offline_join.events"
+								  " WHERE load_id OPERATOR(pg_catalog.=) $1"
+								  "   AND match OPERATOR(pg_catalog.=) 'unmatched'",
+								  1, (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(loads[l])},
+								  NULL, false, 1) != SPI_OK_SELECT)
+			elog(ERROR, "rematch(): counting the unmatched events failed");
+		id[l] = Int64GetDatum(loads[l]);
+		n[l] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		SPI_freetuptable(SPI_tuptable);
+	}
+	spi = MemoryContextSwitchTo(run->cxt);
+	*ids = PointerGetDatum(construct_array(id, nloads, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	*counts = PointerGetDatum(construct_array(n, nloads, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	MemoryContextSwitchTo(spi);
+}
+
 /* After the run: the ledger's rows_matched of those loads, and the run's row. */
 static void
 oj_rematch_run_end(OjRematchRun *run, bool all, int64 load_id, int64 matched)
@@ -582,20 +649,25 @@ oj_rematch_run_end(OjRematchRun *run, bool all, int64 load_id, int64 matched)
 	 */
 	args[0] = PointerGetDatum(run->loads);
 	SPI_connect();
-	if (SPI_execute_with_args("SELECT coalesce(pg_catalog.array_agg(c.load_id), '{}'), coalesce(pg_catalog.array_agg(c.n), '{}')"
-							  "  FROM (SELECT e.load_id, pg_catalog.count(*) AS n FROM offline_join.events AS e"
-							  "         WHERE e.load_id OPERATOR(pg_catalog.=) ANY ($1)"
-							  "           AND e.match OPERATOR(pg_catalog.=) 'unmatched' GROUP BY e.load_id) AS c",
-							  1, (Oid[]) {INT8ARRAYOID}, args, NULL, false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "rematch(): counting the unmatched events failed");
+	if (run->citus)
 	{
-		MemoryContext spi = MemoryContextSwitchTo(run->cxt);
-		bool		isnull;
+		if (SPI_execute_with_args("SELECT coalesce(pg_catalog.array_agg(c.load_id), '{}'), coalesce(pg_catalog.array_agg(c.n), '{}')"
+								  "  FROM (SELECT e.load_id, pg_catalog.count(*) AS n FROM offline_join.events AS e"
+								  "         WHERE e.load_id OPERATOR(pg_catalog.=) ANY ($1)"
+								  "           AND e.match OPERATOR(pg_catalog.=) 'unmatched' GROUP BY e.load_id) AS c",
+								  1, (Oid[]) {INT8ARRAYOID}, args, NULL, false, 1) != SPI_OK_SELECT)
+			elog(ERROR, "rematch(): counting the unmatched events failed");
+		{
+			MemoryContext spi = MemoryContextSwitchTo(run->cxt);
+			bool		isnull;
 
-		args[1] = PointerGetDatum(DatumGetArrayTypePCopy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)));
-		args[2] = PointerGetDatum(DatumGetArrayTypePCopy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)));
-		MemoryContextSwitchTo(spi);
+			args[1] = PointerGetDatum(DatumGetArrayTypePCopy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)));
+			args[2] = PointerGetDatum(DatumGetArrayTypePCopy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)));
+			MemoryContextSwitchTo(spi);
+		}
 	}
+	else
+		oj_rematch_count_local(run, &args[1], &args[2]);
 	SPI_finish();
 	oj_rematch_as_owner("UPDATE offline_join.loads AS l"
 						"   SET rows_matched = l.rows_loaded OPERATOR(pg_catalog.-) coalesce(u.n, 0)"
@@ -618,48 +690,54 @@ oj_rematch_run_end(OjRematchRun *run, bool all, int64 load_id, int64 matched)
 }
 
 /*
- * The in-place path: the unmatched events of the loads in the array, by a
- * read-only cursor (BRIN: the page ranges that held unmatched events, in
- * heap order), each fetched as of the run's snapshot and matched again.
+ * The in-place path: the unmatched events of each load in the array, by a
+ * read-only cursor (BRIN: the page ranges of the load that held unmatched
+ * events, in heap order), each fetched as of the run's snapshot and matched
+ * again.
  * The cursor's snapshot is the run's: the versions the run writes are not
  * in it.
  */
 static int64
 oj_rematch_in_place(OjRematch *r, ArrayType *loads)
 {
-	Portal		portal;
 	int64		matched = 0;
+	int			nloads;
+	int64	   *ids = oj_rematch_load_ids(loads, &nloads);
 	char	   *sql;
 
 	sql = psprintf("SELECT ctid FROM offline_join.events WHERE %s OPERATOR(pg_catalog.=) 'unmatched'"
-				   " AND %s OPERATOR(pg_catalog.=) ANY ($1)",
+				   " AND %s OPERATOR(pg_catalog.=) $1",
 				   oj_event_columns_info[OJ_EC_MATCH].name, oj_event_columns_info[OJ_EC_LOAD_ID].name);
 	SPI_connect();
-	portal = SPI_cursor_open_with_args(NULL, sql, 1, (Oid[]) {INT8ARRAYOID},
-									   (Datum[]) {PointerGetDatum(loads)}, NULL, true, 0);
-	for (;;)
+	for (int l = 0; l < nloads; l++)
 	{
-		SPI_cursor_fetch(portal, true, 1000);
-		if (SPI_processed == 0)
-			break;
-		for (uint64 i = 0; i < SPI_processed; i++)
-		{
-			bool		isnull;
-			ItemPointer tid = (ItemPointer) DatumGetPointer(SPI_getbinval(SPI_tuptable->vals[i],
-																		  SPI_tuptable->tupdesc, 1, &isnull));
-			MemoryContext old = MemoryContextSwitchTo(r->row_cxt);
+		Portal		portal = SPI_cursor_open_with_args(NULL, sql, 1, (Oid[]) {INT8OID},
+													   (Datum[]) {Int64GetDatum(ids[l])}, NULL, true, 0);
 
-			ResetPerTupleExprContext(r->estate);
-			if (table_tuple_fetch_row_version(r->rel, tid, r->snapshot, r->old_slot) &&
-				oj_rematch_row(r))
-				matched++;
-			MemoryContextSwitchTo(old);
-			MemoryContextReset(r->row_cxt);
-			CHECK_FOR_INTERRUPTS();
+		for (;;)
+		{
+			SPI_cursor_fetch(portal, true, 1000);
+			if (SPI_processed == 0)
+				break;
+			for (uint64 i = 0; i < SPI_processed; i++)
+			{
+				bool		isnull;
+				ItemPointer tid = (ItemPointer) DatumGetPointer(SPI_getbinval(SPI_tuptable->vals[i],
+																			  SPI_tuptable->tupdesc, 1, &isnull));
+				MemoryContext old = MemoryContextSwitchTo(r->row_cxt);
+
+				ResetPerTupleExprContext(r->estate);
+				if (table_tuple_fetch_row_version(r->rel, tid, r->snapshot, r->old_slot) &&
+					oj_rematch_row(r))
+					matched++;
+				MemoryContextSwitchTo(old);
+				MemoryContextReset(r->row_cxt);
+				CHECK_FOR_INTERRUPTS();
+			}
+			SPI_freetuptable(SPI_tuptable);
 		}
-		SPI_freetuptable(SPI_tuptable);
+		SPI_cursor_close(portal);
 	}
-	SPI_cursor_close(portal);
 	SPI_finish();
 	return matched;
 }
@@ -684,6 +762,7 @@ oj_rematch(PG_FUNCTION_ARGS)
 	if (oj_tables("offline_join.rematch()") == OJ_TABLES_CITUS)
 	{
 		oj_rematch_run_begin(&run, all, load_id);
+		run.citus = true;
 		matched = oj_citus_rematch(all, load_id);
 		oj_rematch_run_end(&run, all, load_id, matched);
 		PG_RETURN_INT64(matched);

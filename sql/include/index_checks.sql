@@ -2,10 +2,10 @@
 -- every index of events and rejects (and of their partitions) agree with
 -- the heap?  btree indexes are read by amcheck against the heap
 -- (heapallindexed).  BRIN indexes, which amcheck does not read, must find
--- every value of their column: for each value, a bitmap scan of that index
--- alone (the plan is checked) counts what a sequential scan counts (with a
--- partial index's predicate on both sides).  So
--- that the planner cannot take another index of the column, those are
+-- every value of each of their columns: for each value, a bitmap scan of
+-- that index alone (the plan is checked) counts what a sequential scan
+-- counts (with a partial index's predicate on both sides).  So that the
+-- planner cannot take another index, the others (but constraints') are
 -- dropped in a subtransaction that is rolled back.
 CREATE FUNCTION pg_temp.brin_checked(idx regclass) RETURNS boolean LANGUAGE plpgsql AS $$
 DECLARE
@@ -20,17 +20,20 @@ DECLARE
   other regclass;
   ok boolean := true;
 BEGIN
-  SELECT i.indrelid::regclass, a.attname, coalesce(pg_get_expr(i.indpred, i.indrelid), 'true')
-    INTO STRICT tbl, col, pred
-    FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
-   WHERE i.indexrelid = idx;
+  SELECT i.indrelid::regclass, coalesce(pg_get_expr(i.indpred, i.indrelid), 'true')
+    INTO STRICT tbl, pred
+    FROM pg_index i WHERE i.indexrelid = idx;
   BEGIN
   FOR other IN SELECT i.indexrelid::regclass FROM pg_index i
                 WHERE i.indrelid = tbl AND i.indexrelid <> idx
-                  AND (SELECT attnum FROM pg_attribute WHERE attrelid = tbl AND attname = col) = ANY (i.indkey::int2[])
                   AND NOT EXISTS (SELECT FROM pg_constraint WHERE conindid = i.indexrelid) LOOP
     EXECUTE format('DROP INDEX %s', other);
   END LOOP;
+  <<columns>>
+  FOR col IN SELECT a.attname FROM pg_index i
+               CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, n)
+               JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+              WHERE i.indexrelid = idx ORDER BY k.n LOOP
   FOR v IN EXECUTE format('SELECT DISTINCT %I::text FROM %s WHERE %s', col, tbl, pred) LOOP
     PERFORM set_config('enable_bitmapscan', 'off', true), set_config('enable_indexscan', 'off', true),
             set_config('enable_indexonlyscan', 'off', true);
@@ -46,8 +49,9 @@ BEGIN
     IF seq <> via OR NOT used THEN
       RAISE WARNING 'index %: % = % and % finds % rows (a sequential scan: %), index used: %', idx, col, v, pred, via, seq, used;
       ok := false;
-      EXIT;
+      EXIT columns;
     END IF;
+  END LOOP;
   END LOOP;
   RAISE EXCEPTION 'roll the dropped indexes back';
   EXCEPTION WHEN raise_exception THEN NULL;
