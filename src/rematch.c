@@ -440,10 +440,55 @@ oj_rematch_update_sql(TupleDesc desc)
  * transaction ID (the statement re-checks them on the latest version);
  * otherwise it is left for the next rematch().
  */
-/* The general path's matching of the rows fetched: the new matches into store. */
+/*
+ * Runs sql (its one parameter: a load ID) for each load in the array,
+ * through a read-only cursor, and hands each batch of rows (SPI_tuptable)
+ * to batch.  One query per load: a BRIN index takes load_id and match as
+ * keys of one scan only when each is a plain comparison.  Returns what the
+ * batches return, summed.
+ */
+typedef int64 (*OjRematchBatch) (OjRematch *r, void *arg);
+
 static int64
-oj_rematch_collect(OjRematch *r, TupleDesc desc, Tuplestorestate *store)
+oj_rematch_each_batch(OjRematch *r, ArrayType *loads, const char *sql, OjRematchBatch batch, void *arg)
 {
+	int			nloads;
+	int64	   *ids = oj_rematch_load_ids(loads, &nloads);
+	int64		sum = 0;
+
+	SPI_connect();
+	for (int l = 0; l < nloads; l++)
+	{
+		Portal		portal = SPI_cursor_open_with_args(NULL, sql, 1, (Oid[]) {INT8OID},
+													   (Datum[]) {Int64GetDatum(ids[l])}, NULL, true, 0);
+
+		for (;;)
+		{
+			SPI_cursor_fetch(portal, true, 1000);
+			if (SPI_processed == 0)
+				break;
+			sum += batch(r, arg);
+			SPI_freetuptable(SPI_tuptable);
+			CHECK_FOR_INTERRUPTS();
+		}
+		SPI_cursor_close(portal);
+	}
+	SPI_finish();
+	return sum;
+}
+
+/* The general path's tuplestore of new matches, and its shape. */
+typedef struct OjRematchStore
+{
+	TupleDesc	desc;
+	Tuplestorestate *store;
+} OjRematchStore;
+
+/* The general path's matching of the rows fetched: the new matches into the store. */
+static int64
+oj_rematch_collect(OjRematch *r, void *arg)
+{
+	OjRematchStore *st = arg;
 	int64		found = 0;
 
 	for (uint64 i = 0; i < SPI_processed; i++)
@@ -470,7 +515,7 @@ oj_rematch_collect(OjRematch *r, TupleDesc desc, Tuplestorestate *store)
 			n[6] = m.session_null;
 			v[7] = m.snapshot;
 			n[7] = m.snapshot_null;
-			tuplestore_putvalues(store, desc, v, n);
+			tuplestore_putvalues(st->store, st->desc, v, n);
 			found++;
 		}
 		MemoryContextSwitchTo(spi);
@@ -488,42 +533,20 @@ oj_rematch_statement(OjRematch *r, ArrayType *loads)
 		&oj_event_columns_info[OJ_EC_MATCH], &oj_event_columns_info[OJ_EC_VISITOR_ID],
 		&oj_event_columns_info[OJ_EC_SESSION_ID], &oj_event_columns_info[OJ_EC_SNAPSHOT]
 	};
-	MemoryContext outer = CurrentMemoryContext;
-	TupleDesc	desc = CreateTemplateTupleDesc(8);
-	Tuplestorestate *store = tuplestore_begin_heap(false, false, work_mem);
-	int64		found = 0;
-	int			nloads;
-	int64	   *ids = oj_rematch_load_ids(loads, &nloads);
-	char	   *sql;
+	OjRematchStore st;
+	int64		found;
 
+	st.desc = CreateTemplateTupleDesc(8);
 	for (int i = 0; i < 8; i++)
-		TupleDescInitEntry(desc, i + 1, cols[i]->name, cols[i]->type, -1, 0);
-	sql = oj_rematch_select_sql(desc);
-	SPI_connect();
-	for (int l = 0; l < nloads; l++)
-	{
-		Portal		portal = SPI_cursor_open_with_args(NULL, sql, 1, (Oid[]) {INT8OID},
-													   (Datum[]) {Int64GetDatum(ids[l])}, NULL, true, 0);
-
-		for (;;)
-		{
-			SPI_cursor_fetch(portal, true, 1000);
-			if (SPI_processed == 0)
-				break;
-			found += oj_rematch_collect(r, desc, store);
-			SPI_freetuptable(SPI_tuptable);
-			CHECK_FOR_INTERRUPTS();
-		}
-		SPI_cursor_close(portal);
-	}
-	SPI_finish();
-	MemoryContextSwitchTo(outer);
+		TupleDescInitEntry(st.desc, i + 1, cols[i]->name, cols[i]->type, -1, 0);
+	st.store = tuplestore_begin_heap(false, false, work_mem);
+	found = oj_rematch_each_batch(r, loads, oj_rematch_select_sql(st.desc), oj_rematch_collect, &st);
 	if (found == 0)
 	{
-		tuplestore_end(store);
+		tuplestore_end(st.store);
 		return 0;
 	}
-	return oj_rows_execute(oj_rematch_update_sql(desc), store, desc);
+	return oj_rows_execute(oj_rematch_update_sql(st.desc), st.store, st.desc);
 }
 
 /*
@@ -542,22 +565,35 @@ typedef struct OjRematchRun
 	MemoryContext cxt;			/* where the run's arrays live */
 } OjRematchRun;
 
-/* Runs sql with args as the extension's owner, in the schema it trusts. */
-static void
-oj_rematch_as_owner(const char *sql, int nargs, Oid *types, Datum *args)
+/*
+ * Runs sql with args as the extension's owner, in the schema it trusts.
+ * With into, the first row's first column, an array, is copied there.
+ */
+static ArrayType *
+oj_rematch_as_owner(const char *sql, int nargs, Oid *types, Datum *args, MemoryContext into)
 {
 	Oid			owner = oj_extension_owner();
 	OjSavedUser saved;
+	ArrayType  *result = NULL;
 	int			rc;
 
 	oj_check_schema_trusted(owner, "rematch()", OJ_WRITES_INBOX);
 	oj_become(owner, &saved);
 	SPI_connect();
-	rc = SPI_execute_with_args(sql, nargs, types, args, NULL, false, 0);
+	rc = SPI_execute_with_args(sql, nargs, types, args, NULL, into != NULL, 0);
 	if (rc < 0)
-		elog(ERROR, "rematch(): updating the ledger failed: %s", SPI_result_code_string(rc));
+		elog(ERROR, "rematch(): a statement on the ledger failed: %s", SPI_result_code_string(rc));
+	if (into != NULL)
+	{
+		MemoryContext spi = MemoryContextSwitchTo(into);
+		bool		isnull;
+
+		result = DatumGetArrayTypePCopy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		MemoryContextSwitchTo(spi);
+	}
 	SPI_finish();
 	oj_unbecome(&saved);
+	return result;
 }
 
 /*
@@ -575,28 +611,11 @@ oj_rematch_run_begin(OjRematchRun *run, bool all, int64 load_id)
 	run->started_at = GetCurrentTimestamp();
 	run->keep = OidIsValid(get_relname_relid("rematch_runs", get_namespace_oid(OJ_SCHEMA, false)));
 	if (all)
-	{
-		Oid			owner = oj_extension_owner();
-		OjSavedUser saved;
-		bool		isnull;
-
-		oj_check_schema_trusted(owner, "rematch()", OJ_WRITES_INBOX);
-		oj_become(owner, &saved);
-		SPI_connect();
-		if (SPI_execute("SELECT coalesce(pg_catalog.array_agg(load_id ORDER BY load_id), '{}')::pg_catalog.int8[]"
-						"  FROM offline_join.loads"
-						" WHERE status OPERATOR(pg_catalog.=) 'loaded'"
-						"   AND rows_matched OPERATOR(pg_catalog.<) rows_loaded", true, 1) != SPI_OK_SELECT)
-			elog(ERROR, "rematch(): reading the ledger failed");
-		{
-			MemoryContext spi = MemoryContextSwitchTo(run->cxt);
-
-			run->loads = DatumGetArrayTypePCopy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-			MemoryContextSwitchTo(spi);
-		}
-		SPI_finish();
-		oj_unbecome(&saved);
-	}
+		run->loads = oj_rematch_as_owner("SELECT coalesce(pg_catalog.array_agg(load_id ORDER BY load_id), '{}')::pg_catalog.int8[]"
+										 "  FROM offline_join.loads"
+										 " WHERE status OPERATOR(pg_catalog.=) 'loaded'"
+										 "   AND rows_matched OPERATOR(pg_catalog.<) rows_loaded",
+										 0, NULL, NULL, run->cxt);
 	else
 		run->loads = construct_array(&arg, 1, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
 }
@@ -675,7 +694,7 @@ oj_rematch_run_end(OjRematchRun *run, bool all, int64 load_id, int64 matched)
 						"          LEFT JOIN ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3)) AS y(id, n)"
 						"            ON y.id OPERATOR(pg_catalog.=) x.id) AS u"
 						" WHERE l.load_id OPERATOR(pg_catalog.=) u.id AND l.status OPERATOR(pg_catalog.=) 'loaded'",
-						3, (Oid[]) {INT8ARRAYOID, INT8ARRAYOID, INT8ARRAYOID}, args);
+						3, (Oid[]) {INT8ARRAYOID, INT8ARRAYOID, INT8ARRAYOID}, args, NULL);
 	args[0] = TimestampTzGetDatum(run->started_at);
 	args[1] = Int64GetDatum(load_id);
 	args[2] = Int64GetDatum(matched);
@@ -686,60 +705,48 @@ oj_rematch_run_end(OjRematchRun *run, bool all, int64 load_id, int64 matched)
 						"  VALUES ($1, pg_catalog.clock_timestamp(), NULL, $3, $4, $5)"
 						: "INSERT INTO offline_join.rematch_runs (started_at, finished_at, load_id, rows_matched, loads_updated, run_by)"
 						"  VALUES ($1, pg_catalog.clock_timestamp(), $2, $3, $4, $5)",
-						5, (Oid[]) {TIMESTAMPTZOID, INT8OID, INT8OID, INT4OID, TEXTOID}, args);
+						5, (Oid[]) {TIMESTAMPTZOID, INT8OID, INT8OID, INT4OID, TEXTOID}, args, NULL);
 }
 
 /*
  * The in-place path: the unmatched events of each load in the array, by a
  * read-only cursor (BRIN: the page ranges of the load that held unmatched
  * events, in heap order), each fetched as of the run's snapshot and matched
- * again.
- * The cursor's snapshot is the run's: the versions the run writes are not
- * in it.
+ * again (oj_rematch_fetched(), per batch).  The cursor's snapshot is the
+ * run's: the versions the run writes are not in it.
  */
+static int64
+oj_rematch_fetched(OjRematch *r, void *arg)
+{
+	int64		matched = 0;
+
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		ItemPointer tid = (ItemPointer) DatumGetPointer(SPI_getbinval(SPI_tuptable->vals[i],
+																	  SPI_tuptable->tupdesc, 1, &isnull));
+		MemoryContext old = MemoryContextSwitchTo(r->row_cxt);
+
+		ResetPerTupleExprContext(r->estate);
+		if (table_tuple_fetch_row_version(r->rel, tid, r->snapshot, r->old_slot) &&
+			oj_rematch_row(r))
+			matched++;
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(r->row_cxt);
+		CHECK_FOR_INTERRUPTS();
+	}
+	return matched;
+}
+
 static int64
 oj_rematch_in_place(OjRematch *r, ArrayType *loads)
 {
-	int64		matched = 0;
-	int			nloads;
-	int64	   *ids = oj_rematch_load_ids(loads, &nloads);
-	char	   *sql;
+	char	   *sql = psprintf("SELECT ctid FROM offline_join.events WHERE %s OPERATOR(pg_catalog.=) 'unmatched'"
+							   " AND %s OPERATOR(pg_catalog.=) $1",
+							   oj_event_columns_info[OJ_EC_MATCH].name,
+							   oj_event_columns_info[OJ_EC_LOAD_ID].name);
 
-	sql = psprintf("SELECT ctid FROM offline_join.events WHERE %s OPERATOR(pg_catalog.=) 'unmatched'"
-				   " AND %s OPERATOR(pg_catalog.=) $1",
-				   oj_event_columns_info[OJ_EC_MATCH].name, oj_event_columns_info[OJ_EC_LOAD_ID].name);
-	SPI_connect();
-	for (int l = 0; l < nloads; l++)
-	{
-		Portal		portal = SPI_cursor_open_with_args(NULL, sql, 1, (Oid[]) {INT8OID},
-													   (Datum[]) {Int64GetDatum(ids[l])}, NULL, true, 0);
-
-		for (;;)
-		{
-			SPI_cursor_fetch(portal, true, 1000);
-			if (SPI_processed == 0)
-				break;
-			for (uint64 i = 0; i < SPI_processed; i++)
-			{
-				bool		isnull;
-				ItemPointer tid = (ItemPointer) DatumGetPointer(SPI_getbinval(SPI_tuptable->vals[i],
-																			  SPI_tuptable->tupdesc, 1, &isnull));
-				MemoryContext old = MemoryContextSwitchTo(r->row_cxt);
-
-				ResetPerTupleExprContext(r->estate);
-				if (table_tuple_fetch_row_version(r->rel, tid, r->snapshot, r->old_slot) &&
-					oj_rematch_row(r))
-					matched++;
-				MemoryContextSwitchTo(old);
-				MemoryContextReset(r->row_cxt);
-				CHECK_FOR_INTERRUPTS();
-			}
-			SPI_freetuptable(SPI_tuptable);
-		}
-		SPI_cursor_close(portal);
-	}
-	SPI_finish();
-	return matched;
+	return oj_rematch_each_batch(r, loads, sql, oj_rematch_fetched, NULL);
 }
 
 /*
