@@ -275,4 +275,18 @@ SELECT customer_id, attrs FROM offline_join.events WHERE source = 'ctl_name';
 -- a header name that is not valid utf-8 fails the file (it was stored as an attrs key that no dump restores)
 SELECT pg_temp.err($$SELECT offline_join.load('ctl_name', current_setting('oj.data') || '/csv_header_invalid.csv')$$);
 SELECT count(*) AS events FROM offline_join.events WHERE source = 'ctl_name';
+-- 11. dims and attrs are written in jsonb's binary form: forty attrs
+-- (past jsonb's stride of 32 entries), keys of two lengths, empty and
+-- multibyte values; every object written is the one its text reads back
+SELECT offline_join.create_source('wide', 'csv', $${"unmapped": "attrs", "columns": {"event_time": "D", "customer_id": "C"}}$$);
+SELECT status, rows_loaded FROM offline_join.load('wide', :'data' || '/csv_wide.csv');
+SELECT customer_id, attrs -> 'x1' AS x1, attrs -> 'x40' AS x40, attrs -> 'x35' AS x35,
+       (SELECT count(*) FROM jsonb_object_keys(attrs)) AS keys,
+       (SELECT string_agg(k, ',') FROM jsonb_object_keys(attrs) k) AS key_order
+  FROM offline_join.events WHERE source = 'wide' ORDER BY line_no;
+\set jsonb_checks :abs_srcdir '/sql/include/jsonb_checks.sql'
+\set ECHO none
+\i :jsonb_checks
+\set ECHO all
+SELECT pg_temp.jsonb_objects_ok();
 DROP EXTENSION offline_join CASCADE;

@@ -260,3 +260,10 @@ SELECT pg_temp.err($$SELECT offline_join.load('rmc', current_setting('oj.data') 
 RESET ROLE;
 DROP OWNED BY regress_oj_nobody, regress_oj_loader;
 DROP ROLE regress_oj_nobody, regress_oj_loader;
+
+-- every dims and attrs object written is the one its text reads back
+\set jsonb_checks :abs_srcdir '/sql/include/jsonb_checks.sql'
+\set ECHO none
+\i :jsonb_checks
+\set ECHO all
+SELECT pg_temp.jsonb_objects_ok();

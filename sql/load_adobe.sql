@@ -59,3 +59,10 @@ SELECT count(*) = :loads_before AS nothing_written FROM offline_join.loads;
 SELECT pg_temp.err($$SELECT offline_join.validate_file('adobe_vis', current_setting('oj.data') || '/adobe_no_key.txt')$$);
 -- an empty file has no rows to join: nothing loaded, no error
 SELECT status, rows_total FROM offline_join.load('adobe_vis', :'data' || '/empty.csv');
+
+-- every dims and attrs object written is the one its text reads back
+\set jsonb_checks :abs_srcdir '/sql/include/jsonb_checks.sql'
+\set ECHO none
+\i :jsonb_checks
+\set ECHO all
+SELECT pg_temp.jsonb_objects_ok();

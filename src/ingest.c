@@ -38,6 +38,7 @@
 #include "utils/timestamp.h"
 
 #include "ingest.h"
+#include "jsonb_flat.h"
 #include "core_palloc.h"
 #include "catalog.h"
 #include "citus.h"
@@ -497,18 +498,35 @@ oj_numeric(OjField f, char sep)
 							   Int32GetDatum(-1));
 }
 
-/* A jsonb object of the key/values, or the shared empty object. */
+/*
+ * A jsonb object of the key/values, or the shared empty object.  Written in
+ * jsonb's binary form at once (jsonb_flat.c); built the general way only
+ * when a key repeats or the object is too large for that.
+ */
 static Datum
 oj_jsonb_object(OjIngest *in, const OjKeyValue *kv, int n)
 {
+	OjJsonbMember *m;
 	JsonbParseState *state = NULL;
 	JsonbValue *res;
-	int			i;
+	Jsonb	   *flat;
 
 	if (n == 0)
 		return JsonbPGetDatum(in->empty_object);
+	m = palloc(sizeof(OjJsonbMember) * n);
+	for (int i = 0; i < n; i++)
+	{
+		m[i].key = kv[i].key;
+		m[i].str = kv[i].value.data;
+		m[i].len = kv[i].value.len;
+		m[i].num = kv[i].numeric ? DatumGetNumeric(oj_numeric(kv[i].value, '.')) : NULL;
+	}
+	if ((flat = oj_jsonb_flat(m, n)) != NULL)
+		return JsonbPGetDatum(flat);
+
+	/* from kv, in its order: the general way keeps the last value of a key, as jsonb does */
 	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
-	for (i = 0; i < n; i++)
+	for (int i = 0; i < n; i++)
 	{
 		JsonbValue	k,
 					v;
