@@ -284,9 +284,18 @@ SELECT customer_id, attrs -> 'x1' AS x1, attrs -> 'x40' AS x40, attrs -> 'x35' A
        (SELECT count(*) FROM jsonb_object_keys(attrs)) AS keys,
        (SELECT string_agg(k, ',') FROM jsonb_object_keys(attrs) k) AS key_order
   FROM offline_join.events WHERE source = 'wide' ORDER BY line_no;
+-- numbers are made from their digits when plain: signs, a leading or
+-- trailing separator, leading zeros, 18 and 19 digits (past int64's 18 the
+-- general way), read as numeric_in reads them
+SELECT offline_join.create_source('numbers', 'csv', $${"columns": {"event_time": "D", "customer_id": "C", "num1": "N1", "num2": "N2"}}$$);
+SELECT status, rows_loaded, rows_rejected FROM offline_join.load('numbers', :'data' || '/csv_numbers.csv');
+SELECT line_no, num1, num2, scale(num1) AS s1, scale(num2) AS s2
+  FROM offline_join.events WHERE source = 'numbers' ORDER BY line_no;
+SELECT line_no, field, reason FROM pg_temp.rejects('numbers');
 \set jsonb_checks :abs_srcdir '/sql/include/jsonb_checks.sql'
 \set ECHO none
 \i :jsonb_checks
 \set ECHO all
 SELECT pg_temp.jsonb_objects_ok();
+SELECT pg_temp.numbers_ok();
 DROP EXTENSION offline_join CASCADE;

@@ -267,3 +267,4 @@ DROP ROLE regress_oj_nobody, regress_oj_loader;
 \i :jsonb_checks
 \set ECHO all
 SELECT pg_temp.jsonb_objects_ok();
+SELECT pg_temp.numbers_ok();

@@ -480,20 +480,50 @@ oj_emit_reject(OjIngest *in, const OjRecord *rec, const OjReject *rj)
 		tuplestore_putvalues(in->dry_rejects, in->dry_desc, values + 1, nulls + 1);
 }
 
-/* numeric from a checked decimal, whose separator is sep. */
+/*
+ * numeric from a checked decimal, whose separator is sep.  A plain
+ * [sign] digits [sep digits] of at most 18 digits is made from its int64
+ * value and scale (what numeric_in() makes of it: the same digits, weight
+ * and display scale); anything else goes through numeric_in().
+ */
 static Datum
 oj_numeric(OjField f, char sep)
 {
-	char	   *s = pnstrdup(f.data, f.len);
+	const char *p = f.data;
+	const char *end = f.data + f.len;
+	bool		neg = false;
+	int64		v = 0;
+	int			ndigits = 0;
+	int			scale = -1;		/* digits after sep; -1 before it */
+	char	   *s;
 
+	if (p < end && (*p == '-' || *p == '+'))
+		neg = (*p++ == '-');
+	for (; p < end; p++)
+	{
+		if (*p >= '0' && *p <= '9' && ndigits < 18)
+		{
+			v = v * 10 + (*p - '0');
+			ndigits++;
+			if (scale >= 0)
+				scale++;
+		}
+		else if (*p == sep && scale < 0)
+			scale = 0;
+		else
+			break;
+	}
+	if (p == end && ndigits > 0)
+		return NumericGetDatum(int64_div_fast_to_numeric(neg ? -v : v, scale < 0 ? 0 : scale));
+
+	s = pnstrdup(f.data, f.len);
 	if (sep != '.')
 	{
-		char	   *p = strchr(s, sep);
+		char	   *q = strchr(s, sep);
 
-		if (p != NULL)
-			*p = '.';
+		if (q != NULL)
+			*q = '.';
 	}
-
 	return DirectFunctionCall3(numeric_in, CStringGetDatum(s), ObjectIdGetDatum(InvalidOid),
 							   Int32GetDatum(-1));
 }
