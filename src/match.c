@@ -312,12 +312,20 @@ oj_attribute(PG_FUNCTION_ARGS)
 		}
 		oj_matcher_close(m);
 	}
-	values[0] = CStringGetTextDatum(res.kind);
-	values[1] = res.visitor_id;
-	nulls[1] = res.visitor_null;
-	values[2] = res.session_id;
-	nulls[2] = res.session_null;
-	values[3] = res.snapshot;
-	nulls[3] = res.snapshot_null;
+	oj_match_datums(&res, values, nulls);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+/* A match as four columns: match, visitor_id, session_id, snapshot. */
+void
+oj_match_datums(const OjMatch *res, Datum *values, bool *nulls)
+{
+	values[0] = CStringGetTextDatum(res->kind);
+	nulls[0] = false;
+	values[1] = res->visitor_id;
+	nulls[1] = res->visitor_null;
+	values[2] = res->session_id;
+	nulls[2] = res->session_null;
+	values[3] = res->snapshot;
+	nulls[3] = res->snapshot_null;
 }

@@ -30,6 +30,7 @@ extern bool oj_matcher_batched(OjMatcher *m);
 extern void oj_match_many(OjMatcher *m, int n, const TimestampTz *times, text *const *customers,
 						  text *const *txns, const Interval *lookback, OjMatch *out);
 extern void oj_matcher_close(OjMatcher *m);
+extern void oj_match_datums(const OjMatch *res, Datum *values, bool *nulls);
 
 /* in match.c: the lookback of each source, for matching stored events */
 typedef struct OjLookbacks OjLookbacks;

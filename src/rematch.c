@@ -507,14 +507,7 @@ oj_rematch_collect(OjRematch *r, void *arg)
 				 oj_lookback_of(r->lookbacks, DatumGetTextPP(SPI_getbinval(tup, td, 5, &n[4]))), &m);
 		if (strcmp(m.kind, "unmatched") != 0)
 		{
-			v[4] = CStringGetTextDatum(m.kind);
-			n[4] = false;
-			v[5] = m.visitor_id;
-			n[5] = m.visitor_null;
-			v[6] = m.session_id;
-			n[6] = m.session_null;
-			v[7] = m.snapshot;
-			n[7] = m.snapshot_null;
+			oj_match_datums(&m, v + 4, n + 4);
 			tuplestore_putvalues(st->store, st->desc, v, n);
 			found++;
 		}
