@@ -53,8 +53,33 @@ SELECT offline_join.create_inbox('rmc');
 COPY offline_join.inbox_rmc (time_stamp, customer_id, event_type, category, event_name, num1, num2) FROM stdin (FORMAT csv);
 2026-03-05 10:00:00,CUST-1001,7,,SKU-1,1,10
 2026-03-05 10:00:00,CUST-1001,7,,SKU-1,x,10
+2026-03-05 11:00:00,CUST-1001,7,,SKU-2,2,20
+2026-03-05 12:00:00,CUST-9999,7,,SKU-3,3,30
 \.
-SELECT rows_total, rows_loaded, rows_rejected FROM offline_join.loads WHERE path OPERATOR(pg_catalog.=) 'COPY';
+SELECT rows_total, rows_loaded, rows_rejected, rows_matched FROM offline_join.loads WHERE path OPERATOR(pg_catalog.=) 'COPY';
+-- inbox_route() has no SET clause (0.2.4): a function that the tables it
+-- writes run still runs under the extension's search_path, on every row
+-- (a CHECK constraint's, run per row as the owner)
+RESET search_path;
+CREATE FUNCTION public.event_ok(t text) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+  IF current_setting('search_path') <> 'pg_catalog, pg_temp' THEN
+    RAISE EXCEPTION 'event_ok() ran with search_path %', current_setting('search_path');
+  END IF;
+  RETURN octet_length(t) >= 0;
+END $$;
+ALTER TABLE offline_join.events ADD CONSTRAINT event_ok CHECK (public.event_ok(source)) NOT VALID;
+SET search_path = hostile, pg_catalog, public;
+COPY offline_join.inbox_rmc (time_stamp, customer_id, event_type, category, event_name, num1, num2) FROM stdin (FORMAT csv);
+2026-03-06 10:00:00,CUST-1001,7,,SKU-1,1,10
+2026-03-06 11:00:00,CUST-1001,7,,SKU-1,1,10
+2026-03-06 12:00:00,CUST-9999,7,,SKU-1,1,10
+\.
+RESET search_path;
+ALTER TABLE offline_join.events DROP CONSTRAINT event_ok;
+DROP FUNCTION public.event_ok(text);
+SET search_path = hostile, pg_catalog, public;
+SELECT rows_total, rows_loaded, rows_rejected, rows_matched FROM offline_join.loads WHERE path OPERATOR(pg_catalog.=) 'COPY' ORDER BY load_id;
 SELECT offline_join.create_foreign_table('public.f', 'rmc', :'data' || '/rmc_sample.csv');
 SELECT count(*), min(customer_id) FROM public.f;
 SELECT count(*) FROM public.f a CROSS JOIN LATERAL offline_join.attribute(a.event_time, a.customer_id, NULL) m

@@ -84,6 +84,7 @@ typedef struct OjInboxRun
 	int			progress;		/* its level in offline_join.progress */
 	Oid			invoker;		/* the role whose INSERT/COPY this is */
 	Oid			owner;			/* the extension's owner: writes are made as it */
+	bool		pin_path;		/* route rows under the pinned search_path (oj_inbox_route()) */
 	bool		show_matched;	/* may the invoker learn the matched count? */
 	bool		show_rejects;	/* may it read offline_join.rejects? */
 	bool		reads_written[3];	/* may it read all of events, rejects, loads? */
@@ -664,6 +665,7 @@ oj_inbox_start(Relation rel, const char *source)
 	r->invoker_name = pstrdup(GetUserNameFromId(invoker, false));
 
 	oj_inbox_refuse_temp_objects(rel);
+	r->pin_path = oj_owner_writes_run_user_code();
 	oj_become(owner, &saved);
 	r->src = oj_source_get(source);
 	if ((r->src->require_known_product || r->src->has_tolerance) &&
@@ -746,6 +748,7 @@ oj_inbox_start(Relation rel, const char *source)
 	r->progress = oj_progress_begin_inbox(r->relid, r->src->name, invoker);
 	oj_progress_load_id(r->load_id);
 	r->in = oj_ingest_begin(r->src, r->load_id, "inbox COPY", false, NULL, NULL);
+	r->pin_path |= oj_ingest_runs_sql(r->in);
 	oj_ingest_set_raw_maker(r->in, oj_inbox_raw, r);
 	if (r->src->format->inbox_header == OJ_INBOX_BY_POSITION)
 	{
@@ -847,7 +850,8 @@ oj_inbox_current(TriggerData *td)
 
 	if (r == NULL || strcmp(r->src->name, td->tg_trigger->tgargs[0]) != 0)
 	{
-		/* say precisely what is wrong with the table, if anything */
+		/* say precisely what is wrong with the table, if anything (the error unpins) */
+		(void) oj_pin_search_path();
 		(void) oj_inbox_verify(td->tg_relation, td->tg_trigger->tgargs[0], true);
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
@@ -1232,7 +1236,20 @@ oj_inbox_route_row(OjInboxRun *r, TriggerData *td, OjRecord *rec)
 	oj_ingest_record(r->in, rec);
 }
 
-/* BEFORE INSERT row trigger: validates and routes the row; returns it when loaded (inbox_am.c). */
+/*
+ * BEFORE INSERT row trigger: validates and routes the row; returns it when
+ * loaded (inbox_am.c).
+ *
+ * Unlike the statement triggers, inbox_route() has no SET search_path
+ * clause: fmgr would make a GUC nest level for every row, a tenth of the
+ * time of a COPY.  A row is routed by C code that resolves no name (the
+ * run opened every relation, index, conversion and time zone when it
+ * started), and the executor code it runs as the owner (constraints,
+ * index expressions, triggers) runs only built-in functions, unless the
+ * tables written run a function of their own or matching runs SQL
+ * (r->pin_path); then, and for the first row, which may read the
+ * statement's header, the row is routed under the pinned search_path.
+ */
 Datum
 oj_inbox_route(PG_FUNCTION_ARGS)
 {
@@ -1242,12 +1259,15 @@ oj_inbox_route(PG_FUNCTION_ARGS)
 	OjRecord	rec;
 	OjSavedUser saved;
 	int64		loaded_before;
+	volatile int pinned = -1;
 
 	oj_inbox_check_call(fcinfo, OJ_INBOX_ROUTE);
 	r = oj_inbox_current(td);
 	loaded_before = oj_ingest_counts(r->in).loaded;
 
 	/* every column was checked to be text when the statement's run started */
+	if (r->pin_path || oj_ingest_counts(r->in).total == 0)
+		pinned = oj_pin_search_path();
 	oj_become(r->owner, &saved);
 	PG_TRY();
 	{
@@ -1259,6 +1279,8 @@ oj_inbox_route(PG_FUNCTION_ARGS)
 	}
 	PG_END_TRY();
 	oj_unbecome(&saved);
+	if (pinned >= 0)
+		oj_unpin_search_path(pinned);
 	counts = oj_ingest_counts(r->in);
 	if (r->from_copy && counts.total % 4096 == 0)
 	{

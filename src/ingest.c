@@ -864,6 +864,13 @@ oj_ingest_set_raw_maker(OjIngest *in,
 	in->make_raw_arg = arg;
 }
 
+/* Does matching a row run SQL (the Citus layout's lookups, per batch)? */
+bool
+oj_ingest_runs_sql(const OjIngest *in)
+{
+	return in->batched;
+}
+
 /* Sets the match columns of an events row (and its distribution key). */
 static void
 oj_set_match(OjIngest *in, Datum *v, bool *n, const OjMatch *m)

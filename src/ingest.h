@@ -40,6 +40,7 @@ extern Datum oj_event_value(OjIngest *in, OjEventField f, const OjRow *row, Time
 							bool *isnull);
 extern bool oj_ingest_wants_header(OjIngest *in);
 extern bool oj_ingest_layout_ready(const OjIngest *in);
+extern bool oj_ingest_runs_sql(const OjIngest *in);
 extern void oj_ingest_header(OjIngest *in, const OjRecord *rec);
 extern bool oj_ingest_check(OjIngest *in, const OjRecord *rec, OjRow *row, OjReject *rj,
 							TimestampTz *event_time);

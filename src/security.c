@@ -40,6 +40,7 @@
 #include "utils/rls.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
+#include "utils/guc.h"
 #include "access/genam.h"
 #include "access/table.h"
 
@@ -612,6 +613,32 @@ oj_become(Oid role, OjSavedUser *saved)
 {
 	GetUserIdAndSecContext(&saved->userid, &saved->sec_context);
 	SetUserIdAndSecContext(role, saved->sec_context | SECURITY_LOCAL_USERID_CHANGE);
+}
+
+/*
+ * The search_path the extension's functions declare (SET search_path =
+ * pg_catalog, pg_temp), set from C for a stretch of code run as the owner:
+ * what the inbox row trigger does per row only when the tables it writes
+ * run a function of their own, or its matching runs SQL (inbox.c), since
+ * a function's SET clause costs a GUC nest level on every call.  Returns
+ * the level for oj_unpin_search_path(); an error unwinds it with the
+ * (sub)transaction, as it unwinds a SET clause.
+ */
+int
+oj_pin_search_path(void)
+{
+	int			level = NewGUCNestLevel();
+
+	(void) set_config_option("search_path", OJ_PINNED_SEARCH_PATH, PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	return level;
+}
+
+/* The caller's search_path again, after oj_pin_search_path(). */
+void
+oj_unpin_search_path(int level)
+{
+	AtEOXact_GUC(true, level);
 }
 
 /* Back to the user oj_become() saved. */

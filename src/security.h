@@ -31,6 +31,9 @@ typedef enum OjOwnerWrites
 	OJ_WRITES_EXPIRY_REJECTS	/* rejects, expiry_runs: the purge of old rejects */
 } OjOwnerWrites;
 
+/* the search_path of the extension's functions (their SET clause) */
+#define OJ_PINNED_SEARCH_PATH "pg_catalog, pg_temp"
+
 extern Oid	oj_extension_owner(void);
 extern bool oj_schema_trusted(Oid ext_owner, char **why);
 extern void oj_check_schema_trusted(Oid ext_owner, const char *what, OjOwnerWrites writes);
@@ -38,6 +41,8 @@ extern bool oj_owner_writes_trusted(Oid ext_owner, OjOwnerWrites writes, char **
 extern bool oj_owner_writes_run_user_code(void);
 extern void oj_become(Oid role, OjSavedUser *saved);
 extern void oj_unbecome(const OjSavedUser *saved);
+extern int	oj_pin_search_path(void);
+extern void oj_unpin_search_path(int level);
 extern void oj_check_table_privilege(Relation rel, AclMode mode);
 extern void oj_check_no_rls(Relation rel);
 extern bool oj_role_can_select(Oid role, const char *table);
