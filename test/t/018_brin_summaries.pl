@@ -9,6 +9,8 @@
 #   with unmatched events: after a large load has all matched, rematch() of everything
 #   reads a small new load's ranges, not the large one's; events set back
 #   to unmatched by hand are retried by naming their load.
+# - A load into the free space of unloaded events drops the summaries of
+#   the ranges it writes into (0.2.4), and the index finds every event.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -115,6 +117,30 @@ sql(q{UPDATE offline_join.events SET match = 'unmatched', visitor_id = NULL, ses
        WHERE load_id = 3});
 is(sql('SELECT offline_join.rematch()'), '0', 'rematch(): the ledger shows no load with unmatched events');
 is(sql('SELECT offline_join.rematch(3)'), '20', 'rematch(3) retries the 20 events set back by hand');
+
+# --- a load into the free space an unload() left (0.2.4): the ranges it
+# writes into lose their stale summaries (a row inserted into a summarized
+# range merges into the summary one by one), and every query of the index
+# still finds every event, before and after VACUUM summarizes them again
+is(sql('SELECT status FROM offline_join.unload(1)'), 'unloaded', "a's 400,000 events unloaded");
+sql('VACUUM offline_join.events');
+is(sql(q{SELECT brin_summarize_new_values('offline_join.events_brin_idx') <= 1}),
+   't', "a's emptied ranges keep their summaries after VACUUM");
+write_file('d', 50000, 900001);
+is(sql("SELECT rows_loaded FROM offline_join.load('rmc', '$dir/d.csv')"), '50000', 'file d: 50,000 events');
+cmp_ok(sql(q{SELECT max((ctid::text::point)[0]) FROM offline_join.events WHERE load_id = 4}), '<', $pages / 2,
+   "d's events went into the pages a left free");
+my $by_brin = q{SET enable_seqscan = off; SET enable_indexscan = off;
+               SELECT count(*) FILTER (WHERE load_id = 4) || ',' || count(*) FILTER (WHERE load_id = 1)
+                 FROM offline_join.events WHERE load_id IN (1, 4)};
+like(sql("SET enable_seqscan = off; EXPLAIN (COSTS OFF) SELECT count(*) FROM offline_join.events WHERE load_id = 4"),
+     qr/Bitmap Index Scan on events_brin_idx/, 'the query below reads the BRIN index');
+is(sql($by_brin), '50000,0', 'through the BRIN index: all of d, nothing of a');
+my $d_ranges = sql(q{SELECT count(DISTINCT (ctid::text::point)[0]::int / 32) FROM offline_join.events WHERE load_id = 4});
+cmp_ok($d_ranges, '>', 10, "d's events lie in $d_ranges ranges");
+is(sql(q{SELECT brin_summarize_new_values('offline_join.events_brin_idx')}), $d_ranges,
+   "the ranges d wrote into had lost their summaries");
+is(sql($by_brin), '50000,0', 'summarized again: the same');
 
 $node->stop;
 done_testing();
