@@ -13,8 +13,8 @@
  *	  summarized range merges its values into the summary, which for a
  *	  minmax-multi column means deserializing, sorting and rewriting it,
  *	  row by row; loads reach such ranges when they fill the free space an
- *	  unload() and a VACUUM left (doc/performance.md, "Loads into page
- *	  ranges whose BRIN summary is stale").  An unsummarized range is read
+ *	  unload() and a VACUUM left (doc/performance.md, "Loads into summarized
+ *	  page ranges").  An unsummarized range is read
  *	  by every query of the index, never skipped, until VACUUM summarizes
  *	  it again with what it then holds.
  *
