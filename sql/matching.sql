@@ -176,3 +176,15 @@ SELECT pg_temp.raw(:'dir' || 'tie.csv',
   '2026-03-10 10:00:00,C-TIE,7,,P,1,1');
 SELECT rows_matched FROM offline_join.load('rmc', :'dir' || 'tie.csv');
 SELECT session_id FROM offline_join.events WHERE customer_id = 'C-TIE';
+-- A deleted session in a tie: equal keys lie in the index in the order of
+-- their rows, and the walk goes backwards: tie2-a first, then tie2-z,
+-- deleted (its entry still there, its row not visible: passed over, though
+-- it would win the tie), then tie2-b, which wins; tie2-old ends the walk
+INSERT INTO offline_join.sessions VALUES
+  ('tie2-old', 'VIS-T7', 'C-TIE2', '2026-03-09 09:00+00', '{}'),
+  ('tie2-b', 'VIS-T5', 'C-TIE2', '2026-03-09 10:00+00', '{}'),
+  ('tie2-z', 'VIS-T6', 'C-TIE2', '2026-03-09 10:00+00', '{}'),
+  ('tie2-a', 'VIS-T8', 'C-TIE2', '2026-03-09 10:00+00', '{}');
+DELETE FROM offline_join.sessions WHERE session_id = 'tie2-z';
+SELECT match, session_id, visitor_id FROM offline_join.attribute('2026-03-10 10:00+00', 'C-TIE2', NULL);
+SELECT match, session_id FROM offline_join.attribute('2026-03-09 09:30+00', 'C-TIE2', NULL);
