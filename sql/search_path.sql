@@ -78,6 +78,40 @@ COPY offline_join.inbox_rmc (time_stamp, customer_id, event_type, category, even
 RESET search_path;
 ALTER TABLE offline_join.events DROP CONSTRAINT event_ok;
 DROP FUNCTION public.event_ok(text);
+-- a site's CHECK with a built-in that looks a name up at run time (here
+-- to_regclass(), which would find hostile.oj_probe first): every row too
+CREATE TABLE hostile.oj_probe ();
+ALTER TABLE offline_join.events ADD CONSTRAINT no_probe CHECK (pg_catalog.to_regclass('oj_probe') IS NULL) NOT VALID;
+SET search_path = hostile, pg_catalog, public;
+INSERT INTO offline_join.inbox_rmc (time_stamp, customer_id, event_type, category, event_name, num1, num2)
+SELECT '2026-03-07 10:00:00', 'CUST-1001', '7', '', 'SKU-1', '1', '10' FROM pg_catalog.generate_series(1, 3);
+RESET search_path;
+ALTER TABLE offline_join.events DROP CONSTRAINT no_probe;
+-- an index with an operator class whose support function is SQL naming
+-- bttextcmp without its schema: index entries are written every thousand
+-- rows, from whichever row fills the batch, always under the pinned path
+CREATE FUNCTION public.oj_cmp(text, text) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT bttextcmp($1, $2)';
+CREATE FUNCTION hostile.bttextcmp(text, text) RETURNS int LANGUAGE sql AS 'SELECT hostile.trap()::int';
+CREATE OPERATOR CLASS public.oj_text_ops FOR TYPE text USING btree AS
+  OPERATOR 1 pg_catalog.<, OPERATOR 2 pg_catalog.<=, OPERATOR 3 pg_catalog.=,
+  OPERATOR 4 pg_catalog.>=, OPERATOR 5 pg_catalog.>, FUNCTION 1 public.oj_cmp(text, text);
+CREATE INDEX events_customer_custom ON offline_join.events (customer_id public.oj_text_ops);
+SET search_path = hostile, pg_catalog, public;
+INSERT INTO offline_join.inbox_rmc (time_stamp, customer_id, event_type, category, event_name, num1, num2)
+SELECT '2026-03-07 11:00:00', 'CUST-1001', '7', '', 'SKU-1', '1', '10' FROM pg_catalog.generate_series(1, 1500);
+RESET search_path;
+DROP INDEX offline_join.events_customer_custom;
+-- an index that matching probes on every row must compare with the
+-- built-in operator class, or load() refuses it by name
+ALTER INDEX offline_join.sessions_customer_started_idx RENAME TO sessions_customer_started_idx_kept;
+CREATE INDEX sessions_customer_started_idx ON offline_join.sessions (customer_id public.oj_text_ops, started_at);
+\set VERBOSITY terse
+SELECT status FROM offline_join.load('rmc', :'data' || '/rmc_sample.csv', force => true);
+\set VERBOSITY default
+DROP INDEX offline_join.sessions_customer_started_idx;
+ALTER INDEX offline_join.sessions_customer_started_idx_kept RENAME TO sessions_customer_started_idx;
+DROP OPERATOR CLASS public.oj_text_ops USING btree;
+DROP FUNCTION public.oj_cmp(text, text);
 SET search_path = hostile, pg_catalog, public;
 SELECT rows_total, rows_loaded, rows_rejected, rows_matched FROM offline_join.loads WHERE path OPERATOR(pg_catalog.=) 'COPY' ORDER BY load_id;
 SELECT offline_join.create_foreign_table('public.f', 'rmc', :'data' || '/rmc_sample.csv');

@@ -235,6 +235,17 @@ COMMIT;
 \set VERBOSITY default
 SELECT count(*) AS events_after_failed_commit FROM offline_join.events;
 ALTER TABLE offline_join.events DROP CONSTRAINT unique_customer;
+-- a deferrable exclusion constraint too (0.2.4: the direct path skipped its
+-- check, and a load of rows that INSERT would have refused at COMMIT stayed)
+ALTER TABLE offline_join.events ADD CONSTRAINT one_per_customer_deferred
+  EXCLUDE USING btree (customer_id WITH =) DEFERRABLE INITIALLY DEFERRED;
+BEGIN;
+SELECT status, rows_loaded FROM offline_join.load('rmc', :'sample', force => true);
+\set VERBOSITY terse
+COMMIT;
+\set VERBOSITY default
+SELECT count(*) AS events_after_failed_commit FROM offline_join.events;
+ALTER TABLE offline_join.events DROP CONSTRAINT one_per_customer_deferred;
 SELECT pg_temp.indexes_ok();
 
 -- 8. rejects: a user column with a default there too.

@@ -7,23 +7,10 @@
  *	  as COPY checks them.  The direct path of a sink (sink.c), which takes
  *	  it only for tables it writes exactly as INSERT would.
  *
- *	  One thing COPY does not do: before the rows of a page range go to a
- *	  BRIN index, the range's summary is dropped if it has one
- *	  (oj_bulk_desummarize()), once per range.  A row inserted into a
- *	  summarized range merges its values into the summary, which for a
- *	  minmax-multi column means deserializing, sorting and rewriting it,
- *	  row by row; loads reach such ranges when they fill the free space an
- *	  unload() and a VACUUM left (doc/performance.md, "Loads into summarized
- *	  page ranges").  An unsummarized range is read
- *	  by every query of the index, never skipped, until VACUUM summarizes
- *	  it again with what it then holds.
- *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include "access/brin.h"
-#include "access/brin_revmap.h"
 #include "access/heapam.h"
 #include "access/tableam.h"
 #include "access/xact.h"
@@ -31,12 +18,12 @@
 #include "executor/executor.h"
 #include "nodes/makefuncs.h"
 #include "utils/memutils.h"
-#include "catalog/pg_am.h"
 #include "utils/rel.h"
 
 #include "ingest.h"
 #include "bulk_insert.h"
 #include "pg_compat.h"
+#include "security.h"
 
 #define OJ_BULK_MAX_TUPLES	1000
 #define OJ_BULK_MAX_BYTES	65535
@@ -53,31 +40,8 @@ struct OjBulk
 	bool		fire_triggers;	/* AFTER ROW and statement INSERT triggers, as COPY fires them */
 	int			nused;
 	size_t		bytes;
-	int			nbrin;			/* the relation's BRIN indexes */
-	Relation   *brin;
-	BlockNumber *brin_range;	/* the range each one last desummarized */
 	TupleTableSlot *slots[OJ_BULK_MAX_TUPLES];
 };
-
-/*
- * Drops the summary, if any, of each BRIN index's page range that holds
- * block blk, once per range in a row (a bulk insert fills pages in order).
- * A range under summarization (a concurrent VACUUM) keeps it: its rows then
- * go into the summary, as any insert's would.
- */
-static void
-oj_bulk_desummarize(OjBulk *b, BlockNumber blk)
-{
-	for (int i = 0; i < b->nbrin; i++)
-	{
-		BlockNumber range = blk - blk % BrinGetPagesPerRange(b->brin[i]);
-
-		if (range == b->brin_range[i])
-			continue;
-		(void) brinRevmapDesummarizeRange(b->brin[i], range);
-		b->brin_range[i] = range;
-	}
-}
 
 /*
  * Buffered inserts into rel, which the caller opened, checked and keeps
@@ -101,14 +65,6 @@ oj_bulk_open(Relation rel, bool fire_triggers)
 	b->rri = makeNode(ResultRelInfo);
 	InitResultRelInfo(b->rri, b->rel, 0, NULL, 0);
 	ExecOpenIndices(b->rri, false);
-	b->brin = palloc(sizeof(Relation) * Max(b->rri->ri_NumIndices, 1));
-	b->brin_range = palloc(sizeof(BlockNumber) * Max(b->rri->ri_NumIndices, 1));
-	for (int i = 0; i < b->rri->ri_NumIndices; i++)
-		if (b->rri->ri_IndexRelationDescs[i]->rd_rel->relam == BRIN_AM_OID)
-		{
-			b->brin[b->nbrin] = b->rri->ri_IndexRelationDescs[i];
-			b->brin_range[b->nbrin++] = InvalidBlockNumber;
-		}
 	b->bistate = GetBulkInsertState();
 	b->cid = GetCurrentCommandId(true);
 	b->check_constraints = b->rel->rd_att->constr != NULL;
@@ -119,21 +75,26 @@ oj_bulk_open(Relation rel, bool fire_triggers)
 	return b;
 }
 
-/* Writes the buffered rows: heap first, then each index. */
+/*
+ * Writes the buffered rows: heap first, then each index.  Under the
+ * extension's search_path (oj_pin_search_path()): an index's expressions,
+ * predicate and operator class run here, and the inbox's row trigger,
+ * which flushes every thousand rows, does not pin it for every row.
+ */
 void
 oj_bulk_flush(OjBulk *b)
 {
 	int			i;
+	int			pinned;
 	MemoryContext old;
 
 	if (b->nused == 0)
 		return;
+	pinned = oj_pin_search_path();
 	old = MemoryContextSwitchTo(GetPerTupleMemoryContext(b->estate));
 	table_multi_insert(b->rel, b->slots, b->nused, b->cid, 0, b->bistate);
 	for (i = 0; i < b->nused; i++)
 	{
-		if (b->nbrin > 0)
-			oj_bulk_desummarize(b, ItemPointerGetBlockNumber(&b->slots[i]->tts_tid));
 		if (b->rri->ri_NumIndices > 0)
 			list_free(oj_insert_index_tuples(b->rri, b->slots[i], b->estate));
 		if (b->fire_triggers)
@@ -144,6 +105,7 @@ oj_bulk_flush(OjBulk *b)
 	ResetPerTupleExprContext(b->estate);
 	b->nused = 0;
 	b->bytes = 0;
+	oj_unpin_search_path(pinned);
 }
 
 /* Adds one row (values in the relation's column order); flushes when full. */

@@ -15,6 +15,7 @@
 #include "access/table.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_am.h"
+#include "commands/defrem.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -69,8 +70,10 @@ oj_typed_column(Relation rel, const char *name, Oid typid)
 
 /*
  * Opens offline_join.<name>, a btree index on heap whose first key columns
- * have the given types; ERROR naming it otherwise (the scans below build
- * their keys for exactly those types).
+ * have the given types and their default operator classes; ERROR naming it
+ * otherwise (the scans below build their keys for exactly those types, and
+ * probe it per row without pinning search_path: its comparisons must be
+ * built in).
  */
 Relation
 oj_index_open(Relation heap, const char *name, int nkeys, const Oid *types)
@@ -81,9 +84,11 @@ oj_index_open(Relation heap, const char *name, int nkeys, const Oid *types)
 		idx->rd_rel->relam == BTREE_AM_OID &&
 		IndexRelationGetNumberOfKeyAttributes(idx) >= nkeys;
 
+	/* plain columns with the type's default operator class (its comparisons are built in) */
 	for (i = 0; ok && i < nkeys; i++)
 		ok = idx->rd_index->indkey.values[i] != 0 &&
-			TupleDescAttr(RelationGetDescr(idx), i)->atttypid == types[i];
+			TupleDescAttr(RelationGetDescr(idx), i)->atttypid == types[i] &&
+			idx->rd_opfamily[i] == get_opclass_family(GetDefaultOpClass(types[i], BTREE_AM_OID));
 	if (!ok)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),

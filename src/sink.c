@@ -250,8 +250,10 @@ oj_sink_why_executor(OjSink *s, bool allow_rls, bool own_statement)
 		if (!HeapTupleIsValid(tup))
 			elog(ERROR, "cache lookup failed for index %u", indexoid);
 		ind = (Form_pg_index) GETSTRUCT(tup);
-		if (ind->indisunique && !ind->indimmediate)
-			why = psprintf("its unique index \"%s\" is deferrable", get_rel_name(indexoid));
+		/* a deferred check is queued by the executor's AFTER trigger machinery */
+		if (!ind->indimmediate)
+			why = psprintf("its %s index \"%s\" is deferrable", ind->indisunique ? "unique" : "exclusion",
+						   get_rel_name(indexoid));
 		ReleaseSysCache(tup);
 		if (why)
 			break;
