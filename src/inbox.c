@@ -665,7 +665,7 @@ oj_inbox_start(Relation rel, const char *source)
 	r->invoker_name = pstrdup(GetUserNameFromId(invoker, false));
 
 	oj_inbox_refuse_temp_objects(rel);
-	r->pin_path = oj_owner_writes_run_user_code();
+	r->pin_path = oj_owner_writes_need_pinned_rows();
 	oj_become(owner, &saved);
 	r->src = oj_source_get(source);
 	if ((r->src->require_known_product || r->src->has_tolerance) &&

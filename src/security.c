@@ -111,6 +111,7 @@ typedef struct OjCodeCheck
  * one that may look up a table by name while it runs?
  */
 static bool oj_saw_user_code = false;
+static bool oj_saw_site_check = false;	/* a CHECK the extension did not create (oj_own_check()) */
 
 static bool
 oj_untrusted_function(Oid funcid, void *context)
@@ -385,7 +386,7 @@ oj_columns_untrusted(Relation rel, OjCodeCheck *c, const char *nsp, const char *
 							oj_code_named(c));
 		/* a site's own CHECK may call a built-in that looks a name up (a regclass cast) */
 		if (!oj_own_check(tc->check[i].ccname))
-			oj_saw_user_code = true;
+			oj_saw_site_check = true;
 	}
 	for (int i = 0; i < tc->num_defval; i++)
 		if (!oj_expr_trusted(stringToNode(tc->defval[i].adbin), c))
@@ -521,6 +522,7 @@ oj_written_tables_trusted(Oid ext_owner, OjOwnerWrites writes, char **why)
 	Oid			nsp = get_namespace_oid(OJ_SCHEMA, false);
 
 	oj_saw_user_code = false;
+	oj_saw_site_check = false;
 	for (int t = 0; tables[t] != NULL; t++)
 	{
 		Oid			relid = get_relname_relid(tables[t], nsp);
@@ -605,6 +607,18 @@ bool
 oj_owner_writes_run_user_code(void)
 {
 	return oj_saw_user_code;
+}
+
+/*
+ * Whether those tables run code that may look a name up through
+ * search_path on every row: oj_owner_writes_run_user_code(), or a CHECK
+ * constraint the extension did not create, which may call a built-in
+ * that does (a cast to regclass, to_regclass()).
+ */
+bool
+oj_owner_writes_need_pinned_rows(void)
+{
+	return oj_saw_user_code || oj_saw_site_check;
 }
 
 /*

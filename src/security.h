@@ -39,6 +39,7 @@ extern bool oj_schema_trusted(Oid ext_owner, char **why);
 extern void oj_check_schema_trusted(Oid ext_owner, const char *what, OjOwnerWrites writes);
 extern bool oj_owner_writes_trusted(Oid ext_owner, OjOwnerWrites writes, char **why);
 extern bool oj_owner_writes_run_user_code(void);
+extern bool oj_owner_writes_need_pinned_rows(void);
 extern void oj_become(Oid role, OjSavedUser *saved);
 extern void oj_unbecome(const OjSavedUser *saved);
 extern int	oj_pin_search_path(void);
