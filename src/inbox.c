@@ -1244,11 +1244,14 @@ oj_inbox_route_row(OjInboxRun *r, TriggerData *td, OjRecord *rec)
  * clause: fmgr would make a GUC nest level for every row, a tenth of the
  * time of a COPY.  A row is routed by C code that resolves no name (the
  * run opened every relation, index, conversion and time zone when it
- * started), and the executor code it runs as the owner (constraints,
- * index expressions, triggers) runs only built-in functions, unless the
- * tables written run a function of their own or matching runs SQL
- * (r->pin_path); then, and for the first row, which may read the
- * statement's header, the row is routed under the pinned search_path.
+ * started; the indexes it probes compare with built-in operator classes,
+ * oj_index_open()).  The executor code it runs as the owner per row, the
+ * CHECK constraints, are the extension's own; a batch's index insertions
+ * pin the path themselves (oj_bulk_flush()); AFTER triggers fire at the
+ * statement's end, under inbox_finish()'s clause.  When the tables
+ * written run a function of their own or a CHECK the site added, or
+ * matching runs SQL (r->pin_path), and for the first row, which may read
+ * the statement's header, the row is routed under the pinned search_path.
  */
 Datum
 oj_inbox_route(PG_FUNCTION_ARGS)

@@ -652,9 +652,9 @@ oj_become(Oid role, OjSavedUser *saved)
 /*
  * The search_path the extension's functions declare (SET search_path =
  * pg_catalog, pg_temp), set from C for a stretch of code run as the owner:
- * what the inbox row trigger does per row only when the tables it writes
- * run a function of their own, or its matching runs SQL (inbox.c), since
- * a function's SET clause costs a GUC nest level on every call.  Returns
+ * the inbox row trigger's rows that may resolve a name (inbox.c) and each
+ * batch of index insertions (bulk_insert.c), since a function's SET clause
+ * would cost a GUC nest level on every row.  Returns
  * the level for oj_unpin_search_path(); an error unwinds it with the
  * (sub)transaction, as it unwinds a SET clause.
  */
