@@ -16,6 +16,11 @@
 # The queries are the Analyst page's shapes: one day's revenue, a week's
 # unmatched share, one day of the backfilled period.  Also prints each
 # index's size and the time to build each.
+# Then free space reused: day 3's load is taken back with unload() and
+# VACUUM frees its pages, and a file of one January day is loaded into them
+# (a far-away time in page ranges summarized for March 3); the three
+# queries, and one for March 2 and one for the January day, run again the
+# same way.
 set -euo pipefail
 . "$(dirname "$0")/../scripts/lib.sh"
 
@@ -83,18 +88,43 @@ SQL
 }
 
 declare -A result
-for name in day week back; do
-    var="q_$name"; q=${!var}
-    brin=(); btree=()
-    echo "$name: BRIN plan: $(plan_uses events_time_btree "$q"); btree plan: $(plan_uses "$brin_idx" "$q")"
-    oj_time_pairs brin btree "$name: BRIN" "btree" 'exec_ms events_time_btree "$q"' 'exec_ms "$brin_idx" "$q"'
-    result[$name]="BRIN $(printf '%s\n' "${brin[@]}" | median) ms, btree $(printf '%s\n' "${btree[@]}" | median) ms, btree/BRIN paired $(oj_paired btree brin)"
-done
+compare() {  # compare NAME...: each query with BRIN only against btree only
+    local name var q
+    for name in "$@"; do
+        var="q_$name"; q=${!var}
+        brin=(); btree=()
+        echo "$name: BRIN plan: $(plan_uses events_time_btree "$q"); btree plan: $(plan_uses "$brin_idx" "$q")"
+        oj_time_pairs brin btree "$name: BRIN" "btree" 'exec_ms events_time_btree "$q"' 'exec_ms "$brin_idx" "$q"'
+        result[$name]="BRIN $(printf '%s\n' "${brin[@]}" | median) ms, btree $(printf '%s\n' "${btree[@]}" | median) ms, btree/BRIN paired $(oj_paired btree brin)"
+    done
+}
+compare day week back
+sizes=$(sql -c "SELECT 'index size: BRIN ' || pg_size_pretty(pg_relation_size('offline_join.$brin_idx'))
+                       || ', btree ' || pg_size_pretty(pg_relation_size('offline_join.events_time_btree'))")
+
+oj_say "free space reused: day 3 unloaded, a January day loaded into its pages"
+day3=$(sql -c "SELECT load_id FROM offline_join.loads WHERE path LIKE '%/day3.csv'")
+sql -c "SELECT offline_join.unload($day3)" -c "VACUUM offline_join.events" >/dev/null
+f="$work/cluster/january.csv"
+gen_days "$f" "2026-01-15" 1
+t0=$(now_ms)
+sql -c "SELECT status FROM offline_join.load('rmc', '$f')" >/dev/null 2>&1
+jan_load=$(( $(now_ms) - t0 ))
+rm -f "$f"
+sql -c "VACUUM ANALYZE offline_join.events"
+q_early="SELECT sum(num2) FROM offline_join.events WHERE event_time >= '2026-03-02' AND event_time < '2026-03-03'"
+q_jan="SELECT sum(num2) FROM offline_join.events WHERE event_time >= '2026-01-15' AND event_time < '2026-01-16'"
+declare -A before=([day]="${result[day]}" [back]="${result[back]}")
+compare day back early jan
 
 oj_say "results ($total events; medians of $runs runs, server execution times)"
-echo "one day of March (ordered files):        ${result[day]}"
+echo "one day of March (ordered files):        ${before[day]}"
 echo "a week of March, unmatched share:        ${result[week]}"
-echo "one day of the backfill (loaded last):   ${result[back]}"
-sql -c "SELECT 'index size: BRIN ' || pg_size_pretty(pg_relation_size('offline_join.$brin_idx'))
-               || ', btree ' || pg_size_pretty(pg_relation_size('offline_join.events_time_btree'))"
+echo "one day of the backfill (loaded last):   ${before[back]}"
+echo "$sizes"
 echo "build time: BRIN $brin_build ms, btree $btree_build ms"
+echo "after day 3 was unloaded and a January day loaded into its pages ($jan_load ms):"
+echo "  one day of March (March 5):            ${result[day]}"
+echo "  one day of the backfill:               ${result[back]}"
+echo "  March 2 (beside the reused ranges):    ${result[early]}"
+echo "  the January day:                       ${result[jan]}"
