@@ -34,8 +34,10 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
+#include "executor/spi.h"
 #include "storage/proc.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
@@ -43,6 +45,7 @@
 #include "catalog.h"
 #include "citus.h"
 #include "pg_compat.h"
+#include "security.h"
 
 /* What Citus calls a table of pg_dist_partition, from its method and model. */
 static const char *
@@ -367,8 +370,52 @@ oj_tables_quiet(void)
 }
 
 /*
+ * Before a writer writes on the Citus layout: ERROR, once, naming them,
+ * when active primary nodes other than this coordinator do not answer.  A
+ * load writes its events to the shards of every worker and its ledger row
+ * to every placement of the reference table offline_join.loads, so with a
+ * node down nothing of it could commit; Citus would find that out a
+ * connection at a time, with a WARNING each, once the file was read.
+ * citus_check_connection_to_node() uses Citus's own connection settings
+ * (and, in a session that has them, its open connections: about 0.3 ms a
+ * node); its WARNINGs are kept quiet here, this ERROR says it all.
+ */
+static void
+oj_citus_check_nodes(const char *what)
+{
+	int			level = oj_pin_search_path();
+	StringInfoData down;
+	uint64		i;
+	uint64		n;
+
+	(void) set_config_option("client_min_messages", "error", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	initStringInfo(&down);
+	SPI_connect();
+	if (SPI_execute("SELECT pg_catalog.format('%s:%s', nodename, nodeport) FROM pg_catalog.pg_dist_node"
+					" WHERE isactive AND noderole OPERATOR(pg_catalog.=) 'primary'"
+					"   AND groupid OPERATOR(pg_catalog.<>) 0"
+					"   AND NOT pg_catalog.citus_check_connection_to_node(nodename, nodeport)"
+					" ORDER BY nodeid", true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "reading pg_catalog.pg_dist_node failed");
+	n = SPI_processed;
+	for (i = 0; i < n; i++)
+		appendStringInfo(&down, "%s\"%s\"", i > 0 ? ", " : "",
+						 SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1));
+	SPI_finish();
+	oj_unpin_search_path(level);
+	if (n > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_CONNECTION_FAILURE),
+				 errmsg("%s cannot run: Citus node%s %s did not answer", what, n > 1 ? "s" : "", down.data),
+				 errdetail("A load writes its events to the shards on every worker and its ledger row to every node (offline_join.loads is a reference table): nothing is written while a node is down, not even a ledger row."),
+				 errhint("Start the node, or remove it from the cluster with Citus; the file has no ledger row, so load_dir() and ingest() load it on their next run.")));
+}
+
+/*
  * For the writers (load(), load_dir(), inbox COPY): the layout, refusing a
- * Citus worker, whose sequences are not the ones IDs come from.
+ * Citus worker, whose sequences are not the ones IDs come from, and a
+ * cluster with a node down (oj_citus_check_nodes()).
  */
 OjTables
 oj_tables_writer(const char *what)
@@ -407,6 +454,7 @@ oj_tables_writer(const char *what)
 				 errmsg("%s runs on the Citus coordinator, not on a worker node", what),
 				 errdetail("The ledger (offline_join.loads) and the sequences that number loads and events live on the coordinator."),
 				 errhint("Connect to the coordinator to load files.")));
+	oj_citus_check_nodes(what);
 	return t;
 }
 
