@@ -24,6 +24,16 @@
 # Then the same for an Adobe transaction-ID file of ROWS rows against ROWS
 # recorded transaction IDs, every row matched by its ID (pairs and memory).
 # Prints medians and ratios paired per run (> 1 means load is faster).
+# For each pair of load() and COPY (the rmc file, the transaction-ID file)
+# also the CPU seconds each took, per node and per process role, from
+# /proc (utime + stime; the nodes share the machine's cores, so wall time
+# alone hides where the work is): the coordinator backend that ran the
+# statement (its own /proc/self/stat, read in its session), the rest of
+# the coordinator (its other processes, live or exited), and each worker
+# (the backends that served the coordinator's connections, which exit with
+# its session, and the live ones); medians and the paired ratios of
+# load() to COPY (< 1.5 is issue #30's goal for the coordinator backend and
+# for all nodes).
 # Without Citus installed it says so and exits 0.
 set -euo pipefail
 . "$(dirname "$0")/../scripts/lib.sh"
@@ -74,20 +84,85 @@ cols="load_id, line_no, source, event_time, customer_id, transaction_id, event_t
 
 empty() { sql -c "TRUNCATE offline_join.events, offline_join.rejects, offline_join.loads" -c "CHECKPOINT"
           for n in worker1 worker2; do PGHOST="$work/$n" sql -c "CHECKPOINT"; done; sync; }
+
+# CPU per node: clock ticks of the postmaster's children so far, those that
+# exited (reaped into the postmaster's cutime + cstime) and the live ones
+nodes=(coord worker1 worker2)
+node_ticks() {  # node_ticks NODE: "EXITED LIVE"
+    local pm c f live
+    pm=$(head -1 "$work/$1/data/postmaster.pid")
+    read -r -a f < "/proc/$pm/stat"
+    local exited=$(( f[15] + f[16] ))
+    live=$(( f[13] + f[14] ))
+    for c in $(pgrep -P "$pm"); do
+        read -r -a f 2>/dev/null < "/proc/$c/stat" || continue
+        live=$(( live + f[13] + f[14] ))
+    done
+    echo "$exited $live"
+}
+children() { pgrep -c -P "$(head -1 "$work/$1/data/postmaster.pid")" || true; }
+# cpu_run TAG STATEMENT: runs STATEMENT in a new session, prints its wall
+# time (ms) and appends "TAG coordinator-backend coordinator-rest worker1
+# worker2" (CPU seconds) to $work/cpu.log
+cpu_run() {
+    local tag=$1 stmt=$2 n t0 ms own before=() after=() kids=() e l e0 l0 i
+    for n in "${nodes[@]}"; do before+=("$(node_ticks "$n")"); kids+=("$(children "$n")"); done
+    t0=$(now_ms)
+    own=$(sql -c "$stmt" -c "SELECT split_part(pg_read_file('/proc/self/stat'), ' ', 14)::int
+                                     + split_part(pg_read_file('/proc/self/stat'), ' ', 15)::int" 2>/dev/null | tail -1)
+    ms=$(( $(now_ms) - t0 ))
+    # the session's backends exit with it (the workers' ones once Citus's
+    # connections close): wait until each node is back to its processes
+    for i in 0 1 2; do
+        for _ in $(seq 50); do [ "$(children "${nodes[$i]}")" -le "${kids[$i]}" ] && break; sleep 0.1; done
+    done
+    for n in "${nodes[@]}"; do after+=("$(node_ticks "$n")"); done
+    local line="$tag"
+    for i in 0 1 2; do
+        read -r e0 l0 <<<"${before[$i]}"; read -r e l <<<"${after[$i]}"
+        if [ "$i" = 0 ]; then
+            line+=" $(awk -v o="$own" -v t="$clk" 'BEGIN {printf "%.2f", o / t}')"
+            line+=" $(awk -v d=$(( e - e0 + l - l0 )) -v o="$own" -v t="$clk" 'BEGIN {printf "%.2f", (d - o) / t}')"
+        else
+            line+=" $(awk -v d=$(( e - e0 + l - l0 )) -v t="$clk" 'BEGIN {printf "%.2f", d / t}')"
+        fi
+    done
+    echo "$line" >> "$work/cpu.log"
+    echo "$ms"
+}
+clk=$(getconf CLK_TCK)
+cpu_tag=load
 time_load() {  # time_load FILE [SOURCE]
     empty
-    local t0; t0=$(now_ms)
-    sql -c "SELECT status FROM offline_join.load('${2:-rmc}', '$1')" >/dev/null 2>&1
-    echo $(( $(now_ms) - t0 ))
+    cpu_run "$cpu_tag-load" "SELECT status FROM offline_join.load('${2:-rmc}', '$1')"
 }
 time_copy() {  # time_copy [TYPED FILE]
     empty
-    local t0; t0=$(now_ms)
-    sql -c "COPY offline_join.events ($cols) FROM '${1:-$typed}' (FORMAT csv)"
-    echo $(( $(now_ms) - t0 ))
+    cpu_run "$cpu_tag-copy" "COPY offline_join.events ($cols) FROM '${1:-$typed}' (FORMAT csv)"
+}
+# cpu_report TAG LABEL: medians (and load/COPY ratios paired per run) of the
+# CPU seconds of TAG's pairs
+cpu_report() {
+    awk -v tag="$1" -v label="$2" '
+    function med(a, n,   i, j, t) { for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+                                     return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+    function rng(a, n,   i, lo, hi) { lo = hi = a[1]; for (i = 2; i <= n; i++) { if (a[i] < lo) lo = a[i]; if (a[i] > hi) hi = a[i] }
+                                      return sprintf("%.2f-%.2f", lo, hi) }
+    $1 == tag "-copy" { nc++; cb[nc] = $2; cr[nc] = $3; cw[nc] = $4 + $5; ca[nc] = $2 + $3 + $4 + $5 }
+    $1 == tag "-load" { nl++; lb[nl] = $2; lr[nl] = $3; lw[nl] = $4 + $5; la[nl] = $2 + $3 + $4 + $5 }
+    END {
+        for (i = 1; i <= nl && i <= nc; i++) { rb[i] = lb[i] / cb[i]; ra[i] = la[i] / ca[i]; rw[i] = lw[i] / cw[i] }
+        n = (nl < nc) ? nl : nc
+        printf "%s, CPU seconds (medians; ratio load/COPY paired per run, goal <= 1.5):\n", label
+        printf "  coordinator backend   COPY %6.2f  load %6.2f  ratio %.2f (runs %s)\n", med(cb, nc), med(lb, nl), med(rb, n), rng(rb, n)
+        printf "  coordinator, the rest COPY %6.2f  load %6.2f\n", med(cr, nc), med(lr, nl)
+        printf "  workers (both)        COPY %6.2f  load %6.2f  ratio %.2f (runs %s)\n", med(cw, nc), med(lw, nl), med(rw, n), rng(rw, n)
+        printf "  all nodes             COPY %6.2f  load %6.2f  ratio %.2f (runs %s)\n", med(ca, nc), med(la, nl), med(ra, n), rng(ra, n)
+    }' "$work/cpu.log"
 }
 
 # the typed rows: what load() writes for this file
+cpu_tag=warmup
 time_load "$good" >/dev/null
 loaded=$(sql -c "SELECT count(*) FROM offline_join.events")
 [ "$loaded" = "$rows" ] || { echo "load() wrote $loaded rows, not $rows" >&2; exit 1; }
@@ -95,7 +170,9 @@ matched=$(sql -c "SELECT rows_matched FROM offline_join.loads")
 sql -c "COPY (SELECT $cols FROM offline_join.events ORDER BY line_no) TO '$typed' (FORMAT csv)"
 
 copy_ms=(); load_ms=()
+cpu_tag=rmc
 oj_time_pairs copy_ms load_ms "Citus COPY" "load" 'time_copy' 'time_load "$good"'
+cpu_tag=other
 copy_med=$(printf '%s\n' "${copy_ms[@]}" | median)
 load_med=$(printf '%s\n' "${load_ms[@]}" | median)
 
@@ -184,7 +261,9 @@ tx_matched=$(sql -c "SELECT rows_matched FROM offline_join.loads")
 [ "$tx_matched" = "$rows" ] || { echo "the transaction-ID load matched $tx_matched rows, not $rows" >&2; exit 1; }
 sql -c "COPY (SELECT $cols FROM offline_join.events ORDER BY line_no) TO '$tx_typed' (FORMAT csv)"
 copy3_ms=(); tx_ms=()
+cpu_tag=tx
 oj_time_pairs copy3_ms tx_ms "Citus COPY" "load of the transaction-ID file" 'time_copy "$tx_typed"' 'time_load "$tx" adobe_tx'
+cpu_tag=other
 tx_med=$(printf '%s\n' "${tx_ms[@]}" | median)
 copy3_med=$(printf '%s\n' "${copy3_ms[@]}" | median)
 empty
@@ -219,3 +298,5 @@ awk -v c="$copy_med" -v l="$load_med" -v n="$rows" -v mt="$matched" -v rl="$r_lo
     printf "transaction-ID file: peak RssAnon, %d rows      %8d kB\n", n, tm1
     printf "transaction-ID file: peak RssAnon, %d rows      %8d kB\n", n * 3, tm3
 }'
+cpu_report rmc "rmc file (matched by customer)"
+cpu_report tx "transaction-ID file"
