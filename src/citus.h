@@ -27,6 +27,7 @@ typedef enum OjTables
 
 extern OjTables oj_tables(const char *what);
 extern OjTables oj_tables_writer(const char *what);
+extern void oj_citus_check_nodes(const char *what, const char *hint);
 extern OjTables oj_tables_quiet(void);
 extern Oid	oj_citus_table(Oid only, const char **kind);
 extern void oj_refuse_citus_tables(const char *what);

@@ -35,6 +35,8 @@
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "nodes/value.h"
+#include "parser/parse_func.h"
 #include "storage/proc.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -371,32 +373,46 @@ oj_tables_quiet(void)
 
 /*
  * Before a writer writes on the Citus layout: ERROR, once, naming them,
- * when active primary nodes other than this coordinator do not answer.  A
- * load writes its events to the shards of every worker and its ledger row
- * to every placement of the reference table offline_join.loads, so with a
- * node down nothing of it could commit; Citus would find that out a
- * connection at a time, with a WARNING each, once the file was read.
- * citus_check_connection_to_node() uses Citus's own connection settings
- * (and, in a session that has them, its open connections: about 0.3 ms a
- * node); its WARNINGs are kept quiet here, this ERROR says it all.
+ * when primary nodes that hold a placement of the extension's tables do
+ * not answer.  A load writes its events to the shards on every worker and
+ * its ledger row to every placement of the reference table
+ * offline_join.loads, so with such a node down nothing of it could commit;
+ * Citus would find that out a connection at a time, with a WARNING each,
+ * once the file was read.  citus_check_connection_to_node() (Citus 11 and
+ * later; without it Citus's own errors stand) connects as the current
+ * user with Citus's connection settings, reusing the session's open
+ * connections (about 0.4 ms a load), one node after the other; its
+ * WARNINGs, which carry libpq's reason, go to the server log only.  The
+ * caller runs it as the role whose connections will write (an inbox's
+ * owner, not its sender).  hint: what to do next.
  */
-static void
-oj_citus_check_nodes(const char *what)
+void
+oj_citus_check_nodes(const char *what, const char *hint)
 {
-	int			level = oj_pin_search_path();
+	int			level;
 	StringInfoData down;
 	uint64		i;
 	uint64		n;
 
+	if (oj_tables_quiet() != OJ_TABLES_CITUS ||
+		!OidIsValid(LookupFuncName(list_make2(makeString("pg_catalog"),
+											  makeString("citus_check_connection_to_node")),
+								   2, (Oid[]) {TEXTOID, INT4OID}, true)))
+		return;
+	level = oj_pin_search_path();
 	(void) set_config_option("client_min_messages", "error", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
 	initStringInfo(&down);
 	SPI_connect();
-	if (SPI_execute("SELECT pg_catalog.format('%s:%s', nodename, nodeport) FROM pg_catalog.pg_dist_node"
-					" WHERE isactive AND noderole OPERATOR(pg_catalog.=) 'primary'"
-					"   AND groupid OPERATOR(pg_catalog.<>) 0"
-					"   AND NOT pg_catalog.citus_check_connection_to_node(nodename, nodeport)"
-					" ORDER BY nodeid", true, 0) != SPI_OK_SELECT)
+	if (SPI_execute("SELECT pg_catalog.format('%s:%s', n.nodename, n.nodeport) FROM pg_catalog.pg_dist_node n"
+					" WHERE n.noderole OPERATOR(pg_catalog.=) 'primary' AND n.groupid OPERATOR(pg_catalog.<>) 0"
+					"   AND EXISTS (SELECT FROM pg_catalog.pg_dist_placement p"
+					"                 JOIN pg_catalog.pg_dist_shard s ON s.shardid OPERATOR(pg_catalog.=) p.shardid"
+					"                 JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) s.logicalrelid"
+					"                WHERE p.groupid OPERATOR(pg_catalog.=) n.groupid"
+					"                  AND c.relnamespace OPERATOR(pg_catalog.=) 'offline_join'::pg_catalog.regnamespace)"
+					"   AND NOT pg_catalog.citus_check_connection_to_node(n.nodename, n.nodeport)"
+					" ORDER BY n.nodeid", true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "reading pg_catalog.pg_dist_node failed");
 	n = SPI_processed;
 	for (i = 0; i < n; i++)
@@ -408,14 +424,13 @@ oj_citus_check_nodes(const char *what)
 		ereport(ERROR,
 				(errcode(ERRCODE_CONNECTION_FAILURE),
 				 errmsg("%s cannot run: Citus node%s %s did not answer", what, n > 1 ? "s" : "", down.data),
-				 errdetail("A load writes its events to the shards on every worker and its ledger row to every node (offline_join.loads is a reference table): nothing is written while a node is down, not even a ledger row."),
-				 errhint("Start the node, or remove it from the cluster with Citus; the file has no ledger row, so load_dir() and ingest() load it on their next run.")));
+				 errdetail("A load writes its events to the shards on every worker and its ledger row to every node (offline_join.loads is a reference table): nothing is written while a node is down, not even a ledger row.  The server log has Citus's reason."),
+				 errhint("%s", hint)));
 }
 
 /*
  * For the writers (load(), load_dir(), inbox COPY): the layout, refusing a
- * Citus worker, whose sequences are not the ones IDs come from, and a
- * cluster with a node down (oj_citus_check_nodes()).
+ * Citus worker, whose sequences are not the ones IDs come from.
  */
 OjTables
 oj_tables_writer(const char *what)
@@ -454,7 +469,6 @@ oj_tables_writer(const char *what)
 				 errmsg("%s runs on the Citus coordinator, not on a worker node", what),
 				 errdetail("The ledger (offline_join.loads) and the sequences that number loads and events live on the coordinator."),
 				 errhint("Connect to the coordinator to load files.")));
-	oj_citus_check_nodes(what);
 	return t;
 }
 

@@ -34,7 +34,6 @@
 #include "security.h"
 #include "catalog.h"
 #include "citus.h"
-#include "guc.h"
 #include "match.h"
 
 /* A row found by a batched lookup, copied out of SPI. */
@@ -78,9 +77,9 @@ oj_textptr_match(const void *a, const void *b, Size keysize)
 	return len == VARSIZE_ANY_EXHDR(y) ? memcmp(VARDATA_ANY(x), VARDATA_ANY(y), len) : 1;
 }
 
-/* A hash table of found rows by key, in cxt, sized for a batch. */
+/* A hash table of found rows by key, in cxt, sized for nkeys keys. */
 static HTAB *
-oj_found_hash(const char *name, MemoryContext cxt)
+oj_found_hash(const char *name, MemoryContext cxt, int nkeys)
 {
 	HASHCTL		ctl;
 
@@ -89,7 +88,7 @@ oj_found_hash(const char *name, MemoryContext cxt)
 	ctl.hcxt = cxt;
 	ctl.hash = oj_textptr_hash;
 	ctl.match = oj_textptr_match;
-	return hash_create(name, Max(oj_citus_match_batch, 256), &ctl,
+	return hash_create(name, Max(nkeys, 16), &ctl,
 					   HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
 }
 
@@ -306,6 +305,7 @@ typedef struct OjCitusLookups
 	MemoryContext cxt;			/* the current batch's lookups */
 	Oid			txn_oid;		/* the transactions table (its shell) */
 	OjCitusPhase phase;
+	int			nevents;		/* in the current batch */
 	HTAB	   *by_txn;			/* rows found, by transaction ID */
 	HTAB	   *by_customer;	/* by customer ID, each customer's sessions in a list */
 	HTAB	   *seen;			/* the keys asked for in this phase */
@@ -316,7 +316,7 @@ typedef struct OjCitusLookups
 	OjFound    *session;
 } OjCitusLookups;
 
-/* Notes a key the rule asks for (once), as a string in the batch's context. */
+/* Notes a key the rule asks for (once), copied into the batch's context. */
 static void
 oj_citus_ask(OjCitusLookups *c, text *key)
 {
@@ -430,16 +430,20 @@ oj_citus_session_fill(void *state, OjMatch *out)
 	oj_fill_found(out, ((OjCitusLookups *) state)->session);
 }
 
-/* A new batch: forgets the last one's rows; the rule asks for transaction IDs first. */
+/*
+ * A new batch of nevents events: forgets the last one's rows; the rule asks
+ * for transaction IDs first.  Each table holds at most a key per event.
+ */
 static void
-oj_citus_batch_begin(void *state)
+oj_citus_batch_begin(void *state, int nevents)
 {
 	OjCitusLookups *c = state;
 
 	MemoryContextReset(c->cxt);
-	c->by_txn = oj_found_hash("offline_join transaction IDs", c->cxt);
-	c->by_customer = oj_found_hash("offline_join customers", c->cxt);
-	c->seen = oj_found_hash("offline_join keys", c->cxt);
+	c->nevents = nevents;
+	c->by_txn = oj_found_hash("offline_join transaction IDs", c->cxt, nevents);
+	c->by_customer = oj_found_hash("offline_join customers", c->cxt, nevents);
+	c->seen = oj_found_hash("offline_join keys", c->cxt, nevents);
 	c->keys = NIL;
 	c->from = DT_NOEND;
 	c->to = DT_NOBEGIN;
@@ -458,6 +462,9 @@ oj_citus_batch_lookup(void *state)
 	{
 		oj_lookup_txns(c->by_txn, c->keys, c->txn_oid, c->cxt);
 		c->phase = OJ_ASK_SESSIONS;
+		/* the second pass asks for customers afresh */
+		hash_destroy(c->seen);
+		c->seen = oj_found_hash("offline_join keys", c->cxt, c->nevents);
 	}
 	else
 	{
@@ -465,8 +472,6 @@ oj_citus_batch_lookup(void *state)
 		c->phase = OJ_ANSWER;
 	}
 	c->keys = NIL;
-	hash_destroy(c->seen);
-	c->seen = oj_found_hash("offline_join keys", c->cxt);
 	MemoryContextSwitchTo(old);
 }
 

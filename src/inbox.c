@@ -620,85 +620,17 @@ oj_inbox_verify(Relation rel, const char *source, bool at_start)
 }
 
 /*
- * Starts the run of a statement: what the caller may be told, then as the
- * owner the source, ledger id, pipeline and layout (rmc).
+ * The header name of each column of the inbox (r->names), matched by column
+ * name (in the order create_inbox made them, so mostly at the same
+ * position); ERROR on a column that is not the format's, or out of its
+ * place in a format read by position.
  */
-static OjInboxRun *
-oj_inbox_start(Relation rel, const char *source)
+static void
+oj_inbox_map_columns(OjInboxRun *r, Relation rel, TupleDesc desc)
 {
-	Oid			owner = oj_inbox_verify(rel, source, true);
-	Oid			invoker = GetUserId();
-	MemoryContext old;
-	OjInboxRun *r;
-	TupleDesc	desc = RelationGetDescr(rel);
-	OjSavedUser saved;
-	List	   *headers;
+	List	   *headers = oj_inbox_headers(r->src, 1000);
 	int			i;
 
-	if (oj_inbox_find(RelationGetRelid(rel)) != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_IN_USE),
-				 errmsg("a statement into inbox \"%s\" is already under way in this transaction",
-						RelationGetRelationName(rel)),
-				 errdetail("This statement runs inside it (in a function or trigger it calls); one inbox takes one statement at a time."),
-				 errhint("Send the rows in a statement of their own.")));
-
-	old = MemoryContextSwitchTo(CurTransactionContext);
-	r = palloc0(sizeof(OjInboxRun));
-	if (!oj_inbox_callbacks)
-	{
-		RegisterXactCallback(oj_inbox_xact_cb, NULL);
-		RegisterSubXactCallback(oj_inbox_subxact_cb, NULL);
-		oj_inbox_callbacks = true;
-	}
-	r->relid = RelationGetRelid(rel);
-	r->xid = GetTopTransactionId();
-	r->subid = GetCurrentSubTransactionId();
-	r->invoker = invoker;
-	r->owner = owner;
-	r->show_matched = oj_role_can_select(invoker, "events") ||
-		(oj_role_can_select(invoker, "sessions") && oj_role_can_select(invoker, "transactions"));
-	r->show_rejects = oj_role_can_select(invoker, "rejects");
-	r->reads_written[0] = oj_role_can_select(invoker, "events");
-	r->reads_written[1] = r->show_rejects;
-	r->reads_written[2] = oj_role_can_select(invoker, "loads");
-	r->invoker_name = pstrdup(GetUserNameFromId(invoker, false));
-
-	oj_inbox_refuse_temp_objects(rel);
-	r->pin_path = oj_owner_writes_need_pinned_rows();
-	oj_become(owner, &saved);
-	r->src = oj_source_get(source);
-	if ((r->src->require_known_product || r->src->has_tolerance) &&
-		!oj_role_can_select(invoker, "products"))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied for table products"),
-				 errdetail("Source \"%s\" checks rows against %s.products (option %s); its rejects would tell role \"%s\" what that table holds.",
-						   r->src->name, OJ_SCHEMA,
-						   r->src->require_known_product ? "require_known_product" : "total_tolerance",
-						   GetUserNameFromId(invoker, false)),
-				 errhint("GRANT SELECT ON %s.products TO %s.", OJ_SCHEMA,
-						 quote_identifier(GetUserNameFromId(invoker, false)))));
-	r->started_at = GetCurrentTimestamp();
-	{
-		/* COPY may name itself only with its rows */
-		OjCopyState cs;
-
-		r->from_copy = oj_copy_state(rel, &cs);
-	}
-	r->natts = desc->natts;
-	r->names = palloc0(sizeof(char *) * r->natts);
-	r->present = palloc0(sizeof(bool) * r->natts);
-	r->values = palloc(sizeof(Datum) * r->natts);
-	r->nulls = palloc(sizeof(bool) * r->natts);
-	r->fields = palloc(sizeof(OjField) * r->natts);
-	initStringInfo(&r->raw);
-
-	/*
-	 * The header name of each column, matched by column name (in the order
-	 * create_inbox made them, so mostly at the same position).
-	 */
-	headers = oj_inbox_headers(r->src, 1000);
 	{
 		int			nh = list_length(headers);
 		char	  **cols = palloc(sizeof(char *) * nh);
@@ -743,6 +675,86 @@ oj_inbox_start(Relation rel, const char *source)
 						 errhint("Re-create the inbox with offline_join.create_inbox().")));
 		}
 	}
+}
+
+/*
+ * Starts the run of a statement: what the caller may be told, then as the
+ * owner the source, ledger id, pipeline and layout (rmc).
+ */
+static OjInboxRun *
+oj_inbox_start(Relation rel, const char *source)
+{
+	Oid			owner = oj_inbox_verify(rel, source, true);
+	Oid			invoker = GetUserId();
+	MemoryContext old;
+	OjInboxRun *r;
+	TupleDesc	desc = RelationGetDescr(rel);
+	OjSavedUser saved;
+	int			i;
+
+	if (oj_inbox_find(RelationGetRelid(rel)) != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_IN_USE),
+				 errmsg("a statement into inbox \"%s\" is already under way in this transaction",
+						RelationGetRelationName(rel)),
+				 errdetail("This statement runs inside it (in a function or trigger it calls); one inbox takes one statement at a time."),
+				 errhint("Send the rows in a statement of their own.")));
+
+	old = MemoryContextSwitchTo(CurTransactionContext);
+	r = palloc0(sizeof(OjInboxRun));
+	if (!oj_inbox_callbacks)
+	{
+		RegisterXactCallback(oj_inbox_xact_cb, NULL);
+		RegisterSubXactCallback(oj_inbox_subxact_cb, NULL);
+		oj_inbox_callbacks = true;
+	}
+	r->relid = RelationGetRelid(rel);
+	r->xid = GetTopTransactionId();
+	r->subid = GetCurrentSubTransactionId();
+	r->invoker = invoker;
+	r->owner = owner;
+	r->show_matched = oj_role_can_select(invoker, "events") ||
+		(oj_role_can_select(invoker, "sessions") && oj_role_can_select(invoker, "transactions"));
+	r->show_rejects = oj_role_can_select(invoker, "rejects");
+	r->reads_written[0] = oj_role_can_select(invoker, "events");
+	r->reads_written[1] = r->show_rejects;
+	r->reads_written[2] = oj_role_can_select(invoker, "loads");
+	r->invoker_name = pstrdup(GetUserNameFromId(invoker, false));
+
+	oj_inbox_refuse_temp_objects(rel);
+	r->pin_path = oj_owner_writes_need_pinned_rows();
+	oj_become(owner, &saved);
+	/* as the owner, whose connections write the rows */
+	oj_citus_check_nodes("COPY into an inbox",
+						 "Start the node, then send the rows again: nothing of this statement was kept.");
+	r->src = oj_source_get(source);
+	if ((r->src->require_known_product || r->src->has_tolerance) &&
+		!oj_role_can_select(invoker, "products"))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for table products"),
+				 errdetail("Source \"%s\" checks rows against %s.products (option %s); its rejects would tell role \"%s\" what that table holds.",
+						   r->src->name, OJ_SCHEMA,
+						   r->src->require_known_product ? "require_known_product" : "total_tolerance",
+						   GetUserNameFromId(invoker, false)),
+				 errhint("GRANT SELECT ON %s.products TO %s.", OJ_SCHEMA,
+						 quote_identifier(GetUserNameFromId(invoker, false)))));
+	r->started_at = GetCurrentTimestamp();
+	{
+		/* COPY may name itself only with its rows */
+		OjCopyState cs;
+
+		r->from_copy = oj_copy_state(rel, &cs);
+	}
+	r->natts = desc->natts;
+	r->names = palloc0(sizeof(char *) * r->natts);
+	r->present = palloc0(sizeof(bool) * r->natts);
+	r->values = palloc(sizeof(Datum) * r->natts);
+	r->nulls = palloc(sizeof(bool) * r->natts);
+	r->fields = palloc(sizeof(OjField) * r->natts);
+	initStringInfo(&r->raw);
+
+	oj_inbox_map_columns(r, rel, desc);
 
 	r->load_id = nextval_internal(oj_relation_oid("loads_load_id_seq"), false);
 	r->progress = oj_progress_begin_inbox(r->relid, r->src->name, invoker);

@@ -488,6 +488,8 @@ oj_load(PG_FUNCTION_ARGS)
 	path = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	oj_check_server_file_access(path);
 	(void) oj_tables_writer("offline_join.load()");
+	oj_citus_check_nodes("offline_join.load()",
+						 "Start the node, then load the file again: it has no ledger row, so load_dir() and ingest() load a file of their source's folder on their next run.");
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 	src = oj_source_get(source);
@@ -641,6 +643,8 @@ oj_load_dir(PG_FUNCTION_ARGS)
 	require_fin = PG_ARGISNULL(2) ? src->require_fin : PG_GETARG_BOOL(2);
 	oj_check_server_file_access(pattern);
 	(void) oj_tables_writer("offline_join.load_dir()");
+	oj_citus_check_nodes("offline_join.load_dir()",
+						 "Start the node, then load the file again: it has no ledger row, so load_dir() and ingest() load a file of their source's folder on their next run.");
 	desc = rsinfo->setDesc;
 	/* one lock for every file of the call (oj_lock_source()) */
 	oj_lock_source(src->name, ExclusiveLock);

@@ -183,7 +183,7 @@ oj_match_many(OjMatcher *m, int n, const TimestampTz *times, text *const *custom
 			oj_match_rule(lk, m->state, times[i], customers[i], txns[i], lookback, &out[i]);
 		return;
 	}
-	lk->batch_begin(m->state);
+	lk->batch_begin(m->state, n);
 	for (int pass = 0; pass < 3; pass++)
 	{
 		for (int i = 0; i < n; i++)

@@ -45,8 +45,9 @@ extern const Interval *oj_lookback_of(OjLookbacks *l, text *source);
  * the first older than its best); txn_fill() and session_fill() copy the
  * row found last into an OjMatch's columns.
  *
- * A batched lookup (batch_begin set) answers nothing at first: the rule is
- * applied to a batch of events three times, and batch_lookup() runs after
+ * A batched lookup (batch_begin set, told the batch's number of events)
+ * answers nothing at first: the rule is applied to a batch of events three
+ * times, and batch_lookup() runs after
  * the first (the transaction IDs the rule asked for) and the second (the
  * customers' sessions it asked for, those that did not match by
  * transaction ID); the third gets the answers.
@@ -60,7 +61,7 @@ typedef struct OjLookups
 								   TimestampTz *started_at, text **session_id);
 	bool		(*sessions_next) (void *state, TimestampTz *started_at, text **session_id);
 	void		(*session_fill) (void *state, OjMatch *out);
-	void		(*batch_begin) (void *state);
+	void		(*batch_begin) (void *state, int nevents);
 	void		(*batch_lookup) (void *state);
 	void		(*close) (void *state);
 } OjLookups;

@@ -89,14 +89,21 @@ empty() { sql -c "TRUNCATE offline_join.events, offline_join.rejects, offline_jo
 # exited (reaped into the postmaster's cutime + cstime) and the live ones
 nodes=(coord worker1 worker2)
 node_ticks() {  # node_ticks NODE: "EXITED LIVE"
-    local pm c f live
+    local pm c f live exited again
     pm=$(head -1 "$work/$1/data/postmaster.pid")
-    read -r -a f < "/proc/$pm/stat"
-    local exited=$(( f[15] + f[16] ))
-    live=$(( f[13] + f[14] ))
-    for c in $(pgrep -P "$pm"); do
-        read -r -a f 2>/dev/null < "/proc/$c/stat" || continue
-        live=$(( live + f[13] + f[14] ))
+    # a child reaped while its siblings are read would count in neither:
+    # read again until the postmaster's children's total holds still
+    for _ in $(seq 20); do
+        read -r -a f < "/proc/$pm/stat"
+        exited=$(( f[15] + f[16] ))
+        live=$(( f[13] + f[14] ))
+        for c in $(pgrep -P "$pm"); do
+            read -r -a f 2>/dev/null < "/proc/$c/stat" || continue
+            live=$(( live + f[13] + f[14] ))
+        done
+        read -r -a f < "/proc/$pm/stat"
+        again=$(( f[15] + f[16] ))
+        [ "$again" = "$exited" ] && break
     done
     echo "$exited $live"
 }
@@ -111,6 +118,8 @@ cpu_run() {
     own=$(sql -c "$stmt" -c "SELECT split_part(pg_read_file('/proc/self/stat'), ' ', 14)::int
                                      + split_part(pg_read_file('/proc/self/stat'), ' ', 15)::int" 2>/dev/null | tail -1)
     ms=$(( $(now_ms) - t0 ))
+    # a statement that failed is no run (oj_time_pairs runs this in a subshell)
+    [[ "$own" =~ ^[0-9]+$ ]] || echo "$tag: the statement failed: $stmt" >> "$work/failed"
     # the session's backends exit with it (the workers' ones once Citus's
     # connections close): wait until each node is back to its processes
     for i in 0 1 2; do
@@ -173,6 +182,7 @@ copy_ms=(); load_ms=()
 cpu_tag=rmc
 oj_time_pairs copy_ms load_ms "Citus COPY" "load" 'time_copy' 'time_load "$good"'
 cpu_tag=other
+[ ! -s "$work/failed" ] || { cat "$work/failed" >&2; exit 1; }
 copy_med=$(printf '%s\n' "${copy_ms[@]}" | median)
 load_med=$(printf '%s\n' "${load_ms[@]}" | median)
 
@@ -264,6 +274,7 @@ copy3_ms=(); tx_ms=()
 cpu_tag=tx
 oj_time_pairs copy3_ms tx_ms "Citus COPY" "load of the transaction-ID file" 'time_copy "$tx_typed"' 'time_load "$tx" adobe_tx'
 cpu_tag=other
+[ ! -s "$work/failed" ] || { cat "$work/failed" >&2; exit 1; }
 tx_med=$(printf '%s\n' "${tx_ms[@]}" | median)
 copy3_med=$(printf '%s\n' "${copy3_ms[@]}" | median)
 empty
