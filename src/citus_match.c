@@ -155,12 +155,12 @@ oj_found_receive(TupleTableSlot *slot, DestReceiver *self)
 	OjFound    *f = palloc0(sizeof(OjFound));
 	OjFoundEntry *e;
 	bool		exists;
+	bool		isnull;
 
 	slot_getallattrs(slot);
 	if (slot->tts_isnull[0] || slot->tts_isnull[1])
 		elog(ERROR, "offline_join matching lookup returned a row without its key");
-	f->key = (text *) DatumGetPointer(datumCopy(PointerGetDatum(pg_detoast_datum_packed((struct varlena *) DatumGetPointer(slot->tts_values[0]))),
-											   false, -1));
+	f->key = (text *) DatumGetPointer(oj_slot_datum(slot, 0, &isnull));
 	f->at = DatumGetTimestampTz(slot->tts_values[1]);
 	f->visitor_id = oj_slot_datum(slot, 2, &f->visitor_null);
 	f->session_id = oj_slot_datum(slot, 3, &f->session_null);

@@ -629,51 +629,48 @@ static void
 oj_inbox_map_columns(OjInboxRun *r, Relation rel, TupleDesc desc)
 {
 	List	   *headers = oj_inbox_headers(r->src, 1000);
+	int			nh = list_length(headers);
+	char	  **cols = palloc(sizeof(char *) * nh);
+	ListCell   *lc;
+	int			k = 0;			/* the format's column an rmc inbox's next column must be */
 	int			i;
 
+	foreach(lc, headers)
+		cols[foreach_current_index(lc)] = oj_inbox_column(lfirst(lc));
+
+	for (i = 0; i < r->natts; i++)
 	{
-		int			nh = list_length(headers);
-		char	  **cols = palloc(sizeof(char *) * nh);
-		ListCell   *lc;
-		int			k = 0;			/* the format's column an rmc inbox's next column must be */
+		const char *att = NameStr(TupleDescAttr(desc, i)->attname);
+		int			j;
+		int			at = -1;
 
-		foreach(lc, headers)
-			cols[foreach_current_index(lc)] = oj_inbox_column(lfirst(lc));
-
-		for (i = 0; i < r->natts; i++)
-		{
-			const char *att = NameStr(TupleDescAttr(desc, i)->attname);
-			int			j;
-			int			at = -1;
-
-			if (TupleDescAttr(desc, i)->attisdropped)
-				continue;
-			if (i < nh && strcmp(cols[i], att) == 0)
-				at = i;
-			else
-				for (j = 0; j < nh && at < 0; j++)
-					if (strcmp(cols[j], att) == 0)
-						at = j;
-			if (at >= 0)
-				r->names[i] = list_nth(headers, at);
-			else if (r->src->format->inbox_header == OJ_INBOX_BY_NAME)
-				r->names[i] = pstrdup(att);	/* a column of the file the source does not map */
-			/* a format read by position: the inbox's columns must be the format's, in order */
-			if (at >= 0 && r->src->format->inbox_header == OJ_INBOX_BY_POSITION && at != k++)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_COLUMN_REFERENCE),
-						 errmsg("column \"%s\" of inbox \"%s\" is column %d of format %s, but column %d of the inbox",
-								att, RelationGetRelationName(rel), at + 1, r->src->format->name, k),
-						 errdetail("Format %s reads its columns by position; the inbox's columns must be the format's first ones, in their order%s.",
-								   r->src->format->name, at > k - 1 ? ", with none left out" : ""),
-						 errhint("Re-create the inbox with offline_join.create_inbox().")));
-			if (r->names[i] == NULL)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_COLUMN_REFERENCE),
-						 errmsg("column \"%s\" of inbox \"%s\" is not a column of format %s",
-								att, RelationGetRelationName(rel), r->src->format->name),
-						 errhint("Re-create the inbox with offline_join.create_inbox().")));
-		}
+		if (TupleDescAttr(desc, i)->attisdropped)
+			continue;
+		if (i < nh && strcmp(cols[i], att) == 0)
+			at = i;
+		else
+			for (j = 0; j < nh && at < 0; j++)
+				if (strcmp(cols[j], att) == 0)
+					at = j;
+		if (at >= 0)
+			r->names[i] = list_nth(headers, at);
+		else if (r->src->format->inbox_header == OJ_INBOX_BY_NAME)
+			r->names[i] = pstrdup(att);	/* a column of the file the source does not map */
+		/* a format read by position: the inbox's columns must be the format's, in order */
+		if (at >= 0 && r->src->format->inbox_header == OJ_INBOX_BY_POSITION && at != k++)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_COLUMN_REFERENCE),
+					 errmsg("column \"%s\" of inbox \"%s\" is column %d of format %s, but column %d of the inbox",
+							att, RelationGetRelationName(rel), at + 1, r->src->format->name, k),
+					 errdetail("Format %s reads its columns by position; the inbox's columns must be the format's first ones, in their order%s.",
+							   r->src->format->name, at > k - 1 ? ", with none left out" : ""),
+					 errhint("Re-create the inbox with offline_join.create_inbox().")));
+		if (r->names[i] == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_COLUMN_REFERENCE),
+					 errmsg("column \"%s\" of inbox \"%s\" is not a column of format %s",
+							att, RelationGetRelationName(rel), r->src->format->name),
+					 errhint("Re-create the inbox with offline_join.create_inbox().")));
 	}
 }
 

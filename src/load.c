@@ -45,6 +45,10 @@
 
 PG_FUNCTION_INFO_V1(oj_load);
 PG_FUNCTION_INFO_V1(oj_load_dir);
+
+/* what the writers say to do when a Citus node does not answer (oj_citus_check_nodes()) */
+#define OJ_NODE_DOWN_HINT \
+	"Start the node, then load the file again: it has no ledger row, so load_dir() and ingest() load a file of their source's folder on their next run."
 PG_FUNCTION_INFO_V1(oj_validate_file);
 PG_FUNCTION_INFO_V1(oj_source_files);
 PG_FUNCTION_INFO_V1(oj_waiting_files);
@@ -489,7 +493,7 @@ oj_load(PG_FUNCTION_ARGS)
 	oj_check_server_file_access(path);
 	(void) oj_tables_writer("offline_join.load()");
 	oj_citus_check_nodes("offline_join.load()",
-						 "Start the node, then load the file again: it has no ledger row, so load_dir() and ingest() load a file of their source's folder on their next run.");
+						 OJ_NODE_DOWN_HINT);
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 	src = oj_source_get(source);
@@ -644,7 +648,7 @@ oj_load_dir(PG_FUNCTION_ARGS)
 	oj_check_server_file_access(pattern);
 	(void) oj_tables_writer("offline_join.load_dir()");
 	oj_citus_check_nodes("offline_join.load_dir()",
-						 "Start the node, then load the file again: it has no ledger row, so load_dir() and ingest() load a file of their source's folder on their next run.");
+						 OJ_NODE_DOWN_HINT);
 	desc = rsinfo->setDesc;
 	/* one lock for every file of the call (oj_lock_source()) */
 	oj_lock_source(src->name, ExclusiveLock);
