@@ -125,6 +125,46 @@ SELECT pg_temp.write('sales_2.csv', 'Time Stamp,Customer ID,Event Type,Category,
 CALL offline_join.ingest('shop');
 SELECT load_id, path, status, rows_loaded, replaces FROM pg_temp.ledger WHERE path LIKE '%sales_2.csv';
 
+-- 6b. ingest(..., workers): files loaded side by side in background
+-- workers, each committed on its own, under the same rules: a bad file
+-- failed and named, a changed file replacing its load, a file without its
+-- .fin left waiting, the ERROR at the end
+SELECT max(load_id) AS before_workers FROM offline_join.loads \gset
+SELECT pg_temp.write('sales_3.csv', 'Time Stamp,Customer ID,Event Type,Category,Event Name,Num1,Num2',
+       '2026-03-04 10:00:00,C5,7,shirts,SKU-2,1,10');
+SELECT pg_temp.write('sales_4.csv', 'Time Stamp,Customer ID', '2026-03-04 10:00:00,C6');
+SELECT pg_temp.write('sales_5.csv', 'Time Stamp,Customer ID,Event Type,Category,Event Name,Num1,Num2',
+       '2026-03-05 10:00:00,C7,7,shirts,SKU-2,1,10');
+SELECT pg_temp.write('sales_2.csv', 'Time Stamp,Customer ID,Event Type,Category,Event Name,Num1,Num2',
+       '2026-03-03 10:00:00,C2,7,shirts,SKU-2,2,20', '2026-03-03 11:00:00,C4,7,shirts,SKU-2,1,10',
+       '2026-03-03 12:00:00,C8,7,shirts,SKU-2,1,10');
+SELECT pg_temp.write('sales_3.csv.fin', '');
+CALL offline_join.ingest('shop', workers => 2);
+-- (one failing file alone, so that the load_id its message names is the same in every run)
+SELECT pg_temp.write('sales_4.csv.fin', '');
+CALL offline_join.ingest('shop', workers => 2);
+SELECT path, status, rows_loaded, replaces, message FROM pg_temp.ledger WHERE load_id > :before_workers ORDER BY path;
+SELECT path, state FROM pg_temp.files;
+SELECT customer_id FROM offline_join.events WHERE load_id > :before_workers ORDER BY customer_id;
+-- the failed file, corrected, is taken again; then nothing is left to do
+SELECT pg_temp.write('sales_4.csv', 'Time Stamp,Customer ID,Event Type,Category,Event Name,Num1,Num2',
+       '2026-03-04 10:00:00,C6,7,shirts,SKU-2,1,10');
+CALL offline_join.ingest('shop', workers => 2);
+CALL offline_join.ingest('shop', workers => 2);
+SELECT path, status, rows_loaded FROM pg_temp.ledger WHERE load_id > :before_workers ORDER BY load_id DESC LIMIT 1;
+SELECT count(*) AS new_loads FROM offline_join.loads WHERE load_id > :before_workers;
+SELECT pg_temp.err($$CALL offline_join.ingest('shop', workers => 0)$$);
+SELECT pg_temp.err($$CALL offline_join.ingest('shop', workers => NULL)$$);
+SELECT pg_temp.err($$SELECT * FROM offline_join.ingest_files('shop', '{}', 65)$$);
+SELECT pg_temp.err($$SELECT * FROM offline_join.ingest_files('shops', '{}', 2)$$);
+SELECT pg_temp.err($$SELECT * FROM offline_join.ingest_files('shop', NULL, 2)$$);
+SELECT pg_temp.err($$SELECT * FROM offline_join.ingest_files('shop', '{{a},{b}}', 2)$$);
+-- its commits could not be undone: refused in a transaction block (and in
+-- a subtransaction, such as err()'s, once the arguments and rights are right)
+BEGIN;
+SELECT pg_temp.err($$SELECT * FROM offline_join.ingest_files('shop', '{}', 2)$$);
+ROLLBACK;
+
 -- 7. Who may do what: unload() is the owner's unless granted, and refuses
 -- where row-level security would let it remove part of a load
 CREATE ROLE regress_oj_operator;

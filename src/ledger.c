@@ -18,6 +18,7 @@
 #include "access/htup_details.h"
 #include "access/tupconvert.h"
 #include "catalog/pg_type.h"
+#include "commands/sequence.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -89,12 +90,18 @@ oj_ledger_write(const OjLedger *l, TupleDesc result_desc)
 	bool		by_name = has_loaded_by && oj_ledger_role_by_name();
 	Oid			role;
 	Datum		result;
-	const char *id;
 	int			rc;
 
 	memset(nulls, ' ', sizeof(nulls));
-	values[0] = Int64GetDatum(l->load_id);
-	nulls[0] = l->load_id > 0 ? ' ' : 'n';
+	/*
+	 * A row without a load (a failure, a duplicate) takes the next load_id
+	 * as a load does, without asking for USAGE on the sequence, which the
+	 * loader's grants do not give (doc/security.md); an SQL nextval() here
+	 * made such a row fail with 42501.  (Citus also evaluates every
+	 * nextval() of an INSERT into a reference table before it runs.)
+	 */
+	values[0] = Int64GetDatum(l->load_id > 0 ? l->load_id
+							  : nextval_internal(oj_relation_oid("loads_load_id_seq"), false));
 	values[1] = CStringGetTextDatum(l->source);
 	values[2] = CStringGetTextDatum(l->path);
 	values[3] = l->have_sha ? CStringGetTextDatum(l->sha256) : (Datum) 0;
@@ -120,29 +127,23 @@ oj_ledger_write(const OjLedger *l, TupleDesc result_desc)
 	values[13] = BoolGetDatum(l->retryable);
 	nulls[13] = strcmp(l->status, "failed") == 0 ? ' ' : 'n';
 
-	/*
-	 * The next load_id only when the load has none: Citus evaluates every
-	 * nextval() of an INSERT into a reference table before it runs, even
-	 * one that COALESCE would not reach.
-	 */
-	id = l->load_id > 0 ? "$1" : "pg_catalog.nextval('offline_join.loads_load_id_seq')";
 	SPI_connect();
 	rc = SPI_execute_with_args(has_loaded_by
 							   ? psprintf("INSERT INTO offline_join.loads (load_id, source, path, sha256, bytes,"
 										  " started_at, finished_at, rows_total, rows_loaded, rows_rejected,"
 										  " rows_matched, status, message, loaded_by, retryable%s)"
-										  " VALUES (%s::pg_catalog.int8,"
+										  " VALUES ($1::pg_catalog.int8,"
 										  " $2, $3, $4, $5, $6, pg_catalog.clock_timestamp(), $7, $8, $9, $10, $11, $12,"
 										  " $13%s, $14%s)"
-										  " RETURNING *", l->replaces > 0 ? ", replaces" : "", id,
+										  " RETURNING *", l->replaces > 0 ? ", replaces" : "",
 										  by_name ? "" : "::pg_catalog.regrole",
 										  l->replaces > 0 ? psprintf(", %lld", (long long) l->replaces) : "")
 							   : psprintf("INSERT INTO offline_join.loads (load_id, source, path, sha256, bytes,"
 										  " started_at, finished_at, rows_total, rows_loaded, rows_rejected,"
 										  " rows_matched, status, message)"
-										  " VALUES (%s::pg_catalog.int8,"
+										  " VALUES ($1::pg_catalog.int8,"
 										  " $2, $3, $4, $5, $6, pg_catalog.clock_timestamp(), $7, $8, $9, $10, $11, $12)"
-										  " RETURNING *", id),
+										  " RETURNING *"),
 							   has_loaded_by ? 14 : 12, types, values, nulls, false, 0);
 	if (rc != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "writing to offline_join.loads failed: %s", SPI_result_code_string(rc));

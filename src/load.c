@@ -47,8 +47,6 @@ PG_FUNCTION_INFO_V1(oj_load);
 PG_FUNCTION_INFO_V1(oj_load_dir);
 
 /* what the writers say to do when a Citus node does not answer (oj_citus_check_nodes()) */
-#define OJ_NODE_DOWN_HINT \
-	"Start the node, then load the file again: it has no ledger row, so load_dir() and ingest() load a file of their source's folder on their next run."
 PG_FUNCTION_INFO_V1(oj_validate_file);
 PG_FUNCTION_INFO_V1(oj_source_files);
 PG_FUNCTION_INFO_V1(oj_waiting_files);
@@ -370,7 +368,7 @@ oj_load_outcome(OjLedger *l, OjSource *src, OjIngest *in, bool within_limit, int
  * a ledger row (load_dir skips it without a new row).
  */
 static Datum
-oj_load_file(OjSource *src, const char *path, bool force, bool in_dir, int64 replaces,
+oj_load_file(OjSource *src, const char *path, bool force, OjLoadMode mode, int64 replaces,
 			 TupleDesc result_desc, OjLedger *lp)
 {
 	OjLedger	l;
@@ -381,6 +379,7 @@ oj_load_file(OjSource *src, const char *path, bool force, bool in_dir, int64 rep
 	int64		earlier;
 	OjLoadBody	body;
 	bool		within_limit;
+	bool		in_dir = mode != OJ_LOAD_ONE;
 
 	memset(&l, 0, sizeof(l));
 	l.source = src->name;
@@ -405,7 +404,7 @@ oj_load_file(OjSource *src, const char *path, bool force, bool in_dir, int64 rep
 	l.have_sha = true;
 	*lp = l;					/* what a failure record can say about the file */
 
-	if (!in_dir)
+	if (mode != OJ_LOAD_DIR_LOCKED)
 	{
 		oj_lock_source(src->name, ShareLock);
 		oj_lock_content(src->name, l.sha256);
@@ -498,7 +497,7 @@ oj_load(PG_FUNCTION_ARGS)
 		elog(ERROR, "return type must be a row type");
 	src = oj_source_get(source);
 	progress = oj_progress_begin(OJ_PROGRESS_LOAD, src->name, path, GetUserId());
-	row = oj_load_file(src, path, force, false, replaces, BlessTupleDesc(desc), &l);
+	row = oj_load_file(src, path, force, OJ_LOAD_ONE, replaces, BlessTupleDesc(desc), &l);
 	oj_progress_end(progress);
 	PG_RETURN_DATUM(row);
 }
@@ -534,6 +533,7 @@ typedef struct OjLoadDirBody
 	const char *path;
 	TupleDesc	desc;
 	OjLedger   *known;
+	OjLoadMode	mode;
 	Datum		row;			/* out: its ledger row, or 0 when skipped */
 } OjLoadDirBody;
 
@@ -542,7 +542,7 @@ oj_load_dir_body(void *arg)
 {
 	OjLoadDirBody *b = arg;
 
-	b->row = oj_load_file(b->src, b->path, false, true, 0, b->desc, b->known);
+	b->row = oj_load_file(b->src, b->path, false, b->mode, 0, b->desc, b->known);
 	return true;
 }
 
@@ -570,7 +570,7 @@ oj_load_dir_skips(const char *path, bool require_fin)
  * failed), or (Datum) 0 when it is skipped.
  */
 static Datum
-oj_load_dir_file(OjSource *src, const char *path, TupleDesc desc)
+oj_load_dir_file(OjSource *src, const char *path, OjLoadMode mode, TupleDesc desc)
 {
 	OjLedger	known;
 	OjLoadDirBody dir_file;
@@ -583,6 +583,7 @@ oj_load_dir_file(OjSource *src, const char *path, TupleDesc desc)
 	dir_file.path = path;
 	dir_file.desc = desc;
 	dir_file.known = &known;
+	dir_file.mode = mode;
 	dir_file.row = (Datum) 0;
 	if (oj_subxact_run(oj_load_dir_body, &dir_file, &edata))
 		return dir_file.row;
@@ -669,12 +670,40 @@ oj_load_dir(PG_FUNCTION_ARGS)
 			oj_progress_next_file(path);
 		if (oj_load_dir_skips(path, require_fin))
 			continue;
-		row = oj_load_dir_file(src, path, desc);
+		row = oj_load_dir_file(src, path, OJ_LOAD_DIR_LOCKED, desc);
 		if (row != (Datum) 0)
 			oj_put_row(rsinfo, row);
 	}
 	oj_progress_end(progress);
 	return (Datum) 0;
+}
+
+/*
+ * One file of a folder as ingest()'s workers load it (load_workers.c), in
+ * the worker's transaction: load_dir()'s checks and rules for one path,
+ * with load()'s locks (the source's shared, the content's exclusive), so
+ * that workers load side by side and a content is still loaded once.
+ * Returns the file's ledger row (of type desc), or (Datum) 0 when it is
+ * passed over (a marker, a folder, its ".fin" missing, loaded meanwhile).
+ */
+Datum
+oj_load_dir_one(const char *source, const char *path, TupleDesc desc)
+{
+	OjSource   *src = oj_source_get(source);
+	int			progress;
+	Datum		row = (Datum) 0;
+
+	oj_check_server_file_access(path);
+	(void) oj_tables_writer("offline_join.ingest()");
+	oj_citus_check_nodes("offline_join.ingest()",
+						 OJ_NODE_DOWN_HINT);
+	progress = oj_progress_begin(OJ_PROGRESS_LOAD_DIR, src->name, NULL, GetUserId());
+	oj_progress_files(1);
+	oj_progress_next_file(path);
+	if (!oj_load_dir_skips(path, src->require_fin))
+		row = oj_load_dir_file(src, path, OJ_LOAD_DIR_SHARED, desc);
+	oj_progress_end(progress);
+	return row;
 }
 
 /* What the ledger says of one path of a source: its latest attempt. */

@@ -93,6 +93,7 @@ my $again = 'Start the node, then load the file again: it has no ledger row, so 
 fails_once("SELECT * FROM offline_join.load('rmc', '$dir/b.csv')", 'offline_join.load()', $again);
 fails_once("SELECT * FROM offline_join.load_dir('rmc')", 'offline_join.load_dir()', $again);
 fails_once("CALL offline_join.ingest('rmc')", 'offline_join.load_dir()', $again);
+fails_once("CALL offline_join.ingest('rmc', workers => 2)", 'offline_join.ingest()', $again);
 my $resend = 'Start the node, then send the rows again: nothing of this statement was kept.';
 fails_once("COPY offline_join.inbox_rmc (time_stamp, customer_id, event_type, category, event_name, num1, num2)
             FROM '$dir/b.csv' (FORMAT csv, HEADER)", 'COPY into an inbox', $resend);
@@ -116,5 +117,14 @@ is(coord(q{SELECT string_agg(regexp_replace(path, '.*/', '') || '=' || status ||
    'b.csv=loaded 300, c.csv=loaded 200', 'the worker back: load_dir() loads the files that waited');
 is(coord(q{SELECT count(*) FROM offline_join.events}), '1001', 'every event, on the shards');
 is(coord($ledger), 'a.csv=loaded b.csv=loaded c.csv=loaded', 'one ledger row a file');
+
+# ingest()'s workers on the layout: each file through the coordinator, once
+write_file('d.csv', 3001, 400);
+write_file('e.csv', 4001, 100);
+$coord->safe_psql('postgres', q{CALL offline_join.ingest('rmc', workers => 2)});
+is(coord(q{SELECT string_agg(regexp_replace(path, '.*/', '') || '=' || status || ' ' || rows_loaded, ', ' ORDER BY path)
+             FROM offline_join.loads WHERE path ~ '[de][.]csv$'}),
+   'd.csv=loaded 400, e.csv=loaded 100', 'ingest(workers => 2) loads two files side by side');
+is(coord(q{SELECT count(*) FROM offline_join.events}), '1501', 'and their events are on the shards');
 
 done_testing();
