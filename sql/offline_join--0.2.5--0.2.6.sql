@@ -13,10 +13,14 @@ AS 'MODULE_PATHNAME', 'oj_ingest_files';
 REVOKE ALL ON FUNCTION offline_join.ingest_files(text, text[], integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION offline_join.ingest_files(text, text[], integer) TO pg_read_server_files;
 COMMENT ON FUNCTION offline_join.ingest_files(text, text[], integer) IS
-    'ingest()''s workers: loads the paths of a source in up to workers background workers, each file in its own transaction; a row per file a worker took (status failed without load_id: the worker stopped before the file was in)';
+    'ingest()''s workers: loads the paths of a source in up to workers background workers, each file in its own transaction; a row per file a worker took (status skipped: passed over as load_dir() would; failed without load_id: the worker stopped before the file was in)';
 
 -- ingest(source, pattern, workers): with workers > 1 the waiting files are
--- loaded side by side first; what no worker took is loaded as before.
+-- loaded side by side first, a thousand paths per ingest_files() call (its
+-- shared memory, and the snapshot the caller holds while it waits, stay
+-- small however many files wait), after a COMMIT (the workers must not
+-- wait for locks the caller holds, nor miss what it wrote); what no worker
+-- took is then loaded as before.
 -- (A procedure that commits cannot have a SET clause: every name in it is
 -- schema-qualified, every operator OPERATOR(pg_catalog.x).)
 DROP PROCEDURE offline_join.ingest(text, text);
@@ -28,7 +32,9 @@ DECLARE
     r record;
     failed text[] := '{}';
     taken text[] := '{}';
+    todo text[];
     n integer := 0;
+    k integer := 1;
 BEGIN
     IF workers IS NULL OR workers OPERATOR(pg_catalog.<) 1 THEN
         RAISE EXCEPTION 'offline_join.ingest(%): workers must be at least 1, not %',
@@ -36,20 +42,26 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     IF workers OPERATOR(pg_catalog.>) 1 THEN
-        FOR r IN SELECT w.* FROM offline_join.ingest_files(ingest.source,
-                    ARRAY(SELECT s.path FROM offline_join.source_files(ingest.source, ingest.pattern) AS s
-                           WHERE s.state OPERATOR(pg_catalog.=) ANY (ARRAY['waiting', 'changed', 'failed'])
-                           ORDER BY s.path),
-                    workers) AS w
-        LOOP
-            n := n OPERATOR(pg_catalog.+) 1;
-            taken := taken OPERATOR(pg_catalog.||) r.path;
-            IF r.status OPERATOR(pg_catalog.=) 'failed' THEN
-                failed := failed OPERATOR(pg_catalog.||) pg_catalog.format('%s (load %s: %s)', r.path,
-                                                         COALESCE(r.load_id::text, 'none'), r.message);
-            END IF;
-        END LOOP;
         COMMIT;
+        todo := ARRAY(SELECT s.path FROM offline_join.source_files(ingest.source, ingest.pattern) AS s
+                       WHERE s.state OPERATOR(pg_catalog.=) ANY (ARRAY['waiting', 'changed', 'failed'])
+                       ORDER BY s.path);
+        WHILE k OPERATOR(pg_catalog.<=) pg_catalog.cardinality(todo) LOOP
+            FOR r IN SELECT w.* FROM offline_join.ingest_files(ingest.source,
+                                         todo[k : k OPERATOR(pg_catalog.+) 999], workers) AS w
+            LOOP
+                taken := taken OPERATOR(pg_catalog.||) r.path;
+                IF r.status OPERATOR(pg_catalog.<>) 'skipped' THEN
+                    n := n OPERATOR(pg_catalog.+) 1;
+                END IF;
+                IF r.status OPERATOR(pg_catalog.=) 'failed' THEN
+                    failed := failed OPERATOR(pg_catalog.||) pg_catalog.format('%s (load %s: %s)', r.path,
+                                                             COALESCE(r.load_id::text, 'none'), r.message);
+                END IF;
+            END LOOP;
+            COMMIT;
+            k := k OPERATOR(pg_catalog.+) 1000;
+        END LOOP;
     END IF;
     FOR f IN SELECT s.path FROM offline_join.source_files(ingest.source, ingest.pattern) AS s
               WHERE s.state OPERATOR(pg_catalog.=) ANY (ARRAY['waiting', 'changed', 'failed'])

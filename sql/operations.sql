@@ -164,6 +164,14 @@ SELECT pg_temp.err($$SELECT * FROM offline_join.ingest_files('shop', '{{a},{b}}'
 BEGIN;
 SELECT pg_temp.err($$SELECT * FROM offline_join.ingest_files('shop', '{}', 2)$$);
 ROLLBACK;
+-- nor in a transaction that wrote (its workers would not see the rows) or
+-- locked (they would wait for it while it waits for them); ingest()
+-- commits first
+DO $$ BEGIN PERFORM offline_join.create_source('later', 'rmc');
+            PERFORM * FROM offline_join.ingest_files('shop', '{}', 2); END $$;
+DO $$ BEGIN LOCK offline_join.sources IN SHARE MODE;
+            PERFORM * FROM offline_join.ingest_files('shop', '{}', 2); END $$;
+SELECT count(*) AS later FROM offline_join.sources WHERE name = 'later';
 
 -- 7. Who may do what: unload() is the owner's unless granted, and refuses
 -- where row-level security would let it remove part of a load

@@ -651,7 +651,16 @@ SET ROLE regress_oj_loader;
 SELECT status, rows_loaded, message FROM offline_join.load_dir('rmc', current_setting('oj.data') || '/rmc_short_header.csv');
 SELECT status FROM offline_join.load('rmc', current_setting('oj.data') || '/rmc_sample.csv');
 SELECT status, message FROM offline_join.load('rmc', current_setting('oj.data') || '/rmc_sample.csv');
+-- a file it cannot read (retryable): recorded, and again on the next try
+-- (0.2.5 updated the earlier row, which needs UPDATE on loads: 42501, the
+-- whole load_dir() rolled back)
 RESET ROLE;
+COPY (SELECT 1) TO PROGRAM 'f=/tmp/oj_sec_unreadable.csv; rm -f $f; echo x > $f; chmod 000 $f';
+SET ROLE regress_oj_loader;
+SELECT status, retryable FROM offline_join.load_dir('rmc', '/tmp/oj_sec_unreadable.csv');
+SELECT status, retryable FROM offline_join.load_dir('rmc', '/tmp/oj_sec_unreadable.csv');
+RESET ROLE;
+COPY (SELECT 1) TO PROGRAM 'rm -f /tmp/oj_sec_unreadable.csv';
 SELECT status, loaded_by, load_id > 0 AS has_id FROM offline_join.loads
  WHERE loaded_by = 'regress_oj_loader' ORDER BY load_id;
 SET client_min_messages = warning;

@@ -105,6 +105,23 @@ oj_lock_source(const char *source, LOCKMODE mode)
 	(void) LockAcquire(&tag, mode, false, false);
 }
 
+/*
+ * ingest()'s workers, each file in a transaction of its own: the file's
+ * path, held until the worker commits, so that two runs that take the
+ * same path one after the other (an ingest() and the next, overlapping)
+ * write one ledger row for it: the second sees the first's.
+ */
+static void
+oj_lock_path(const char *source, const char *path)
+{
+	LOCKTAG		tag;
+	uint32		h1 = hash_bytes((const unsigned char *) path, strlen(path));
+	uint32		h2 = hash_bytes((const unsigned char *) source, strlen(source));
+
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, h1, h2, 0x4f50);
+	(void) LockAcquire(&tag, ExclusiveLock, false, false);
+}
+
 /* The file as the reader reads it, hashed on the way (oj_hashed_read()). */
 typedef struct OjHashedRead
 {
@@ -700,6 +717,7 @@ oj_load_dir_one(const char *source, const char *path, TupleDesc desc)
 	progress = oj_progress_begin(OJ_PROGRESS_LOAD_DIR, src->name, NULL, GetUserId());
 	oj_progress_files(1);
 	oj_progress_next_file(path);
+	oj_lock_path(src->name, path);
 	if (!oj_load_dir_skips(path, src->require_fin))
 		row = oj_load_dir_file(src, path, OJ_LOAD_DIR_SHARED, desc);
 	oj_progress_end(progress);

@@ -9,15 +9,22 @@
  *	  for one path, load()'s locks).  A worker runs as the caller: the
  *	  same session user, role, current user and security context, and the
  *	  caller's settings (TimeZone, DateStyle, offline_join.*), as a
- *	  parallel query's workers do.  The caller waits for them; a cancel of
- *	  the caller stops them (a file being loaded is rolled back, whole);
- *	  a file no worker took is left to ingest(), which loads it itself.
+ *	  parallel query's workers do, each transaction READ COMMITTED (load()'s
+ *	  locks, not serializable snapshots, keep a content from loading
+ *	  twice).  The caller waits for them; a cancel, a terminate or an error
+ *	  of the caller stops them (a file being loaded is rolled back, whole),
+ *	  and a worker stops by itself once the caller is gone; a file no
+ *	  worker took is left to ingest(), which loads it itself.  The caller
+ *	  must hold nothing its workers could wait for: ingest() commits before
+ *	  it calls, and ingest_files() refuses a transaction that wrote or
+ *	  holds more than AccessShareLock, and a server in recovery.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -27,9 +34,12 @@
 #include "postmaster/bgworker.h"
 #include "storage/dsm.h"
 #include "storage/ipc.h"
+#include "storage/lock.h"
+#include "storage/procarray.h"
 #include "tcop/tcopprot.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "mb/pg_wchar.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -75,6 +85,7 @@ typedef struct OjIngestShared
 	Oid			current_user_id;
 	bool		role_is_superuser;
 	int			sec_context;
+	int			leader_pid;		/* the caller: a worker stops once it is gone */
 	pg_atomic_uint32 next_file;
 	pg_atomic_uint32 stop;		/* the caller asks the workers to take no more */
 	Size		source;			/* offset of the source's name */
@@ -84,6 +95,16 @@ typedef struct OjIngestShared
 } OjIngestShared;
 
 #define OJ_AT(sh, off)	((char *) (sh) + (off))
+
+/* Copies text into a slot of size bytes, cut at a character boundary. */
+static void
+oj_ingest_clip(char *dst, const char *src, int size)
+{
+	int			len = pg_mbcliplen(src, strlen(src), size - 1);
+
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
 
 /* Puts one ledger row's outcome into its slot. */
 static void
@@ -97,9 +118,9 @@ oj_ingest_note_row(OjIngestFile *f, Datum row)
 	d = GetAttributeByName(th, "load_id", &isnull);
 	f->load_id = isnull ? 0 : DatumGetInt64(d);
 	d = GetAttributeByName(th, "status", &isnull);
-	strlcpy(f->status, isnull ? "" : TextDatumGetCString(d), sizeof(f->status));
+	oj_ingest_clip(f->status, isnull ? "" : TextDatumGetCString(d), sizeof(f->status));
 	d = GetAttributeByName(th, "message", &isnull);
-	strlcpy(f->message, isnull ? "" : TextDatumGetCString(d), sizeof(f->message));
+	oj_ingest_clip(f->message, isnull ? "" : TextDatumGetCString(d), sizeof(f->message));
 }
 
 /*
@@ -142,8 +163,8 @@ oj_ingest_worker_file(OjIngestShared *sh, uint32 i, MemoryContext cxt)
 		AbortCurrentTransaction();
 		f->ledger_row = true;
 		f->load_id = 0;
-		strlcpy(f->status, "failed", sizeof(f->status));
-		strlcpy(f->message, edata->message, sizeof(f->message));
+		oj_ingest_clip(f->status, "failed", sizeof(f->status));
+		oj_ingest_clip(f->message, edata->message, sizeof(f->message));
 		ok = false;
 	}
 	PG_END_TRY();
@@ -157,7 +178,7 @@ oj_ingest_worker_file(OjIngestShared *sh, uint32 i, MemoryContext cxt)
 /*
  * A worker: attaches the segment, becomes the caller (session user, role,
  * current user, settings), then takes files until none is left, the
- * caller says stop, or an error outside a file's own record.
+ * caller says stop or is gone, or an error outside a file's own record.
  */
 void
 oj_ingest_worker_main(Datum main_arg)
@@ -179,6 +200,8 @@ oj_ingest_worker_main(Datum main_arg)
 	StartTransactionCommand();
 	RestoreGUCState(OJ_AT(sh, sh->gucs));
 	CommitTransactionCommand();
+	/* concurrent serializable loads would fail each other; the locks decide */
+	SetConfigOption("default_transaction_isolation", "read committed", PGC_SUSET, PGC_S_SESSION);
 	SetCurrentRoleId(sh->outer_user_id, sh->role_is_superuser);
 	SetUserIdAndSecContext(sh->current_user_id, sh->sec_context);
 
@@ -188,7 +211,7 @@ oj_ingest_worker_main(Datum main_arg)
 		uint32		i;
 
 		CHECK_FOR_INTERRUPTS();
-		if (pg_atomic_read_u32(&sh->stop) != 0)
+		if (pg_atomic_read_u32(&sh->stop) != 0 || BackendPidGetProc(sh->leader_pid) == NULL)
 			break;
 		i = pg_atomic_fetch_add_u32(&sh->next_file, 1);
 		if (i >= sh->nfiles || !oj_ingest_worker_file(sh, i, cxt))
@@ -217,6 +240,7 @@ oj_ingest_segment(const char *source, Datum *paths, int npaths)
 	sh = dsm_segment_address(seg);
 	memset(sh, 0, fixed);
 	sh->database_id = MyDatabaseId;
+	sh->leader_pid = MyProcPid;
 	sh->authenticated_user_id = GetAuthenticatedUserId();
 	sh->outer_user_id = GetCurrentRoleId();
 	sh->role_is_superuser = OidIsValid(sh->outer_user_id) && superuser_arg(sh->outer_user_id);
@@ -267,25 +291,39 @@ oj_ingest_start(dsm_segment *seg, BackgroundWorkerHandle **handles, int n)
 	return started;
 }
 
-/* Waits for the workers to stop; a cancel or an error stops them first. */
+/* The workers of a call, for oj_ingest_stop(). */
+typedef struct OjIngestWorkers
+{
+	OjIngestShared *sh;
+	BackgroundWorkerHandle **handles;
+	int			n;
+} OjIngestWorkers;
+
+/* Stops the workers: on an error, a cancel, and a FATAL such as a terminate (PG_ENSURE_ERROR_CLEANUP). */
+static void
+oj_ingest_stop(int code, Datum arg)
+{
+	OjIngestWorkers *w = (OjIngestWorkers *) DatumGetPointer(arg);
+	int			i;
+
+	pg_atomic_write_u32(&w->sh->stop, 1);
+	for (i = 0; i < w->n; i++)
+		TerminateBackgroundWorker(w->handles[i]);
+}
+
+/* Waits for the workers to stop; whatever ends the caller first stops them. */
 static void
 oj_ingest_wait(OjIngestShared *sh, BackgroundWorkerHandle **handles, int n)
 {
+	OjIngestWorkers w = {sh, handles, n};
 	int			i;
 
-	PG_TRY();
+	PG_ENSURE_ERROR_CLEANUP(oj_ingest_stop, PointerGetDatum(&w));
 	{
 		for (i = 0; i < n; i++)
 			(void) WaitForBackgroundWorkerShutdown(handles[i]);
 	}
-	PG_CATCH();
-	{
-		pg_atomic_write_u32(&sh->stop, 1);
-		for (i = 0; i < n; i++)
-			TerminateBackgroundWorker(handles[i]);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
+	PG_END_ENSURE_ERROR_CLEANUP(oj_ingest_stop, PointerGetDatum(&w));
 	pg_read_barrier();
 }
 
@@ -317,6 +355,33 @@ oj_ingest_check_paths(ArrayType *paths)
 	array_free_iterator(it);
 }
 
+/*
+ * Does this transaction hold what a worker might wait for: an XID (rows it
+ * wrote, which workers could neither see nor wait out), or any lock but
+ * AccessShareLock on a relation (an advisory lock of load_dir(), a LOCK)?
+ */
+static bool
+oj_ingest_caller_holds_locks(void)
+{
+	LockData   *locks;
+	int			i;
+
+	if (TransactionIdIsValid(GetTopTransactionIdIfAny()))
+		return true;
+	locks = GetLockStatusData();
+	for (i = 0; i < locks->nelements; i++)
+	{
+		LockInstanceData *l = &locks->locks[i];
+
+		if (l->pid != MyProcPid || l->holdMask == 0 ||
+			l->locktag.locktag_type == LOCKTAG_VIRTUALTRANSACTION)
+			continue;
+		if (l->locktag.locktag_type != LOCKTAG_RELATION || l->holdMask != LOCKBIT_ON(AccessShareLock))
+			return true;
+	}
+	return false;
+}
+
 /* The checks before a worker starts: the arguments, the source, the caller's rights, the cluster, the transaction. */
 static void
 oj_ingest_check(const char *source, ArrayType *paths, int workers)
@@ -333,6 +398,11 @@ oj_ingest_check(const char *source, ArrayType *paths, int workers)
 				 errmsg("paths must be a one-dimensional text array without NULLs")));
 	(void) oj_source_get(source);
 	oj_ingest_check_paths(paths);
+	if (RecoveryInProgress())
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("offline_join.ingest_files() cannot run during recovery"),
+				 errdetail("This server is a standby: it loads nothing, and starts no worker before it is promoted.")));
 	(void) oj_tables_writer("offline_join.ingest()");
 	oj_citus_check_nodes("offline_join.ingest()", OJ_NODE_DOWN_HINT);
 	/* a subtransaction's rollback could not undo them either */
@@ -342,6 +412,12 @@ oj_ingest_check(const char *source, ArrayType *paths, int workers)
 				 errmsg("offline_join.ingest_files() cannot run inside a transaction block"),
 				 errdetail("Its workers commit each file on its own, which a transaction block could not undo."),
 				 errhint("Call offline_join.ingest(source, workers => n) outside a transaction block, or load_dir() inside one.")));
+	if (oj_ingest_caller_holds_locks())
+		ereport(ERROR,
+				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				 errmsg("offline_join.ingest_files() cannot run in a transaction that has written or locked something"),
+				 errdetail("Its workers would not see what the transaction wrote, and would wait for its locks while it waits for them."),
+				 errhint("Commit first: offline_join.ingest() does.")));
 }
 
 /*
@@ -350,7 +426,9 @@ oj_ingest_check(const char *source, ArrayType *paths, int workers)
  *
  * Loads paths (files of source's folder) in up to workers background
  * workers, each file committed on its own.  A row for each file a worker
- * took: its ledger row's load_id, status and message, or status 'failed'
+ * took: its ledger row's load_id, status and message; status 'skipped'
+ * when the worker passed it over as load_dir() would (loaded meanwhile,
+ * its ".fin" missing, its content failed before); or status 'failed'
  * without a load_id when the worker stopped or failed before the file's
  * ledger row was written (it is retried at the next run).  A file no
  * worker took (none could start) has no row.
@@ -401,6 +479,8 @@ oj_ingest_files(PG_FUNCTION_ARGS)
 
 		if (state == OJ_INGEST_DONE && f->ledger_row)
 			oj_ingest_put(rsinfo, OJ_AT(sh, f->path), f->load_id, f->status, f->message);
+		else if (state == OJ_INGEST_DONE)
+			oj_ingest_put(rsinfo, OJ_AT(sh, f->path), 0, "skipped", "");
 		else if (state == OJ_INGEST_TAKEN)
 			oj_ingest_put(rsinfo, OJ_AT(sh, f->path), 0, "failed",
 						  "the worker loading it stopped before the file was in (see the server log); it is loaded again at the next run");
@@ -409,7 +489,7 @@ oj_ingest_files(PG_FUNCTION_ARGS)
 		ereport(NOTICE,
 				(errmsg("offline_join.ingest()'s workers stopped before they took a file"),
 				 errdetail("The server log says why (a worker connects as session user \"%s\").",
-						   GetUserNameFromId(GetSessionUserId(), false)),
+						   GetUserNameFromId(GetAuthenticatedUserId(), false)),
 				 errhint("ingest() loads the files itself, one after the other.")));
 	dsm_detach(seg);
 	return (Datum) 0;

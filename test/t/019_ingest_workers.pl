@@ -4,7 +4,10 @@
 # and events, a content loaded once, the caller's role and settings
 # (lock_timeout); a cancel of the caller stops its workers and leaves no half file; a
 # worker terminated mid-file fails that file by name and the next run loads
-# it; with no free worker slot ingest() loads the files itself.
+# it; a terminated caller takes its workers with it; what the caller's
+# transaction did before is committed first; serializable callers; one
+# path taken twice; long messages; a standby; more than a thousand files;
+# with no free worker slot ingest() loads the files itself.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -12,7 +15,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 my $node = PostgreSQL::Test::Cluster->new('ingest_workers');
-$node->init;
+$node->init(allows_streaming => 1);
 $node->append_conf('postgresql.conf', "shared_preload_libraries = 'offline_join'\nmax_worker_processes = 8\n");
 $node->start;
 my $base = $node->basedir;
@@ -153,6 +156,103 @@ is(sql('term', q{SELECT count(*) FROM offline_join.events}), '396000', 'the two 
 sql('term', q{CALL offline_join.ingest('shop', workers => 2)});
 is(sql('term', qq{SELECT status FROM offline_join.loads WHERE path = '$victim'}), 'loaded', 'the next run loads it');
 is(sql('term', q{SELECT count(*) FROM offline_join.events}), '594000', 'every row once');
+
+# --- the caller terminated: its workers stop too, no half file
+setup_db('kill');
+put_file("$base/kill/k$_.csv", "K$_", 100000) for 1 .. 3;
+$blocker = $node->background_psql('kill');
+$blocker->query_safe('BEGIN; LOCK offline_join.sessions IN ACCESS EXCLUSIVE MODE;');
+$caller = $node->background_psql('kill', on_error_stop => 0);
+$caller_pid = $caller->query_safe('SELECT pg_backend_pid()');
+$caller->query_until(qr/started/, "\\echo started\nCALL offline_join.ingest('shop', workers => 2);\n");
+ok($node->poll_query_until('kill', q{
+SELECT count(*) = 2 FROM offline_join.progress p JOIN pg_stat_activity a USING (pid)
+ WHERE a.backend_type = 'offline_join ingest' AND p.load_id IS NOT NULL}),
+   'two workers have each begun a file');
+sql('kill', "SELECT pg_terminate_backend($caller_pid)");
+ok($node->poll_query_until('kill', q{
+SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'offline_join ingest'}),
+   'the caller terminated: its workers are gone too');
+$blocker->query_safe('COMMIT;');
+$blocker->quit;
+eval { $caller->quit };    # its psql has lost its connection
+is(sql('kill', q{SELECT count(*) FROM offline_join.loads}), '0', 'nothing was loaded after the caller was gone');
+
+# --- what the caller's transaction did before: ingest() commits it first,
+# so the workers see a source made in it and do not wait for its locks
+setup_db('before');
+put_file("$base/before/b$_.csv", "B$_", 1000) for 1 .. 4;
+($rc, $out, $err) = $node->psql('before', qq{
+DO \$\$ BEGIN
+  PERFORM offline_join.create_source('late', 'rmc', '{"pattern": "$base/before/*.csv"}');
+  PERFORM * FROM offline_join.load_dir('shop', '$base/before/none*.csv');
+  CALL offline_join.ingest('late', workers => 2);
+END \$\$}, timeout => 60);
+is($rc, 0, 'a source made and a folder lock taken earlier in the same transaction: no error, no wait');
+is(sql('before', q{SELECT count(*) || ' ' || sum(rows_loaded) FROM offline_join.loads WHERE source = 'late' AND status = 'loaded'}),
+   '4 3960', 'the four files of the new source are loaded');
+like(($node->psql('before', qq{
+DO \$\$ BEGIN
+  PERFORM offline_join.create_source('later', 'rmc');
+  PERFORM * FROM offline_join.ingest_files('shop', ARRAY['$base/before/b1.csv'], 2);
+END \$\$}))[2], qr/cannot run in a transaction that has written or locked something/,
+     'ingest_files() itself refuses a transaction that wrote');
+
+# --- the caller's default_transaction_isolation = serializable: the workers
+# do not fail each other (their own transactions are read committed)
+setup_db('ser');
+put_file("$base/ser/s$_.csv", "S$_", 2000) for 10 .. 21;
+($rc, $out, $err) = $node->psql('ser', "SET default_transaction_isolation = 'serializable'; CALL offline_join.ingest('shop', workers => 3)");
+is($rc, 0, 'serializable by default: no file failed') or diag($err);
+is(sql('ser', q{SELECT count(*) FROM offline_join.loads WHERE status = 'loaded'}), '12', 'all twelve files are loaded');
+
+# --- one path taken by several workers at once: one ledger row
+setup_db('same');
+sql('postgres', qq{COPY (SELECT 'Time Stamp,Customer ID' UNION ALL SELECT '2026-03-02 10:00:00,C') TO '$base/same/bad.csv'});
+is(sql('same', qq{SELECT string_agg(DISTINCT coalesce(status, '-'), ',') FROM offline_join.ingest_files('shop',
+                    ARRAY['$base/same/bad.csv', '$base/same/bad.csv', '$base/same/bad.csv', '$base/same/bad.csv'], 4)}),
+   'failed,skipped', 'four workers on one bad file: one failed, the others pass it over');
+is(sql('same', q{SELECT count(*) FROM offline_join.loads}), '1', 'one failed ledger row');
+
+# --- a long message cut at a character boundary (a client in LATIN1 reads
+# it): two folders one byte apart, so that one of the cuts falls inside a
+# two-byte character
+setup_db('mb');
+for my $k (1, 2)
+{
+	my $long = "$base/mb/" . ('é' x 120) . '/' . ('x' x $k) . ('é' x 120);
+	system('mkdir', '-p', $long) == 0 or die 'mkdir';
+	sql('mb', qq{SELECT offline_join.create_source('deep$k', 'rmc', '{"pattern": "$long/*.csv"}')});
+	put_file("$long/u.csv", 'U', 10);
+	chmod 0000, "$long/u.csv" or die 'chmod';
+	local $ENV{PGCLIENTENCODING} = 'LATIN1';
+	($rc, $out, $err) = $node->psql('mb', qq{SELECT octet_length(message) > 500, message FROM offline_join.ingest_files('deep$k',
+	                                          ARRAY(SELECT path FROM offline_join.source_files('deep$k')), 2)});
+	like($out, qr/^t\|could not open file/, "an unreadable file under a long non-ASCII path ($k): its message, cut, reaches a LATIN1 client")
+	  or diag($err);
+	chmod 0644, "$long/u.csv";
+}
+
+# --- a standby: refused at once, not a wait for workers that cannot start
+$node->backup('b');
+my $standby = PostgreSQL::Test::Cluster->new('ingest_standby');
+$standby->init_from_backup($node, 'b', has_streaming => 1);
+$standby->start;
+($rc, $out, $err) = $standby->psql('par', q{SELECT * FROM offline_join.ingest_files('shop', '{/x.csv}', 2)}, timeout => 30);
+like($err, qr/cannot run during recovery/, 'on a standby ingest_files() is refused');
+$standby->stop;
+
+# --- more than a thousand files: taken a thousand at a time
+setup_db('many');
+for my $i (1 .. 1001)
+{
+	open(my $fh, '>', sprintf("$base/many/m%04d.csv", $i)) or die;
+	print $fh "Time Stamp,Customer ID,Event Type,Category,Event Name,Num1,Num2\n2026-03-02 14:05:11,M$i,7,c,SKU,1,2\n";
+	close $fh;
+}
+($rc, $out, $err) = $node->psql('many', "CALL offline_join.ingest('shop', workers => 2)");
+is($rc, 0, '1,001 files: no error') or diag($err);
+is(sql('many', q{SELECT count(*) FROM offline_join.loads WHERE status = 'loaded'}), '1001', 'every file is loaded once');
 
 # --- no free worker slot: the caller loads the files itself, and says so
 $node->append_conf('postgresql.conf', "max_worker_processes = 2\n");
