@@ -18,9 +18,10 @@ COMMENT ON FUNCTION offline_join.ingest_files(text, text[], integer) IS
 -- ingest(source, pattern, workers): with workers > 1 the waiting files are
 -- loaded side by side first, a thousand paths per ingest_files() call (its
 -- shared memory, and the snapshot the caller holds while it waits, stay
--- small however many files wait), after a COMMIT (the workers must not
--- wait for locks the caller holds, nor miss what it wrote); what no worker
--- took is then loaded as before.
+-- small however many files wait), each call alone in its transaction after
+-- a COMMIT (the workers must not wait for locks the caller holds, nor for
+-- a lock request queued behind them, nor miss what it wrote); what no
+-- worker took is then loaded as before.
 -- (A procedure that commits cannot have a SET clause: every name in it is
 -- schema-qualified, every operator OPERATOR(pg_catalog.x).)
 DROP PROCEDURE offline_join.ingest(text, text);
@@ -42,10 +43,12 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     IF workers OPERATOR(pg_catalog.>) 1 THEN
-        COMMIT;
         todo := ARRAY(SELECT s.path FROM offline_join.source_files(ingest.source, ingest.pattern) AS s
                        WHERE s.state OPERATOR(pg_catalog.=) ANY (ARRAY['waiting', 'changed', 'failed'])
                        ORDER BY s.path);
+        IF pg_catalog.cardinality(todo) OPERATOR(pg_catalog.>) 0 THEN
+            COMMIT;
+        END IF;
         WHILE k OPERATOR(pg_catalog.<=) pg_catalog.cardinality(todo) LOOP
             FOR r IN SELECT w.* FROM offline_join.ingest_files(ingest.source,
                                          todo[k : k OPERATOR(pg_catalog.+) 999], workers) AS w

@@ -156,7 +156,10 @@ SELECT count(*) AS new_loads FROM offline_join.loads WHERE load_id > :before_wor
 SELECT pg_temp.err($$CALL offline_join.ingest('shop', workers => 0)$$);
 SELECT pg_temp.err($$CALL offline_join.ingest('shop', workers => NULL)$$);
 SELECT pg_temp.err($$SELECT * FROM offline_join.ingest_files('shop', '{}', 65)$$);
-SELECT pg_temp.err($$SELECT * FROM offline_join.ingest_files('shops', '{}', 2)$$);
+-- (the source is the workers' to check, the caller reading no table while
+-- it waits; their error is the call's)
+SELECT replace(path, current_setting('oj.dir'), '<dir>') AS path, load_id, status, message
+  FROM offline_join.ingest_files('shops', ARRAY[current_setting('oj.dir') || '/sales_3.csv'], 2);
 SELECT pg_temp.err($$SELECT * FROM offline_join.ingest_files('shop', NULL, 2)$$);
 SELECT pg_temp.err($$SELECT * FROM offline_join.ingest_files('shop', '{{a},{b}}', 2)$$);
 -- its commits could not be undone: refused in a transaction block (and in
@@ -172,6 +175,18 @@ DO $$ BEGIN PERFORM offline_join.create_source('later', 'rmc');
 DO $$ BEGIN LOCK offline_join.sources IN SHARE MODE;
             PERFORM * FROM offline_join.ingest_files('shop', '{}', 2); END $$;
 SELECT count(*) AS later FROM offline_join.sources WHERE name = 'later';
+-- a lock of the user's own, which no worker takes, is no reason to refuse
+SELECT pg_temp.write('sales_6.csv', 'Time Stamp,Customer ID,Event Type,Category,Event Name,Num1,Num2',
+       '2026-03-06 10:00:00,C9,7,shirts,SKU-2,1,10');
+SELECT pg_temp.write('sales_6.csv.fin', '');
+SELECT pg_advisory_lock(42) IS NOT NULL AS locked;
+CALL offline_join.ingest('shop', workers => 2);
+SELECT pg_advisory_unlock(42);
+SELECT path, status, rows_loaded FROM pg_temp.ledger WHERE path LIKE '%sales_6.csv';
+-- in a transaction block with nothing waiting: nothing to do, no error
+BEGIN;
+CALL offline_join.ingest('shop', workers => 2);
+COMMIT;
 
 -- 7. Who may do what: unload() is the owner's unless granted, and refuses
 -- where row-level security would let it remove part of a load

@@ -16,6 +16,7 @@
 #include "postgres.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "access/xact.h"
 #include "executor/spi.h"
@@ -717,8 +718,19 @@ oj_load_dir_one(const char *source, const char *path, TupleDesc desc)
 	progress = oj_progress_begin(OJ_PROGRESS_LOAD_DIR, src->name, NULL, GetUserId());
 	oj_progress_files(1);
 	oj_progress_next_file(path);
+	/*
+	 * Held until the worker commits, outside the file's subtransaction
+	 * (whose rollback would release them before its failure row is
+	 * written): the path's lock against another worker, the source's
+	 * against a load_dir(), so that either sees this file's ledger row.
+	 */
+	oj_lock_source(src->name, ShareLock);
 	oj_lock_path(src->name, path);
-	if (!oj_load_dir_skips(path, src->require_fin))
+	/* gone since it was listed: nothing to load, as load_dir()'s listing would say */
+	if (access(path, F_OK) != 0 && errno == ENOENT)
+		ereport(NOTICE,
+				(errmsg("file \"%s\" of source \"%s\" is gone; nothing loaded", path, src->name)));
+	else if (!oj_load_dir_skips(path, src->require_fin))
 		row = oj_load_dir_file(src, path, OJ_LOAD_DIR_SHARED, desc);
 	oj_progress_end(progress);
 	return row;

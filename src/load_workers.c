@@ -24,10 +24,13 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "access/transam.h"
 #include "access/xlog.h"
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "libpq/libpq.h"
+#include "libpq/libpq-be.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "port/atomics.h"
@@ -47,10 +50,8 @@
 #include "utils/typcache.h"
 
 #include "catalog.h"
-#include "citus.h"
 #include "files.h"
 #include "load.h"
-#include "source.h"
 
 PG_FUNCTION_INFO_V1(oj_ingest_files);
 PGDLLEXPORT void oj_ingest_worker_main(Datum main_arg);
@@ -88,6 +89,12 @@ typedef struct OjIngestShared
 	int			leader_pid;		/* the caller: a worker stops once it is gone */
 	pg_atomic_uint32 next_file;
 	pg_atomic_uint32 stop;		/* the caller asks the workers to take no more */
+	/* the first error that escaped a file's record (the source gone, a right missing, a node down) */
+	pg_atomic_uint32 error_set;
+	int			error_code;
+	char		error_message[OJ_INGEST_MESSAGE_LEN];
+	char		error_detail[OJ_INGEST_MESSAGE_LEN];
+	char		error_hint[OJ_INGEST_MESSAGE_LEN];
 	Size		source;			/* offset of the source's name */
 	Size		gucs;			/* offset of the caller's settings (SerializeGUCState()) */
 	uint32		nfiles;
@@ -121,6 +128,22 @@ oj_ingest_note_row(OjIngestFile *f, Datum row)
 	oj_ingest_clip(f->status, isnull ? "" : TextDatumGetCString(d), sizeof(f->status));
 	d = GetAttributeByName(th, "message", &isnull);
 	oj_ingest_clip(f->message, isnull ? "" : TextDatumGetCString(d), sizeof(f->message));
+}
+
+/* Keeps edata as the call's error, unless another worker's came first. */
+static void
+oj_ingest_keep_error(OjIngestShared *sh, ErrorData *edata)
+{
+	uint32		unset = 0;
+
+	if (!pg_atomic_compare_exchange_u32(&sh->error_set, &unset, 1))
+		return;
+	sh->error_code = edata->sqlerrcode;
+	oj_ingest_clip(sh->error_message, edata->message ? edata->message : "", OJ_INGEST_MESSAGE_LEN);
+	oj_ingest_clip(sh->error_detail, edata->detail ? edata->detail : "", OJ_INGEST_MESSAGE_LEN);
+	oj_ingest_clip(sh->error_hint, edata->hint ? edata->hint : "", OJ_INGEST_MESSAGE_LEN);
+	pg_write_barrier();
+	pg_atomic_write_u32(&sh->error_set, 2);
 }
 
 /*
@@ -165,6 +188,7 @@ oj_ingest_worker_file(OjIngestShared *sh, uint32 i, MemoryContext cxt)
 		f->load_id = 0;
 		oj_ingest_clip(f->status, "failed", sizeof(f->status));
 		oj_ingest_clip(f->message, edata->message, sizeof(f->message));
+		oj_ingest_keep_error(sh, edata);
 		ok = false;
 	}
 	PG_END_TRY();
@@ -247,6 +271,7 @@ oj_ingest_segment(const char *source, Datum *paths, int npaths)
 	GetUserIdAndSecContext(&sh->current_user_id, &sh->sec_context);
 	pg_atomic_init_u32(&sh->next_file, 0);
 	pg_atomic_init_u32(&sh->stop, 0);
+	pg_atomic_init_u32(&sh->error_set, 0);
 	sh->nfiles = npaths;
 	off = fixed;
 	sh->gucs = off;
@@ -311,17 +336,43 @@ oj_ingest_stop(int code, Datum arg)
 		TerminateBackgroundWorker(w->handles[i]);
 }
 
-/* Waits for the workers to stop; whatever ends the caller first stops them. */
+/* Have all n workers stopped? */
+static bool
+oj_ingest_all_stopped(BackgroundWorkerHandle **handles, int n)
+{
+	pid_t		pid;
+	int			i;
+
+	for (i = 0; i < n; i++)
+		if (GetBackgroundWorkerPid(handles[i], &pid) != BGWH_STOPPED)
+			return false;
+	return true;
+}
+
+/*
+ * Waits for the workers to stop (the postmaster sets this backend's latch
+ * when one does: bgw_notify_pid); whatever ends the caller first stops
+ * them, a client gone included (checked every second, whatever
+ * client_connection_check_interval says).
+ */
 static void
 oj_ingest_wait(OjIngestShared *sh, BackgroundWorkerHandle **handles, int n)
 {
 	OjIngestWorkers w = {sh, handles, n};
-	int			i;
 
 	PG_ENSURE_ERROR_CLEANUP(oj_ingest_stop, PointerGetDatum(&w));
 	{
-		for (i = 0; i < n; i++)
-			(void) WaitForBackgroundWorkerShutdown(handles[i]);
+		while (!oj_ingest_all_stopped(handles, n))
+		{
+			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 1000,
+							 PG_WAIT_EXTENSION);
+			ResetLatch(MyLatch);
+			CHECK_FOR_INTERRUPTS();
+			if (MyProcPort != NULL && !pq_check_connection())
+				ereport(FATAL,
+						(errcode(ERRCODE_CONNECTION_FAILURE),
+						 errmsg("connection to client lost while offline_join.ingest() waited for its workers")));
+		}
 	}
 	PG_END_ENSURE_ERROR_CLEANUP(oj_ingest_stop, PointerGetDatum(&w));
 	pg_read_barrier();
@@ -356,9 +407,15 @@ oj_ingest_check_paths(ArrayType *paths)
 }
 
 /*
- * Does this transaction hold what a worker might wait for: an XID (rows it
- * wrote, which workers could neither see nor wait out), or any lock but
- * AccessShareLock on a relation (an advisory lock of load_dir(), a LOCK)?
+ * Does this transaction hold what a worker might wait for, or what a third
+ * session's lock request could queue behind while the workers queue
+ * behind that request (the caller waits on a latch, which the deadlock
+ * detector does not see): an XID (rows it wrote, which the workers could
+ * neither see nor wait out), any lock on a relation of the database's own
+ * (offline_join's tables, a user's), more than AccessShareLock on a
+ * catalog, offline_join's own advisory locks (load_dir()'s), or any other
+ * kind of lock?  Users' advisory locks, which no worker takes, and the
+ * transaction's own IDs are left aside.
  */
 static bool
 oj_ingest_caller_holds_locks(void)
@@ -372,17 +429,32 @@ oj_ingest_caller_holds_locks(void)
 	for (i = 0; i < locks->nelements; i++)
 	{
 		LockInstanceData *l = &locks->locks[i];
+		LOCKTAG    *tag = &l->locktag;
 
-		if (l->pid != MyProcPid || l->holdMask == 0 ||
-			l->locktag.locktag_type == LOCKTAG_VIRTUALTRANSACTION)
+		if (l->pid != MyProcPid || l->holdMask == 0)
 			continue;
-		if (l->locktag.locktag_type != LOCKTAG_RELATION || l->holdMask != LOCKBIT_ON(AccessShareLock))
-			return true;
+		switch ((LockTagType) tag->locktag_type)
+		{
+			case LOCKTAG_VIRTUALTRANSACTION:
+			case LOCKTAG_TRANSACTION:
+				continue;
+			case LOCKTAG_ADVISORY:
+				if (tag->locktag_field4 == 0x4f4a || tag->locktag_field4 == 0x4f53 ||
+					tag->locktag_field4 == 0x4f50)
+					return true;
+				continue;
+			case LOCKTAG_RELATION:
+				if (tag->locktag_field2 >= FirstNormalObjectId || l->holdMask != LOCKBIT_ON(AccessShareLock))
+					return true;
+				continue;
+			default:
+				return true;
+		}
 	}
 	return false;
 }
 
-/* The checks before a worker starts: the arguments, the source, the caller's rights, the cluster, the transaction. */
+/* The checks before a worker starts: the arguments, the right to read server files, the server, the transaction. */
 static void
 oj_ingest_check(const char *source, ArrayType *paths, int workers)
 {
@@ -396,15 +468,18 @@ oj_ingest_check(const char *source, ArrayType *paths, int workers)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("paths must be a one-dimensional text array without NULLs")));
-	(void) oj_source_get(source);
 	oj_ingest_check_paths(paths);
 	if (RecoveryInProgress())
 		ereport(ERROR,
 				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
 				 errmsg("offline_join.ingest_files() cannot run during recovery"),
 				 errdetail("This server is a standby: it loads nothing, and starts no worker before it is promoted.")));
-	(void) oj_tables_writer("offline_join.ingest()");
-	oj_citus_check_nodes("offline_join.ingest()", OJ_NODE_DOWN_HINT);
+	/*
+	 * The source, the rights to write and the cluster's nodes are checked
+	 * by each worker (oj_load_dir_one()), not here: what the caller reads
+	 * it keeps locked while it waits (see oj_ingest_caller_holds_locks()).
+	 * ingest() has read the source's folder before it calls.
+	 */
 	/* a subtransaction's rollback could not undo them either */
 	if (IsTransactionBlock())
 		ereport(ERROR,
@@ -416,8 +491,8 @@ oj_ingest_check(const char *source, ArrayType *paths, int workers)
 		ereport(ERROR,
 				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
 				 errmsg("offline_join.ingest_files() cannot run in a transaction that has written or locked something"),
-				 errdetail("Its workers would not see what the transaction wrote, and would wait for its locks while it waits for them."),
-				 errhint("Commit first: offline_join.ingest() does.")));
+				 errdetail("Its workers would not see what the transaction wrote, and would wait for its locks (or for a lock that waits for them) while it waits for them."),
+				 errhint("Commit first, and call it alone in its statement: offline_join.ingest() does.")));
 }
 
 /*
@@ -425,7 +500,10 @@ oj_ingest_check(const char *source, ArrayType *paths, int workers)
  *   RETURNS TABLE (path text, load_id bigint, status text, message text)
  *
  * Loads paths (files of source's folder) in up to workers background
- * workers, each file committed on its own.  A row for each file a worker
+ * workers, each file committed on its own.  An error that escaped a
+ * file's record in a worker (the source does not exist, a right is
+ * missing, a node is down) is this call's ERROR, once every worker has
+ * stopped; the files loaded by then stay loaded.  A row for each file a worker
  * took: its ledger row's load_id, status and message; status 'skipped'
  * when the worker passed it over as load_dir() would (loaded meanwhile,
  * its ".fin" missing, its content failed before); or status 'failed'
@@ -471,6 +549,13 @@ oj_ingest_files(PG_FUNCTION_ARGS)
 						   max_worker_processes),
 				 errhint("ingest() loads the files no worker took itself, one after the other.")));
 	oj_ingest_wait(sh, handles, started);
+	if (pg_atomic_read_u32(&sh->error_set) == 2)
+		ereport(ERROR,
+				(errcode(sh->error_code),
+				 errmsg_internal("%s", sh->error_message),
+				 sh->error_detail[0] ? errdetail_internal("%s", sh->error_detail) : 0,
+				 sh->error_hint[0] ? errhint("%s", sh->error_hint) : 0,
+				 errcontext("offline_join ingest worker; the files loaded before it stay loaded")));
 
 	for (i = 0; i < npaths; i++)
 	{
