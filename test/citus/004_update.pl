@@ -109,7 +109,9 @@ chmod 0644, "$dir/gads2.csv";
 is(coord(qq{SELECT status || ' ' || rows_loaded || ' ' || replaces FROM offline_join.load('gads', '$dir/gads2.csv', replaces => $again)}),
    "loaded 2 $again", 'load(..., replaces) on the distributed layout');
 is(coord(qq{SELECT status FROM offline_join.loads WHERE load_id = $again}), 'unloaded', 'the replaced load is unloaded');
-coord(q{SELECT offline_join.record_transaction('T-LATE', 'v1', 's1', '{}', '2026-03-02 09:00+00', '30 days')});
+# (kept 2 years: the expiry worker, every second here, would purge one that
+# expired before today between this call and rematch())
+coord(q{SELECT offline_join.record_transaction('T-LATE', 'v1', 's1', '{}', '2026-03-02 09:00+00', '2 years')});
 is(coord(q{SELECT offline_join.rematch()}), '1', 'rematch() matches the late transaction ID');
 is(coord(q{SELECT rows_loaded || ' ' || rows_matched FROM offline_join.loads WHERE source = 'gads' AND status = 'loaded'}),
    '2 2', 'the ledger follows rematch() on the cluster');
