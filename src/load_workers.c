@@ -29,14 +29,13 @@
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "funcapi.h"
-#include "libpq/libpq.h"
-#include "libpq/libpq-be.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "port/atomics.h"
 #include "postmaster/bgworker.h"
 #include "storage/dsm.h"
 #include "storage/ipc.h"
+#include "storage/latch.h"
 #include "storage/lock.h"
 #include "storage/procarray.h"
 #include "tcop/tcopprot.h"
@@ -52,6 +51,13 @@
 #include "catalog.h"
 #include "files.h"
 #include "load.h"
+
+/*
+ * libpq/libpq.h's, declared here: that header pulls in libpq-be.h, which
+ * needs GSSAPI's headers on builds with GSSAPI (Debian's 17 and 18).
+ * MyProcPort is miscadmin.h's.
+ */
+extern bool pq_check_connection(void);
 
 PG_FUNCTION_INFO_V1(oj_ingest_files);
 PGDLLEXPORT void oj_ingest_worker_main(Datum main_arg);
