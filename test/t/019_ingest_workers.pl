@@ -53,6 +53,32 @@ GRANT SELECT, INSERT, UPDATE ON offline_join.loads TO regress_loader;
 }
 sql('postgres', 'CREATE ROLE regress_loader LOGIN IN ROLE pg_read_server_files');
 
+# ingest(workers => 2) in database db, its two workers stopped once each has
+# begun a file (a lock on sessions, which matching takes); returns the
+# blocking session, the caller's session and its pid
+sub stalled_ingest
+{
+	my ($db, $tail) = @_;
+	my $blocker = $node->background_psql($db);
+	$blocker->query_safe('BEGIN; LOCK offline_join.sessions IN ACCESS EXCLUSIVE MODE;');
+	my $caller = $node->background_psql($db, on_error_stop => 0);
+	my $pid = $caller->query_safe('SELECT pg_backend_pid()');
+	$caller->query_until(qr/started/, "\\echo started\nCALL offline_join.ingest('shop', workers => 2);\n" . ($tail // ''));
+	ok($node->poll_query_until($db, q{
+SELECT count(*) = 2 FROM offline_join.progress p JOIN pg_stat_activity a USING (pid)
+ WHERE a.backend_type = 'offline_join ingest' AND p.load_id IS NOT NULL}),
+	   'two workers have each begun a file');
+	return ($blocker, $caller, $pid);
+}
+
+# no worker of ingest() left
+sub workers_gone
+{
+	my ($db, $name) = @_;
+	ok($node->poll_query_until($db, q{
+SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'offline_join ingest'}), $name);
+}
+
 # the ledger and events of a database, comparable across databases
 my $ledger_q = q{SELECT string_agg(substr(path, length(path) - 6) || ' ' || status || ' ' || rows_loaded || '/' || rows_rejected
                                    || ' ' || coalesce(loaded_by, '-'), ', ' ORDER BY path) FROM offline_join.loads};
@@ -106,22 +132,13 @@ is(sql('settings', q{SELECT count(*) FROM offline_join.events}), '1980', 'the ne
 # --- a cancel of the caller: its workers stop, no half file, the next run loads them
 setup_db('cancel');
 put_file("$base/cancel/c$_.csv", "C$_", 200000) for 1 .. 3;
-$blocker = $node->background_psql('cancel');
-$blocker->query_safe('BEGIN; LOCK offline_join.sessions IN ACCESS EXCLUSIVE MODE;');
-my $caller = $node->background_psql('cancel', on_error_stop => 0);
-my $caller_pid = $caller->query_safe('SELECT pg_backend_pid()');
-$caller->query_until(qr/started/, "\\echo started\nCALL offline_join.ingest('shop', workers => 2);\n");
-ok($node->poll_query_until('cancel', q{
-SELECT count(*) = 2 FROM offline_join.progress p JOIN pg_stat_activity a USING (pid)
- WHERE a.backend_type = 'offline_join ingest' AND p.load_id IS NOT NULL}),
-   'two workers have each begun a file');
+my ($caller, $caller_pid);
+($blocker, $caller, $caller_pid) = stalled_ingest('cancel');
 sql('cancel', "SELECT pg_cancel_backend($caller_pid)");
 ok(pump_until($caller->{run}, $caller->{timeout}, \$caller->{stderr}, qr/canceling statement due to user request/),
    'the caller ends with the cancel as its error');
 $caller->quit;
-ok($node->poll_query_until('cancel', q{
-SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'offline_join ingest'}),
-   'its workers are gone');
+workers_gone('cancel', 'its workers are gone');
 $blocker->query_safe('COMMIT;');
 $blocker->quit;
 is(sql('cancel', q{SELECT count(*) FROM offline_join.loads}) . ' ' . sql('cancel', q{SELECT count(*) FROM offline_join.events}),
@@ -134,14 +151,7 @@ is(sql('cancel', q{SELECT count(*) FROM offline_join.events}), '594000', 'the ne
 # --- a worker terminated mid-file: that file fails by name, the others load, the next run loads it
 setup_db('term');
 put_file("$base/term/k$_.csv", "K$_", 200000) for 1 .. 3;
-$blocker = $node->background_psql('term');
-$blocker->query_safe('BEGIN; LOCK offline_join.sessions IN ACCESS EXCLUSIVE MODE;');
-$caller = $node->background_psql('term', on_error_stop => 0);
-$caller->query_until(qr/started/, "\\echo started\nCALL offline_join.ingest('shop', workers => 2);\n");
-ok($node->poll_query_until('term', q{
-SELECT count(*) = 2 FROM offline_join.progress p JOIN pg_stat_activity a USING (pid)
- WHERE a.backend_type = 'offline_join ingest' AND p.load_id IS NOT NULL}),
-   'two workers have each begun a file');
+($blocker, $caller) = stalled_ingest('term');
 my $victim = sql('term', q{SELECT p.path FROM offline_join.progress p JOIN pg_stat_activity a USING (pid)
                            WHERE a.backend_type = 'offline_join ingest' ORDER BY p.path LIMIT 1});
 sql('term', qq{SELECT pg_terminate_backend(pid) FROM offline_join.progress WHERE path = '$victim'});
@@ -160,19 +170,9 @@ is(sql('term', q{SELECT count(*) FROM offline_join.events}), '594000', 'every ro
 # --- the caller terminated: its workers stop too, no half file
 setup_db('kill');
 put_file("$base/kill/k$_.csv", "K$_", 100000) for 1 .. 3;
-$blocker = $node->background_psql('kill');
-$blocker->query_safe('BEGIN; LOCK offline_join.sessions IN ACCESS EXCLUSIVE MODE;');
-$caller = $node->background_psql('kill', on_error_stop => 0);
-$caller_pid = $caller->query_safe('SELECT pg_backend_pid()');
-$caller->query_until(qr/started/, "\\echo started\nCALL offline_join.ingest('shop', workers => 2);\n");
-ok($node->poll_query_until('kill', q{
-SELECT count(*) = 2 FROM offline_join.progress p JOIN pg_stat_activity a USING (pid)
- WHERE a.backend_type = 'offline_join ingest' AND p.load_id IS NOT NULL}),
-   'two workers have each begun a file');
+($blocker, $caller, $caller_pid) = stalled_ingest('kill');
 sql('kill', "SELECT pg_terminate_backend($caller_pid)");
-ok($node->poll_query_until('kill', q{
-SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'offline_join ingest'}),
-   'the caller terminated: its workers are gone too');
+workers_gone('kill', 'the caller terminated: its workers are gone too');
 $blocker->query_safe('COMMIT;');
 $blocker->quit;
 eval { $caller->quit };    # its psql has lost its connection
@@ -270,14 +270,7 @@ is(sql('vac', q{SELECT count(*) FROM offline_join.loads WHERE status = 'loaded'}
 # --- a file deleted after the listing: passed over, as one file after the other would
 setup_db('gone');
 put_file("$base/gone/g$_.csv", "G$_", 1000) for 1 .. 4;
-$blocker = $node->background_psql('gone');
-$blocker->query_safe('BEGIN; LOCK offline_join.sessions IN ACCESS EXCLUSIVE MODE;');
-$caller = $node->background_psql('gone', on_error_stop => 0);
-$caller->query_until(qr/started/, "\\echo started\nCALL offline_join.ingest('shop', workers => 2);\n\\echo finished\n");
-ok($node->poll_query_until('gone', q{
-SELECT count(*) = 2 FROM offline_join.progress p JOIN pg_stat_activity a USING (pid)
- WHERE a.backend_type = 'offline_join ingest' AND p.load_id IS NOT NULL}),
-   'two workers have each begun a file');
+($blocker, $caller) = stalled_ingest('gone', "\\echo finished\n");
 unlink("$base/gone/g4.csv") or die 'unlink';
 $blocker->query_safe('COMMIT;');
 $blocker->quit;
@@ -308,18 +301,9 @@ is(sql('race', q{SELECT count(*) FROM offline_join.loads}), '1', 'load_dir() wai
 # --- the client gone while the caller waits: the workers stop
 setup_db('lost');
 put_file("$base/lost/l$_.csv", "L$_", 1000) for 1 .. 3;
-$blocker = $node->background_psql('lost');
-$blocker->query_safe('BEGIN; LOCK offline_join.sessions IN ACCESS EXCLUSIVE MODE;');
-$caller = $node->background_psql('lost', on_error_stop => 0);
-$caller->query_until(qr/started/, "\\echo started\nCALL offline_join.ingest('shop', workers => 2);\n");
-ok($node->poll_query_until('lost', q{
-SELECT count(*) = 2 FROM offline_join.progress p JOIN pg_stat_activity a USING (pid)
- WHERE a.backend_type = 'offline_join ingest' AND p.load_id IS NOT NULL}),
-   'two workers have each begun a file');
+($blocker, $caller) = stalled_ingest('lost');
 $caller->{run}->kill_kill;
-ok($node->poll_query_until('lost', q{
-SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'offline_join ingest'}),
-   'the client killed: the workers are gone');
+workers_gone('lost', 'the client killed: the workers are gone');
 $blocker->query_safe('COMMIT;');
 $blocker->quit;
 is(sql('lost', q{SELECT count(*) FROM offline_join.loads}), '0', 'nothing was loaded');
